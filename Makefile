@@ -1,0 +1,50 @@
+# Every target sets itself up: the first call makes .venv and installs the project into it.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+MANIFEST := workflows/manifests/run-dailyscrum.yaml
+REGISTRY ?=
+TAG ?=
+
+.PHONY: setup test lint run render submit images push bench report clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is needed, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	touch $@
+
+test: setup
+	$(VENV)/bin/ruff check .
+	$(PY) -m pytest
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(PY) -m workflows lint $(MANIFEST)
+
+run: setup
+	$(PY) -m workflows.local_demo
+
+render: setup
+	$(PY) -m workflows render --output $(MANIFEST)
+
+submit: setup
+	$(PY) -m workflows submit
+
+images: setup
+	$(PY) -m images build $(if $(REGISTRY),--registry $(REGISTRY)) $(if $(TAG),--tag $(TAG))
+
+push: setup
+	$(PY) -m images push $(if $(REGISTRY),--registry $(REGISTRY)) $(if $(TAG),--tag $(TAG))
+
+bench: setup
+	$(PY) -m pytest tests/bench -m bench -p no:cacheprovider -s
+
+report: setup
+	$(PY) -m workflows report
+
+clean:
+	rm -rf $(VENV) runs .pytest_cache .ruff_cache

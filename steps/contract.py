@@ -1,0 +1,152 @@
+"""The public contract of the step containers: the only module `workflows/` imports from `steps/`.
+
+Every name that the manifest and a step program must agree on (step names, modules, images,
+environment variables, artifact and output-parameter names, command-line options, exit codes)
+is written here once. The manifest is generated from it and the steps parse their arguments
+from it, so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# --- environment variables -------------------------------------------------------------------
+ENV_PROJECT_ID = "PROJECT_ID"
+ENV_SPRINT_ID = "SPRINT_ID"
+ENV_REPORT_DATE = "REPORT_DATE"  # YYYY-MM-DD; empty means "the day the run was created"
+ENV_FORCE = "FORCE"  # "true" reports again even when the day is already reported
+ENV_SCHEDULE_TIMEZONE = "SCHEDULE_TIMEZONE"  # IANA name; the report date is a day in this zone
+ENV_RUN_CREATED_AT = "RUN_CREATED_AT"  # RFC 3339 creation time of the workflow run
+
+ENV_DAILY_SCRUM_SERVICE_URL = "DAILY_SCRUM_SERVICE_URL"
+ENV_SPRINT_SERVICE_URL = "SPRINT_SERVICE_URL"
+ENV_PROJECT_SERVICE_URL = "PROJECT_SERVICE_URL"
+ENV_CHRONICLE_SERVICE_URL = "CHRONICLE_SERVICE_URL"
+
+# service name (as deployed in the dsm namespace) -> env variable holding its base URL
+SERVICE_URL_ENV: dict[str, str] = {
+    "daily-scrum-service": ENV_DAILY_SCRUM_SERVICE_URL,
+    "sprint-service": ENV_SPRINT_SERVICE_URL,
+    "project-service": ENV_PROJECT_SERVICE_URL,
+    "chronicle-service": ENV_CHRONICLE_SERVICE_URL,
+}
+
+# --- exit codes ------------------------------------------------------------------------------
+EXIT_OK = 0
+EXIT_UNEXPECTED = 1  # a bug or an unforeseen error; retried like a service error
+EXIT_INVALID_INPUT = 2  # bad ID, date, URL or artifact; refused before any request; never retried
+EXIT_SERVICE_ERROR = 3  # the service was reached and answered badly (status, body, shape, timeout)
+EXIT_NOT_FOUND = 4  # the service says the sprint or project does not exist; never retried
+EXIT_NOT_SENT = 75  # the request never reached the service (EX_TEMPFAIL): always safe to retry
+
+# --- artifacts (name -> file name) -----------------------------------------------------------
+ARTIFACT_FILES: dict[str, str] = {
+    "simulation": "simulation.json",
+    "tasks": "tasks.json",
+    "summary": "summary.json",
+    "team": "team.json",
+    "report": "report.json",
+    "report-html": "report.html",
+}
+
+# Output parameters are written by the steps as small text files ("true"/"false" for booleans).
+
+
+@dataclass(frozen=True)
+class StepSpec:
+    """One step container: what it runs, what it reads and what it writes.
+
+    Command-line options follow one rule, so both sides derive them from this spec:
+    `--in-<artifact>` and `--out-<artifact>` take the path of an input or output artifact,
+    `--out-<parameter>` (underscores as dashes) the path of the file holding an output parameter.
+    """
+
+    name: str  # DAG task and template name
+    module: str  # `python -m <module>`
+    image: str  # image name without registry and tag
+    env: tuple[str, ...]  # environment variables the step reads
+    inputs: tuple[str, ...] = ()  # input artifact names
+    output_artifacts: tuple[str, ...] = ()
+    output_parameters: tuple[str, ...] = ()
+    needs_pandas: bool = False  # only the report image carries pandas
+    description: str = field(default="", compare=False)
+
+    @property
+    def command(self) -> list[str]:
+        return ["python", "-m", self.module]
+
+
+def option(kind: str, name: str) -> str:
+    """The command-line option for an artifact or parameter path: option("in", "tasks") == "--in-tasks"."""
+    return f"--{kind}-{name.replace('_', '-')}"
+
+
+PREPARE = StepSpec(
+    name="prepare",
+    module="steps.prepare",
+    image="dailyscrum-prepare",
+    env=(
+        ENV_PROJECT_ID,
+        ENV_SPRINT_ID,
+        ENV_REPORT_DATE,
+        ENV_FORCE,
+        ENV_SCHEDULE_TIMEZONE,
+        ENV_RUN_CREATED_AT,
+        ENV_SPRINT_SERVICE_URL,
+        ENV_CHRONICLE_SERVICE_URL,
+    ),
+    output_parameters=("sprint_id", "report_date", "proceed", "already_reported", "reason"),
+    description="Validate the inputs, resolve the sprint and the report date, and stop a run "
+    "whose day is already reported.",
+)
+SIMULATE = StepSpec(
+    name="simulate",
+    module="steps.simulate",
+    image="dailyscrum-simulate",
+    env=(ENV_SPRINT_ID, ENV_DAILY_SCRUM_SERVICE_URL),
+    output_artifacts=("simulation",),
+    output_parameters=("tasks_updated",),
+    description="Ask the daily-scrum-service to simulate one day of progress (not idempotent).",
+)
+FETCH_TASKS = StepSpec(
+    name="fetch-tasks",
+    module="steps.fetch_tasks",
+    image="dailyscrum-fetch-tasks",
+    env=(ENV_SPRINT_ID, ENV_SPRINT_SERVICE_URL),
+    output_artifacts=("tasks",),
+    output_parameters=("task_count",),
+    description="Fetch the sprint's tasks from the sprint-service.",
+)
+FETCH_SUMMARY = StepSpec(
+    name="fetch-summary",
+    module="steps.fetch_summary",
+    image="dailyscrum-fetch-summary",
+    env=(ENV_SPRINT_ID, ENV_SPRINT_SERVICE_URL),
+    output_artifacts=("summary",),
+    output_parameters=("total_tasks", "completed_tasks", "pending_tasks"),
+    description="Fetch the sprint's task summary from the sprint-service.",
+)
+FETCH_TEAM = StepSpec(
+    name="fetch-team",
+    module="steps.fetch_team",
+    image="dailyscrum-fetch-team",
+    env=(ENV_PROJECT_ID, ENV_PROJECT_SERVICE_URL),
+    output_artifacts=("team",),
+    output_parameters=("team_size",),
+    description="Fetch the project's team from the project-service.",
+)
+REPORT = StepSpec(
+    name="report",
+    module="steps.report",
+    image="dailyscrum-report",
+    env=(ENV_PROJECT_ID, ENV_SPRINT_ID, ENV_REPORT_DATE, ENV_FORCE, ENV_CHRONICLE_SERVICE_URL),
+    inputs=("simulation", "tasks", "summary", "team"),
+    output_artifacts=("report", "report-html"),
+    output_parameters=("note_id", "already_reported"),
+    needs_pandas=True,
+    description="Join the artifacts, build the daily scrum note, store it in the chronicle-service.",
+)
+
+STEPS: tuple[StepSpec, ...] = (PREPARE, SIMULATE, FETCH_TASKS, FETCH_SUMMARY, FETCH_TEAM, REPORT)
+FETCH_STEPS: tuple[StepSpec, ...] = (FETCH_TASKS, FETCH_SUMMARY, FETCH_TEAM)
+STEPS_BY_NAME: dict[str, StepSpec] = {step.name: step for step in STEPS}
