@@ -1,0 +1,41 @@
+"""`python -m workflows <command> ...`: one entry point, one module per command.
+
+Each command module exposes `main(argv: list[str]) -> int`; it is imported only when called,
+so `render` never pays for the runner's imports and vice versa.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+COMMANDS: dict[str, tuple[str, str]] = {
+    "render": ("workflows.render", "write the CronWorkflow manifest(s) to stdout or a file"),
+    "lint": ("workflows.lint", "check manifests offline, like `argo lint --offline`"),
+    "submit": ("workflows.submit", "create or update the CronWorkflow(s) through the Argo Server API"),
+    "run": ("workflows.runner.cli", "run a rendered manifest locally, step containers as subprocesses"),
+    "report": ("workflows.report_cli", "read a stored daily scrum report back from the chronicle-service"),
+}
+
+
+def usage() -> str:
+    lines = ["usage: python -m workflows <command> [options]", "", "commands:"]
+    lines += [f"  {name:<8} {help_text}" for name, (_, help_text) in COMMANDS.items()]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if not args or args[0] in {"-h", "--help"}:
+        print(usage())
+        return 0 if args else 2
+    command, rest = args[0], args[1:]
+    if command not in COMMANDS:
+        print(f"unknown command {command!r}\n\n{usage()}", file=sys.stderr)
+        return 2
+    module = importlib.import_module(COMMANDS[command][0])
+    return int(module.main(rest))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
