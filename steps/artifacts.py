@@ -1,0 +1,88 @@
+"""Files the steps read and write: JSON artifacts, output-parameter files and Argo progress.
+
+Every write is atomic (a temporary file in the same directory, then a rename), so a step that is
+killed or retried never leaves a half-written artifact or parameter for the next step to read.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from steps.validate import InvalidInput
+
+# Argo sets this in every container; writing "N/M" to it updates the step's progress.
+ENV_ARGO_PROGRESS_FILE = "ARGO_PROGRESS_FILE"
+
+
+def write_text(path: str | os.PathLike[str], text: str) -> Path:
+    """Write `text` (UTF-8) to `path` atomically, creating the parent directories."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; the next container may run as another user
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target
+
+
+def write_json(path: str | os.PathLike[str], data: Any) -> Path:
+    """Write `data` as indented UTF-8 JSON with a final newline, atomically."""
+    return write_text(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+def read_json(path: str | os.PathLike[str], what: str) -> Any:
+    """Read a JSON input artifact; a missing, unreadable or malformed file is `InvalidInput`.
+
+    `what` names the artifact in the message (e.g. "input artifact tasks").
+    """
+    source = Path(path)
+    try:
+        text = source.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InvalidInput(f"{what}: file {str(source)!r} does not exist") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"{what}: cannot read {str(source)!r}: {exc}") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(f"{what}: {str(source)!r} is not valid JSON: {exc}") from None
+
+
+def param_text(value: str | int | bool) -> str:
+    """How an output parameter is written: booleans as "true"/"false", the rest as str()."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def write_param(path: str | os.PathLike[str], value: str | int | bool) -> Path:
+    """Write one output parameter file (no trailing newline: Argo takes the file content as is)."""
+    return write_text(path, param_text(value))
+
+
+def utc_now() -> str:
+    """The current UTC time, ISO 8601 with microseconds: 2026-11-30T14:00:03.120000+00:00."""
+    return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
+
+
+def report_progress(done: int, total: int, environ: Mapping[str, str] | None = None) -> None:
+    """Tell Argo how far the step is ("done/total") when ARGO_PROGRESS_FILE is set; else nothing."""
+    target = (os.environ if environ is None else environ).get(ENV_ARGO_PROGRESS_FILE, "")
+    if not target:
+        return
+    with contextlib.suppress(OSError):  # progress is cosmetic; never fail a step because of it
+        write_text(target, f"{done}/{total}\n")

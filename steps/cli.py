@@ -1,0 +1,181 @@
+"""The common entry point of every step program: options from the contract, exceptions to exit codes.
+
+    def body(step: Step) -> None:
+        sprint_id = step.identifier(contract.ENV_SPRINT_ID)
+        sprint = step.service("sprint-service")
+        step.write_json("tasks", sprint.get_json("sprints", sprint_id, "tasks"))
+        step.write_param("task_count", 10)
+
+    if __name__ == "__main__":
+        run_step(contract.FETCH_TASKS, body)
+
+The options are generated from the `StepSpec` with `contract.option()` (`--in-<artifact>`,
+`--out-<artifact>`, `--out-<parameter>`), all required, so the manifest and the program cannot
+disagree. Exit codes: `InvalidInput` 2, `ServiceError` 3, `NotFound` 4, `NotSent` 75, anything
+else 1 (with its traceback); every failure ends with one ERROR line that says what happened.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, NoReturn, TextIO
+
+import requests
+
+from steps import artifacts, contract, http, validate
+from steps.log import get_logger
+
+
+class Step:
+    """What a step body works with: its spec, parsed paths, environment, logger and services."""
+
+    def __init__(
+        self,
+        spec: contract.StepSpec,
+        paths: Mapping[str, Path],
+        environ: Mapping[str, str],
+        log: logging.Logger,
+    ) -> None:
+        self.spec = spec
+        self.paths = dict(paths)  # option name without dashes, e.g. "out-tasks" -> Path
+        self.environ = environ
+        self.log = log
+        self._session: requests.Session | None = None
+
+    # --- environment ----------------------------------------------------------------------
+    def env(self, name: str) -> str:
+        """The raw value of an environment variable the spec declares ("" when unset)."""
+        if name not in self.spec.env:
+            # A programming error: the manifest would not pass this variable to the container.
+            raise KeyError(f"step {self.spec.name} reads {name}, which contract.py does not declare")
+        return validate.env(name, self.environ)
+
+    def identifier(self, name: str) -> str:
+        """A validated project/sprint ID from the environment."""
+        return validate.identifier(name, self.env(name))
+
+    def service(self, service: str) -> http.Service:
+        """The client of a DSM service (e.g. "sprint-service"), its URL validated from the environment."""
+        env_name = contract.SERVICE_URL_ENV[service]
+        base_url = validate.service_url(env_name, self.env(env_name))
+        if self._session is None:
+            self._session = http.make_session(self.environ)
+        return http.Service(service, base_url, session=self._session, timeout=http.timeouts(self.environ))
+
+    # --- files ------------------------------------------------------------------------------
+    def input_path(self, artifact: str) -> Path:
+        return self.paths[contract.option("in", artifact).lstrip("-")]
+
+    def output_path(self, name: str) -> Path:
+        """The path given for an output artifact or output parameter."""
+        return self.paths[contract.option("out", name).lstrip("-")]
+
+    def read_json(self, artifact: str) -> Any:
+        """An input artifact's JSON; missing or malformed is InvalidInput (exit 2)."""
+        return artifacts.read_json(self.input_path(artifact), f"input artifact {artifact}")
+
+    def write_json(self, artifact: str, data: Any) -> Path:
+        """Write an output artifact as JSON, atomically."""
+        return artifacts.write_json(self.output_path(artifact), data)
+
+    def write_text(self, artifact: str, text: str) -> Path:
+        """Write a text output artifact (e.g. HTML), atomically."""
+        return artifacts.write_text(self.output_path(artifact), text)
+
+    def write_param(self, name: str, value: str | int | bool) -> Path:
+        """Write an output parameter file ("true"/"false" for booleans), atomically."""
+        if name not in self.spec.output_parameters:
+            raise KeyError(f"step {self.spec.name} has no output parameter {name!r} in contract.py")
+        return artifacts.write_param(self.output_path(name), value)
+
+    def progress(self, done: int, total: int) -> None:
+        """Report "done/total" to Argo (ARGO_PROGRESS_FILE) when running under Argo."""
+        artifacts.report_progress(done, total, self.environ)
+
+
+def build_parser(spec: contract.StepSpec) -> argparse.ArgumentParser:
+    """The argument parser of a step, derived from its spec (one required path option per file)."""
+    parser = argparse.ArgumentParser(
+        prog=f"python -m {spec.module}",
+        description=spec.description,
+        epilog="Inputs come from the environment: " + ", ".join(spec.env),
+    )
+    for artifact in spec.inputs:
+        parser.add_argument(
+            contract.option("in", artifact), type=Path, required=True, metavar="PATH",
+            help=f"input artifact {artifact} (JSON)",
+        )
+    for artifact in spec.output_artifacts:
+        parser.add_argument(
+            contract.option("out", artifact), type=Path, required=True, metavar="PATH",
+            help=f"where to write output artifact {artifact}",
+        )
+    for param in spec.output_parameters:
+        parser.add_argument(
+            contract.option("out", param), type=Path, required=True, metavar="PATH",
+            help=f"where to write output parameter {param}",
+        )
+    return parser
+
+
+def _parse_paths(spec: contract.StepSpec, argv: Sequence[str] | None) -> dict[str, Path]:
+    namespace = build_parser(spec).parse_args(argv)
+    paths: dict[str, Path] = {}
+    for kind, names in (("in", spec.inputs), ("out", spec.output_artifacts + spec.output_parameters)):
+        for name in names:
+            option = contract.option(kind, name).lstrip("-")
+            paths[option] = getattr(namespace, option.replace("-", "_"))
+    return paths
+
+
+# Most specific first: the first matching class decides the exit code.
+EXIT_CODES: tuple[tuple[type[BaseException], int, str], ...] = (
+    (validate.InvalidInput, contract.EXIT_INVALID_INPUT, "invalid input"),
+    (http.NotSent, contract.EXIT_NOT_SENT, "request not sent"),
+    (http.NotFound, contract.EXIT_NOT_FOUND, "not found"),
+    (http.ServiceError, contract.EXIT_SERVICE_ERROR, "service error"),
+)
+
+
+def execute(
+    spec: contract.StepSpec,
+    body: Callable[[Step], int | None],
+    argv: Sequence[str] | None = None,
+    environ: Mapping[str, str] | None = None,
+    stream: TextIO | None = None,
+) -> int:
+    """Run `body` as the step `spec` and return the exit code (see the module docstring)."""
+    log = get_logger(spec.name, stream)
+    paths = _parse_paths(spec, argv)  # argparse exits 2 itself on a bad command line
+    step = Step(spec, paths, os.environ if environ is None else environ, log)
+    started = time.monotonic()
+    try:
+        code = body(step) or contract.EXIT_OK
+    except Exception as exc:
+        for kind, exit_code, label in EXIT_CODES:
+            if isinstance(exc, kind):
+                log.error("%s: %s", label, exc)
+                code = exit_code
+                break
+        else:
+            log.error("unexpected error: %s: %s", type(exc).__name__, exc, exc_info=True)
+            code = contract.EXIT_UNEXPECTED
+        log.error("%s failed after %.1f s (exit %d)", spec.name, time.monotonic() - started, code)
+        return code
+    log.info("%s finished in %.1f s (exit %d)", spec.name, time.monotonic() - started, code)
+    return code
+
+
+def run_step(
+    spec: contract.StepSpec,
+    body: Callable[[Step], int | None],
+    argv: Sequence[str] | None = None,
+) -> NoReturn:
+    """The `if __name__ == "__main__"` of every step: run it and exit with its code."""
+    sys.exit(execute(spec, body, argv))

@@ -1,0 +1,242 @@
+"""The one HTTP helper of the steps: timeouts, bounded retries and errors that say what happened.
+
+    client = Service("sprint-service", base_url)
+    tasks = client.get_json("sprints", sprint_id, "tasks")          # segments are quoted
+    answer = client.post_json("scrums", sprint_id, "run")           # never retried once sent
+
+Rules (why they matter for a workflow step):
+- Every call has a (connect, read) timeout: defaults 3.05 s and 30 s, overridden by the environment
+  variables HTTP_CONNECT_TIMEOUT and HTTP_READ_TIMEOUT (seconds).
+- GETs are retried by urllib3 on connection errors and on 502/503/504, at most HTTP_RETRIES times
+  (default 3) with exponential backoff (HTTP_BACKOFF_FACTOR, default 0.5 s: waits 0, 1, 2 s).
+- A POST is retried only when the connection could not be opened (it never reached the service).
+  Once it may have been sent it is never retried: the daily-scrum simulation and the chronicle
+  are not idempotent.
+- Failures are exceptions carrying the exit code of the step:
+  `NotSent` (75: connection refused, DNS failure, connect timeout: safe to retry),
+  `ServiceError` (3: bad status, timeout after sending, malformed JSON, wrong shape),
+  `NotFound` (4: the service answered 404; callers for whom 404 is an answer catch it).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import quote
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.exceptions import ConnectTimeoutError, MaxRetryError
+from urllib3.util.retry import Retry
+
+from steps import contract, validate
+
+ENV_CONNECT_TIMEOUT = "HTTP_CONNECT_TIMEOUT"
+ENV_READ_TIMEOUT = "HTTP_READ_TIMEOUT"
+ENV_RETRIES = "HTTP_RETRIES"
+ENV_BACKOFF_FACTOR = "HTTP_BACKOFF_FACTOR"
+
+DEFAULT_CONNECT_TIMEOUT = 3.05  # just over a multiple of 3 s, the TCP SYN retransmission window
+DEFAULT_READ_TIMEOUT = 30.0
+DEFAULT_RETRIES = 3
+DEFAULT_BACKOFF_FACTOR = 0.5
+RETRY_STATUSES = frozenset({502, 503, 504})
+EXCERPT_CHARS = 200
+
+
+class HttpError(Exception):
+    """A request to a DSM service failed; `exit_code` is what the step exits with."""
+
+    exit_code = contract.EXIT_UNEXPECTED
+
+    def __init__(self, message: str, *, status: int | None = None, body: str = "") -> None:
+        super().__init__(message)
+        self.status = status
+        self.body = body
+
+
+class NotSent(HttpError):
+    """The request never reached the service (refused, DNS, connect timeout): retrying is safe."""
+
+    exit_code = contract.EXIT_NOT_SENT
+
+
+class ServiceError(HttpError):
+    """The service was (or may have been) reached and the answer is unusable."""
+
+    exit_code = contract.EXIT_SERVICE_ERROR
+
+
+class NotFound(HttpError):
+    """The service answered 404: the sprint/project/note does not exist. Never retried."""
+
+    exit_code = contract.EXIT_NOT_FOUND
+
+
+def path(*segments: str) -> str:
+    """A URL path from segments, each percent-quoted (so "../x" or "a/b" stay one segment)."""
+    return "/" + "/".join(quote(str(segment), safe="") for segment in segments)
+
+
+def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
+    """A short one-line excerpt of a response body for error messages."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
+
+
+def timeouts(environ: Mapping[str, str] | None = None) -> tuple[float, float]:
+    """(connect, read) timeouts in seconds from the environment, with the defaults above."""
+    env = os.environ if environ is None else environ
+    return (
+        validate.seconds(ENV_CONNECT_TIMEOUT, env.get(ENV_CONNECT_TIMEOUT), DEFAULT_CONNECT_TIMEOUT),
+        validate.seconds(ENV_READ_TIMEOUT, env.get(ENV_READ_TIMEOUT), DEFAULT_READ_TIMEOUT),
+    )
+
+
+def retry_policy(environ: Mapping[str, str] | None = None) -> Retry:
+    """The urllib3 retry policy: see the module docstring."""
+    env = os.environ if environ is None else environ
+    retries = validate.count(ENV_RETRIES, env.get(ENV_RETRIES), DEFAULT_RETRIES)
+    backoff = validate.seconds(
+        ENV_BACKOFF_FACTOR, env.get(ENV_BACKOFF_FACTOR), DEFAULT_BACKOFF_FACTOR, allow_zero=True
+    )
+    return Retry(
+        total=None,
+        # Connect errors happen before the request is sent: urllib3 retries them for any method.
+        connect=retries,
+        # Read errors (timeout or reset after sending) are never retried here: for a POST the
+        # service may have acted; for a GET the workflow's retryPolicy retries the whole step.
+        read=False,
+        status=retries,
+        other=0,
+        redirect=0,
+        allowed_methods=frozenset({"GET", "HEAD"}),  # status retries only for idempotent methods
+        status_forcelist=RETRY_STATUSES,
+        backoff_factor=backoff,
+        backoff_max=10.0,
+        raise_on_status=False,  # hand back the last 5xx so the message can show it
+        respect_retry_after_header=False,  # keep the total wait bounded
+    )
+
+
+def make_session(environ: Mapping[str, str] | None = None) -> requests.Session:
+    """A requests.Session with the retry policy mounted for http and https."""
+    session = requests.Session()
+    adapter = HTTPAdapter(max_retries=retry_policy(environ))
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    session.headers["Accept"] = "application/json"
+    session.headers["User-Agent"] = "dsm-dailyscrum-step"
+    return session
+
+
+_shared_session: requests.Session | None = None
+
+
+def shared_session() -> requests.Session:
+    """The step's one session (a step is one process: one session, one connection pool)."""
+    global _shared_session
+    if _shared_session is None:
+        _shared_session = make_session()
+    return _shared_session
+
+
+def _never_sent(exc: requests.ConnectionError) -> bool:
+    """True when a ConnectionError happened while connecting, before any byte was sent."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    cause = exc.args[0] if exc.args else None
+    if isinstance(cause, MaxRetryError):
+        cause = cause.reason
+    # NewConnectionError (refused) and NameResolutionError (DNS) are ConnectTimeoutError subclasses.
+    return isinstance(cause, ConnectTimeoutError)
+
+
+class Service:
+    """One DSM service: its name (for messages), base URL, session and timeouts."""
+
+    def __init__(
+        self,
+        name: str,
+        base_url: str,
+        *,
+        session: requests.Session | None = None,
+        timeout: tuple[float, float] | None = None,
+    ) -> None:
+        self.name = name
+        self.base_url = base_url.rstrip("/")
+        self.session = session if session is not None else shared_session()
+        self.timeout = timeout if timeout is not None else timeouts()
+
+    def url(self, *segments: str) -> str:
+        return self.base_url + path(*segments)
+
+    def get_json(self, *segments: str, params: Mapping[str, str] | None = None) -> Any:
+        """GET base_url/segments and return the decoded JSON of a 2xx answer."""
+        return self.request_json("GET", *segments, params=params)
+
+    def post_json(self, *segments: str, body: Any = None) -> Any:
+        """POST (JSON body if given) and return the decoded JSON of a 2xx answer. Never retried once sent."""
+        return self.request_json("POST", *segments, body=body)
+
+    def request_json(
+        self,
+        method: str,
+        *segments: str,
+        params: Mapping[str, str] | None = None,
+        body: Any = None,
+    ) -> Any:
+        url = self.url(*segments)
+        where = f"{self.name} {method} {url}"
+        if params:
+            where += "?" + "&".join(f"{k}={v}" for k, v in params.items())
+        try:
+            response = self.session.request(
+                method,
+                url,
+                params=params,
+                json=body,
+                timeout=self.timeout,
+                allow_redirects=False,
+            )
+        except requests.ConnectionError as exc:
+            if _never_sent(exc):
+                raise NotSent(
+                    f"{where}: could not connect, the request was not sent ({_reason(exc)})"
+                ) from exc
+            raise ServiceError(
+                f"{where}: the connection broke after the request was sent ({_reason(exc)})"
+            ) from exc
+        except requests.Timeout as exc:  # a read timeout: the request was sent
+            raise ServiceError(
+                f"{where}: no answer within {self.timeout[1]:g} s after sending the request"
+            ) from exc
+        except requests.RequestException as exc:
+            raise ServiceError(f"{where}: request failed: {_reason(exc)}") from exc
+
+        text = response.text
+        if response.status_code == 404:
+            raise NotFound(f"{where}: HTTP 404: {excerpt(text)}", status=404, body=text)
+        if not 200 <= response.status_code < 300:
+            raise ServiceError(
+                f"{where}: HTTP {response.status_code}: {excerpt(text)}",
+                status=response.status_code,
+                body=text,
+            )
+        try:
+            return response.json()
+        except ValueError:  # requests.JSONDecodeError, also for an empty body
+            raise ServiceError(
+                f"{where}: HTTP {response.status_code} but the body is not JSON: {excerpt(text)!r}",
+                status=response.status_code,
+                body=text,
+            ) from None
+
+
+def _reason(exc: BaseException) -> str:
+    """The innermost useful reason of a requests/urllib3 error, on one line."""
+    cause: Any = exc.args[0] if exc.args else exc
+    if isinstance(cause, MaxRetryError) and cause.reason is not None:
+        cause = cause.reason
+    return excerpt(f"{type(cause).__name__}: {cause}")
