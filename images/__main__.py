@@ -1,0 +1,120 @@
+"""`python -m images build|push [--registry R] [--tag T] [--dry-run]`: the images, named as the manifest does.
+
+Used by `make images` and `make push`. Every reference comes from `workflows.images.image_ref`, the
+function the manifest is rendered with, so what is built is what the CronWorkflow pulls.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import shutil
+import subprocess
+import sys
+from collections.abc import Sequence
+
+from images import DOCKERFILE, REPO_ROOT
+from steps.contract import STEPS, StepSpec
+from workflows.images import DEFAULT_REGISTRY, default_tag, image_ref
+
+ENGINE_TIMEOUT_S = 20  # `docker info` answers in well under a second when an engine is there
+
+
+def build_command(step: StepSpec, ref: str, tag: str) -> list[str]:
+    return [
+        "docker", "build",
+        "--file", str(DOCKERFILE.relative_to(REPO_ROOT)),
+        "--target", step.image,
+        "--tag", ref,
+        "--build-arg", f"VERSION={tag}",
+        ".",  # the context is the repository root; .dockerignore keeps all but steps/ out
+    ]  # fmt: skip
+
+
+def push_command(ref: str) -> list[str]:
+    return ["docker", "push", ref]
+
+
+def commands(action: str, steps: Sequence[StepSpec], registry: str, tag: str) -> list[list[str]]:
+    if action == "push" and not registry:
+        raise ValueError("push needs a registry: an image without one can only live on this machine")
+    result: list[list[str]] = []
+    for step in steps:
+        ref = image_ref(step, registry, tag)
+        result.append(build_command(step, ref, tag) if action == "build" else push_command(ref))
+    return result
+
+
+def engine_problem() -> str | None:
+    """Why docker commands cannot run here, or None when an engine answers."""
+    if shutil.which("docker") is None:
+        return (
+            "docker was not found on PATH: building or pushing the images needs a Docker engine "
+            "(install Docker, or run with --dry-run to print the commands)"
+        )
+    try:
+        probe = subprocess.run(
+            ["docker", "info", "--format", "{{.ServerVersion}}"],
+            capture_output=True, text=True, timeout=ENGINE_TIMEOUT_S, check=False,
+        )  # fmt: skip
+    except subprocess.TimeoutExpired:
+        return f"the docker CLI is installed but no engine answered within {ENGINE_TIMEOUT_S}s"
+    if probe.returncode != 0:
+        detail = probe.stderr.strip().splitlines()[-1:] or ["no error text"]
+        return f"the docker CLI is installed but no engine answers: {detail[0]}"
+    return None
+
+
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m images",
+        description="Build or push the step images under the names the manifest uses.",
+    )
+    parser.add_argument("action", choices=("build", "push"))
+    parser.add_argument(
+        "--registry",
+        default=DEFAULT_REGISTRY,
+        help=f"registry and namespace, e.g. registry.example.com/dsm (default {DEFAULT_REGISTRY}; "
+        "'' builds bare local names)",
+    )
+    parser.add_argument(
+        "--tag", default=None, help="image tag (default: the package version, as in the manifest)"
+    )
+    parser.add_argument(
+        "--image",
+        action="append",
+        choices=[step.image for step in STEPS],
+        help="only this image (repeatable; default: all six)",
+    )
+    parser.add_argument("--dry-run", action="store_true", help="print the docker commands, run nothing")
+    return parser.parse_args(list(argv))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    tag = args.tag or default_tag()
+    steps = [step for step in STEPS if not args.image or step.image in args.image]
+    try:
+        planned = commands(args.action, steps, args.registry, tag)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if args.dry_run:
+        for command in planned:
+            print(shlex.join(command))
+        return 0
+    problem = engine_problem()
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 1
+    for command in planned:
+        print(f"+ {shlex.join(command)}", flush=True)
+        result = subprocess.run(command, cwd=REPO_ROOT, check=False)
+        if result.returncode != 0:
+            print(f"error: `{shlex.join(command)}` exited {result.returncode}", file=sys.stderr)
+            return result.returncode
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
