@@ -1,0 +1,41 @@
+"""Step `fetch-summary`: the sprint's task summary from the sprint-service, written as answered.
+
+Environment: SPRINT_ID, SPRINT_SERVICE_URL. Output: artifact `summary` ({total_tasks,
+completed_tasks, pending_tasks} as answered) and parameters total_tasks, completed_tasks,
+pending_tasks. An unknown sprint (404) exits 4, which the workflow does not retry.
+"""
+
+from __future__ import annotations
+
+from steps import contract, http, shapes
+from steps.cli import Step, run_step
+
+SPEC = contract.FETCH_SUMMARY
+
+
+def main(step: Step) -> None:
+    sprint_id = step.identifier(contract.ENV_SPRINT_ID)
+    service = step.service("sprint-service")
+    segments = ("sprints", sprint_id, "task-summary")
+    step.progress(0, 1)
+    step.log.info("Fetching the task summary of sprint %s...", sprint_id)
+    try:
+        answer = service.get_json(*segments)
+    except http.NotFound as exc:
+        raise http.NotFound(
+            f"sprint {sprint_id} does not exist according to the sprint-service ({exc})",
+            status=exc.status, body=exc.body,
+        ) from exc
+    summary = shapes.task_summary(answer, f"sprint-service GET {service.url(*segments)}")
+    step.write_json("summary", answer)
+    for key in ("total_tasks", "completed_tasks", "pending_tasks"):
+        step.write_param(key, summary[key])
+    step.log.info(
+        "Task summary: %d tasks, %d completed, %d pending",
+        summary["total_tasks"], summary["completed_tasks"], summary["pending_tasks"],
+    )
+    step.progress(1, 1)
+
+
+if __name__ == "__main__":
+    run_step(SPEC, main)

@@ -1,0 +1,40 @@
+"""Step `fetch-tasks`: the sprint's tasks from the sprint-service, written as answered.
+
+Environment: SPRINT_ID, SPRINT_SERVICE_URL. Output: artifact `tasks` (the JSON list exactly as the
+service answered, after a shape check) and parameter `task_count`.
+
+The sprint-service answers `[]` both for a sprint without tasks and for an unknown sprint; this
+step cannot tell them apart, so it succeeds with `[]`, task_count 0 and a WARNING line (the
+report then has no entries; fetch-summary fails with exit 4 if the sprint does not exist).
+"""
+
+from __future__ import annotations
+
+from steps import contract, shapes
+from steps.cli import Step, run_step
+
+SPEC = contract.FETCH_TASKS
+
+
+def main(step: Step) -> None:
+    sprint_id = step.identifier(contract.ENV_SPRINT_ID)
+    service = step.service("sprint-service")
+    segments = ("sprints", sprint_id, "tasks")
+    step.progress(0, 1)
+    step.log.info("Fetching tasks for sprint %s...", sprint_id)
+    answer = service.get_json(*segments)
+    tasks = shapes.tasks(answer, f"sprint-service GET {service.url(*segments)}")
+    step.write_json("tasks", answer)
+    step.write_param("task_count", len(tasks))
+    if tasks:
+        step.log.info("Fetched %d tasks", len(tasks))
+    else:
+        step.log.warning(
+            "Sprint %s has no tasks (the sprint-service answers the same for an unknown sprint); "
+            "the report will have no entries", sprint_id,
+        )
+    step.progress(1, 1)
+
+
+if __name__ == "__main__":
+    run_step(SPEC, main)

@@ -1,0 +1,38 @@
+"""Step `fetch-team`: the project's team from the project-service, written as answered.
+
+Environment: PROJECT_ID, PROJECT_SERVICE_URL. Output: artifact `team` ({project_id, team_members}
+as answered) and parameter `team_size`. The project-service answers an empty team for an unknown
+project; that succeeds with team_size 0 and a WARNING line.
+"""
+
+from __future__ import annotations
+
+from steps import contract, shapes
+from steps.cli import Step, run_step
+
+SPEC = contract.FETCH_TEAM
+
+
+def main(step: Step) -> None:
+    project_id = step.identifier(contract.ENV_PROJECT_ID)
+    service = step.service("project-service")
+    segments = ("projects", project_id, "team-members")
+    step.progress(0, 1)
+    step.log.info("Fetching the team of project %s...", project_id)
+    answer = service.get_json(*segments)
+    team = shapes.team(answer, f"project-service GET {service.url(*segments)}", project_id)
+    size = len(team["team_members"])
+    step.write_json("team", answer)
+    step.write_param("team_size", size)
+    if size:
+        step.log.info("Fetched %d team members", size)
+    else:
+        step.log.warning(
+            "Project %s has no team members (the project-service answers the same for an unknown "
+            "project)", project_id,
+        )
+    step.progress(1, 1)
+
+
+if __name__ == "__main__":
+    run_step(SPEC, main)

@@ -1,0 +1,120 @@
+"""Step `prepare`: validate the inputs, resolve the sprint and the report date, and decide whether to run.
+
+Environment: PROJECT_ID, SPRINT_ID (empty: the project's active sprint), REPORT_DATE (empty: the day
+of RUN_CREATED_AT in SCHEDULE_TIMEZONE, default UTC; RUN_CREATED_AT empty: now), FORCE,
+SPRINT_SERVICE_URL, CHRONICLE_SERVICE_URL.
+Output parameters: sprint_id, report_date, proceed, already_reported, reason.
+
+The simulation is not idempotent and the chronicle stores every note, so `simulate` runs only when
+this step says proceed=true: the sprint exists and is active (or was named), and the chronicle
+says the day is not reported yet (skipped with FORCE=true). A chronicle that cannot tell (5xx,
+timeout, garbage) stops the run with exit 3 rather than risking a second report.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from steps import contract, http, shapes, validate
+from steps.cli import Step, run_step
+
+SPEC = contract.PREPARE
+
+
+def _report_date(step: Step) -> dt.date:
+    """REPORT_DATE if given, else the run's creation day in the schedule's time zone."""
+    given = step.env(contract.ENV_REPORT_DATE)
+    zone_name = step.env(contract.ENV_SCHEDULE_TIMEZONE) or "UTC"
+    zone = validate.timezone(contract.ENV_SCHEDULE_TIMEZONE, zone_name)
+    created_raw = step.env(contract.ENV_RUN_CREATED_AT)
+    created = (
+        validate.timestamp(contract.ENV_RUN_CREATED_AT, created_raw)
+        if created_raw
+        else dt.datetime.now(dt.UTC)
+    )
+    if given:
+        return validate.date(contract.ENV_REPORT_DATE, given)
+    day = created.astimezone(zone).date()
+    source = f"run created at {created_raw}" if created_raw else "now (RUN_CREATED_AT is empty)"
+    step.log.info("Report date %s: the day of the %s in %s", day, source, zone_name)
+    return day
+
+
+def _write(
+    step: Step, sprint_id: str, report_date: dt.date, proceed: bool, already_reported: bool, reason: str
+) -> None:
+    step.write_param("sprint_id", sprint_id)
+    step.write_param("report_date", report_date.isoformat())
+    step.write_param("proceed", proceed)
+    step.write_param("already_reported", already_reported)
+    step.write_param("reason", reason)
+
+
+def main(step: Step) -> None:
+    # Everything is validated before the first request (exit 2, never retried).
+    project_id = step.identifier(contract.ENV_PROJECT_ID)
+    sprint_id = step.env(contract.ENV_SPRINT_ID)
+    if sprint_id:
+        validate.identifier(contract.ENV_SPRINT_ID, sprint_id)
+    force = validate.flag(contract.ENV_FORCE, step.env(contract.ENV_FORCE))
+    report_date = _report_date(step)
+    sprint_service = step.service("sprint-service")
+    chronicle = step.service("chronicle-service")
+    step.progress(0, 2)
+
+    if not sprint_id:
+        step.log.info("SPRINT_ID is empty: asking the sprint-service for the active sprint of %s", project_id)
+        segments = ("sprints", "active", project_id)
+        try:
+            answer = sprint_service.get_json(*segments)
+        except http.NotFound:
+            reason = f"no active sprint for project {project_id}"
+            step.log.warning("Nothing to do: %s", reason)
+            _write(step, "", report_date, False, False, reason)
+            return
+        found = shapes.active_sprint(answer, f"sprint-service GET {sprint_service.url(*segments)}")
+        try:
+            sprint_id = validate.identifier("the active sprint_id", found)
+        except validate.InvalidInput as exc:  # the service's fault, not the user's
+            raise http.ServiceError(f"sprint-service answered an unusable active sprint: {exc}") from None
+        step.log.info("Active sprint of project %s: %s", project_id, sprint_id)
+    step.progress(1, 2)
+
+    if force:
+        step.log.warning(
+            "FORCE=true: not asking the chronicle; sprint %s on %s will be simulated and reported "
+            "even if it already is", sprint_id, report_date,
+        )
+        _write(step, sprint_id, report_date, True, False, "force=true: the chronicle was not checked")
+        step.progress(2, 2)
+        return
+
+    segments = ("v1", "notes", "daily_scrum_report")
+    query = {"project_id": project_id, "sprint_id": sprint_id, "daily_scrum_date": report_date.isoformat()}
+    step.log.info("Checking the chronicle for a report of sprint %s on %s", sprint_id, report_date)
+    try:
+        answer = chronicle.get_json(*segments, params=query)
+        shapes.reported_notes(answer, f"chronicle-service GET {chronicle.url(*segments)}")
+    except http.NotFound:
+        reason = f"sprint {sprint_id} on {report_date} is not reported yet"
+        step.log.info("Proceeding: %s", reason)
+        _write(step, sprint_id, report_date, True, False, reason)
+        step.progress(2, 2)
+        return
+    except http.NotSent:
+        raise
+    except http.ServiceError as exc:
+        # A 5xx here is a known chronicle defect: "unknown" must never be read as "not reported".
+        raise http.ServiceError(
+            f"the chronicle could not tell whether sprint {sprint_id} on {report_date} is already "
+            f"reported, so nothing was simulated; rerun later (or with force=true if you are sure "
+            f"it is not reported). Cause: {exc}"
+        ) from exc
+    reason = f"already reported: sprint {sprint_id} on {report_date}"
+    step.log.warning("Not simulating: %s (use force=true to report it again)", reason)
+    _write(step, sprint_id, report_date, False, True, reason)
+    step.progress(2, 2)
+
+
+if __name__ == "__main__":
+    run_step(SPEC, main)

@@ -1,0 +1,70 @@
+"""Step `simulate`: ask the daily-scrum-service to simulate one day of progress for the sprint.
+
+Environment: SPRINT_ID, DAILY_SCRUM_SERVICE_URL. Output: artifact `simulation` (the service's
+answer plus `recorded_at`, the UTC time the answer arrived, at the top and on every update) and
+parameter `tasks_updated`.
+
+The call is not idempotent (every call adds another day of progress), so the POST is never
+retried once it may have reached the service: only "not sent" (exit 75) is safe to retry.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from steps import artifacts, contract, http, shapes
+from steps.cli import Step, run_step
+
+SPEC = contract.SIMULATE
+
+
+def with_recorded_at(answer: dict[str, Any], recorded_at: str) -> dict[str, Any]:
+    """The answer with `recorded_at` added at the top level and on each update (the task's created_at)."""
+    return {
+        **answer,
+        "recorded_at": recorded_at,
+        "updates": [{**update, "recorded_at": recorded_at} for update in answer["updates"]],
+    }
+
+
+def main(step: Step) -> None:
+    sprint_id = step.identifier(contract.ENV_SPRINT_ID)
+    service = step.service("daily-scrum-service")
+    segments = ("scrums", sprint_id, "run")
+    step.progress(0, 1)
+    step.log.info("Starting daily scrum simulation for sprint %s", sprint_id)
+    try:
+        answer = service.post_json(*segments)
+        recorded_at = artifacts.utc_now()  # when the updates were made, as close as we can see it
+        shapes.simulation(answer, f"daily-scrum-service POST {service.url(*segments)}")
+    except http.NotSent:
+        raise  # nothing happened on the service side: the workflow retries (exit 75)
+    except http.HttpError as exc:
+        # Not retried: the service may have simulated the day already.
+        raise type(exc)(
+            f"{exc}. The simulation may have run anyway: check the sprint's tasks before running "
+            f"the day again",
+            status=exc.status,
+            body=exc.body,
+        ) from exc
+
+    count = answer["tasks_updated_count"]
+    if count != len(answer["updates"]):
+        step.log.warning(
+            "The daily-scrum-service says %d tasks were updated but lists %d updates",
+            count, len(answer["updates"]),
+        )
+    step.write_json("simulation", with_recorded_at(answer, recorded_at))
+    step.write_param("tasks_updated", count)
+    step.log.info("Simulation completed: %d tasks updated (%s)", count, answer["message"])
+    if count == 0:
+        step.log.warning(
+            "No task was updated for sprint %s. If the sprint has unfinished tasks this is the "
+            "daily-scrum-service defect that swallows its writes; the report step checks and says so",
+            sprint_id,
+        )
+    step.progress(1, 1)
+
+
+if __name__ == "__main__":
+    run_step(SPEC, main)
