@@ -1,0 +1,144 @@
+"""The human-readable daily scrum page (pure: builds a string, no I/O).
+
+Argo's UI shows an HTML artifact in a sandboxed frame that allows no scripts and no external
+resources, so the page is one self-contained document: inline CSS only, no <script>, no URL.
+Progress bars are nested divs whose width is the percentage. Every text that comes from a
+service is HTML-escaped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from html import escape
+
+from steps.note import UNASSIGNED, ScrumDay
+
+MAX_LISTED_IMPEDIMENTS = 200  # the list on top stays readable; the tables show every task
+
+_CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:1.5rem;color:#1f2933}
+h1{font-size:1.5rem;margin:0 0 .5rem}h2{font-size:1.15rem;margin:1.5rem 0 .4rem}
+.warning{background:#fde8e8;border:2px solid #c81e1e;color:#771d1d;padding:.8rem 1rem;
+font-size:1.1rem;font-weight:700;margin:.8rem 0}
+.outcome{color:#52606d}
+table{border-collapse:collapse;margin:.3rem 0}
+th,td{border:1px solid #cbd2d9;padding:.25rem .5rem;text-align:left;vertical-align:top;font-size:.9rem}
+th{background:#f0f4f8}
+.metrics td{font-weight:700;text-align:right}
+.bar{display:flex;width:9rem;height:.8rem;background:#e4e7eb;border-radius:2px;overflow:hidden}
+.was{background:#9aa5b1}.day{background:#31a354}
+.num{font-size:.8rem;color:#52606d}
+.imp{color:#b44d12}
+"""
+
+
+def _e(text: object) -> str:
+    return escape(str(text), quote=True)
+
+
+def _p(value: float) -> str:
+    return f"{round(value, 1):g}"
+
+
+def _bar(was: float, today: float) -> str:
+    """A bar of 100%: the part done before today in grey, today's part in green."""
+    return (
+        f'<div class="bar"><div class="was" style="width:{_p(was)}%"></div>'
+        f'<div class="day" style="width:{_p(today)}%"></div></div>'
+    )
+
+
+def render(
+    day: ScrumDay,
+    *,
+    outcome: str,
+    on_section: Callable[[int, int], None] | None = None,
+) -> str:
+    """The whole page. `outcome` says what happened to the note (stored, skipped, why).
+
+    `on_section(done, total)` is called after each assignee's section, to report progress.
+    """
+    note = day.note
+    project, sprint, date = note["project_id"], note["sprint_id"], note["report_date"]
+    metrics = note["summary_metrics"]
+    parts = [
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">',
+        f"<title>Daily scrum {_e(project)} / {_e(sprint)} / {_e(date)}</title>",
+        f"<style>{_CSS}</style></head><body>",
+        f"<h1>Daily scrum: project {_e(project)}, sprint {_e(sprint)}, {_e(date)}</h1>",
+    ]
+    if day.warning:
+        parts.append(f'<div class="warning" role="alert">{_e(day.warning)}</div>')
+    parts += [
+        f'<p class="summary">{_e(note["summary"])}</p>',
+        f'<p class="outcome">{_e(outcome)}</p>',
+        '<h2>Summary metrics</h2><table class="metrics">',
+        *(
+            f"<tr><th>{label}</th><td>{value}</td></tr>"
+            for label, value in (
+                ("Team members", metrics["total_team_members"]),
+                ("Tasks", metrics["total_tasks"]),
+                ("Completed", metrics["completed_tasks"]),
+                ("Pending", metrics["pending_tasks"]),
+                ("Progressed today", day.tasks_progressed),
+                ("Open (not completed)", day.open_tasks),
+            )
+        ),
+        "</table>",
+    ]
+    parts += _impediments(day)
+    parts += _sections(day, on_section)
+    parts.append("</body></html>\n")
+    return "".join(parts)
+
+
+def _impediments(day: ScrumDay) -> list[str]:
+    found = day.impediments
+    parts = [f"<h2>Impediments today ({len(found)})</h2>"]
+    if found.empty:
+        return [*parts, "<p>None.</p>"]
+    shown = found.head(MAX_LISTED_IMPEDIMENTS)
+    parts.append("<ul>")
+    parts += [
+        f'<li><b>{_e(task)}</b> ({_e(who)}): <span class="imp">{_e(text)}</span></li>'
+        for who, task, text in zip(
+            shown["assignee"].tolist(), shown["id"].tolist(), shown["impediments"].tolist(), strict=True
+        )
+    ]
+    parts.append("</ul>")
+    if len(found) > len(shown):
+        parts.append(f"<p>... and {len(found) - len(shown)} more, shown in the tables below.</p>")
+    return parts
+
+
+def _sections(day: ScrumDay, on_section: Callable[[int, int], None] | None) -> list[str]:
+    """One table per assignee, in the note's order (unassigned last)."""
+    tasks = day.tasks
+    if tasks.empty:
+        return ["<h2>Tasks</h2><p>No tasks in this sprint.</p>"]
+    groups = tasks.groupby("assignee", sort=False)
+    total = groups.ngroups
+    parts: list[str] = []
+    for done, (assignee, group) in enumerate(groups, start=1):  # one iteration per assignee
+        name = day.team_names.get(str(assignee), "")
+        heading = f"{_e(name)} ({_e(assignee)})" if name else _e(assignee)
+        if assignee not in day.team_names and assignee != UNASSIGNED:
+            heading += " - not in the project team"
+        parts.append(
+            f"<h2>{heading}: {len(group)} task{'s' if len(group) != 1 else ''}</h2>"
+            "<table><tr><th>Task</th><th>Title</th><th>Today</th><th>Overall</th>"
+            "<th>Status</th><th>Impediments</th></tr>"
+        )
+        columns = ("id", "title", "before", "made", "now", "status", "impediments")
+        rows = zip(*(group[c].tolist() for c in columns), strict=True)
+        parts += [
+            f"<tr><td>{_e(task)}</td><td>{_e(title)}</td>"
+            f'<td>{_bar(0, made)}<span class="num">+{_p(made)} points</span></td>'
+            f'<td>{_bar(was, made)}<span class="num">{_p(was)}% &rarr; {_p(now)}%</span></td>'
+            f"<td>{_e(status)}</td><td>{_e(impediments)}</td></tr>"
+            for task, title, was, made, now, status, impediments in rows
+        ]
+        parts.append("</table>")
+        if on_section is not None:
+            on_section(done, total)
+    return parts
