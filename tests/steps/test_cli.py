@@ -1,0 +1,126 @@
+"""steps.cli: options from the contract, exit codes from exceptions, one summary line per failure."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from steps import cli, contract, http
+from steps.cli import Step
+from steps.validate import InvalidInput
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _argv(spec: contract.StepSpec, tmp_path: Path) -> list[str]:
+    argv: list[str] = []
+    for name in spec.inputs:
+        argv += [contract.option("in", name), str(tmp_path / "in" / contract.ARTIFACT_FILES[name])]
+    for name in spec.output_artifacts:
+        argv += [contract.option("out", name), str(tmp_path / "out" / contract.ARTIFACT_FILES[name])]
+    for name in spec.output_parameters:
+        argv += [contract.option("out", name), str(tmp_path / "out" / name)]
+    return argv
+
+
+@pytest.mark.parametrize("spec", contract.STEPS, ids=lambda spec: spec.name)
+def test_parser_has_one_required_option_per_file(spec: contract.StepSpec, tmp_path: Path) -> None:
+    parser = cli.build_parser(spec)
+    namespace = parser.parse_args(_argv(spec, tmp_path))
+    expected = len(spec.inputs) + len(spec.output_artifacts) + len(spec.output_parameters)
+    assert len(vars(namespace)) == expected
+    if expected:
+        with pytest.raises(SystemExit) as caught:
+            parser.parse_args([])
+        assert caught.value.code == contract.EXIT_INVALID_INPUT
+
+
+@pytest.mark.parametrize(
+    ("error", "code", "label"),
+    [
+        (InvalidInput("SPRINT_ID must be ..."), contract.EXIT_INVALID_INPUT, "invalid input"),
+        (http.NotSent("x"), contract.EXIT_NOT_SENT, "request not sent"),
+        (http.ServiceError("x"), contract.EXIT_SERVICE_ERROR, "service error"),
+        (http.NotFound("x"), contract.EXIT_NOT_FOUND, "not found"),
+        (RuntimeError("boom"), contract.EXIT_UNEXPECTED, "unexpected error: RuntimeError: boom"),
+    ],
+)
+def test_exceptions_map_to_exit_codes(tmp_path: Path, error: Exception, code: int, label: str) -> None:
+    def body(step: Step) -> None:
+        raise error
+
+    stream = io.StringIO()
+    assert cli.execute(contract.FETCH_TASKS, body, _argv(contract.FETCH_TASKS, tmp_path), {}, stream) == code
+    lines = stream.getvalue().splitlines()
+    assert any(f" fetch-tasks ERROR {label}" in line for line in lines)
+    assert lines[-1].endswith(f"(exit {code})")
+    assert ("Traceback" in stream.getvalue()) == (code == contract.EXIT_UNEXPECTED)
+
+
+def test_step_writes_params_and_artifacts(tmp_path: Path) -> None:
+    def body(step: Step) -> None:
+        step.write_json("tasks", [])
+        step.write_param("task_count", 0)
+        step.log.info("Fetching tasks...")
+
+    stream = io.StringIO()
+    assert cli.execute(contract.FETCH_TASKS, body, _argv(contract.FETCH_TASKS, tmp_path), {}, stream) == 0
+    assert (tmp_path / "out" / "tasks.json").read_text() == "[]\n"
+    assert (tmp_path / "out" / "task_count").read_text() == "0"
+    line = stream.getvalue().splitlines()[0]
+    # 2026-11-29T14:00:03Z fetch-tasks INFO  Fetching tasks...
+    stamp, step_name, rest = line.split(" ", 2)
+    assert len(stamp) == 20 and stamp.endswith("Z")
+    assert step_name == "fetch-tasks"
+    assert rest == "INFO  Fetching tasks..."
+
+
+def test_undeclared_env_or_param_is_a_bug(tmp_path: Path) -> None:
+    def reads_undeclared(step: Step) -> None:
+        step.env(contract.ENV_PROJECT_ID)  # fetch-tasks does not declare PROJECT_ID
+
+    def writes_undeclared(step: Step) -> None:
+        step.write_param("team_size", 1)
+
+    for body in (reads_undeclared, writes_undeclared):
+        stream = io.StringIO()
+        code = cli.execute(contract.FETCH_TASKS, body, _argv(contract.FETCH_TASKS, tmp_path), {}, stream)
+        assert code == contract.EXIT_UNEXPECTED
+        assert "contract.py" in stream.getvalue()
+
+
+def test_bad_timeout_env_is_invalid_input(tmp_path: Path) -> None:
+    def body(step: Step) -> None:
+        step.service("sprint-service")
+
+    stream = io.StringIO()
+    environ = {contract.ENV_SPRINT_SERVICE_URL: "http://127.0.0.1:9", http.ENV_READ_TIMEOUT: "-1"}
+    code = cli.execute(contract.FETCH_TASKS, body, _argv(contract.FETCH_TASKS, tmp_path), environ, stream)
+    assert code == contract.EXIT_INVALID_INPUT
+    assert "HTTP_READ_TIMEOUT" in stream.getvalue()
+
+
+def test_missing_option_exits_2_from_the_command_line(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "steps.fetch_tasks", "--out-tasks", str(tmp_path / "t.json")],
+        cwd=REPO, capture_output=True, text=True, timeout=60,
+    )
+    assert done.returncode == contract.EXIT_INVALID_INPUT
+    assert "--out-task-count" in done.stderr
+
+
+def test_light_steps_do_not_import_pandas_or_workflows() -> None:
+    modules = [spec.module for spec in contract.STEPS if not spec.needs_pandas]
+    code = (
+        "import sys\n"
+        + "".join(f"import {module}\n" for module in modules)
+        + "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('pandas', 'numpy', 'workflows'))\n"
+        + "print(' '.join(bad))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == ""
