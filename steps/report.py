@@ -1,0 +1,113 @@
+"""Step `report`: build the daily scrum note from the four artifacts and store it in the chronicle once.
+
+Environment: PROJECT_ID, SPRINT_ID, REPORT_DATE (from prepare), FORCE, CHRONICLE_SERVICE_URL.
+Input artifacts: simulation, tasks, summary, team. Outputs: artifact `report` (the note as stored,
+or as it would have been stored when the step decided not to store it), artifact `report-html`
+(the page people read), parameters `note_id` ("" when nothing was stored) and `already_reported`.
+
+The chronicle stores every POST, so before storing, the step asks the chronicle for the day:
+- 404: nothing stored yet: POST.
+- 200 with a task of this very note (same task id and created_at, i.e. the same simulation):
+  this run stored it before (the step is being retried after a lost answer): do not POST.
+- 200 from another run: POST only with FORCE=true, else do not POST (already_reported=true).
+- anything else (5xx, timeout, garbage): unknown; fail with exit 3 and never POST.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from steps import contract, http, note, report_html, shapes, validate
+from steps.cli import Step, run_step
+
+SPEC = contract.REPORT
+NOTES_PATH = ("v1", "notes", "daily_scrum_report")
+
+
+def _existing(chronicle: http.Service, project_id: str, sprint_id: str, report_date: str) -> Any:
+    """The chronicle's merged note for the day, or None when it answers 404 (nothing stored)."""
+    query = {"project_id": project_id, "sprint_id": sprint_id, "daily_scrum_date": report_date}
+    try:
+        answer = chronicle.get_json(*NOTES_PATH, params=query)
+        return shapes.reported_notes(answer, f"chronicle-service GET {chronicle.url(*NOTES_PATH)}")
+    except http.NotFound:
+        return None
+    except http.NotSent:
+        raise  # exit 75: nothing was asked, nothing stored; the retry asks again
+    except http.ServiceError as exc:
+        # The chronicle has a known defect answering 500 on reads: "unknown" is not "absent".
+        raise http.ServiceError(
+            f"the chronicle could not tell whether sprint {sprint_id} on {report_date} is already "
+            f"reported, so the note was not stored (a retry asks again). Cause: {exc}"
+        ) from exc
+
+
+def main(step: Step) -> None:
+    # Inputs first (exit 2, never retried), then artifacts, then the chronicle.
+    project_id = step.identifier(contract.ENV_PROJECT_ID)
+    sprint_id = step.identifier(contract.ENV_SPRINT_ID)
+    report_date = validate.date(contract.ENV_REPORT_DATE, step.env(contract.ENV_REPORT_DATE)).isoformat()
+    force = validate.flag(contract.ENV_FORCE, step.env(contract.ENV_FORCE))
+    chronicle = step.service("chronicle-service")
+    loaded = {name: step.read_json(name) for name in SPEC.inputs}
+
+    started = time.perf_counter()
+    try:
+        day = note.build(
+            loaded["simulation"],
+            loaded["tasks"],
+            loaded["summary"],
+            loaded["team"],
+            project_id=project_id,
+            sprint_id=sprint_id,
+            report_date=report_date,
+        )
+    except note.ArtifactError as exc:
+        raise validate.InvalidInput(f"input artifact {exc}") from None
+    step.log.info(
+        "Built the note for sprint %s on %s: %d tasks, %d assignees, %d progressed, in %.2f s",
+        sprint_id, report_date, len(day.tasks), len(day.note["reports"][report_date]),
+        day.tasks_progressed, time.perf_counter() - started,
+    )
+    if day.warning:
+        step.log.warning("%s (the daily-scrum-service's known defect; the report says so)", day.warning)
+    step.write_json("report", day.note)  # the body we store (or would store): useful even if we fail
+
+    existing = _existing(chronicle, project_id, sprint_id, report_date)
+    note_id, already_reported = "", True
+    if existing is not None and note.stored_by_this_run(existing, day.note):
+        outcome = "Not stored again: this run already stored this note (the step was retried)."
+        step.log.info("Not posting: already stored by this run (a note holds this run's task updates)")
+    elif existing is not None and not force:
+        outcome = (
+            f"Not stored: sprint {sprint_id} on {report_date} is already reported by another run "
+            f"(run with force=true to store it again)."
+        )
+        step.log.warning("Not posting: %s", outcome)
+    else:
+        if existing is not None:
+            step.log.warning("FORCE=true: storing a second note for sprint %s on %s", sprint_id, report_date)
+        try:
+            answer = chronicle.post_json(*NOTES_PATH, body=day.note)
+        except http.ServiceError as exc:
+            if exc.status == 422:
+                raise http.ServiceError(
+                    f"the chronicle refused the note as invalid (HTTP 422), nothing was stored; "
+                    f"the note is in the report artifact. Cause: {exc}",
+                    status=exc.status,
+                    body=exc.body,
+                ) from exc
+            raise
+        note_id = shapes.stored_note(answer, f"chronicle-service POST {chronicle.url(*NOTES_PATH)}")
+        already_reported = False
+        outcome = f"Stored in the chronicle as note {note_id}."
+        step.log.info("Stored the daily scrum note: note_id %s", note_id)
+
+    step.write_text("report-html", report_html.render(day, outcome=outcome, on_section=step.progress))
+    step.write_param("note_id", note_id)
+    step.write_param("already_reported", already_reported)
+
+
+if __name__ == "__main__":
+    run_step(SPEC, main)
