@@ -70,11 +70,11 @@ def imported_names(source: str, module: str, is_package: bool) -> set[str]:
     return names
 
 
-def third_party_imports(module: str, root: Path, package: str = "steps") -> dict[str, set[str]]:
-    """Top-level third-party import names reachable from `module` -> the modules that import them.
+def external_imports(module: str, root: Path, package: str = "steps") -> dict[str, set[str]]:
+    """Top-level names imported from outside `package`, reachable from `module` -> their importers.
 
     `root` is the directory holding `package`; every module of `package` reached is read in turn
-    (and the packages above it, whose __init__ runs first). Standard library imports are ignored.
+    (and the packages above it, whose __init__ runs first). Standard library names are included.
     """
     found: dict[str, set[str]] = {}
     seen: set[str] = set()
@@ -96,9 +96,18 @@ def third_party_imports(module: str, root: Path, package: str = "steps") -> dict
                     todo.append(name)
                 elif "." in name and module_file(name.rsplit(".", 1)[0], root) is None:
                     raise ModuleNotFoundError(f"{current} imports {name!r}, which is not in {package}/")
-            elif top not in _STDLIB and top:
+            elif top:
                 found.setdefault(top, set()).add(current)
     return found
+
+
+def third_party_imports(module: str, root: Path, package: str = "steps") -> dict[str, set[str]]:
+    """Like `external_imports`, without the standard library: what the image must install."""
+    return {
+        name: importers
+        for name, importers in external_imports(module, root, package).items()
+        if name not in _STDLIB
+    }
 
 
 def missing_distributions(
