@@ -31,9 +31,10 @@ TASK_COLUMNS = (
     "id",
     "title",
     "status",
-    "before",  # progress before today (0..100)
+    "before",  # progress before today (0..100); a lower bound when `capped`
     "made",  # points made today
     "now",  # progress after today
+    "capped",  # reached 100 today: the service reports the points drawn, not the points added
     "open",  # status is not "completed"
     "yesterday_work",
     "today_work",
@@ -140,13 +141,14 @@ def _p(value: float) -> str:
     return f"{round(value, 1):g}"
 
 
-def _yesterday(before: float, status: str) -> str:
-    return f"Was at {_p(before)}% ({status.replace('_', ' ')})."
+def _yesterday(before: float, capped: bool, status: str) -> str:
+    # Capped at 100, the points drawn may exceed the points added: `before` is only a lower bound.
+    return f"Was at {_p(before)}%{' or more' if capped else ''} ({status.replace('_', ' ')})."
 
 
 def _today(before: float, made: float, now: float, is_open: bool) -> str:
     if made > 0 and now >= 100:
-        return f"Completed: reached 100% (from {_p(before)}%, +{_p(made)} points)."
+        return f"Completed: reached 100% (the simulation drew +{_p(made)} points, capped at 100)."
     if made > 0:
         return f"Moved from {_p(before)}% to {_p(now)}% (+{_p(made)} points)."
     if not is_open:
@@ -263,7 +265,10 @@ def _task_frame(simulation: Mapping[str, Any], tasks: list[Any], team_names: dic
     has_update = joined["new"].notna()
     now = joined["new"].where(has_update, joined["progress"])
     made = joined["made"].fillna(0.0)
+    # The service reports the points it drew, also when the sum was capped at 100 (a task at 90
+    # drawing 25 reads "+25%" -> "100%"): then now - made is only a lower bound of yesterday's.
     before = (now - made).clip(lower=0.0, upper=100.0)
+    capped = (made > 0) & (now >= 100)
 
     # created_at is when the task's update was recorded; untouched tasks take the run's time.
     created_at = joined["recorded_at"].where(has_update, None)
@@ -292,8 +297,9 @@ def _task_frame(simulation: Mapping[str, Any], tasks: list[Any], team_names: dic
             "before": before,
             "made": made,
             "now": now,
+            "capped": capped,
             "open": is_open,
-            "yesterday_work": _words(pd.DataFrame({"b": before, "s": status}), _yesterday),
+            "yesterday_work": _words(pd.DataFrame({"b": before, "c": capped, "s": status}), _yesterday),
             "today_work": _words(pd.DataFrame({"b": before, "m": made, "n": now, "o": is_open}), _today),
             "impediments": _words(
                 pd.DataFrame({"o": is_open, "m": made, "n": now, "s": status, "a": assignee})

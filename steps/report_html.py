@@ -129,14 +129,14 @@ def _sections(day: ScrumDay, on_section: Callable[[int, int], None] | None) -> l
             "<table><tr><th>Task</th><th>Title</th><th>Today</th><th>Overall</th>"
             "<th>Status</th><th>Impediments</th></tr>"
         )
-        columns = ("id", "title", "before", "made", "now", "status", "impediments")
+        columns = ("id", "title", "before", "made", "now", "capped", "status", "impediments")
         rows = zip(*(group[c].tolist() for c in columns), strict=True)
         parts += [
             f"<tr><td>{_e(task)}</td><td>{_e(title)}</td>"
             f'<td>{_bar(0, made)}<span class="num">+{_p(made)} points</span></td>'
-            f'<td>{_bar(was, made)}<span class="num">{_p(was)}% &rarr; {_p(now)}%</span></td>'
-            f"<td>{_e(status)}</td><td>{_e(impediments)}</td></tr>"
-            for task, title, was, made, now, status, impediments in rows
+            f'<td>{_bar(was, made)}<span class="num">{"&ge;" if capped else ""}{_p(was)}% &rarr; '
+            f"{_p(now)}%</span></td><td>{_e(status)}</td><td>{_e(impediments)}</td></tr>"
+            for task, title, was, made, now, capped, status, impediments in rows
         ]
         parts.append("</table>")
         if on_section is not None:

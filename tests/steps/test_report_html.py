@@ -67,6 +67,7 @@ def test_progress_is_drawn_as_bars() -> None:
     # T3 moved 40 -> 60: grey bar of 40% then green bar of 20%.
     assert '<div class="was" style="width:40%"></div><div class="day" style="width:20%"></div>' in page
     assert "40% &rarr; 60%" in page
+    assert "&ge;75% &rarr; 100%" in page  # T2 reached 100: yesterday's value is a lower bound
 
 
 def test_all_service_text_is_escaped() -> None:
