@@ -1,0 +1,86 @@
+"""Run a step program as a subprocess, the way its container does, and read what it wrote."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from steps import contract, http
+
+REPO = Path(__file__).resolve().parents[2]
+
+# Small timeouts and no backoff keep failure tests fast; READ must exceed the stand-in's normal answer time.
+FAST_HTTP = {
+    http.ENV_CONNECT_TIMEOUT: "1",
+    http.ENV_READ_TIMEOUT: "1",
+    http.ENV_BACKOFF_FACTOR: "0",
+}
+# Empty, path traversal, too long, non-ASCII, spaces, newline, slash, non-ASCII digits.
+BAD_IDS = ["", "../x", "a" * 65, "GEM-001-S0\u00e9", "GEM 001", " GEM-001", "GEM-001\n", "a/b",
+           "\u0661\u0662"]
+STEP_ENV_NAMES = sorted({name for spec in contract.STEPS for name in spec.env})
+
+
+@dataclass
+class Ran:
+    """What a step run left behind: exit code, log, and its output directory."""
+
+    code: int
+    stdout: str
+    stderr: str
+    out: Path
+    spec: contract.StepSpec
+
+    def param(self, name: str) -> str:
+        return (self.out / name).read_text(encoding="utf-8")
+
+    def params(self) -> dict[str, str]:
+        return {name: self.param(name) for name in self.spec.output_parameters if (self.out / name).exists()}
+
+    def artifact(self, name: str) -> Any:
+        return json.loads((self.out / contract.ARTIFACT_FILES[name]).read_text(encoding="utf-8"))
+
+    def written(self) -> list[str]:
+        return sorted(p.name for p in self.out.iterdir()) if self.out.exists() else []
+
+    def __str__(self) -> str:  # shown by pytest when an assertion on a run fails
+        return f"exit {self.code}\n--- stderr ---\n{self.stderr}\n--- stdout ---\n{self.stdout}"
+
+
+def run(
+    spec: contract.StepSpec,
+    base_env: Mapping[str, str],
+    workdir: Path,
+    env: Mapping[str, str] | None = None,
+    inputs: Mapping[str, Path] | None = None,
+    timeout: float = 60,
+) -> Ran:
+    """`python -m <spec.module>` with the contract's options pointing into `workdir/out`.
+
+    Every step variable is set explicitly ("" unless given) so the caller's shell cannot leak in;
+    the service URLs come from `base_env` (the stand-in's `stack.env()`).
+    """
+    out = workdir / "out"
+    argv = [sys.executable, "-m", spec.module]
+    for name in spec.inputs:
+        argv += [contract.option("in", name), str((inputs or {})[name])]
+    for name in spec.output_artifacts:
+        argv += [contract.option("out", name), str(out / contract.ARTIFACT_FILES[name])]
+    for name in spec.output_parameters:
+        argv += [contract.option("out", name), str(out / name)]
+    full_env = dict(base_env)
+    for name in STEP_ENV_NAMES:
+        if name not in contract.SERVICE_URL_ENV.values():
+            full_env[name] = ""
+    full_env.update(FAST_HTTP)
+    full_env.pop("ARGO_PROGRESS_FILE", None)
+    full_env.update(env or {})
+    done = subprocess.run(
+        argv, cwd=REPO, env=full_env, capture_output=True, text=True, timeout=timeout, check=False
+    )
+    return Ran(done.returncode, done.stdout, done.stderr, out, spec)

@@ -1,0 +1,215 @@
+"""prepare as a subprocess against the stand-in: inputs, active sprint, report date, chronicle check."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from steps import contract
+from tests.steps.runner import BAD_IDS, Ran, run
+
+PROJECT = "GEM-001"
+SPRINT = "GEM-001-S01"
+CREATED = "2026-11-30T14:00:00Z"
+NOTES = "/v1/notes/daily_scrum_report"
+ENV = {"PROJECT_ID": PROJECT, "SPRINT_ID": SPRINT, "RUN_CREATED_AT": CREATED}
+
+
+def _prepare(stack: Any, tmp_path: Path, **env: str) -> Ran:
+    return run(contract.PREPARE, stack.env(), tmp_path, {**ENV, **env})
+
+
+def _store_note(stack: Any, day: str, project: str = PROJECT, sprint: str = SPRINT) -> None:
+    note = {
+        "project_id": project,
+        "sprint_id": sprint,
+        "report_date": day,
+        "summary": "Daily stand-up",
+        "summary_metrics": {"total_team_members": 5, "total_tasks": 10, "completed_tasks": 3,
+                            "pending_tasks": 7},
+        "reports": {day: [{"assigned_to": "alice", "tasks": [
+            {"id": "GEM-001-TASK003", "yesterday_work": "a", "today_work": "b", "impediments": "none",
+             "created_at": f"{day}T14:00:03.120000+00:00"}]}]},
+    }
+    answer = requests.post(stack.env()["CHRONICLE_SERVICE_URL"] + NOTES, json=note, timeout=10)
+    assert answer.status_code == 201, answer.text
+
+
+def _chronicle_gets(stack: Any) -> list[Any]:
+    return stack.requests("chronicle", method="GET", path_prefix=NOTES)
+
+
+def test_not_reported_yet_proceeds(stack: Any, tmp_path: Path) -> None:
+    ran = _prepare(stack, tmp_path)
+    assert ran.code == 0, ran
+    assert ran.params() == {
+        "sprint_id": SPRINT,
+        "report_date": "2026-11-30",
+        "proceed": "true",
+        "already_reported": "false",
+        "reason": "sprint GEM-001-S01 on 2026-11-30 is not reported yet",
+    }
+    assert len(_chronicle_gets(stack)) == 1
+    assert stack.requests("sprint") == []  # the sprint was given: no lookup
+
+
+def test_the_chronicle_is_asked_for_this_project_sprint_and_day(stack: Any, tmp_path: Path) -> None:
+    _store_note(stack, "2026-11-29")  # yesterday's report does not count
+    _store_note(stack, "2026-11-30", sprint="GEM-001-S02")  # nor another sprint's
+    ran = _prepare(stack, tmp_path)
+    assert ran.code == 0, ran
+    assert ran.param("proceed") == "true"
+
+
+def test_already_reported_stops_quietly(stack: Any, tmp_path: Path) -> None:
+    _store_note(stack, "2026-11-30")
+    ran = _prepare(stack, tmp_path)
+    assert ran.code == 0, ran
+    assert ran.params() == {
+        "sprint_id": SPRINT,
+        "report_date": "2026-11-30",
+        "proceed": "false",
+        "already_reported": "true",
+        "reason": "already reported: sprint GEM-001-S01 on 2026-11-30",
+    }
+    assert "already reported: sprint GEM-001-S01 on 2026-11-30" in ran.stderr
+
+
+@pytest.mark.parametrize("force", ["true", "TRUE", "True"])
+def test_force_skips_the_chronicle(stack: Any, tmp_path: Path, force: str) -> None:
+    _store_note(stack, "2026-11-30")
+    ran = _prepare(stack, tmp_path, FORCE=force)
+    assert ran.code == 0, ran
+    assert ran.param("proceed") == "true"
+    assert ran.param("already_reported") == "false"
+    assert _chronicle_gets(stack) == []
+
+
+@pytest.mark.parametrize(
+    ("created", "zone", "day"),
+    [
+        ("2026-11-30T14:00:00Z", "", "2026-11-30"),
+        ("2026-11-30T23:30:00Z", "Asia/Tokyo", "2026-12-01"),
+        ("2026-12-01T03:00:00Z", "America/Los_Angeles", "2026-11-30"),
+        ("2026-12-01T00:30:00+02:00", "UTC", "2026-11-30"),
+        ("2026-11-30T14:00:00.123456Z", "Europe/Paris", "2026-11-30"),
+    ],
+)
+def test_report_date_is_the_run_day_in_the_schedule_zone(
+    stack: Any, tmp_path: Path, created: str, zone: str, day: str
+) -> None:
+    ran = _prepare(stack, tmp_path, RUN_CREATED_AT=created, SCHEDULE_TIMEZONE=zone)
+    assert ran.code == 0, ran
+    assert ran.param("report_date") == day
+
+
+def test_report_date_given_wins(stack: Any, tmp_path: Path) -> None:
+    ran = _prepare(stack, tmp_path, REPORT_DATE="2026-11-27")
+    assert ran.code == 0, ran
+    assert ran.param("report_date") == "2026-11-27"
+
+
+def test_no_creation_time_means_today(stack: Any, tmp_path: Path) -> None:
+    before = dt.datetime.now(dt.UTC).date()
+    ran = _prepare(stack, tmp_path, RUN_CREATED_AT="")
+    after = dt.datetime.now(dt.UTC).date()
+    assert ran.code == 0, ran
+    assert ran.param("report_date") in {before.isoformat(), after.isoformat()}
+
+
+@pytest.mark.parametrize(("project", "sprint"), [("GEM-001", "GEM-001-S01"), ("GEM-002", "GEM-002-S01")])
+def test_empty_sprint_means_the_active_sprint(stack: Any, tmp_path: Path, project: str, sprint: str) -> None:
+    ran = _prepare(stack, tmp_path, PROJECT_ID=project, SPRINT_ID="")
+    assert ran.code == 0, ran
+    assert ran.param("sprint_id") == sprint
+    assert ran.param("proceed") == "true"
+    assert len(stack.requests("sprint", method="GET", path_prefix=f"/sprints/active/{project}")) == 1
+
+
+def test_no_active_sprint_stops_quietly(stack: Any, tmp_path: Path) -> None:
+    ran = _prepare(stack, tmp_path, PROJECT_ID="GEM-003", SPRINT_ID="")
+    assert ran.code == 0, ran
+    assert ran.params() == {
+        "sprint_id": "",
+        "report_date": "2026-11-30",
+        "proceed": "false",
+        "already_reported": "false",
+        "reason": "no active sprint for project GEM-003",
+    }
+    assert _chronicle_gets(stack) == []
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [{"kind": "status", "status": 500}, {"kind": "delay", "seconds": 2.5}, {"kind": "malformed"},
+     {"kind": "drop"}, {"kind": "wrong_shape"}],
+    ids=lambda fault: fault["kind"],
+)
+def test_chronicle_that_cannot_tell_stops_the_run(stack: Any, tmp_path: Path, fault: dict[str, Any]) -> None:
+    stack.fault("chronicle", path=NOTES, **fault)
+    ran = _prepare(stack, tmp_path)
+    assert ran.code == contract.EXIT_SERVICE_ERROR, ran
+    assert "could not tell whether sprint GEM-001-S01 on 2026-11-30 is already reported" in ran.stderr
+    assert "nothing was simulated" in ran.stderr and "force=true" in ran.stderr
+    assert ran.written() == []
+
+
+def test_chronicle_gateway_error_is_retried(stack: Any, tmp_path: Path) -> None:
+    stack.fault("chronicle", "status", status=503, path=NOTES)
+    ran = _prepare(stack, tmp_path)
+    assert ran.code == 0, ran
+    assert ran.param("proceed") == "true"
+    assert len(_chronicle_gets(stack)) == 2
+
+
+def test_chronicle_down_is_not_sent(stack: Any, tmp_path: Path) -> None:
+    stack.down("chronicle")
+    ran = _prepare(stack, tmp_path)
+    assert ran.code == contract.EXIT_NOT_SENT, ran
+    assert ran.written() == []
+
+
+@pytest.mark.parametrize(
+    ("fault", "code"),
+    [({"kind": "status", "status": 500}, contract.EXIT_SERVICE_ERROR),
+     ({"kind": "wrong_shape"}, contract.EXIT_SERVICE_ERROR),
+     ({"kind": "malformed"}, contract.EXIT_SERVICE_ERROR)],
+    ids=lambda value: value["kind"] if isinstance(value, dict) else None,
+)
+def test_active_sprint_lookup_failures(stack: Any, tmp_path: Path, fault: dict[str, Any], code: int) -> None:
+    stack.fault("sprint", path="/sprints/active/", **fault)
+    ran = _prepare(stack, tmp_path, SPRINT_ID="")
+    assert ran.code == code, ran
+    assert "sprint-service GET" in ran.stderr
+    assert _chronicle_gets(stack) == []
+
+
+def test_sprint_service_down_is_not_sent(stack: Any, tmp_path: Path) -> None:
+    stack.down("sprint")
+    ran = _prepare(stack, tmp_path, SPRINT_ID="")
+    assert ran.code == contract.EXIT_NOT_SENT, ran
+
+
+BAD_INPUTS = (
+    [("PROJECT_ID", bad) for bad in BAD_IDS]
+    + [("SPRINT_ID", bad) for bad in BAD_IDS if bad]  # empty SPRINT_ID means "the active sprint"
+    + [("REPORT_DATE", bad) for bad in ["2026-02-30", "30/11/2026", "today", "2026-11-30 "]]
+    + [("FORCE", bad) for bad in ["yes", "1"]]
+    + [("SCHEDULE_TIMEZONE", bad) for bad in ["Mars/Base", "../../etc/passwd"]]
+    + [("RUN_CREATED_AT", bad) for bad in ["2026-11-30T14:00:00", "now"]]
+    + [("SPRINT_SERVICE_URL", bad) for bad in ["", "sprint", "ftp://sprint"]]
+    + [("CHRONICLE_SERVICE_URL", bad) for bad in ["", "http://", "http://host:port"]]
+)
+
+
+@pytest.mark.parametrize(("name", "value"), BAD_INPUTS)
+def test_bad_inputs_are_refused_before_any_request(stack: Any, tmp_path: Path, name: str, value: str) -> None:
+    ran = _prepare(stack, tmp_path, **{name: value})
+    assert ran.code == contract.EXIT_INVALID_INPUT, ran
+    assert name in ran.stderr and repr(value) in ran.stderr
+    assert ran.written() == []
+    assert stack.requests("sprint") == [] and stack.requests("chronicle") == []
