@@ -1,0 +1,244 @@
+"""`python -m workflows run`: run a rendered CronWorkflow manifest locally, steps as subprocesses.
+
+    python -m workflows run [MANIFEST] [-p name=value ...] [--run-dir DIR] [--workflow NAME]
+    python -m workflows run --retry RUN_DIR [-p name=value ...]
+
+Exit status: 0 every workflow succeeded, 1 one failed, 2 usage error or a manifest the runner refuses.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+from workflows.runner.executor import Executor, max_backoff_from_env
+from workflows.runner.manifest import ManifestError, WorkflowPlan, check_workflow, load_plans
+from workflows.runner.progress import Reporter, summary_table
+from workflows.runner.rundir import DEFAULT_ROOT, RunDir, new_run_dir, utc_now
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_MANIFEST = REPO_ROOT / "workflows" / "manifests" / "run-dailyscrum.yaml"
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(ValueError):
+    pass
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m workflows run",
+        description="Run a rendered CronWorkflow manifest locally: the DAG of spec.workflowSpec, each "
+        "container step as a subprocess of this Python (`python -m steps.<name>`, cwd = repo root).",
+        epilog="Parameters: manifest defaults, overridden by environment variables named like the parameter "
+        "in upper case (SPRINT_SERVICE_URL, ...), overridden by -p. DSM_RUNNER_MAX_BACKOFF_SECONDS caps "
+        "every retry backoff. Exit: 0 succeeded, 1 failed, 2 usage error or refused manifest.",
+    )
+    parser.add_argument(
+        "manifest", nargs="?", type=Path, help=f"default: {DEFAULT_MANIFEST.relative_to(REPO_ROOT)}"
+    )
+    parser.add_argument(
+        "-p",
+        "--parameter",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="set a workflow parameter (repeatable)",
+    )
+    parser.add_argument(
+        "--run-dir", type=Path, help="run directory (default: runs/<workflow>-<time>-<random>)"
+    )
+    parser.add_argument(
+        "--retry",
+        type=Path,
+        metavar="RUN_DIR",
+        help="rerun only what failed or never ran in RUN_DIR, reusing what succeeded",
+    )
+    parser.add_argument("--workflow", metavar="NAME", help="run only the CronWorkflow with this name")
+    return parser
+
+
+def parse_overrides(pairs: Sequence[str]) -> dict[str, str]:
+    overrides: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise UsageError(f"-p needs NAME=VALUE, got {pair!r}")
+        overrides[name.strip()] = value
+    return overrides
+
+
+def env_name(parameter: str) -> str:
+    """sprint_service_url -> SPRINT_SERVICE_URL (dashes become underscores)."""
+    return parameter.upper().replace("-", "_")
+
+
+def resolve_parameters(
+    plan: WorkflowPlan, overrides: Mapping[str, str], environ: Mapping[str, str]
+) -> dict[str, str]:
+    """Manifest defaults < environment (upper-cased names) < -p. Enums and required values are checked."""
+    values: dict[str, str] = {}
+    for param in plan.parameters:
+        value = param.value
+        if env_name(param.name) in environ:
+            value = environ[env_name(param.name)]
+        if param.name in overrides:
+            value = overrides[param.name]
+        if value is None:
+            raise UsageError(
+                f"{plan.name}: parameter {param.name!r} has no default; give it with -p {param.name}=..."
+            )
+        if param.enum and value not in param.enum:
+            raise UsageError(
+                f"{plan.name}: parameter {param.name}={value!r} is not one of {list(param.enum)}"
+            )
+        values[param.name] = value
+    return values
+
+
+def _refuse_unknown(overrides: Mapping[str, str], plans: Sequence[WorkflowPlan]) -> None:
+    known = {param.name for plan in plans for param in plan.parameters}
+    unknown = sorted(set(overrides) - known)
+    if unknown:
+        raise UsageError(
+            f"unknown parameter(s) {', '.join(unknown)}; "
+            f"the workflow takes: {', '.join(sorted(known)) or 'none'}"
+        )
+
+
+def _cluster_only_note(plan: WorkflowPlan) -> str:
+    names = sorted({path.rsplit(".", 1)[-1] for path in plan.cluster_only})
+    return f"cluster-only, not enforced locally: {', '.join(names)}" if names else ""
+
+
+def _execute(executor: Executor, out: TextIO) -> dict[str, Any]:
+    status = executor.run()
+    print("", file=out)
+    print(summary_table(status), file=out)
+    print("", file=out)
+    verdict = f"{status['workflow']}: {status['phase']}"
+    print(f"{verdict} ({status['message']})" if status["message"] else verdict, file=out)
+    print(f"run directory: {executor.run_dir.path}", file=out)
+    return status
+
+
+def run(argv: Sequence[str], environ: Mapping[str, str] | None = None, out: TextIO | None = None) -> int:
+    environ = os.environ if environ is None else environ
+    out = out or sys.stdout
+    parser = build_parser()
+    try:
+        args = parser.parse_args(list(argv))
+    except SystemExit as exc:  # argparse already printed the usage message
+        return EXIT_OK if exc.code == 0 else EXIT_USAGE
+    try:
+        overrides = parse_overrides(args.parameter)
+        max_backoff = max_backoff_from_env(environ)
+        if args.retry is not None:
+            if args.manifest is not None or args.workflow or args.run_dir:
+                raise UsageError(
+                    "--retry takes the manifest and run directory from RUN_DIR; give nothing else"
+                )
+            retry = _prepare_retry(args.retry, overrides, environ, max_backoff, out)
+        else:
+            retry = None
+            plans = load_plans(args.manifest or DEFAULT_MANIFEST, args.workflow)
+            _refuse_unknown(overrides, plans)
+            parameters = [resolve_parameters(plan, overrides, environ) for plan in plans]
+    except (UsageError, ManifestError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if retry is not None:
+        if isinstance(retry, int):
+            return retry
+        return EXIT_OK if _execute(retry, out)["phase"] == "Succeeded" else EXIT_FAILED
+
+    manifest = str(args.manifest or DEFAULT_MANIFEST)
+    phases = []
+    for plan, values in zip(plans, parameters, strict=True):
+        created = utc_now()
+        if args.run_dir is None:
+            path = new_run_dir(plan.name, created, DEFAULT_ROOT)
+        else:
+            path = args.run_dir / plan.name if len(plans) > 1 else args.run_dir
+            path.mkdir(parents=True, exist_ok=True)
+            if any(path.iterdir()):
+                print(
+                    f"error: run directory {path} is not empty (use --retry to continue a run)",
+                    file=sys.stderr,
+                )
+                return EXIT_USAGE
+        run_dir = RunDir(path)
+        run_dir.write_manifest(plan.document)
+        print(f"{plan.name}: running locally, run directory {path}", file=out)
+        note = _cluster_only_note(plan)
+        if note:
+            print(note, file=out)
+        if max_backoff is not None:
+            print(f"retry backoff capped at {max_backoff:g} s (DSM_RUNNER_MAX_BACKOFF_SECONDS)", file=out)
+        executor = Executor(
+            plan,
+            values,
+            run_dir,
+            workflow_name=f"{plan.name}-{int(created.timestamp())}",
+            uid=str(uuid.uuid4()),
+            created_at=created,
+            manifest=manifest,
+            reporter=Reporter(out, width=max(map(len, plan.tasks))),
+            workdir=REPO_ROOT,
+            environ=environ,
+            max_backoff=max_backoff,
+        )
+        phases.append(_execute(executor, out)["phase"])
+    return EXIT_OK if all(phase == "Succeeded" for phase in phases) else EXIT_FAILED
+
+
+def _prepare_retry(
+    path: Path,
+    overrides: Mapping[str, str],
+    environ: Mapping[str, str],
+    max_backoff: float | None,
+    out: TextIO,
+) -> Executor | int:
+    """The executor that continues the run in `path`, or an exit status when there is nothing to do."""
+    run_dir = RunDir(path)
+    try:
+        previous = run_dir.read_status()
+        document = run_dir.read_manifest()
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"{path} is not a run directory of this runner: {exc}") from exc
+    plan = check_workflow(document)
+    _refuse_unknown(overrides, [plan])
+    parameters = {**previous.get("parameters", {}), **overrides}
+    if previous.get("phase") == "Succeeded" and not overrides:
+        print(f"{plan.name}: {path} already succeeded; nothing to retry", file=out)
+        return EXIT_OK
+    executor = Executor(
+        plan,
+        parameters,
+        run_dir,
+        workflow_name=previous["workflow_name"],
+        uid=previous["uid"],
+        created_at=datetime.fromisoformat(previous["created_at"].replace("Z", "+00:00")),
+        manifest=previous.get("manifest", ""),
+        reporter=Reporter(out, width=max(map(len, plan.tasks))),
+        workdir=REPO_ROOT,
+        environ=environ,
+        max_backoff=max_backoff,
+        previous=previous,
+    )
+    print(f"{plan.name}: retrying in {path}: {', '.join(executor.rerun) or 'nothing'}", file=out)
+    return executor
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return run(sys.argv[1:] if argv is None else argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

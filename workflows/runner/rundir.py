@@ -1,0 +1,104 @@
+"""One directory per run: the manifest it ran, status.json, and per task its attempts, logs and outputs.
+
+Layout (nothing is shared between runs, so two runs at once cannot clash):
+
+    <run>/manifest.yaml                  the workflow document that ran (--retry reads it back)
+    <run>/status.json                    phases, attempts, exit codes, outputs; rewritten atomically
+    <run>/<task>/attempt-<n>.log         stdout and stderr of attempt n
+    <run>/<task>/attempt-<n>/volumes/<v> the attempt's emptyDir <v> (fresh per attempt, like a new pod)
+    <run>/<task>/attempt-<n>/root/...    container paths outside any volume
+    <run>/<task>/artifacts/<name>        output artifacts saved from the successful attempt
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import tempfile
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+STATUS_FILE = "status.json"
+MANIFEST_FILE = "manifest.yaml"
+DEFAULT_ROOT = Path("runs")
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def rfc3339(moment: datetime) -> str:
+    """`2026-05-04T14:00:03Z` (seconds precision, as Argo writes creationTimestamp)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def new_run_dir(workflow_name: str, started: datetime, root: Path = DEFAULT_ROOT) -> Path:
+    """runs/<workflow>-<UTC timestamp>-<random>: unique even for two runs started in the same second."""
+    safe = re.sub(r"[^A-Za-z0-9_.-]", "-", workflow_name)
+    stamp = started.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    while True:
+        path = root / f"{safe}-{stamp}-{secrets.token_hex(3)}"
+        try:
+            path.mkdir(parents=True)
+            return path
+        except FileExistsError:
+            continue
+
+
+class RunDir:
+    """The files of one run. Thread-safe: tasks finish on worker threads."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+
+    @property
+    def status_path(self) -> Path:
+        return self.path / STATUS_FILE
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.path / MANIFEST_FILE
+
+    def task_dir(self, task: str) -> Path:
+        return self.path / task
+
+    def attempt_dir(self, task: str, attempt: int) -> Path:
+        return self.task_dir(task) / f"attempt-{attempt}"
+
+    def log_path(self, task: str, attempt: int) -> Path:
+        return self.task_dir(task) / f"attempt-{attempt}.log"
+
+    def artifact_dir(self, task: str) -> Path:
+        return self.task_dir(task) / "artifacts"
+
+    def relative(self, path: Path) -> str:
+        return path.relative_to(self.path).as_posix()
+
+    def write_manifest(self, document: dict[str, Any]) -> None:
+        self.manifest_path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+
+    def read_manifest(self) -> dict[str, Any]:
+        return yaml.safe_load(self.manifest_path.read_text(encoding="utf-8"))
+
+    def write_status(self, status: dict[str, Any]) -> None:
+        """Write to a temporary file and rename it, so a reader never sees half a file."""
+        data = json.dumps(status, indent=2, sort_keys=False) + "\n"
+        with self._lock:
+            fd, tmp = tempfile.mkstemp(prefix=".status-", suffix=".json", dir=self.path)
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                    handle.write(data)
+                os.replace(tmp, self.status_path)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+
+    def read_status(self) -> dict[str, Any]:
+        return json.loads(self.status_path.read_text(encoding="utf-8"))
