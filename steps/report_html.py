@@ -9,6 +9,7 @@ service is HTML-escaped.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 from html import escape
 
 from steps.note import UNASSIGNED, ScrumDay
@@ -36,10 +37,15 @@ def _e(text: object) -> str:
     return escape(str(text), quote=True)
 
 
+_e_repeated = lru_cache(maxsize=4096)(_e)  # for texts that repeat: statuses, impediments
+
+
+@lru_cache(maxsize=4096)
 def _p(value: float) -> str:
     return f"{round(value, 1):g}"
 
 
+@lru_cache(maxsize=4096)  # few distinct values repeat over many tasks (the page may list 100,000)
 def _bar(was: float, today: float) -> str:
     """A bar of 100%: the part done before today in grey, today's part in green."""
     return (
@@ -135,7 +141,7 @@ def _sections(day: ScrumDay, on_section: Callable[[int, int], None] | None) -> l
             f"<tr><td>{_e(task)}</td><td>{_e(title)}</td>"
             f'<td>{_bar(0, made)}<span class="num">+{_p(made)} points</span></td>'
             f'<td>{_bar(was, made)}<span class="num">{"&ge;" if capped else ""}{_p(was)}% &rarr; '
-            f"{_p(now)}%</span></td><td>{_e(status)}</td><td>{_e(impediments)}</td></tr>"
+            f"{_p(now)}%</span></td><td>{_e_repeated(status)}</td><td>{_e_repeated(impediments)}</td></tr>"
             for task, title, was, made, now, capped, status, impediments in rows
         ]
         parts.append("</table>")
