@@ -23,6 +23,7 @@ from images import REPO_ROOT, REQUIREMENTS_BASE, REQUIREMENTS_REPORT, requiremen
 from images.requirements import content_hash, normalize, read_pins
 from steps import contract
 from steps.contract import STEPS, StepSpec
+from tests.stack.client import StandIn
 
 VENV_ROOT = Path(tempfile.gettempdir()) / "dsm-dailyscrum-image-venvs"
 INSTALL_TIMEOUT_S = 600
@@ -135,7 +136,7 @@ def outputs(step: StepSpec, out: Path) -> list[str]:
 
 
 def test_the_daily_scrum_runs_step_by_step_in_the_image_envs(
-    venvs: dict[Path, Path], app_dir: Path, stack, tmp_path: Path
+    venvs: dict[Path, Path], app_dir: Path, stack: StandIn, tmp_path: Path
 ) -> None:
     """A smoke run of every image against the stand-in services, in DAG order, as the workflow would.
 
@@ -145,7 +146,7 @@ def test_the_daily_scrum_runs_step_by_step_in_the_image_envs(
     out = tmp_path / "work"
     out.mkdir()
     env = {
-        **stack.env(),
+        **stack.urls,  # only the service URLs: the container gets no other variable of this run
         contract.ENV_PROJECT_ID: "GEM-001",
         contract.ENV_SPRINT_ID: "GEM-001-S01",
         contract.ENV_REPORT_DATE: "2026-11-27",
@@ -161,3 +162,5 @@ def test_the_daily_scrum_runs_step_by_step_in_the_image_envs(
     report = json.loads((out / contract.ARTIFACT_FILES["report"]).read_text())
     assert report["sprint_id"] == "GEM-001-S01"
     assert (out / "note_id").read_text().strip()
+    assert (out / contract.ARTIFACT_FILES["report-html"]).stat().st_size > 0
+    assert len(stack.requests("chronicle", method="POST")) == 1

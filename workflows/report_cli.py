@@ -1,0 +1,219 @@
+"""`python -m workflows report`: read a stored daily scrum report back from the chronicle-service.
+
+    python -m workflows report [--sprint-id S] [--project-id P] [--date YYYY-MM-DD] [--json]
+                               [--chronicle-url URL]
+
+Defaults: the sprint from SPRINT_ID (else GEM-001-S01), the project from PROJECT_ID (else no
+project filter), the date today in UTC, the chronicle from CHRONICLE_SERVICE_URL. So `make report`
+shows today's report.
+
+Exit codes: 0 the report is shown; 1 the chronicle has no report for that sprint and day (404);
+2 an invalid ID, date or URL, refused before any request; 3 the chronicle could not answer
+(5xx, timeout, garbage): the report may or may not exist; 75 the chronicle could not be reached.
+A 5xx is never read as "no report": the chronicle has a known defect that answers 500 for stored notes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import shutil
+import sys
+import textwrap
+from collections.abc import Mapping, Sequence
+from typing import Any, TextIO
+
+from steps import contract, http, shapes, validate
+
+DEFAULT_SPRINT_ID = "GEM-001-S01"
+EXIT_NO_REPORT = 1  # like grep: the query ran and found nothing
+NOTES_PATH = ("v1", "notes", "daily_scrum_report")
+COLUMNS = ("DATE", "ASSIGNEE", "TASK", "TODAY", "IMPEDIMENTS")
+METRIC_LABELS = {
+    "total_team_members": "team members",
+    "total_tasks": "tasks",
+    "completed_tasks": "completed",
+    "pending_tasks": "pending",
+}
+
+
+def parse_args(argv: Sequence[str], environ: Mapping[str, str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m workflows report",
+        description="Show the daily scrum report stored in the chronicle-service for a sprint and day.",
+    )
+    parser.add_argument(
+        "--sprint-id",
+        default=environ.get(contract.ENV_SPRINT_ID) or DEFAULT_SPRINT_ID,
+        help=f"sprint ID (default: ${contract.ENV_SPRINT_ID}, else {DEFAULT_SPRINT_ID})",
+    )
+    parser.add_argument(
+        "--project-id",
+        default=environ.get(contract.ENV_PROJECT_ID) or None,
+        help=f"project ID (default: ${contract.ENV_PROJECT_ID}, else any project)",
+    )
+    parser.add_argument("--date", default=None, help="report day, YYYY-MM-DD (default: today in UTC)")
+    parser.add_argument("--json", action="store_true", help="print the chronicle's answer as JSON")
+    parser.add_argument(
+        "--chronicle-url",
+        default=environ.get(contract.ENV_CHRONICLE_SERVICE_URL, ""),
+        help=f"chronicle-service base URL (default: ${contract.ENV_CHRONICLE_SERVICE_URL})",
+    )
+    return parser.parse_args(list(argv))
+
+
+class Query:
+    """The validated query: everything is checked here, before any request is made."""
+
+    def __init__(self, args: argparse.Namespace, today: dt.date) -> None:
+        self.sprint_id = validate.identifier("--sprint-id", args.sprint_id)
+        self.project_id = (
+            validate.identifier("--project-id", args.project_id) if args.project_id is not None else None
+        )
+        self.day = validate.date("--date", args.date) if args.date is not None else today
+        if not args.chronicle_url:
+            raise validate.InvalidInput(
+                f"no chronicle-service URL: set {contract.ENV_CHRONICLE_SERVICE_URL} or pass --chronicle-url "
+                "(from outside the cluster: kubectl -n dsm port-forward svc/chronicle-service 8080:80)"
+            )
+        self.chronicle_url = validate.service_url("--chronicle-url", args.chronicle_url)
+
+    def params(self) -> dict[str, str]:
+        params = {"sprint_id": self.sprint_id, "daily_scrum_date": self.day.isoformat()}
+        if self.project_id is not None:
+            params["project_id"] = self.project_id
+        return params
+
+    def describe(self) -> str:
+        project = f" of project {self.project_id}" if self.project_id else ""
+        return f"sprint {self.sprint_id}{project} on {self.day.isoformat()}"
+
+
+def fetch(query: Query, environ: Mapping[str, str]) -> dict[str, Any]:
+    """The chronicle's merged answer for the query (http.NotFound on 404, other HttpErrors otherwise)."""
+    service = http.Service(
+        "chronicle-service",
+        query.chronicle_url,
+        session=http.make_session(environ),
+        timeout=http.timeouts(environ),
+    )
+    answer = service.get_json(*NOTES_PATH, params=query.params())
+    source = f"chronicle-service GET {service.url(*NOTES_PATH)}"
+    report = shapes.reported_notes(answer, source)
+    rows(report, source)  # refuse an answer the table could not show, with the field it lacks
+    return report
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else " ".join(str(value).split())
+
+
+def rows(report: Mapping[str, Any], source: str) -> list[tuple[str, str, str, str, str]]:
+    """(date, assignee, task, today, impediments) for every task entry, by date then as stored."""
+    table: list[tuple[str, str, str, str, str]] = []
+    for day, entries in sorted(report["reports"].items()):
+        if not isinstance(entries, list):
+            raise http.ServiceError(f"{source}: reports[{day!r}] is not a list")
+        for index, entry in enumerate(entries):
+            tasks = entry.get("tasks") if isinstance(entry, dict) else None
+            if not isinstance(tasks, list):
+                raise http.ServiceError(f"{source}: reports[{day!r}][{index}].tasks is not a list")
+            # The chronicle answers `employee_id`; notes are posted with `assigned_to` (its alias).
+            assignee = _text(entry.get("employee_id") or entry.get("assigned_to")) or "unassigned"
+            for task in tasks:
+                if not isinstance(task, dict):
+                    raise http.ServiceError(f"{source}: reports[{day!r}][{index}].tasks has a non-object")
+                table.append(
+                    (day, assignee, _text(task.get("id")), _text(task.get("today_work")),
+                     _text(task.get("impediments")) or "none")
+                )  # fmt: skip
+    return table
+
+
+def format_table(table: Sequence[Sequence[str]], width: int) -> list[str]:
+    """A plain-text table; the two free-text columns share what is left of `width` and wrap."""
+    fixed = [max([len(COLUMNS[i])] + [len(row[i]) for row in table]) for i in range(3)]
+    free = max(20, width - sum(fixed) - 2 * (len(COLUMNS) - 1))
+    today_width = max(len(COLUMNS[3]), free * 3 // 5)
+    widths = [*fixed, today_width, max(len(COLUMNS[4]), free - today_width)]
+    lines: list[str] = []
+    for row in [COLUMNS, *table]:
+        cells = [textwrap.wrap(cell, widths[i]) or [""] for i, cell in enumerate(row)]
+        for part in range(max(len(cell) for cell in cells)):
+            pieces = [(cell[part] if part < len(cell) else "") for cell in cells]
+            lines.append("  ".join(piece.ljust(widths[i]) for i, piece in enumerate(pieces)).rstrip())
+    return lines
+
+
+def render(report: Mapping[str, Any], query: Query, width: int) -> str:
+    """The report for a person: who and when, the metrics, then one row per task."""
+    lines = [f"Daily scrum report, {query.describe()}"]
+    header = [
+        f"{label} {report.get(key)}"
+        for label, key in (("project", "project_id"), ("sprint", "sprint_id"), ("stored", "created_at"))
+        if report.get(key)
+    ]
+    if header:
+        lines.append("  ".join(header))
+    if report.get("summary"):
+        lines.append(_text(report["summary"]))
+    metrics = report.get("summary_metrics")
+    if isinstance(metrics, dict) and metrics:
+        shown = [f"{METRIC_LABELS.get(key, key.replace('_', ' '))}: {val}" for key, val in metrics.items()]
+        lines.append("  ".join(shown))
+    table = rows(report, "chronicle-service")
+    lines.append("")
+    lines += format_table(table, width) if table else ["(the report has no task entries)"]
+    repeated = len(table) - len({row[:3] for row in table})
+    if repeated:
+        # The chronicle keeps every POST: the same task twice means the day was reported twice.
+        lines += ["", f"note: {repeated} task entr{'y' if repeated == 1 else 'ies'} repeated: "
+                  "the chronicle holds more than one note for this day"]  # fmt: skip
+    return "\n".join(lines)
+
+
+def main(
+    argv: Sequence[str] | None = None,
+    environ: Mapping[str, str] | None = None,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+) -> int:
+    env = os.environ if environ is None else environ
+    out = sys.stdout if stdout is None else stdout
+    err = sys.stderr if stderr is None else stderr
+    args = parse_args(sys.argv[1:] if argv is None else argv, env)
+    try:
+        query = Query(args, dt.datetime.now(dt.UTC).date())
+        http.timeouts(env)  # HTTP_* settings too are checked before the request
+    except validate.InvalidInput as error:
+        print(f"error: {error}", file=err)
+        return contract.EXIT_INVALID_INPUT
+    try:
+        report = fetch(query, env)
+    except validate.InvalidInput as error:
+        print(f"error: {error}", file=err)
+        return contract.EXIT_INVALID_INPUT
+    except http.NotFound:
+        print(f"no report for {query.describe()}", file=err)
+        return EXIT_NO_REPORT
+    except http.NotSent as error:
+        print(f"error: the chronicle could not be reached, nothing was asked: {error}", file=err)
+        return contract.EXIT_NOT_SENT
+    except http.ServiceError as error:
+        if error.status is not None and error.status >= 500:
+            status = error.status
+            print(f"error: the chronicle could not answer (status {status}): unknown, not absent", file=err)
+        else:
+            print("error: the chronicle's answer is unusable: unknown, not absent", file=err)
+        print(f"  the report for {query.describe()} may or may not exist; try again later", file=err)
+        print(f"  {error}", file=err)
+        return contract.EXIT_SERVICE_ERROR
+    if args.json:
+        json.dump(report, out, indent=2, ensure_ascii=False)
+        out.write("\n")
+    else:
+        width = shutil.get_terminal_size((120, 24)).columns
+        out.write(render(report, query, width) + "\n")
+    return contract.EXIT_OK
