@@ -149,20 +149,17 @@ def format_table(table: Sequence[Sequence[str]], width: int) -> list[str]:
 
 def render(report: Mapping[str, Any], query: Query, width: int) -> str:
     """The report for a person: who and when, the metrics, then one row per task."""
-    lines = [f"Daily scrum report, {query.describe()}"]
-    header = [
-        f"{label} {report.get(key)}"
-        for label, key in (("project", "project_id"), ("sprint", "sprint_id"), ("stored", "created_at"))
-        if report.get(key)
-    ]
-    if header:
-        lines.append("  ".join(header))
+    project = report.get("project_id") or query.project_id or "?"
+    sprint = report.get("sprint_id") or query.sprint_id
+    lines = [f"Daily scrum report: project {project}, sprint {sprint}, {query.day.isoformat()}"]
     if report.get("summary"):
         lines.append(_text(report["summary"]))
     metrics = report.get("summary_metrics")
     if isinstance(metrics, dict) and metrics:
         shown = [f"{METRIC_LABELS.get(key, key.replace('_', ' '))}: {val}" for key, val in metrics.items()]
         lines.append("  ".join(shown))
+    if report.get("created_at"):
+        lines.append(f"stored {report['created_at']}")
     table = rows(report, "chronicle-service")
     lines.append("")
     lines += format_table(table, width) if table else ["(the report has no task entries)"]

@@ -1,0 +1,186 @@
+"""`python -m workflows report`, run as a subprocess against the stand-in chronicle-service."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from tests.stack.client import StandIn
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+NOTES = "/v1/notes/daily_scrum_report"
+DAY = "2026-11-27"
+
+
+def note(day: str, sprint_id: str = "GEM-001-S01", project_id: str = "GEM-001") -> dict[str, Any]:
+    """A note in the shape the report step stores (dsm-services.md)."""
+    return {
+        "project_id": project_id,
+        "sprint_id": sprint_id,
+        "report_date": day,
+        "summary": f"Daily stand-up for sprint {sprint_id}. 2 tasks progressed.",
+        "summary_metrics": {
+            "total_team_members": 5, "total_tasks": 10, "completed_tasks": 3, "pending_tasks": 7,
+        },  # fmt: skip
+        "reports": {
+            day: [
+                {
+                    "assigned_to": "alice",
+                    "tasks": [
+                        {
+                            "id": "GEM-001-TASK001",
+                            "yesterday_work": "Login form at 20%.",
+                            "today_work": "Take the login form from 20% to 45%.",
+                            "impediments": "None",
+                            "created_at": f"{day}T14:00:03.120000+00:00",
+                        }
+                    ],
+                },
+                {
+                    "assigned_to": "bob",
+                    "tasks": [
+                        {
+                            "id": "GEM-001-TASK002",
+                            "yesterday_work": "Nothing moved.",
+                            "today_work": "Review the payment API.",
+                            "impediments": "Waiting for the sandbox keys",
+                            "created_at": f"{day}T14:00:04+00:00",
+                        }
+                    ],
+                },
+            ]
+        },
+    }
+
+
+def store(stack: StandIn, body: dict[str, Any]) -> None:
+    answer = requests.post(stack.url("chronicle") + NOTES, json=body, timeout=10)
+    assert answer.status_code == 201, answer.text
+
+
+def report(
+    stack: StandIn | None, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    base = stack.env() if stack is not None else dict(os.environ)
+    for name in ("SPRINT_ID", "PROJECT_ID"):  # the defaults under test must not come from this shell
+        base.pop(name, None)
+    base.update({"HTTP_RETRIES": "0", "HTTP_READ_TIMEOUT": "5", "COLUMNS": "160", **(env or {})})
+    return subprocess.run(
+        [sys.executable, "-m", "workflows", "report", *args],
+        cwd=REPO_ROOT, env=base, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+
+
+def test_shows_the_stored_report_as_a_table(stack: StandIn) -> None:
+    store(stack, note(DAY))
+    result = report(stack, "--sprint-id", "GEM-001-S01", "--project-id", "GEM-001", "--date", DAY)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"Daily scrum report: project GEM-001, sprint GEM-001-S01, {DAY}"
+    assert "Daily stand-up for sprint GEM-001-S01. 2 tasks progressed." in lines
+    assert "team members: 5  tasks: 10  completed: 3  pending: 7" in lines
+    header = next(line for line in lines if line.startswith("DATE"))
+    assert header.split() == ["DATE", "ASSIGNEE", "TASK", "TODAY", "IMPEDIMENTS"]
+    alice = next(line for line in lines if "alice" in line)
+    assert alice.split()[:3] == [DAY, "alice", "GEM-001-TASK001"]
+    assert "Take the login form from 20% to 45%." in alice
+    bob = next(line for line in lines if "bob" in line)
+    assert "Waiting for the sandbox keys" in bob
+    queries = stack.requests("chronicle", method="GET", path_prefix=NOTES)
+    assert [q["query"] for q in queries] == [
+        {"sprint_id": "GEM-001-S01", "daily_scrum_date": DAY, "project_id": "GEM-001"}
+    ]
+
+
+def test_json_prints_the_chronicle_answer(stack: StandIn) -> None:
+    store(stack, note(DAY))
+    result = report(stack, "--date", DAY, "--json")
+    assert result.returncode == 0, result.stderr
+    query = {"sprint_id": "GEM-001-S01", "daily_scrum_date": DAY}
+    direct = requests.get(stack.url("chronicle") + NOTES, params=query, timeout=10).json()
+    assert json.loads(result.stdout) == direct
+    assert [entry["employee_id"] for entry in direct["reports"][DAY]] == ["alice", "bob"]
+
+
+def test_defaults_show_todays_report_of_the_sprint_in_the_environment(stack: StandIn) -> None:
+    """What `make report` runs: no options, SPRINT_ID from the environment, today in UTC."""
+    today = dt.datetime.now(dt.UTC).date().isoformat()
+    store(stack, note(today, sprint_id="GEM-001-S02"))
+    result = report(stack, env={"SPRINT_ID": "GEM-001-S02"})
+    assert result.returncode == 0, result.stderr
+    assert f"sprint GEM-001-S02, {today}" in result.stdout.splitlines()[0]
+    without_env = report(stack)  # default sprint GEM-001-S01 has no note today
+    assert without_env.returncode == 1
+    assert f"no report for sprint GEM-001-S01 on {today}" in without_env.stderr
+
+
+def test_a_day_without_report_says_so_and_exits_1(stack: StandIn) -> None:
+    store(stack, note(DAY))
+    result = report(stack, "--date", "2026-11-28")
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr.strip() == "no report for sprint GEM-001-S01 on 2026-11-28"
+
+
+def test_a_5xx_is_unknown_not_absent(stack: StandIn) -> None:
+    store(stack, note(DAY))
+    stack.fault("chronicle", "status", status=500, path=NOTES, method="GET")
+    result = report(stack, "--date", DAY)
+    assert result.returncode == 3
+    assert "the chronicle could not answer (status 500): unknown, not absent" in result.stderr
+    assert "no report" not in result.stderr
+
+
+@pytest.mark.parametrize("kind", ["malformed", "wrong_shape"])
+def test_a_garbled_answer_is_unknown_too(stack: StandIn, kind: str) -> None:
+    store(stack, note(DAY))
+    stack.fault("chronicle", kind, path=NOTES, method="GET")
+    result = report(stack, "--date", DAY)
+    assert result.returncode == 3, result.stderr
+    assert "unknown, not absent" in result.stderr
+
+
+def test_an_unreachable_chronicle_exits_75(stack: StandIn) -> None:
+    stack.down("chronicle")
+    result = report(stack, "--date", DAY)
+    assert result.returncode == 75
+    assert "could not be reached" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--sprint-id", "../GEM-001-S01"], "--sprint-id must be"),
+        (["--project-id", "GEM 001"], "--project-id must be"),
+        (["--date", "2026-02-30"], "--date is not a real date"),
+        (["--date", "27/11/2026"], "--date must be a date written YYYY-MM-DD"),
+        (["--chronicle-url", "ftp://chronicle"], "--chronicle-url must be an http(s) URL"),
+    ],
+)
+def test_invalid_input_is_refused_before_any_request(stack: StandIn, args: list[str], message: str) -> None:
+    result = report(stack, *args)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert stack.requests("chronicle") == []
+
+
+def test_no_chronicle_url_says_how_to_set_one() -> None:
+    result = report(None, "--date", DAY, env={"CHRONICLE_SERVICE_URL": ""})
+    assert result.returncode == 2
+    assert "set CHRONICLE_SERVICE_URL or pass --chronicle-url" in result.stderr
+
+
+def test_the_same_day_reported_twice_is_pointed_out(stack: StandIn) -> None:
+    store(stack, note(DAY))
+    store(stack, note(DAY))  # the chronicle keeps both
+    result = report(stack, "--date", DAY)
+    assert result.returncode == 0, result.stderr
+    assert "2 task entries repeated" in result.stdout
