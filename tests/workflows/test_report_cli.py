@@ -28,8 +28,11 @@ def note(day: str, sprint_id: str = "GEM-001-S01", project_id: str = "GEM-001") 
         "report_date": day,
         "summary": f"Daily stand-up for sprint {sprint_id}. 2 tasks progressed.",
         "summary_metrics": {
-            "total_team_members": 5, "total_tasks": 10, "completed_tasks": 3, "pending_tasks": 7,
-        },  # fmt: skip
+            "total_team_members": 5,
+            "total_tasks": 10,
+            "completed_tasks": 3,
+            "pending_tasks": 7,
+        },
         "reports": {
             day: [
                 {
