@@ -1,0 +1,163 @@
+"""Which projects get a daily scrum CronWorkflow: `workflows/projects.toml`, read and checked.
+
+One `[[projects]]` entry per project; each may override the CronWorkflow name, the default sprint,
+the schedule, the time zone and whether the CronWorkflow starts suspended. A bad entry is refused
+with a message that names it, before anything is rendered: a typo must never become a manifest.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from workflows.checks import name_problem, schedule_problem, timezone_problem
+
+DEFAULT_CONFIG = Path(__file__).with_name("projects.toml")
+
+DEFAULT_SCHEDULE = "0 14 * * 1-5"  # weekdays at 14:00
+DEFAULT_TIMEZONE = "UTC"
+NAME_PREFIX = "run-dailyscrum"
+
+# The oldest Argo Workflows release the manifest must be valid for (see `ARGO_VERSIONS`).
+DEFAULT_ARGO_VERSION = "3.6"
+ARGO_VERSIONS = ("3.6", "3.7", "4.1")
+
+# IDs go into URL paths and metric labels: keep them to a safe alphabet (the steps validate the
+# exact service formats; this only keeps the manifest sane).
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+
+_TOP_KEYS = {"argo_version", "projects"}
+_PROJECT_KEYS = {"id", "name", "sprint", "schedule", "timezone", "suspended"}
+
+
+class ConfigError(ValueError):
+    """The configuration file cannot be used; the message names the file and the entry."""
+
+
+@dataclass(frozen=True)
+class ProjectConfig:
+    """One CronWorkflow to render."""
+
+    project_id: str
+    name: str
+    sprint_id: str = ""  # empty: the project's active sprint, resolved at run time
+    schedules: tuple[str, ...] = (DEFAULT_SCHEDULE,)
+    timezone: str = DEFAULT_TIMEZONE
+    suspended: bool = False
+
+
+@dataclass(frozen=True)
+class Config:
+    projects: tuple[ProjectConfig, ...]
+    argo_version: str = DEFAULT_ARGO_VERSION
+
+
+def default_name(project_id: str) -> str:
+    return f"{NAME_PREFIX}-{project_id.lower()}"
+
+
+def load(path: str | Path = DEFAULT_CONFIG) -> Config:
+    """Read and check a projects file; raises ConfigError naming the file and entry."""
+    source = Path(path)
+    try:
+        data = tomllib.loads(source.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{source}: file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{source}: not valid TOML: {exc}") from None
+    return parse(data, str(source))
+
+
+def parse(data: dict[str, Any], origin: str = "config") -> Config:
+    unknown = sorted(set(data) - _TOP_KEYS)
+    if unknown:
+        raise ConfigError(
+            f"{origin}: unknown top-level key(s) {', '.join(unknown)}; allowed: "
+            f"{', '.join(sorted(_TOP_KEYS))}"
+        )
+    argo_version = data.get("argo_version", DEFAULT_ARGO_VERSION)
+    if argo_version not in ARGO_VERSIONS:
+        raise ConfigError(f"{origin}: argo_version {argo_version!r} is not one of {', '.join(ARGO_VERSIONS)}")
+    entries = data.get("projects")
+    if not isinstance(entries, list) or not entries:
+        raise ConfigError(f"{origin}: needs at least one [[projects]] entry")
+    projects: list[ProjectConfig] = []
+    for index, entry in enumerate(entries):
+        projects.append(_project(entry, f"{origin}: projects[{index}]"))
+    _check_unique(projects, origin)
+    return Config(projects=tuple(projects), argo_version=argo_version)
+
+
+def _project(entry: Any, where: str) -> ProjectConfig:
+    if not isinstance(entry, dict):
+        raise ConfigError(f"{where}: must be a table, got {type(entry).__name__}")
+    project_id = entry.get("id")
+    if not isinstance(project_id, str) or not _ID.match(project_id):
+        raise ConfigError(f"{where}: 'id' must be a project ID like GEM-001, got {project_id!r}")
+    where = f"{where} ({project_id})"
+    unknown = sorted(set(entry) - _PROJECT_KEYS)
+    if unknown:
+        raise ConfigError(
+            f"{where}: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(_PROJECT_KEYS))}"
+        )
+
+    name = _string(entry, "name", where, default_name(project_id))
+    if problem := name_problem(name):
+        raise ConfigError(f"{where}: name {name!r}: {problem}; set `name` to a shorter valid one")
+
+    sprint_id = _string(entry, "sprint", where, "")
+    if sprint_id and not _ID.match(sprint_id):
+        raise ConfigError(f"{where}: 'sprint' must be a sprint ID like GEM-001-S01, got {sprint_id!r}")
+
+    schedule = entry.get("schedule", DEFAULT_SCHEDULE)
+    schedules = [schedule] if isinstance(schedule, str) else schedule
+    if not isinstance(schedules, list) or not schedules or not all(isinstance(s, str) for s in schedules):
+        raise ConfigError(f"{where}: 'schedule' must be a cron string or a non-empty list of them")
+    for item in schedules:
+        if problem := schedule_problem(item):
+            raise ConfigError(f"{where}: schedule {item!r}: {problem}")
+
+    timezone = _string(entry, "timezone", where, DEFAULT_TIMEZONE)
+    if problem := timezone_problem(timezone):
+        raise ConfigError(f"{where}: timezone {timezone!r}: {problem}")
+
+    suspended = entry.get("suspended", False)
+    if not isinstance(suspended, bool):
+        raise ConfigError(f"{where}: 'suspended' must be true or false, got {suspended!r}")
+
+    return ProjectConfig(
+        project_id=project_id,
+        name=name,
+        sprint_id=sprint_id,
+        schedules=tuple(schedules),
+        timezone=timezone,
+        suspended=suspended,
+    )
+
+
+def _string(entry: dict[str, Any], key: str, where: str, default: str) -> str:
+    value = entry.get(key, default)
+    if not isinstance(value, str):
+        raise ConfigError(f"{where}: {key!r} must be a string, got {value!r}")
+    return value
+
+
+def _check_unique(projects: list[ProjectConfig], origin: str) -> None:
+    seen_ids: dict[str, int] = {}
+    seen_names: dict[str, int] = {}
+    for index, project in enumerate(projects):
+        if project.project_id in seen_ids:
+            raise ConfigError(
+                f"{origin}: projects[{index}] ({project.project_id}): duplicate project, "
+                f"already listed as projects[{seen_ids[project.project_id]}]"
+            )
+        if project.name in seen_names:
+            raise ConfigError(
+                f"{origin}: projects[{index}] ({project.project_id}): duplicate CronWorkflow "
+                f"name {project.name!r}, already used by projects[{seen_names[project.name]}]"
+            )
+        seen_ids[project.project_id] = index
+        seen_names[project.name] = index
