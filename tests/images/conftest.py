@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from images import DOCKERFILE, REPO_ROOT, dockerfile
+from tests.images.yamltree import images_in
 
 MANIFEST = REPO_ROOT / "workflows" / "manifests" / "run-dailyscrum.yaml"
 
@@ -18,27 +19,17 @@ def stages() -> list[dockerfile.Stage]:
     return dockerfile.read(DOCKERFILE)
 
 
-def images_in(node: Any) -> list[str]:
-    """Every string under an `image` key anywhere in a YAML tree (containers, scripts, init, sidecars)."""
-    found: list[str] = []
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key == "image" and isinstance(value, str):
-                found.append(value)
-            else:
-                found += images_in(value)
-    elif isinstance(node, list):
-        for item in node:
-            found += images_in(item)
-    return found
+@pytest.fixture(scope="session")
+def manifest_documents() -> list[Any]:
+    """The golden manifest's documents. A missing manifest fails: it is part of the repository."""
+    path = Path(MANIFEST)
+    assert path.is_file(), f"the golden manifest {path} is missing (make render writes it)"
+    return [doc for doc in yaml.safe_load_all(path.read_text(encoding="utf-8")) if doc]
 
 
 @pytest.fixture(scope="session")
-def manifest_images() -> list[str]:
-    """The image references the golden manifest pulls. A missing manifest fails: it is part of the repo."""
-    path = Path(MANIFEST)
-    assert path.is_file(), f"the golden manifest {path} is missing (make render writes it)"
-    documents = [doc for doc in yaml.safe_load_all(path.read_text(encoding="utf-8")) if doc]
-    refs = [ref for doc in documents for ref in images_in(doc)]
-    assert refs, f"{path} names no image at all"
+def manifest_images(manifest_documents: list[Any]) -> list[str]:
+    """The image references the golden manifest pulls."""
+    refs = [ref for doc in manifest_documents for ref in images_in(doc)]
+    assert refs, f"{MANIFEST} names no image at all"
     return refs

@@ -6,11 +6,13 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from images import DOCKERFILE, REPO_ROOT, dockerfile, requirements_file
 from steps.contract import STEPS, StepSpec
+from tests.images.yamltree import find_key
 from workflows.images import DEFAULT_REGISTRY, image_ref
 
 STEP_IMAGES = {step.image: step for step in STEPS}
@@ -84,6 +86,27 @@ def test_manifest_refs_are_the_ones_image_ref_gives(manifest_images: list[str]) 
         tag = ref.rsplit(":", 1)[1]
         assert ref == image_ref(step, DEFAULT_REGISTRY, tag)
     assert {image_name(ref) for ref in manifest_images} == set(STEP_IMAGES)
+
+
+def test_manifest_containers_run_the_image_entrypoint(manifest_documents: list[Any]) -> None:
+    # The manifest sets `command` too: it must be the command the image would run on its own.
+    containers = [c for doc in manifest_documents for c in find_key(doc, "container") if isinstance(c, dict)]
+    assert containers
+    for container in containers:
+        step = STEP_IMAGES[image_name(container["image"])]
+        assert container["command"] == step.command, step.name
+
+
+def test_manifest_runs_as_the_image_user(
+    stages: list[dockerfile.Stage], manifest_documents: list[Any]
+) -> None:
+    users = {ins.arguments for stage in stages for ins in stage.all("USER")}
+    assert users == {"10001:10001"}
+    uid, gid = (int(part) for part in users.pop().split(":"))
+    run_as_user = [v for doc in manifest_documents for v in find_key(doc, "runAsUser")]
+    run_as_group = [v for doc in manifest_documents for v in find_key(doc, "runAsGroup")]
+    assert run_as_user and set(run_as_user) == {uid}
+    assert run_as_group and set(run_as_group) == {gid}
 
 
 def test_every_stage_is_used(stages: list[dockerfile.Stage], manifest_images: list[str]) -> None:
