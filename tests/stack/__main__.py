@@ -1,0 +1,47 @@
+"""`python -m tests.stack [--db PATH] [--host 127.0.0.1]`: run the four stand-in services.
+
+Prints one `<ENV_NAME>=<url>` line per service (the step contract's env names, in its order),
+then `READY`, and serves until SIGTERM or SIGINT (exit 0). Ports are ephemeral. Without --db the
+database is a temporary file removed at exit; with --db the file is kept (and seeded only if new).
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+from tests.stack.stack import Stack
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.stack", description=__doc__.splitlines()[0])
+    parser.add_argument("--db", type=Path, help="SQLite file to use (default: a temporary file)")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    args = parser.parse_args(argv)
+
+    stop = threading.Event()
+    # Handlers before anything slow, so an early SIGTERM still ends in a clean exit.
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+
+    with tempfile.TemporaryDirectory(prefix="dsm-stand-in-") as tmp:
+        db_path = args.db if args.db is not None else Path(tmp) / "stand-in.sqlite"
+        stack = Stack(db_path, args.host)
+        stack.start()
+        try:
+            for env, url in stack.urls().items():
+                print(f"{env}={url}")
+            print("READY", flush=True)
+            while not stop.wait(0.5):  # short waits: signal handlers run between them
+                pass
+        finally:
+            stack.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,213 @@
+"""The test-side API of the stand-in services: start `python -m tests.stack`, drive its admin API.
+
+    with StandIn.start() as stack:
+        env = stack.env()                          # os.environ + the four *_SERVICE_URL variables
+        stack.fault("sprint", "status", status=503, path="/sprints/")
+        stack.down("chronicle")                    # connection refused until up()/reset()
+        stack.requests("sprint", method="POST")    # what the sprint-service was asked
+
+Services are named "daily-scrum", "sprint", "project", "chronicle". Admin requests go to the
+service concerned when it is up, else through any other service that is up (the admin API
+addresses a service by name), so faults can be queued for a service that is down.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any
+
+import requests
+
+from tests.stack import SERVICES
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+HTTP_TIMEOUT = 10.0  # seconds, every admin request
+START_TIMEOUT = 30.0
+
+
+class StandInError(RuntimeError):
+    """The stand-in could not be started or driven."""
+
+
+class StandIn:
+    """A running `python -m tests.stack` process and its four service URLs."""
+
+    SERVICES: tuple[str, ...] = tuple(SERVICES)
+
+    def __init__(self, process: subprocess.Popen[str], urls: dict[str, str], stderr: IO[str]) -> None:
+        self.process = process
+        self.urls: dict[str, str] = urls  # env variable name -> base URL
+        self._stderr = stderr
+        self._http = requests.Session()
+        self._http.trust_env = False  # never send 127.0.0.1 traffic to an HTTP(S)_PROXY
+
+    # --- lifecycle ------------------------------------------------------------------------------
+    @classmethod
+    def start(
+        cls, db_path: str | os.PathLike[str] | None = None, *, timeout: float = START_TIMEOUT
+    ) -> StandIn:
+        """Launch the stand-in with cwd = repo root and wait for its READY line."""
+        command = [sys.executable, "-m", "tests.stack"]
+        if db_path is not None:
+            command += ["--db", str(db_path)]
+        # stderr goes to a file: a pipe nobody reads would block the services once full.
+        # It lives as long as the process (closed by stop()), hence no `with`.
+        stderr = tempfile.TemporaryFile(mode="w+", prefix="stand-in-", suffix=".log")  # noqa: SIM115
+        process = subprocess.Popen(
+            command, cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=stderr, stdin=subprocess.DEVNULL, text=True
+        )
+        lines: queue.Queue[str | None] = queue.Queue()
+        threading.Thread(target=_pump, args=(process.stdout, lines), daemon=True).start()
+        urls: dict[str, str] = {}
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                line = "<timeout>"
+            if line == "READY":
+                break
+            if line is None or line == "<timeout>" or "=" not in line:
+                _terminate(process)
+                stderr.seek(0)
+                reason = "exited" if line is None else f"printed {line!r}"
+                raise StandInError(
+                    f"`{' '.join(command)}` {reason} before READY (within {timeout}s);"
+                    f" stderr:\n{stderr.read()[-4000:]}"
+                )
+            name, _, value = line.partition("=")
+            urls[name] = value
+        missing = set(SERVICES.values()) - set(urls)
+        if missing:
+            _terminate(process)
+            raise StandInError(f"the stand-in printed no URL for {sorted(missing)}")
+        return cls(process, urls, stderr)
+
+    def stop(self, timeout: float = 10.0) -> int:
+        """SIGTERM, wait for the clean exit; return the exit code (kill after `timeout`)."""
+        self._http.close()
+        code = _terminate(self.process, timeout)
+        self._stderr.close()
+        return code
+
+    def __enter__(self) -> StandIn:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    # --- addresses --------------------------------------------------------------------------------
+    def url(self, service: str) -> str:
+        """Base URL of "daily-scrum", "sprint", "project" or "chronicle"."""
+        return self.urls[_env_name(service)]
+
+    def env(self) -> dict[str, str]:
+        """A copy of os.environ plus the four *_SERVICE_URL variables, for a step subprocess."""
+        return {**os.environ, **self.urls}
+
+    # --- admin API --------------------------------------------------------------------------------
+    def fault(self, service: str, kind: str, count: int = 1, **kw: Any) -> dict[str, Any]:
+        """Make the next `count` matching requests of `service` fail. kind: status (status=500),
+        delay (seconds=1.0), malformed, drop, wrong_shape; optional path= (prefix) and method=."""
+        spec = {"kind": kind, "count": count, **kw}
+        return self._admin("POST", f"/services/{service}/faults", service, json=spec)["fault"]
+
+    def faults(self, service: str) -> list[dict[str, Any]]:
+        """The faults still pending for `service`."""
+        return self._admin("GET", f"/services/{service}/faults", service)
+
+    def clear_faults(self, service: str | None = None) -> None:
+        """Drop the pending faults of one service, or of all four."""
+        for name in [service] if service else self.SERVICES:
+            self._admin("DELETE", f"/services/{name}/faults", name)
+
+    def requests(
+        self, service: str, method: str | None = None, path_prefix: str | None = None
+    ) -> list[dict[str, Any]]:
+        """The non-admin requests `service` received, oldest first:
+        [{"method", "path", "query": {name: value}, "status": int or None if dropped, "at"}]."""
+        params = {k: v for k, v in {"method": method, "path_prefix": path_prefix}.items() if v is not None}
+        return self._admin("GET", f"/services/{service}/requests", service, params=params)
+
+    def clear_requests(self, service: str | None = None) -> None:
+        for name in [service] if service else self.SERVICES:
+            self._admin("DELETE", f"/services/{name}/requests", name)
+
+    def reset(self) -> None:
+        """Reseed the database, clear every fault and request log, bring every service up."""
+        self._admin("POST", "/reset", None)
+
+    def states(self) -> dict[str, dict[str, Any]]:
+        """{service: {"url", "up"}} as the stand-in sees it."""
+        return self._admin("GET", "/services", None)
+
+    def down(self, service: str) -> None:
+        """Close the service's listening socket (and open connections): connection refused."""
+        _env_name(service)
+        up = [name for name, state in self.states().items() if state["up"]]
+        if up == [service]:
+            raise StandInError(f"{service} is the last service up; admin requests need one running")
+        # Through another service: the answer then comes after the socket is closed.
+        self._admin("POST", f"/services/{service}/down", None, avoid=service)
+
+    def up(self, service: str) -> None:
+        """Listen again on the same port."""
+        _env_name(service)
+        self._admin("POST", f"/services/{service}/up", None)
+
+    stop_service = down
+    start_service = up
+
+    def _admin(self, method: str, path: str, prefer: str | None, avoid: str | None = None, **kw: Any) -> Any:
+        """Send an admin request to `prefer` if it is up, else to the first other service that
+        answers (never to `avoid`)."""
+        order = [prefer] if prefer in self.SERVICES else []
+        order += [name for name in self.SERVICES if name not in order and name != avoid]
+        refused: list[str] = []
+        for name in order:
+            try:
+                answer = self._http.request(
+                    method, f"{self.url(name)}/_stand-in{path}", timeout=HTTP_TIMEOUT, **kw
+                )
+            except requests.ConnectionError:
+                refused.append(name)
+                continue
+            if answer.status_code >= 400:
+                raise StandInError(f"{method} /_stand-in{path} -> {answer.status_code}: {answer.text}")
+            return answer.json()
+        raise StandInError(f"no stand-in service answered {method} /_stand-in{path} (refused: {refused})")
+
+
+def _env_name(service: str) -> str:
+    if service not in SERVICES:
+        raise ValueError(f"unknown service {service!r}; expected one of {', '.join(SERVICES)}")
+    return SERVICES[service]
+
+
+def _pump(stream: IO[str] | None, lines: queue.Queue[str | None]) -> None:
+    """Forward stdout lines; None marks the end (the process closed stdout or exited)."""
+    if stream is not None:
+        for line in stream:
+            lines.put(line.rstrip("\n"))
+    lines.put(None)
+
+
+def _terminate(process: subprocess.Popen[str], timeout: float = 10.0) -> int:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            return process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+    return process.wait()

@@ -1,0 +1,117 @@
+"""The one SQLite file the four stand-in services share.
+
+Requests are served concurrently (one thread per connection, four servers), so every request
+opens its own connection; WAL mode lets readers run beside the writer and `BEGIN IMMEDIATE` plus
+a busy timeout serializes writers instead of failing them.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from tests.stack import seed
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS projects (
+    project_id TEXT PRIMARY KEY,
+    name TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS team_members (
+    position INTEGER NOT NULL,            -- the order the project-service lists them in
+    project_id TEXT NOT NULL,
+    id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    gender TEXT NOT NULL,
+    state TEXT NOT NULL,
+    age INTEGER NOT NULL,
+    PRIMARY KEY (project_id, id)
+);
+CREATE TABLE IF NOT EXISTS sprints (
+    sprint_id TEXT PRIMARY KEY,
+    project_id TEXT NOT NULL,
+    sprint_name TEXT NOT NULL,
+    start_date TEXT NOT NULL,
+    end_date TEXT NOT NULL,
+    duration_weeks INTEGER NOT NULL,
+    status TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS tasks (
+    task_id TEXT PRIMARY KEY,
+    sprint_id TEXT NOT NULL,
+    title TEXT NOT NULL,
+    status TEXT NOT NULL,
+    progress_percentage INTEGER NOT NULL,
+    assigned_to TEXT
+);
+CREATE TABLE IF NOT EXISTS notes (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,  -- insertion order: "most recent" means highest seq
+    note_id TEXT NOT NULL UNIQUE,
+    project_id TEXT NOT NULL,
+    sprint_id TEXT,
+    report_date TEXT,
+    summary TEXT,
+    summary_metrics TEXT,                   -- JSON or NULL
+    reports TEXT NOT NULL,                  -- JSON: date -> [{"employee_id", "tasks"}]
+    orchestration_decision_details TEXT,    -- JSON or NULL
+    created_at TEXT NOT NULL
+);
+"""
+TABLES = ("notes", "tasks", "sprints", "team_members", "projects")
+
+
+class Database:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def _connect(self) -> sqlite3.Connection:
+        # isolation_level=None: transactions are explicit (BEGIN IMMEDIATE in write()).
+        conn = sqlite3.connect(self.path, timeout=10.0, isolation_level=None)
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA busy_timeout = 10000")
+        conn.execute("PRAGMA synchronous = NORMAL")  # test data: speed over surviving a power cut
+        return conn
+
+    @contextmanager
+    def read(self) -> Iterator[sqlite3.Connection]:
+        conn = self._connect()
+        try:
+            yield conn
+        finally:
+            conn.close()
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """One transaction that holds the write lock from its start (no lost updates between
+        a read and a write inside it)."""
+        conn = self._connect()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+        finally:
+            conn.close()
+
+    def initialize(self) -> None:
+        """Create the schema; seed only a database that has no projects yet, so a file given with
+        --db keeps its notes across restarts."""
+        with self.read() as conn:
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.executescript(SCHEMA)
+        with self.write() as conn:
+            if conn.execute("SELECT COUNT(*) FROM projects").fetchone()[0] == 0:
+                seed.load(conn)
+
+    def reseed(self) -> None:
+        """Back to the seed: every table emptied (notes included) and refilled in one transaction."""
+        with self.write() as conn:
+            for table in TABLES:
+                conn.execute(f"DELETE FROM {table}")
+            conn.execute("DELETE FROM sqlite_sequence WHERE name = 'notes'")
+            seed.load(conn)

@@ -1,0 +1,28 @@
+"""project-service stand-in: a project's team (docs/dsm-services.md, "project-service")."""
+
+from __future__ import annotations
+
+from tests.stack.db import Database
+from tests.stack.server import Request, Response, Router, json_response
+
+
+def routes(db: Database) -> Router:
+    router = Router()
+
+    def health(_: Request) -> Response:
+        return json_response(200, {"status": "ok"})
+
+    def team_members(request: Request) -> Response:
+        # An unknown project answers 200 with an empty list, as the real service does.
+        project_id = request.params["project_id"]
+        with db.read() as conn:
+            rows = conn.execute(
+                "SELECT id, name, gender, state, age FROM team_members"
+                " WHERE project_id = ? ORDER BY position",
+                (project_id,),
+            ).fetchall()
+        return json_response(200, {"project_id": project_id, "team_members": [dict(row) for row in rows]})
+
+    router.add("GET", "/health", health)
+    router.add("GET", "/projects/{project_id}/team-members", team_members)
+    return router

@@ -1,0 +1,85 @@
+"""The deterministic seed of the stand-in database (what every test starts from after reset()).
+
+GEM-001 is the project the job runs for by default; its active sprint GEM-001-S01 covers the
+cases the job must handle: every task status, a `completed` task at 100 (skipped by the
+simulation), an `in_progress` task already at 100 (NOT skipped: the simulation keys on status),
+tasks at 0, and one unassigned task. GEM-001-S02 is planned (no tasks, not active). GEM-002 is a
+second project with its own active sprint; GEM-003 has only a closed sprint, so no active sprint.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+# (project_id, name)
+PROJECTS = [
+    ("GEM-001", "Gemini Platform"),
+    ("GEM-002", "Gemini Mobile"),
+    ("GEM-003", "Gemini Archive"),
+]
+
+# (project_id, id, name, gender, state, age)
+TEAM_MEMBERS = [
+    ("GEM-001", "alice", "Alice Martin", "female", "California", 34),
+    ("GEM-001", "bob", "Bob Nguyen", "male", "Texas", 29),
+    ("GEM-001", "carol", "Carol Smith", "female", "New York", 41),
+    ("GEM-001", "dave", "Dave Okafor", "male", "Oregon", 38),
+    ("GEM-001", "erin", "Erin Rossi", "female", "Florida", 26),
+    ("GEM-002", "frank", "Frank Weber", "male", "Ohio", 45),
+    ("GEM-002", "grace", "Grace Kim", "female", "Washington", 31),
+    ("GEM-002", "heidi", "Heidi Larsen", "female", "Colorado", 36),
+    ("GEM-003", "ivan", "Ivan Petrov", "male", "Illinois", 50),
+    ("GEM-003", "judy", "Judy Chen", "female", "Georgia", 27),
+]
+
+# Sprint statuses as the sprint-service stores them: the active sprint is `in_progress`.
+SPRINT_ACTIVE = "in_progress"
+
+# (sprint_id, project_id, sprint_name, start_date, end_date, duration_weeks, status)
+SPRINTS = [
+    ("GEM-001-S01", "GEM-001", "GEM-001 Sprint 1", "2025-08-25", "2025-09-05", 2, SPRINT_ACTIVE),
+    ("GEM-001-S02", "GEM-001", "GEM-001 Sprint 2", "2025-09-08", "2025-09-19", 2, "planned"),
+    ("GEM-002-S01", "GEM-002", "GEM-002 Sprint 1", "2025-08-25", "2025-09-05", 2, SPRINT_ACTIVE),
+    ("GEM-003-S01", "GEM-003", "GEM-003 Sprint 1", "2025-07-14", "2025-07-25", 2, "completed"),
+]
+
+# (task_id, sprint_id, title, status, progress_percentage, assigned_to)
+TASKS = [
+    ("GEM-001-TASK001", "GEM-001-S01", "Set up CI pipeline", "completed", 100, "alice"),
+    ("GEM-001-TASK002", "GEM-001-S01", "Design login page", "in_progress", 100, "bob"),
+    ("GEM-001-TASK003", "GEM-001-S01", "Implement user model", "in_progress", 40, "carol"),
+    ("GEM-001-TASK004", "GEM-001-S01", "Write API documentation", "assigned_to_sprint", 0, "dave"),
+    ("GEM-001-TASK005", "GEM-001-S01", "Add password reset", "in_progress", 65, "erin"),
+    ("GEM-001-TASK006", "GEM-001-S01", "Create dashboard layout", "in_progress", 20, "alice"),
+    ("GEM-001-TASK007", "GEM-001-S01", "Configure monitoring", "assigned_to_sprint", 0, "bob"),
+    ("GEM-001-TASK008", "GEM-001-S01", "Optimize search query", "in_progress", 85, "carol"),
+    ("GEM-001-TASK009", "GEM-001-S01", "Triage bug backlog", "assigned_to_sprint", 0, None),
+    ("GEM-001-TASK010", "GEM-001-S01", "Add audit logging", "in_progress", 55, "dave"),
+    ("GEM-002-TASK001", "GEM-002-S01", "Build app shell", "in_progress", 50, "frank"),
+    ("GEM-002-TASK002", "GEM-002-S01", "Push notifications", "assigned_to_sprint", 0, "grace"),
+    ("GEM-002-TASK003", "GEM-002-S01", "Offline cache", "in_progress", 30, "heidi"),
+    ("GEM-002-TASK004", "GEM-002-S01", "App store listing", "completed", 100, "frank"),
+    ("GEM-003-TASK001", "GEM-003-S01", "Export old records", "completed", 100, "ivan"),
+    ("GEM-003-TASK002", "GEM-003-S01", "Decommission servers", "completed", 100, "judy"),
+]
+
+
+def load(conn: sqlite3.Connection) -> None:
+    """Insert the seed rows (the tables must be empty)."""
+    conn.executemany("INSERT INTO projects (project_id, name) VALUES (?, ?)", PROJECTS)
+    conn.executemany(
+        "INSERT INTO team_members (position, project_id, id, name, gender, state, age)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [(i, *row) for i, row in enumerate(TEAM_MEMBERS)],
+    )
+    conn.executemany(
+        "INSERT INTO sprints"
+        " (sprint_id, project_id, sprint_name, start_date, end_date, duration_weeks, status)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        SPRINTS,
+    )
+    conn.executemany(
+        "INSERT INTO tasks (task_id, sprint_id, title, status, progress_percentage, assigned_to)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        TASKS,
+    )

@@ -1,0 +1,94 @@
+"""sprint-service stand-in: sprints and their tasks (docs/dsm-services.md, "sprint-service")."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.stack import validation as v
+from tests.stack.db import Database
+from tests.stack.seed import SPRINT_ACTIVE
+from tests.stack.server import Request, Response, Router, detail, json_response
+
+PROGRESS_BODY = v.model(
+    "TaskProgressUpdate",
+    {
+        "progress_percentage": v.Field(v.bounded(v.integer, ge=0, le=100)),
+        "status": v.Field(v.optional(v.string), required=False),
+    },
+    top_level=True,
+)
+
+
+def routes(db: Database) -> Router:
+    router = Router()
+
+    def health(_: Request) -> Response:
+        return json_response(200, {"status": "ok"})
+
+    def tasks(request: Request) -> Response:
+        # An unknown sprint answers 200 [] (not 404), as the real service does.
+        with db.read() as conn:
+            rows = conn.execute(
+                "SELECT task_id, title, status, sprint_id, progress_percentage, assigned_to"
+                " FROM tasks WHERE sprint_id = ? ORDER BY task_id",
+                (request.params["sprint_id"],),
+            ).fetchall()
+        return json_response(200, [dict(row) for row in rows])
+
+    def task_summary(request: Request) -> Response:
+        sprint_id = request.params["sprint_id"]
+        with db.read() as conn:
+            if conn.execute("SELECT 1 FROM sprints WHERE sprint_id = ?", (sprint_id,)).fetchone() is None:
+                return detail(404, f"Sprint {sprint_id} not found.")
+            total, completed = conn.execute(
+                # "completed" means progress 100, whatever the status says
+                "SELECT COUNT(*), COALESCE(SUM(progress_percentage = 100), 0) FROM tasks WHERE sprint_id = ?",
+                (sprint_id,),
+            ).fetchone()
+        return json_response(
+            200, {"total_tasks": total, "completed_tasks": completed, "pending_tasks": total - completed}
+        )
+
+    def active(request: Request) -> Response:
+        project_id = request.params["project_id"]
+        with db.read() as conn:
+            row = conn.execute(
+                "SELECT sprint_id FROM sprints WHERE project_id = ? AND status = ?"
+                " ORDER BY start_date DESC, sprint_id DESC LIMIT 1",
+                (project_id, SPRINT_ACTIVE),
+            ).fetchone()
+        if row is None:
+            return detail(404, f"No active sprint found for project {project_id}.")
+        return json_response(200, {"sprint_id": row["sprint_id"]})
+
+    def by_project(request: Request) -> Response:
+        with db.read() as conn:
+            rows = conn.execute(
+                "SELECT sprint_id, project_id, sprint_name, start_date, end_date, duration_weeks, status"
+                " FROM sprints WHERE project_id = ? ORDER BY start_date, sprint_id",
+                (request.params["project_id"],),
+            ).fetchall()
+        return json_response(200, [dict(row) for row in rows])
+
+    def progress(request: Request) -> Response:
+        task_id = request.params["task_id"]
+        body: dict[str, Any] = request.json(PROGRESS_BODY)
+        with db.write() as conn:
+            # Without "status" the status stays as it was: a task can reach 100 and stay in_progress.
+            changed = conn.execute(
+                "UPDATE tasks SET progress_percentage = ?, status = COALESCE(?, status) WHERE task_id = ?",
+                (body["progress_percentage"], body["status"], task_id),
+            ).rowcount
+        if not changed:
+            return detail(404, f"Task {task_id} not found.")
+        return json_response(
+            200, {"message": f"Task {task_id} progress updated to {body['progress_percentage']}%."}
+        )
+
+    router.add("GET", "/health", health)
+    router.add("GET", "/sprints/active/{project_id}", active)
+    router.add("GET", "/sprints/by-project/{project_id}", by_project)
+    router.add("GET", "/sprints/{sprint_id}/tasks", tasks)
+    router.add("GET", "/sprints/{sprint_id}/task-summary", task_summary)
+    router.add("POST", "/tasks/{task_id}/progress", progress)
+    return router
