@@ -612,11 +612,10 @@ class Executor:
         failed = [name for name in leaves if branch[name] & {"Failed", "Error"}]
         if not failed:
             return "Succeeded", ""
-        culprits = [n for n, s in self.states.items() if s.phase in {"Failed", "Error"}]
-        phase = (
-            "Failed" if any(self.states[n].phase == "Failed" for n in culprits) or not culprits else "Error"
-        )
-        return phase, f"{', '.join(culprits)} {'failed' if len(culprits) == 1 else 'did not succeed'}"
+        failures = {n: s.phase for n, s in self.states.items() if s.phase in {"Failed", "Error"}}
+        phase = "Error" if failures and "Failed" not in failures.values() else "Failed"
+        words = {"Failed": "failed", "Error": "errored"}
+        return phase, ", ".join(f"{name} {words[p]}" for name, p in failures.items())
 
 
 def _topological(plan: WorkflowPlan) -> list[str]:

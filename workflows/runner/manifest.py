@@ -471,9 +471,10 @@ def _empty_dirs(c: _Checker, raw: Any, path: str) -> dict[str, str]:
     for index, volume in enumerate(c.listing(raw, path)):
         vpath = f"{path}[{index}]"
         volume = c.mapping(volume, vpath)
-        c.keys(volume, vpath, {"name", "emptyDir"})
         if "emptyDir" not in volume:
-            raise UnsupportedFeature("volume other than emptyDir", c.at(vpath))
+            kinds = ", ".join(sorted(set(volume) - {"name"})) or "none"
+            raise UnsupportedFeature(f"volume other than emptyDir ({kinds})", c.at(vpath))
+        c.keys(volume, vpath, {"name", "emptyDir"})
         empty_dir = c.mapping(volume.get("emptyDir"), f"{vpath}.emptyDir")
         c.keys(empty_dir, f"{vpath}.emptyDir", set(), {"medium", "sizeLimit"})
         volumes[c.string(volume.get("name"), f"{vpath}.name")] = vpath
@@ -617,7 +618,7 @@ def _container_template(
         text = c.string(value, where)
         c.check_variables(text, where, allowed)
         bare = re.sub(r"\{\{.*?\}\}", "", text)
-        for literal in literal_paths:
+        for literal in sorted(literal_paths, key=len, reverse=True):  # the most specific path first
             if re.search(rf"(^|[\s=:]){re.escape(literal)}(/|$|\s)", bare):
                 raise UnsupportedFeature(
                     f"literal container path {literal!r}",

@@ -55,7 +55,7 @@ class RunDir:
     """The files of one run. Thread-safe: tasks finish on worker threads."""
 
     def __init__(self, path: Path) -> None:
-        self.path = path
+        self.path = path.resolve()  # steps run with cwd = repo root: every path they get is absolute
         self._lock = threading.Lock()
 
     @property

@@ -1,0 +1,223 @@
+"""What the runner accepts, what it lists as cluster-only, and what it refuses (by name and place)."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.runner.builder import container, cron, in_artifact, out_artifact, out_param, write
+from workflows.runner.cli import DEFAULT_MANIFEST, run
+from workflows.runner.manifest import ManifestError, UnsupportedFeature, check_workflow, load_plans
+
+
+def two_tasks() -> dict[str, Any]:
+    return cron(
+        tasks=[
+            {"name": "a", "template": "produce"},
+            {
+                "name": "b",
+                "template": "consume",
+                "depends": "a",
+                "arguments": {
+                    "parameters": [{"name": "n", "value": "{{tasks.a.outputs.parameters.n}}"}],
+                    "artifacts": [{"name": "data", "from": "{{tasks.a.outputs.artifacts.data}}"}],
+                },
+            },
+        ],
+        templates=[
+            container(
+                "produce",
+                ["--write", "{{outputs.parameters.n.path}}=1"],
+                outputs={"parameters": [out_param("n")], "artifacts": [out_artifact("data")]},
+            ),
+            container(
+                "consume",
+                ["--copy", "{{inputs.artifacts.data.path}}=/dev/null"],
+                inputs={"parameters": [{"name": "n"}], "artifacts": [in_artifact("data")]},
+            ),
+        ],
+        parameters={"who": "me"},
+    )
+
+
+def spec(doc: dict[str, Any]) -> dict[str, Any]:
+    return doc["spec"]["workflowSpec"]
+
+
+def template(doc: dict[str, Any], name: str) -> dict[str, Any]:
+    return next(t for t in spec(doc)["templates"] if t["name"] == name)
+
+
+def task(doc: dict[str, Any], name: str) -> dict[str, Any]:
+    return next(t for t in template(doc, "main")["dag"]["tasks"] if t["name"] == name)
+
+
+def test_a_small_manifest_is_accepted_and_cluster_only_fields_are_listed() -> None:
+    doc = two_tasks()
+    spec(doc)["podGC"] = {"strategy": "OnPodSuccess"}
+    template(doc, "produce")["securityContext"] = {"runAsNonRoot": True}
+    plan = check_workflow(doc)
+    assert list(plan.tasks) == ["a", "b"]
+    assert plan.dependencies("b") == ("a",)
+    assert plan.templates["consume"].input_artifacts[0].path == "/work/in/data.txt"
+    assert "spec.workflowSpec.podGC" in plan.cluster_only
+    assert "spec.timezone" in plan.cluster_only
+    assert "spec.workflowSpec.templates[name=produce].securityContext" in plan.cluster_only
+    assert "spec.workflowSpec.templates[name=produce].container.image" in plan.cluster_only
+
+
+def mutate_steps(doc: dict[str, Any]) -> None:
+    spec(doc)["templates"].append({"name": "s", "steps": [[{"name": "x", "template": "produce"}]]})
+
+
+def mutate_script(doc: dict[str, Any]) -> None:
+    spec(doc)["templates"].append({"name": "s", "script": {"image": "python", "source": "print(1)"}})
+
+
+def mutate_with_items(doc: dict[str, Any]) -> None:
+    task(doc, "a")["withItems"] = [1, 2]
+
+
+def mutate_on_exit(doc: dict[str, Any]) -> None:
+    spec(doc)["onExit"] = "produce"
+
+
+def mutate_expression_tag(doc: dict[str, Any]) -> None:
+    template(doc, "produce")["container"]["args"].append("{{=inputs.parameters.x}}")
+
+
+def mutate_unknown_variable(doc: dict[str, Any]) -> None:
+    template(doc, "produce")["container"]["args"].append("{{pod.name}}")
+
+
+def mutate_undeclared_parameter(doc: dict[str, Any]) -> None:
+    template(doc, "produce")["container"]["env"].append(
+        {"name": "X", "value": "{{workflow.parameters.nope}}"}
+    )
+
+
+def mutate_unknown_field(doc: dict[str, Any]) -> None:
+    template(doc, "produce")["container"]["lifecycle"] = {}
+
+
+def mutate_host_path(doc: dict[str, Any]) -> None:
+    spec(doc)["volumes"].append({"name": "host", "hostPath": {"path": "/"}})
+
+
+def mutate_env_from_secret(doc: dict[str, Any]) -> None:
+    template(doc, "produce")["container"]["env"].append(
+        {"name": "X", "valueFrom": {"secretKeyRef": {"name": "s", "key": "k"}}}
+    )
+
+
+def mutate_literal_path(doc: dict[str, Any]) -> None:
+    template(doc, "produce")["container"]["args"].append("/work/out/n")
+
+
+def mutate_hooks(doc: dict[str, Any]) -> None:
+    task(doc, "b")["hooks"] = {"exit": {"template": "produce"}}
+
+
+def mutate_not_upstream(doc: dict[str, Any]) -> None:
+    task(doc, "a")["arguments"] = {"parameters": [{"name": "n", "value": "{{tasks.b.outputs.parameters.n}}"}]}
+
+
+def mutate_suspend(doc: dict[str, Any]) -> None:
+    spec(doc)["templates"].append({"name": "wait", "suspend": {}})
+
+
+@pytest.mark.parametrize(
+    ("mutate", "feature", "where"),
+    [
+        (mutate_steps, "steps template", "templates[name=s].steps"),
+        (mutate_script, "script template", "templates[name=s].script"),
+        (mutate_suspend, "suspend template", "templates[name=wait].suspend"),
+        (mutate_with_items, "loop (`withItems`)", "dag.tasks[name=a].withItems"),
+        (mutate_on_exit, "exit handler (`onExit`)", "spec.workflowSpec.onExit"),
+        (mutate_hooks, "lifecycle hooks", "dag.tasks[name=b].hooks"),
+        (mutate_expression_tag, "expression tag", "templates[name=produce].container.args[2]"),
+        (mutate_unknown_variable, "variable `{{pod.name}}`", "templates[name=produce].container.args[2]"),
+        (mutate_undeclared_parameter, "{{workflow.parameters.nope}}", "container.env[0].value"),
+        (mutate_unknown_field, "field `lifecycle`", "templates[name=produce].container.lifecycle"),
+        (mutate_host_path, "volume other than emptyDir", "spec.workflowSpec.volumes[1]"),
+        (mutate_env_from_secret, "`valueFrom`", "container.env[0].valueFrom"),
+        (mutate_literal_path, "literal container path '/work/out/n'", "container.args[2]"),
+        (
+            mutate_not_upstream,
+            "{{tasks.b.outputs.parameters.n}}",
+            "dag.tasks[name=a].arguments.parameters[0]",
+        ),
+    ],
+)
+def test_unsupported_features_are_refused_by_name_and_place(mutate: Any, feature: str, where: str) -> None:
+    doc = copy.deepcopy(two_tasks())
+    if mutate is mutate_not_upstream:
+        template(doc, "produce")["inputs"] = {"parameters": [{"name": "n"}]}
+    mutate(doc)
+    with pytest.raises(UnsupportedFeature) as error:
+        check_workflow(doc)
+    assert feature in str(error.value)
+    assert where in error.value.where
+    assert error.value.where.startswith("CronWorkflow/mini: ")
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda d: task(d, "b").update(depends="a && ghost"), "depends on unknown task 'ghost'"),
+        (lambda d: task(d, "a").update(depends="b"), "dependency cycle"),
+        (lambda d: task(d, "b").update(depends="a.Finished"), "unsupported task result"),
+        (lambda d: task(d, "b").update(template="nope"), "no container template named 'nope'"),
+        (
+            lambda d: task(d, "b")["arguments"].update(parameters=[]),
+            "input parameter 'n' of 'consume' is not supplied",
+        ),
+        (lambda d: spec(d).update(entrypoint="nope"), "no template named 'nope'"),
+        (lambda d: template(d, "consume").update(retryStrategy={"retryPolicy": "Always"}), "without `limit`"),
+    ],
+)
+def test_inconsistent_manifests_are_refused(mutate: Any, message: str) -> None:
+    doc = two_tasks()
+    mutate(doc)
+    with pytest.raises(
+        ManifestError, match=message.replace("(", r"\(").replace(")", r"\)").replace("`", ".")
+    ):
+        check_workflow(doc)
+
+
+def test_refused_manifest_exits_2_and_names_the_feature(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    doc = two_tasks()
+    mutate_with_items(doc)
+    path = write(tmp_path / "m.yaml", doc)
+    assert run([str(path), "--run-dir", str(tmp_path / "run")], environ={}) == 2
+    err = capsys.readouterr().err
+    assert "withItems" in err and "dag.tasks[name=a]" in err
+    assert not (tmp_path / "run").exists()  # refused before anything ran
+
+
+def test_multi_document_manifest_selects_workflows(tmp_path: Path) -> None:
+    first, second = two_tasks(), two_tasks()
+    second["metadata"]["name"] = "other"
+    rbac = {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "sa"}}
+    path = write(tmp_path / "m.yaml", rbac, first, second)
+    assert [p.name for p in load_plans(path)] == ["mini", "other"]
+    assert [p.name for p in load_plans(path, "other")] == ["other"]
+    with pytest.raises(ManifestError, match=r"no workflow named .ghost..*mini, other"):
+        load_plans(path, "ghost")
+
+
+@pytest.mark.skipif(not DEFAULT_MANIFEST.exists(), reason="the golden manifest is not rendered yet")
+def test_the_golden_manifest_is_runnable() -> None:
+    """Every field of the rendered manifest is supported or knowingly cluster-only."""
+    plans = load_plans(DEFAULT_MANIFEST)
+    assert plans
+    for plan in plans:
+        assert {"prepare", "simulate", "fetch-tasks", "fetch-summary", "fetch-team", "report"} <= set(
+            plan.tasks
+        )
+        assert all(t.command[:2] == ("python", "-m") for t in plan.templates.values())
