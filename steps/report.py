@@ -15,6 +15,7 @@ The chronicle stores every POST, so before storing, the step asks the chronicle 
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -23,6 +24,7 @@ from steps.cli import Step, run_step
 
 SPEC = contract.REPORT
 NOTES_PATH = ("v1", "notes", "daily_scrum_report")
+INDENT_MAX_TASKS = 10_000  # report.json is indented for people up to this size, compact beyond
 
 
 def _existing(chronicle: http.Service, project_id: str, sprint_id: str, report_date: str) -> Any:
@@ -72,7 +74,12 @@ def main(step: Step) -> None:
     )
     if day.warning:
         step.log.warning("%s (the daily-scrum-service's known defect; the report says so)", day.warning)
-    step.write_json("report", day.note)  # the body we store (or would store): useful even if we fail
+    # The body we store (or would store), written first: useful even if the step then fails.
+    # Indented JSON goes through Python's slow pure-Python encoder: compact for big sprints.
+    if len(day.tasks) <= INDENT_MAX_TASKS:
+        step.write_json("report", day.note)
+    else:
+        step.write_text("report", json.dumps(day.note, ensure_ascii=False) + "\n")
 
     existing = _existing(chronicle, project_id, sprint_id, report_date)
     note_id, already_reported = "", True
