@@ -96,7 +96,10 @@ def _frame(records: Any, columns: tuple[str, ...], artifact: str) -> pd.DataFram
 
 def _text(frame: pd.DataFrame, column: str, artifact: str, nullable: bool = False) -> pd.Series:
     """A column of strings (None where null, when allowed); anything else is refused."""
-    series = frame[column] if column in frame.columns else pd.Series(None, index=frame.index)
+    if column not in frame.columns:
+        _require(nullable, f"{artifact}: entries lack the field {column!r}")
+        return pd.Series(None, index=frame.index, dtype="object")
+    series = frame[column]
     nulls = series.isna()
     _require(nullable or not nulls.any(), f"{artifact}: {column!r} is missing in some entries")
     kind = pd.api.types.infer_dtype(series, skipna=True)  # a C scan, not a Python loop

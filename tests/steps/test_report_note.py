@@ -207,7 +207,10 @@ def test_one_task_wording_is_singular() -> None:
         ({"tasks": [{"task_id": "T1"}]}, "tasks: entries lack the field"),
         ({"tasks": [task("T1", "completed", 100, "a") | {"progress_percentage": "lots"}]}, "percentage"),
         ({"tasks": [task("T1", "completed", 100, "a") | {"status": 3}]}, "'status' must be a string"),
+        ({"tasks": [task("T1", "completed", 100, "a") | {"progress_percentage": True}]}, "percentage"),
+        ({"tasks": [task("T1", "completed", 101, "a")]}, "between 0 and 100"),
         ({"summary": {"total_tasks": "6"}}, "summary: 'total_tasks'"),
+        ({"team": {"team_members": [{"id": 3}]}}, "team: 'id' must be a string"),
         ({"team": {"team_members": None}}, "team: expected a JSON list"),
         ({"simulation": {**SIMULATION, "updates": [{"task_id": "T3", "progress_made": "x%",
                                                      "new_status": "50%"}]}}, "progress_made"),
@@ -217,6 +220,16 @@ def test_one_task_wording_is_singular() -> None:
 def test_malformed_artifacts_are_refused(overrides: dict[str, Any], message: str) -> None:
     with pytest.raises(ArtifactError, match=message):
         build(**overrides)
+
+
+def test_optional_fields_may_be_missing() -> None:
+    untitled = [{k: v for k, v in t.items() if k != "title"} for t in TASKS]
+    simulation = {**SIMULATION, "updates": [{k: v for k, v in u.items() if k != "recorded_at"}
+                                            for u in SIMULATION["updates"]]}
+    built = build(tasks=untitled, simulation=simulation, team={"team_members": [{"id": "bob"}]})
+    assert set(built.tasks["title"]) == {""}
+    assert {t["created_at"] for t in tasks_by_id(built).values()} == {RUN_AT}
+    assert built.team_names == {"bob": ""}
 
 
 def test_fingerprint_recognises_this_runs_note_in_the_merged_answer() -> None:
