@@ -172,7 +172,7 @@ class Executor:
         self.states = {name: TaskState(template=task.template) for name, task in plan.tasks.items()}
         self.history: list[dict[str, Any]] = []
         self.rerun: list[str] = list(plan.tasks)
-        self.started_at = rfc3339(utc_now())
+        self.started_at = rfc3339(utc_now(), precise=True)
         self.deadline: float | None = None
         self.workflow_values = {
             "workflow.name": workflow_name,
@@ -220,7 +220,7 @@ class Executor:
             "phase": phase,
             "message": message,
             "started_at": self.started_at,
-            "finished_at": rfc3339(utc_now()) if finished else None,
+            "finished_at": rfc3339(utc_now(), precise=True) if finished else None,
             "history": self.history,
             "tasks": tasks,
         }
@@ -235,7 +235,7 @@ class Executor:
         """Run the DAG to the end (or to the deadline / Ctrl-C); return the final status."""
         if self.plan.deadline is not None:
             self.deadline = time.monotonic() + self.plan.deadline
-        self.history.append({"started_at": rfc3339(utc_now()), "retry": len(self.history) > 0})
+        self.history.append({"started_at": rfc3339(utc_now(), precise=True), "retry": len(self.history) > 0})
         self.save()
         done: queue.Queue[str] = queue.Queue()
         running: set[str] = set()
@@ -262,7 +262,7 @@ class Executor:
         phase, message = self._assess()
         if interrupted:
             phase, message = "Failed", "interrupted"
-        self.history[-1]["finished_at"] = rfc3339(utc_now())
+        self.history[-1]["finished_at"] = rfc3339(utc_now(), precise=True)
         self.history[-1]["phase"] = phase
         return self.save(phase, message, finished=True)
 
@@ -334,7 +334,7 @@ class Executor:
         with self._lock:
             state.phase = phase
             state.message = message
-            state.finished_at = rfc3339(utc_now())
+            state.finished_at = rfc3339(utc_now(), precise=True)
         if event:
             self.reporter.line(name, event)
         self.save()
@@ -363,7 +363,7 @@ class Executor:
             return
         first_start = time.monotonic()
         with self._lock:
-            state.started_at = rfc3339(utc_now())
+            state.started_at = rfc3339(utc_now(), precise=True)
         round_attempt = 0
         while True:
             round_attempt += 1
@@ -371,7 +371,7 @@ class Executor:
             self.reporter.line(
                 name, "started" if round_attempt == 1 else f"started (attempt {round_attempt}/{total})"
             )
-            started = rfc3339(utc_now())
+            started = rfc3339(utc_now(), precise=True)
             result = self._attempt(task, template, inputs, number)
             record = {
                 "attempt": number,
@@ -379,7 +379,7 @@ class Executor:
                 "exit_code": result.exit_code,
                 "message": result.message,
                 "started_at": started,
-                "finished_at": rfc3339(utc_now()),
+                "finished_at": rfc3339(utc_now(), precise=True),
                 "duration_seconds": round(result.duration, 3),
                 "log": self.run_dir.relative(self.run_dir.log_path(name, number)),
             }

@@ -1,0 +1,136 @@
+"""The golden manifest through the runner, the real step programs, and the stand-in services over HTTP."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from tests.stack.client import StandIn
+from workflows.runner.cli import DEFAULT_MANIFEST, run
+
+pytestmark = pytest.mark.skipif(
+    not DEFAULT_MANIFEST.exists(), reason="the golden manifest is not rendered yet"
+)
+
+SPRINT, PROJECT = "GEM-001-S01", "GEM-001"
+FETCHES = ("fetch-tasks", "fetch-summary", "fetch-team")
+
+
+def run_daily_scrum(stack: StandIn, run_dir: Path, *args: str) -> tuple[int, dict[str, Any], str]:
+    environ = {**stack.env(), "DSM_RUNNER_MAX_BACKOFF_SECONDS": "0.1"}
+    out = io.StringIO()
+    code = run(
+        [*args, "--run-dir", str(run_dir)] if "--retry" not in args else list(args), environ=environ, out=out
+    )
+    status = json.loads((run_dir / "status.json").read_text())
+    return code, status, out.getvalue()
+
+
+def phases(status: dict[str, Any]) -> dict[str, str]:
+    return {name: task["phase"] for name, task in status["tasks"].items()}
+
+
+def moment(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def stored_report(stack: StandIn, report_date: str) -> requests.Response:
+    query = {"sprint_id": SPRINT, "project_id": PROJECT, "daily_scrum_date": report_date}
+    return requests.get(f"{stack.url('chronicle')}/v1/notes/daily_scrum_report", params=query, timeout=10)
+
+
+def test_daily_scrum_runs_end_to_end_and_the_report_reads_back(stack: StandIn, tmp_path: Path) -> None:
+    code, status, out = run_daily_scrum(stack, tmp_path / "run")
+    assert code == 0, out
+    assert set(phases(status).values()) == {"Succeeded"}, phases(status)
+    prepare = status["tasks"]["prepare"]["outputs"]["parameters"]
+    assert (prepare["sprint_id"], prepare["proceed"]) == (SPRINT, "true")
+    # The run's day, from workflow.creationTimestamp in the schedule's zone (UTC at 14:00 is still that day).
+    assert prepare["report_date"] == status["created_at"][:10]
+
+    answer = stored_report(stack, prepare["report_date"])
+    assert answer.status_code == 200, answer.text
+    note = answer.json()
+    assert (note["project_id"], note["sprint_id"]) == (PROJECT, SPRINT)
+    assert prepare["report_date"] in note["reports"]
+    assert note["summary_metrics"]["total_tasks"] == 10
+
+    # Progress changed exactly once: one simulation, one progress write per updated task, one note stored.
+    assert len(stack.requests("daily-scrum", method="POST")) == 1
+    updated = int(status["tasks"]["simulate"]["outputs"]["parameters"]["tasks_updated"])
+    progress_writes = stack.requests("sprint", method="POST", path_prefix="/tasks/")
+    assert len(progress_writes) == updated == len({r["path"] for r in progress_writes})
+    assert len(stack.requests("chronicle", method="POST")) == 1
+
+    # The artifacts are local files in the run directory.
+    report_json = tmp_path / "run" / status["tasks"]["report"]["outputs"]["artifacts"]["report"]
+    assert json.loads(report_json.read_text())["project_id"] == PROJECT
+    assert f"run directory: {tmp_path / 'run'}" in out
+
+
+def test_the_three_fetches_run_in_parallel(stack: StandIn, tmp_path: Path) -> None:
+    delay = 1.5
+    # The daily-scrum stand-in reads the sprint's tasks too, before the fetches:
+    # count=2 leaves one delay for fetch-tasks.
+    stack.fault("sprint", "delay", count=2, seconds=delay, method="GET", path=f"/sprints/{SPRINT}/tasks")
+    stack.fault(
+        "sprint", "delay", count=1, seconds=delay, method="GET", path=f"/sprints/{SPRINT}/task-summary"
+    )
+    stack.fault(
+        "project", "delay", count=1, seconds=delay, method="GET", path=f"/projects/{PROJECT}/team-members"
+    )
+    code, status, out = run_daily_scrum(stack, tmp_path / "run")
+    assert code == 0, out
+    fetches = [status["tasks"][name] for name in FETCHES]
+    assert all(task["duration_seconds"] >= delay for task in fetches)
+    window = max(moment(t["finished_at"]) for t in fetches) - min(moment(t["started_at"]) for t in fetches)
+    assert window.total_seconds() < 2 * delay  # about one delay, not three
+
+
+def test_a_failing_simulation_stops_the_run_before_any_fetch_or_report(
+    stack: StandIn, tmp_path: Path
+) -> None:
+    stack.fault("daily-scrum", "status", count=10, status=500, method="POST")
+    code, status, out = run_daily_scrum(stack, tmp_path / "run")
+    assert code == 1
+    assert phases(status) == {
+        "prepare": "Succeeded",
+        "simulate": "Failed",
+        **{name: "Omitted" for name in FETCHES},
+        "report": "Omitted",
+    }
+    assert (
+        len(status["tasks"]["simulate"]["attempts"]) == 1
+    )  # exit 3 is not retried: the service acted or not
+    assert not stack.requests("sprint", method="GET", path_prefix=f"/sprints/{SPRINT}/task-summary")
+    assert not stack.requests("project")
+    assert not stack.requests("chronicle", method="POST")
+    assert "simulate failed" in out
+
+
+def test_retry_after_the_chronicle_recovers_reruns_only_the_report(stack: StandIn, tmp_path: Path) -> None:
+    stack.fault("chronicle", "status", count=50, status=503, method="POST")
+    code, status, out = run_daily_scrum(stack, tmp_path / "run")
+    assert code == 1, out
+    assert phases(status)["report"] == "Failed"
+    assert len(status["tasks"]["report"]["attempts"]) == 4  # limit 3: the contract's retry strategy
+    assert all(phase == "Succeeded" for name, phase in phases(status).items() if name != "report")
+
+    stack.clear_faults("chronicle")
+    code, status, out = run_daily_scrum(stack, tmp_path / "run", "--retry", str(tmp_path / "run"))
+    assert code == 0, out
+    assert set(phases(status).values()) == {"Succeeded"}
+    assert "retrying in" in out and ": report" in out
+    assert len(status["tasks"]["report"]["attempts"]) == 5
+    assert len(status["tasks"]["simulate"]["attempts"]) == 1
+    assert len(stack.requests("daily-scrum", method="POST")) == 1  # the simulation ran once
+    stored = [r for r in stack.requests("chronicle", method="POST") if r["status"] == 201]
+    assert len(stored) == 1
+    report_date = status["tasks"]["prepare"]["outputs"]["parameters"]["report_date"]
+    assert stored_report(stack, report_date).status_code == 200
