@@ -175,7 +175,7 @@ def run(argv: Sequence[str], environ: Mapping[str, str] | None = None, out: Text
                 return EXIT_USAGE
         run_dir = RunDir(path)
         run_dir.write_manifest(plan.document)
-        print(f"{plan.name}: running locally, run directory {path}", file=out)
+        print(f"{plan.name}: running locally, run directory {run_dir.path}", file=out)
         note = _cluster_only_note(plan)
         if note:
             print(note, file=out)
