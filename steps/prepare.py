@@ -33,10 +33,16 @@ def _report_date(step: Step) -> dt.date:
         else dt.datetime.now(dt.UTC)
     )
     if given:
-        return validate.date(contract.ENV_REPORT_DATE, given)
+        day = validate.date(contract.ENV_REPORT_DATE, given)
+        step.log.info("Report date %s: given as REPORT_DATE", day)
+        return day
     day = created.astimezone(zone).date()
-    source = f"run created at {created_raw}" if created_raw else "now (RUN_CREATED_AT is empty)"
-    step.log.info("Report date %s: the day of the %s in %s", day, source, zone_name)
+    if created_raw:
+        step.log.info(
+            "Report date %s: the run was created at %s, that day in %s", day, created_raw, zone_name
+        )
+    else:
+        step.log.info("Report date %s: today in %s (RUN_CREATED_AT is empty)", day, zone_name)
     return day
 
 

@@ -1,0 +1,73 @@
+"""steps.http: path quoting, timeouts from the environment, and which requests may be retried."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from steps import contract, http
+from steps.validate import InvalidInput
+
+
+def test_path_segments_are_quoted() -> None:
+    assert http.path("sprints", "GEM-001-S01", "tasks") == "/sprints/GEM-001-S01/tasks"
+    assert http.path("sprints", "../x", "tasks") == "/sprints/..%2Fx/tasks"
+    assert http.path("a b", "c?d#e") == "/a%20b/c%3Fd%23e"
+
+
+def test_excerpt_is_one_short_line() -> None:
+    assert http.excerpt("a\n  b\tc") == "a b c"
+    long = http.excerpt("x" * 500)
+    assert len(long) == http.EXCERPT_CHARS and long.endswith("...")
+
+
+def test_timeouts_from_the_environment() -> None:
+    assert http.timeouts({}) == (http.DEFAULT_CONNECT_TIMEOUT, http.DEFAULT_READ_TIMEOUT)
+    assert http.timeouts({http.ENV_CONNECT_TIMEOUT: "0.5", http.ENV_READ_TIMEOUT: "2"}) == (0.5, 2.0)
+    with pytest.raises(InvalidInput, match="HTTP_CONNECT_TIMEOUT"):
+        http.timeouts({http.ENV_CONNECT_TIMEOUT: "fast"})
+
+
+def test_retry_policy_only_repeats_what_cannot_have_acted() -> None:
+    policy = http.retry_policy({})
+    assert policy.connect == http.DEFAULT_RETRIES  # not sent yet: safe for any method
+    assert policy.read is False  # sent: never repeated in-process
+    for status in (502, 503, 504):
+        assert policy.is_retry("GET", status)
+        assert not policy.is_retry("POST", status)
+    assert not policy.is_retry("GET", 500)
+    assert http.retry_policy({http.ENV_RETRIES: "0"}).connect == 0
+
+
+@pytest.mark.parametrize(
+    ("error", "code"),
+    [(http.NotSent, contract.EXIT_NOT_SENT), (http.ServiceError, contract.EXIT_SERVICE_ERROR),
+     (http.NotFound, contract.EXIT_NOT_FOUND)],
+)
+def test_error_exit_codes(error: type[http.HttpError], code: int) -> None:
+    assert error("x").exit_code == code
+
+
+def test_post_is_retried_only_while_the_service_is_unreachable(stack: Any) -> None:
+    """Refused connections are retried (nothing was sent); once sent, a 503 comes back as is."""
+    service = http.Service(
+        "daily-scrum-service", stack.url("daily-scrum"),
+        session=http.make_session({http.ENV_BACKOFF_FACTOR: "0"}), timeout=(1.0, 5.0),
+    )
+    stack.fault("daily-scrum", "status", status=503, path="/scrums/")
+    with pytest.raises(http.ServiceError, match="HTTP 503") as caught:
+        service.post_json("scrums", "GEM-001-S01", "run")
+    assert caught.value.status == 503
+    assert len(stack.requests("daily-scrum", method="POST")) == 1
+    stack.down("daily-scrum")
+    with pytest.raises(http.NotSent, match=r"daily-scrum-service POST .*/scrums/GEM-001-S01/run"):
+        service.post_json("scrums", "GEM-001-S01", "run")
+
+
+def test_not_found_carries_the_body(stack: Any) -> None:
+    service = http.Service("sprint-service", stack.url("sprint"), session=http.make_session({}))
+    with pytest.raises(http.NotFound) as caught:
+        service.get_json("sprints", "NOPE", "task-summary")
+    assert caught.value.status == 404
+    assert "NOPE" in caught.value.body
