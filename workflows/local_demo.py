@@ -12,6 +12,7 @@ Extra options go to the runner (`python -m workflows run --help`).
 from __future__ import annotations
 
 import json
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -119,6 +120,10 @@ def demo(argv: Sequence[str], out: TextIO | None = None) -> int:
     return worst
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def _drop_option(argv: Sequence[str], name: str) -> list[str]:
     result, skip = [], False
     for arg in argv:
@@ -132,6 +137,7 @@ def _drop_option(argv: Sequence[str], name: str) -> list[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    signal.signal(signal.SIGTERM, _interrupt)  # stop the services on SIGTERM too
     try:
         return demo(sys.argv[1:] if argv is None else argv)
     except KeyboardInterrupt:  # the stand-in was stopped on the way out of its `with`

@@ -388,3 +388,45 @@ def test_retry_reruns_only_what_failed(tmp_path: Path) -> None:
     again = io.StringIO()
     assert run(["--retry", str(tmp_path / "run")], environ=ENV, out=again) == 0
     assert "nothing to retry" in again.getvalue()
+
+
+def test_workflow_active_deadline_is_an_overall_timeout(tmp_path: Path) -> None:
+    doc = cron(
+        tasks=[
+            {"name": "slow", "template": "slow"},
+            {"name": "after", "template": "slow", "depends": "slow"},
+        ],
+        templates=[container("slow", ["--sleep", "30"])],
+        activeDeadlineSeconds=1,
+    )
+    started = time.monotonic()
+    code, status, _ = execute(tmp_path, doc)
+    assert time.monotonic() - started < 10
+    assert code == 1
+    assert status["phase"] == "Failed"
+    assert "activeDeadlineSeconds (1 s) exceeded" in status["message"]
+    assert phases(status) == {"slow": "Failed", "after": "Pending"}
+
+
+def test_sigterm_stops_the_run_and_records_why(tmp_path: Path) -> None:
+    doc = cron(
+        tasks=[{"name": "a", "template": "slow"}, {"name": "b", "template": "slow", "depends": "a"}],
+        templates=[container("slow", ["--sleep", "30"])],
+    )
+    manifest = write(tmp_path / "m.yaml", doc)
+    run_dir = tmp_path / "run"
+    command = [sys.executable, "-m", "workflows", "run", str(manifest), "--run-dir", str(run_dir)]
+    process = subprocess.Popen(command, cwd=REPO_ROOT, env={**ENV, "PYTHONPATH": str(REPO_ROOT)}, text=True,
+                               stdout=subprocess.PIPE)  # fmt: skip
+    log = run_dir / "a" / "attempt-1.log"
+    deadline = time.monotonic() + 20
+    while not log.exists() and time.monotonic() < deadline:  # wait until the first step is running
+        time.sleep(0.05)
+    time.sleep(0.3)
+    process.terminate()
+    output = process.communicate(timeout=20)[0]
+    assert process.returncode == 1, output
+    status = json.loads((run_dir / "status.json").read_text())
+    assert (status["phase"], status["message"]) == ("Failed", "interrupted")
+    assert phases(status) == {"a": "Failed", "b": "Pending"}
+    assert status["tasks"]["a"]["message"] == "stopped: interrupted"

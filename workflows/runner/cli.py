@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import uuid
 from collections.abc import Mapping, Sequence
@@ -236,7 +237,13 @@ def _prepare_retry(
     return executor
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    # SIGTERM stops a run like Ctrl-C: steps killed, status.json says why, --retry can continue it.
+    signal.signal(signal.SIGTERM, _interrupt)
     return run(sys.argv[1:] if argv is None else argv)
 
 

@@ -556,7 +556,7 @@ class Executor:
                     self._processes.pop(name, None)
         duration = time.monotonic() - started
         if self.stop.is_set() and exit_code != 0:
-            return AttemptResult("Failed", exit_code, f"stopped: {self.stop_reason}", duration)
+            return AttemptResult("Failed", None, f"stopped: {self.stop_reason}", duration)
         if exit_code != 0:
             return AttemptResult("Failed", exit_code, f"exit code {exit_code}", duration)
         return self._collect(name, template, mapper, duration)
