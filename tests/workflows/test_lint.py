@@ -197,3 +197,15 @@ def test_unreadable_and_non_yaml_files(tmp_path: Path, capsys: pytest.CaptureFix
     assert lint.main([str(broken), str(tmp_path / "missing.yaml")]) == 1
     out = capsys.readouterr().out
     assert "broken.yaml: YAML:" in out and "missing.yaml: cannot read" in out
+
+
+def test_round_trip_fallback_finds_unknown_fields_too() -> None:
+    """The path taken with a pydantic too old for `model_validate(extra=...)`."""
+    [document] = golden_documents()
+    document = copy.deepcopy(document)
+    templates(document)["prepare"]["container"]["imagePullPolcy"] = "Always"
+    document["spec"]["concurrency_policy"] = "Forbid"
+    fields = sorted(
+        field for field, _, kind in lint._round_trip_problems(document) if kind == "extra_forbidden"
+    )
+    assert fields == ["spec.concurrency_policy", "spec.workflowSpec.templates[0].container.imagePullPolcy"]
