@@ -334,10 +334,10 @@ def depends_from_dependencies(names: list[str]) -> Depends:
 
 # --- when ------------------------------------------------------------------------------------
 def evaluate_when(text: str) -> bool:
-    """Evaluate a substituted `when` (govaluate subset). Bare words are unknown parameters, as in Argo."""
+    """Evaluate a substituted `when` (govaluate subset); as in Argo, a bare word is a string."""
 
     def lookup(name: str) -> Any:
-        raise ExpressionError(f"unknown name {name!r} in when {text!r} (quote strings: '{name}')")
+        return name
 
     tree = _Parser(text, tokenize(text), allow_calls=False, allow_lists=False).parse()
     return _require_bool(_evaluate(tree, lookup, {}, text), text)

@@ -115,7 +115,6 @@ WF_CLUSTER = {
     "artifactRepositoryRef",
     "schedulerName",
     "hostNetwork",
-    "retentionPolicy",
 }
 TEMPLATE_SUPPORTED = {
     "name",
@@ -141,9 +140,6 @@ TEMPLATE_CLUSTER = {
     "archiveLocation",
     "priorityClassName",
     "schedulerName",
-    "podGC",
-    "timeout",
-    "failFast",
 }
 CONTAINER_SUPPORTED = {"command", "args", "env", "volumeMounts", "name"}
 CONTAINER_CLUSTER = {"image", "imagePullPolicy", "resources", "securityContext"}
