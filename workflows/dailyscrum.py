@@ -34,7 +34,7 @@ from hera.workflows import models as m
 
 from steps import contract
 from steps.contract import StepSpec
-from workflows.config import ProjectConfig
+from workflows.config import DEFAULT_ARGO_VERSION, ProjectConfig
 from workflows.images import DEFAULT_REGISTRY, image_ref
 
 NAMESPACE = "dsm"
@@ -208,7 +208,7 @@ def step_metrics(step: StepSpec) -> list[Gauge | Counter]:
     return metrics
 
 
-def step_template(step: StepSpec, project: ProjectConfig, registry: str, tag: str | None) -> Container:
+def step_template(step: StepSpec, project: ProjectConfig, registry: str, image_tag: str | None) -> Container:
     outputs: list[Parameter | Artifact] = [
         Artifact(name=name, path=f"{OUT_DIR}/{contract.ARTIFACT_FILES[name]}", archive=NoneArchiveStrategy())
         for name in step.output_artifacts
@@ -221,7 +221,7 @@ def step_template(step: StepSpec, project: ProjectConfig, registry: str, tag: st
     return Container(
         name=step.name,
         annotations={DISPLAY_NAME_ANNOTATION: DISPLAY_NAMES.get(step.name, step.name)},
-        image=image_ref(step, registry, tag),
+        image=image_ref(step, registry, image_tag),
         command=step.command,
         args=step_args(step),
         env=[m.EnvVar(name=env, value=env_value(step, env, project.timezone)) for env in step.env],
@@ -281,7 +281,9 @@ def description(project: ProjectConfig) -> str:
     )
 
 
-def build(project: ProjectConfig, registry: str = DEFAULT_REGISTRY, tag: str | None = None) -> CronWorkflow:
+def build(
+    project: ProjectConfig, registry: str = DEFAULT_REGISTRY, image_tag: str | None = None
+) -> CronWorkflow:
     """The Hera CronWorkflow for one project."""
     project_labels = {
         "app.kubernetes.io/name": "dailyscrum",
@@ -349,7 +351,7 @@ def build(project: ProjectConfig, registry: str = DEFAULT_REGISTRY, tag: str | N
             ),
         ],
     ) as cron_workflow:
-        templates = {step.name: step_template(step, project, registry, tag) for step in contract.STEPS}
+        templates = {step.name: step_template(step, project, registry, image_tag) for step in contract.STEPS}
         with DAG(name=ENTRYPOINT, annotations={DISPLAY_NAME_ANNOTATION: DISPLAY_NAMES[ENTRYPOINT]}):
             for step in contract.STEPS:
                 step_task(step, templates[step.name])
@@ -359,11 +361,11 @@ def build(project: ProjectConfig, registry: str = DEFAULT_REGISTRY, tag: str | N
 def manifest(
     project: ProjectConfig,
     registry: str = DEFAULT_REGISTRY,
-    tag: str | None = None,
-    argo_version: str = "3.6",
+    image_tag: str | None = None,
+    argo_version: str = DEFAULT_ARGO_VERSION,
 ) -> dict[str, Any]:
     """The finished CronWorkflow document for one project, for Argo `argo_version` and later."""
-    cron_workflow = build(project, registry, tag)
+    cron_workflow = build(project, registry, image_tag)
     model = run_metadata(cron_workflow.build(), project)
     document = model.model_dump(by_alias=True, exclude_none=True, mode="json")
     return name_first(place_template_annotations(document, argo_version))
@@ -397,7 +399,7 @@ def place_template_annotations(document: dict[str, Any], argo_version: str) -> d
             pod_metadata.pop("annotations", None)
         if not pod_metadata:
             template.pop("metadata", None)
-        if display_name is not None and argo_version != "3.6":
+        if display_name is not None and argo_version != "3.6":  # the one target without the field
             template["annotations"] = {DISPLAY_NAME_ANNOTATION: display_name}
     return document
 
