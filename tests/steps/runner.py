@@ -19,6 +19,9 @@ FAST_HTTP = {
     http.ENV_CONNECT_TIMEOUT: "1",
     http.ENV_READ_TIMEOUT: "1",
     http.ENV_BACKOFF_FACTOR: "0",
+    # requests honours HTTP(S)_PROXY: keep the stand-in's 127.0.0.1 traffic off any proxy of the machine.
+    "NO_PROXY": "127.0.0.1,localhost",
+    "no_proxy": "127.0.0.1,localhost",
 }
 # Empty, path traversal, too long, non-ASCII, spaces (the subprocess tests run these) ...
 BAD_IDS = ["", "../x", "a" * 65, "GEM-001-S0\u00e9", "GEM 001"]
