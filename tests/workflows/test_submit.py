@@ -20,6 +20,13 @@ TOKEN = "s3cr3t-t0ken"
 pytestmark = pytest.mark.filterwarnings("ignore:The `json` method is deprecated:DeprecationWarning")
 
 
+@pytest.fixture(autouse=True)
+def no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    """requests honours HTTP(S)_PROXY: keep the stand-in's 127.0.0.1 traffic off any proxy of the machine."""
+    for name in ("no_proxy", "NO_PROXY"):
+        monkeypatch.setenv(name, "127.0.0.1,localhost")
+
+
 @pytest.fixture
 def server() -> Iterator[ArgoServer]:
     with argo_server() as state:
