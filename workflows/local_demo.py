@@ -50,8 +50,11 @@ def read_report(chronicle_url: str, status: dict[str, Any], out: TextIO) -> bool
     }
     url = chronicle_url.rstrip("/") + REPORT_PATH
     print(f"\nGET {url}?{'&'.join(f'{k}={v}' for k, v in query.items())}", file=out)
+    session = requests.Session()
+    session.trust_env = False  # the stand-in is on 127.0.0.1: never send this through an HTTP(S)_PROXY
     try:
-        answer = requests.get(url, params=query, timeout=HTTP_TIMEOUT)
+        with session:
+            answer = session.get(url, params=query, timeout=HTTP_TIMEOUT)
     except requests.RequestException as exc:
         print(f"could not read the report back: {exc}", file=out)
         return False
