@@ -94,6 +94,9 @@ PREPARE = StepSpec(
         ENV_RUN_CREATED_AT,
         ENV_SPRINT_SERVICE_URL,
         ENV_CHRONICLE_SERVICE_URL,
+        # Only validated: a bad URL of a later step must stop the run before anything is simulated.
+        ENV_DAILY_SCRUM_SERVICE_URL,
+        ENV_PROJECT_SERVICE_URL,
     ),
     output_parameters=("sprint_id", "report_date", "proceed", "already_reported", "reason"),
     description="Validate the inputs, resolve the sprint and the report date, and stop a run "

@@ -2,7 +2,8 @@
 
 Environment: PROJECT_ID, SPRINT_ID (empty: the project's active sprint), REPORT_DATE (empty: the day
 of RUN_CREATED_AT in SCHEDULE_TIMEZONE, default UTC; RUN_CREATED_AT empty: now), FORCE,
-SPRINT_SERVICE_URL, CHRONICLE_SERVICE_URL.
+SPRINT_SERVICE_URL, CHRONICLE_SERVICE_URL; DAILY_SCRUM_SERVICE_URL and PROJECT_SERVICE_URL are only
+validated, so that no bad input reaches a later step.
 Output parameters: sprint_id, report_date, proceed, already_reported, reason.
 
 The simulation is not idempotent and the chronicle stores every note, so `simulate` runs only when
@@ -66,6 +67,11 @@ def main(step: Step) -> None:
     report_date = _report_date(step)
     sprint_service = step.service("sprint-service")
     chronicle = step.service("chronicle-service")
+    # The later steps' URLs too: one that is bad would otherwise fail the run after the simulation
+    # (project-service) or after the chronicle was asked (daily-scrum-service).
+    for later in ("daily-scrum-service", "project-service"):
+        env_name = contract.SERVICE_URL_ENV[later]
+        validate.service_url(env_name, step.env(env_name))
     step.progress(0, 2)
 
     if not sprint_id:
