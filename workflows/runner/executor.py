@@ -39,12 +39,17 @@ PYTHON_COMMANDS = {"python", "python3"}
 MAX_BACKOFF_ENV = "DSM_RUNNER_MAX_BACKOFF_SECONDS"
 # Variables of the runner's own environment that a step still gets (the container has its own OS env).
 PASSED_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT")
+# The HTTP tuning knobs of steps/http.py (timeouts, in-process GET retries), passed through when set
+# so a local run (and the fault-matrix tests) can use short timeouts. An explicit list, not a prefix:
+# HTTP_PROXY and the like must stay out. In a cluster the container has only the manifest's env.
+PASSED_STEP_SETTINGS = ("HTTP_CONNECT_TIMEOUT", "HTTP_READ_TIMEOUT", "HTTP_RETRIES", "HTTP_BACKOFF_FACTOR")
 
 
 def base_environment(environ: Mapping[str, str] | None = None) -> dict[str, str]:
-    """A minimal environment: enough to start Python; everything else comes from the template's env."""
+    """A minimal environment: enough to start Python, plus the HTTP tuning knobs above when set;
+    everything else comes from the template's env."""
     source = os.environ if environ is None else environ
-    env = {name: source[name] for name in PASSED_ENV if name in source}
+    env = {name: source[name] for name in (*PASSED_ENV, *PASSED_STEP_SETTINGS) if name in source}
     env.update({"PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1", "TZ": "UTC"})
     return env
 
