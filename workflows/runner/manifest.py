@@ -264,6 +264,9 @@ class WorkflowPlan:
 
 # --- loading ---------------------------------------------------------------------------------
 RUNNABLE_KINDS = ("CronWorkflow", "Workflow")
+# libyaml's parser when PyYAML has it (same safe constructors, same result, ~8x faster): parsing
+# the manifest is most of the runner's start-up, which every local run waits for.
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def load_documents(path: Path) -> list[dict[str, Any]]:
@@ -272,7 +275,7 @@ def load_documents(path: Path) -> list[dict[str, Any]]:
     except OSError as exc:
         raise ManifestError(f"cannot read manifest {path}: {exc.strerror or exc}") from exc
     try:
-        documents = [doc for doc in yaml.safe_load_all(text) if doc is not None]
+        documents = [doc for doc in yaml.load_all(text, Loader=SAFE_LOADER) if doc is not None]
     except yaml.YAMLError as exc:
         raise ManifestError(f"{path} is not valid YAML: {exc}") from exc
     for index, doc in enumerate(documents):
