@@ -1,0 +1,41 @@
+"""Benchmarks run only when selected (`make bench`: pytest tests/bench -m bench), never in `make test`.
+
+At the end of a benchmark session the figures are printed as a table and written to
+bench-results.json at the repository root.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.bench import results
+
+
+def _selected(config: pytest.Config) -> bool:
+    """True when the mark expression asks for the benchmarks (`-m bench`, `-m "bench and ..."`)."""
+    expression = config.getoption("markexpr", "") or ""
+    return "bench" in expression and "not bench" not in expression
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if _selected(config):
+        return
+    skip = pytest.mark.skip(reason="benchmark: run with `make bench` (pytest tests/bench -m bench)")
+    for item in items:
+        if "bench" in item.keywords:
+            item.add_marker(skip)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    if not results.FIGURES:
+        return
+    path = results.save()
+    terminalreporter.section("benchmarks")
+    for line in results.table().splitlines():
+        terminalreporter.write_line(line)
+    machine = results.machine()
+    terminalreporter.write_line(
+        f"machine: {machine['cpus']} CPUs ({machine['cpu']}), {machine['memory_gib']} GiB, "
+        f"Python {machine['python']}, load average {machine['load_average_at_end']}"
+    )
+    terminalreporter.write_line(f"figures written to {path}")
