@@ -313,17 +313,34 @@ def _task_frame(simulation: Mapping[str, Any], tasks: list[Any], team_names: dic
             "_last": unassigned,  # the unassigned entry comes after the team's
         }
     )
-    day = day.sort_values(["_last", "assignee", "id"], kind="stable").drop(columns="_last")
-    return day.reset_index(drop=True)
+    return day.take(_order(day)).drop(columns="_last").reset_index(drop=True)
+
+
+def _order(day: pd.DataFrame) -> np.ndarray:
+    """Row order by (unassigned last, assignee, task id), as Python would sort the strings.
+
+    sort_values on string columns compares in Python (a fifth of a 100,000-task build); numpy
+    compares fixed-width unicode arrays in C by code point, which is Python's order, except that
+    numpy drops trailing NUL characters: ids holding one are sorted the slow, exact way.
+    """
+    ids = day["id"].tolist()
+    if "\x00" in "".join(ids):
+        return day.sort_values(["_last", "assignee", "id"], kind="stable").index.to_numpy()
+    assignees, _ = pd.factorize(day["assignee"], sort=True)  # few distinct values
+    return np.lexsort((np.array(ids, dtype=str), assignees, day["_last"].to_numpy(dtype=bool)))
 
 
 def _entries(day: pd.DataFrame) -> list[dict[str, Any]]:
     """One {"assigned_to", "tasks"} entry per assignee, in the frame's (sorted) order."""
     if day.empty:
         return []
-    # zip over column lists: ~10x faster than DataFrame.to_dict("records") for 100k rows.
+    # zip over column lists: ~10x faster than DataFrame.to_dict("records") for 100k rows, and a
+    # dict display 3x faster than dict(zip(names, row)). The keys are NOTE_TASK_FIELDS, in order.
     columns = [day[c].tolist() for c in NOTE_TASK_FIELDS]
-    records = [dict(zip(NOTE_TASK_FIELDS, row, strict=True)) for row in zip(*columns, strict=True)]
+    records = [
+        {"id": i, "yesterday_work": y, "today_work": t, "impediments": m, "created_at": c}
+        for i, y, t, m, c in zip(*columns, strict=True)
+    ]
     entries, start = [], 0
     for assignee, size in day.groupby("assignee", sort=False).size().items():  # per assignee
         entries.append({"assigned_to": assignee, "tasks": records[start : start + size]})
