@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from steps import contract, http, note, report_html, shapes, validate
@@ -74,46 +75,76 @@ def main(step: Step) -> None:
     )
     if day.warning:
         step.log.warning("%s (the daily-scrum-service's known defect; the report says so)", day.warning)
+    # Encoded once: the POST body and, for a big sprint, report.json (the same text).
+    encoded = json.dumps(day.note, ensure_ascii=False, allow_nan=False)
     # The body we store (or would store), written first: useful even if the step then fails.
     # Indented JSON goes through Python's slow pure-Python encoder: compact for big sprints.
     if len(day.tasks) <= INDENT_MAX_TASKS:
         step.write_json("report", day.note)
     else:
-        step.write_text("report", json.dumps(day.note, ensure_ascii=False) + "\n")
+        step.write_text("report", encoded + "\n")
+    payload = encoded.encode("utf-8")
+    del encoded  # a big note's text is tens of MB: keep only the bytes to send
 
+    # The chronicle reads the day back and stores the note (for a big sprint it takes a while to
+    # validate it) while this thread draws the page; the page's outcome line waits for its answer.
+    # result() re-raises the chronicle's error here, so the exit codes are those of a plain call.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="chronicle") as pool:
+        storing = pool.submit(
+            _store, step, chronicle, day.note, payload, project_id, sprint_id, report_date, force
+        )
+        del payload
+        tables = report_html.sections(day, on_section=step.progress)
+        note_id, already_reported, outcome = storing.result()
+
+    page = report_html.render(day, outcome=outcome, tables=tables)
+    del tables  # the page holds the same text: free the pieces before writing it
+    step.write_text("report-html", page)
+    step.write_param("note_id", note_id)
+    step.write_param("already_reported", already_reported)
+
+
+def _store(
+    step: Step,
+    chronicle: http.Service,
+    body: dict[str, Any],
+    payload: bytes,
+    project_id: str,
+    sprint_id: str,
+    report_date: str,
+    force: bool,
+) -> tuple[str, bool, str]:
+    """Store the note (`body`, encoded as `payload`) unless the day is already reported.
+
+    Returns (note_id or "", already_reported, the outcome line of the page).
+    """
     existing = _existing(chronicle, project_id, sprint_id, report_date)
-    note_id, already_reported = "", True
-    if existing is not None and note.stored_by_this_run(existing, day.note):
-        outcome = "Not stored again: this run already stored this note (the step was retried)."
+    if existing is not None and note.stored_by_this_run(existing, body):
         step.log.info("Not posting: already stored by this run (a note holds this run's task updates)")
-    elif existing is not None and not force:
+        return "", True, "Not stored again: this run already stored this note (the step was retried)."
+    if existing is not None and not force:
         outcome = (
             f"Not stored: sprint {sprint_id} on {report_date} is already reported by another run "
             f"(run with force=true to store it again)."
         )
         step.log.warning("Not posting: %s", outcome)
-    else:
-        if existing is not None:
-            step.log.warning("FORCE=true: storing a second note for sprint %s on %s", sprint_id, report_date)
-        try:
-            answer = chronicle.post_json(*NOTES_PATH, body=day.note)
-        except http.ServiceError as exc:
-            if exc.status == 422:
-                raise http.ServiceError(
-                    f"the chronicle refused the note as invalid (HTTP 422), nothing was stored; "
-                    f"the note is in the report artifact. Cause: {exc}",
-                    status=exc.status,
-                    body=exc.body,
-                ) from exc
-            raise
-        note_id = shapes.stored_note(answer, f"chronicle-service POST {chronicle.url(*NOTES_PATH)}")
-        already_reported = False
-        outcome = f"Stored in the chronicle as note {note_id}."
-        step.log.info("Stored the daily scrum note: note_id %s", note_id)
-
-    step.write_text("report-html", report_html.render(day, outcome=outcome, on_section=step.progress))
-    step.write_param("note_id", note_id)
-    step.write_param("already_reported", already_reported)
+        return "", True, outcome
+    if existing is not None:
+        step.log.warning("FORCE=true: storing a second note for sprint %s on %s", sprint_id, report_date)
+    try:
+        answer = chronicle.post_json(*NOTES_PATH, encoded=payload)
+    except http.ServiceError as exc:
+        if exc.status == 422:
+            raise http.ServiceError(
+                f"the chronicle refused the note as invalid (HTTP 422), nothing was stored; "
+                f"the note is in the report artifact. Cause: {exc}",
+                status=exc.status,
+                body=exc.body,
+            ) from exc
+        raise
+    note_id = shapes.stored_note(answer, f"chronicle-service POST {chronicle.url(*NOTES_PATH)}")
+    step.log.info("Stored the daily scrum note: note_id %s", note_id)
+    return note_id, False, f"Stored in the chronicle as note {note_id}."
 
 
 if __name__ == "__main__":

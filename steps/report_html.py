@@ -59,10 +59,13 @@ def render(
     *,
     outcome: str,
     on_section: Callable[[int, int], None] | None = None,
+    tables: list[str] | None = None,
 ) -> str:
     """The whole page. `outcome` says what happened to the note (stored, skipped, why).
 
     `on_section(done, total)` is called after each assignee's section, to report progress.
+    `tables` are the assignee sections drawn beforehand with `sections()` (the costly part for a
+    big sprint, which the report step draws while the chronicle stores the note).
     """
     note = day.note
     project, sprint, date = note["project_id"], note["sprint_id"], note["report_date"]
@@ -93,7 +96,7 @@ def render(
         "</table>",
     ]
     parts += _impediments(day)
-    parts += _sections(day, on_section)
+    parts += sections(day, on_section) if tables is None else tables
     parts.append("</body></html>\n")
     return "".join(parts)
 
@@ -117,7 +120,7 @@ def _impediments(day: ScrumDay) -> list[str]:
     return parts
 
 
-def _sections(day: ScrumDay, on_section: Callable[[int, int], None] | None) -> list[str]:
+def sections(day: ScrumDay, on_section: Callable[[int, int], None] | None = None) -> list[str]:
     """One table per assignee, in the note's order (unassigned last)."""
     tasks = day.tasks
     if tasks.empty:
