@@ -289,6 +289,19 @@ def _task_frame(simulation: Mapping[str, Any], tasks: list[Any], team_names: dic
     unassigned = joined["assigned_to"].isna() | (joined["assigned_to"] == "")
     assignee = joined["assigned_to"].where(~unassigned, UNASSIGNED)
     in_team = assignee.isin(list(team_names))
+    # The impediments depend on made > 0, now >= 100, the status only in the "close the task"
+    # case and the assignee only when not in the team: reduced to exactly that, a 100,000-task
+    # sprint has a handful of combinations to word instead of tens of thousands.
+    full = now >= 100
+    impediment_facts = pd.DataFrame(
+        {
+            "o": is_open,
+            "m": (made > 0).astype("float64"),  # 1.0 or 0.0: _impediments only asks made <= 0
+            "n": full * 100.0,  # 100.0 or 0.0: it only asks now < 100 / now >= 100
+            "s": status.where(is_open & full, ""),
+            "a": assignee.where(~unassigned & ~in_team, ""),
+        }
+    ).assign(u=unassigned, t=in_team)
     day = pd.DataFrame(
         {
             "assignee": assignee,
@@ -304,11 +317,7 @@ def _task_frame(simulation: Mapping[str, Any], tasks: list[Any], team_names: dic
             "open": is_open,
             "yesterday_work": _words(pd.DataFrame({"b": before, "c": capped, "s": status}), _yesterday),
             "today_work": _words(pd.DataFrame({"b": before, "m": made, "n": now, "o": is_open}), _today),
-            "impediments": _words(
-                pd.DataFrame({"o": is_open, "m": made, "n": now, "s": status, "a": assignee})
-                .assign(u=unassigned, t=in_team),
-                _impediments,
-            ),
+            "impediments": _words(impediment_facts, _impediments),
             "created_at": created_at,
             "_last": unassigned,  # the unassigned entry comes after the team's
         }
