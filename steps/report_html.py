@@ -54,6 +54,24 @@ def _bar(was: float, today: float) -> str:
     )
 
 
+@lru_cache(maxsize=16384)  # a few thousand distinct tails repeat over the tasks of a big sprint
+def _row_tail(was: float, made: float, now: float, capped: bool, status: str, impediments: str) -> str:
+    """A task's row after its title: today's bar, the overall bar, the status and the impediments."""
+    return (
+        f'</td><td>{_bar(0, made)}<span class="num">+{_p(made)} points</span></td>'
+        f'<td>{_bar(was, made)}<span class="num">{"&ge;" if capped else ""}{_p(was)}% &rarr; '
+        f"{_p(now)}%</span></td><td>{_e_repeated(status)}</td><td>{_e_repeated(impediments)}</td></tr>"
+    )
+
+
+def _escape_all(texts: list[str]) -> list[str]:
+    """Every text HTML-escaped, in one escape() over their join instead of one call per text."""
+    joined = "\x00".join(texts)
+    if joined.count("\x00") != len(texts) - 1:  # a text holds the separator itself: one by one
+        return [_e(text) for text in texts]
+    return escape(joined, quote=True).split("\x00")
+
+
 def render(
     day: ScrumDay,
     *,
@@ -138,14 +156,14 @@ def sections(day: ScrumDay, on_section: Callable[[int, int], None] | None = None
             "<table><tr><th>Task</th><th>Title</th><th>Today</th><th>Overall</th>"
             "<th>Status</th><th>Impediments</th></tr>"
         )
-        columns = ("id", "title", "before", "made", "now", "capped", "status", "impediments")
-        rows = zip(*(group[c].tolist() for c in columns), strict=True)
+        # Per task only the id and title are new text; the rest of the row repeats (_row_tail).
+        tail_columns = ("before", "made", "now", "capped", "status", "impediments")
+        tails = zip(*(group[c].tolist() for c in tail_columns), strict=True)
         parts += [
-            f"<tr><td>{_e(task)}</td><td>{_e(title)}</td>"
-            f'<td>{_bar(0, made)}<span class="num">+{_p(made)} points</span></td>'
-            f'<td>{_bar(was, made)}<span class="num">{"&ge;" if capped else ""}{_p(was)}% &rarr; '
-            f"{_p(now)}%</span></td><td>{_e_repeated(status)}</td><td>{_e_repeated(impediments)}</td></tr>"
-            for task, title, was, made, now, capped, status, impediments in rows
+            f"<tr><td>{task}</td><td>{title}{_row_tail(*tail)}"
+            for task, title, tail in zip(
+                _escape_all(group["id"].tolist()), _escape_all(group["title"].tolist()), tails, strict=True
+            )
         ]
         parts.append("</table>")
         if on_section is not None:
