@@ -1,7 +1,8 @@
 """Benchmarks run only when selected (`make bench`: pytest tests/bench -m bench), never in `make test`.
 
 At the end of a benchmark session the figures are printed as a table and written to
-bench-results.json at the repository root.
+bench-results.json at the repository root. A benchmark test fails only when something it runs
+goes wrong; a missed target is a MISS in the table and makes the session's exit status 1.
 """
 
 from __future__ import annotations
@@ -39,3 +40,14 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: p
         f"Python {machine['python']}, load average {machine['load_average_at_end']}"
     )
     terminalreporter.write_line(f"figures written to {path}")
+    missed = [f for f in results.FIGURES if not f.passed]
+    for figure in missed:
+        terminalreporter.write_line(f"MISS: {figure.describe()}", red=True)
+    if not missed and any(f.target is not None for f in results.FIGURES):
+        terminalreporter.write_line("every target met", green=True)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if session.exitstatus == pytest.ExitCode.OK and any(not f.passed for f in results.FIGURES):
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
