@@ -9,6 +9,7 @@ The new job installs nothing at run time: the step images carry their dependenci
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -33,6 +34,7 @@ def test_old_job_installs_pandas_at_every_run(tmp_path: Path) -> None:
             timeout=600,
         )
         assert installed.code == 0, installed.stderr[-3000:]
+        shutil.rmtree(venv)  # ~190 MB each; pytest keeps the temporary directories of recent sessions
         return measure.Sample(created.seconds + installed.seconds, installed.max_rss_mb, 0, "", "")
 
     samples = [install(n) for n in range(RUNS)]
