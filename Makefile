@@ -2,9 +2,12 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-MANIFEST := workflows/manifests/run-dailyscrum.yaml
+MANIFESTS := workflows/manifests/run-dailyscrum.yaml workflows/manifests/run-dailyscrum.argo36.yaml
 REGISTRY ?=
 TAG ?=
+IMAGE_OPTIONS = $(if $(REGISTRY),--registry $(REGISTRY)) $(if $(TAG),--tag $(TAG))
+# The golden files hold the default images; a render for other images goes to build/manifests.
+RENDER_DIR = $(if $(REGISTRY)$(TAG),build/manifests,workflows/manifests)
 
 .PHONY: setup test lint run render submit images push bench report clean
 
@@ -23,22 +26,23 @@ test: setup
 
 lint: setup
 	$(VENV)/bin/ruff check .
-	$(PY) -m workflows lint $(MANIFEST)
+	$(PY) -m workflows lint $(MANIFESTS)
 
 run: setup
 	$(PY) -m workflows.local_demo
 
 render: setup
-	$(PY) -m workflows render --output $(MANIFEST)
+	$(PY) -m workflows render $(IMAGE_OPTIONS) --output $(RENDER_DIR)/run-dailyscrum.yaml
+	$(PY) -m workflows render $(IMAGE_OPTIONS) --argo-version 3.6 --output $(RENDER_DIR)/run-dailyscrum.argo36.yaml
 
 submit: setup
 	$(PY) -m workflows submit
 
 images: setup
-	$(PY) -m images build $(if $(REGISTRY),--registry $(REGISTRY)) $(if $(TAG),--tag $(TAG))
+	$(PY) -m images build $(IMAGE_OPTIONS)
 
 push: setup
-	$(PY) -m images push $(if $(REGISTRY),--registry $(REGISTRY)) $(if $(TAG),--tag $(TAG))
+	$(PY) -m images push $(IMAGE_OPTIONS)
 
 bench: setup
 	$(PY) -m pytest tests/bench -m bench -p no:cacheprovider -s
@@ -47,4 +51,4 @@ report: setup
 	$(PY) -m workflows report
 
 clean:
-	rm -rf $(VENV) runs .pytest_cache .ruff_cache
+	rm -rf $(VENV) runs build .pytest_cache .ruff_cache

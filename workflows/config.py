@@ -21,8 +21,10 @@ DEFAULT_SCHEDULE = "0 14 * * 1-5"  # weekdays at 14:00
 DEFAULT_TIMEZONE = "UTC"
 NAME_PREFIX = "run-dailyscrum"
 
-# The oldest Argo Workflows release the manifest must be valid for (see `ARGO_VERSIONS`).
-DEFAULT_ARGO_VERSION = "3.6"
+# The oldest Argo Workflows release the manifest must be valid for (see `ARGO_VERSIONS`). 3.7 is the
+# oldest release Argo still supports (the two latest minors) and the first with node display names;
+# `make render` also writes a 3.6 manifest (workflows/manifests/run-dailyscrum.argo36.yaml).
+DEFAULT_ARGO_VERSION = "3.7"
 ARGO_VERSIONS = ("3.6", "3.7", "4.1")
 
 # IDs go into URL paths and metric labels: keep them to a safe alphabet (the steps validate the

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -9,8 +10,9 @@ import yaml
 from workflows.render import GOLDEN
 
 
-def golden_documents() -> list[dict[str, Any]]:
-    return [doc for doc in yaml.safe_load_all(GOLDEN.read_text(encoding="utf-8")) if doc is not None]
+def golden_documents(path: Path = GOLDEN) -> list[dict[str, Any]]:
+    """The documents of a golden file: by default the main one (Argo 3.7+)."""
+    return [doc for doc in yaml.safe_load_all(path.read_text(encoding="utf-8")) if doc is not None]
 
 
 def templates(document: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -17,7 +17,7 @@ def write(tmp_path: Path, text: str) -> Path:
 
 def test_default_config_is_the_single_gem_001_workflow() -> None:
     loaded = config.load()
-    assert loaded.argo_version == "3.6"
+    assert loaded.argo_version == "3.7"
     assert loaded.projects == (
         config.ProjectConfig(project_id="GEM-001", name="run-dailyscrum", sprint_id="GEM-001-S01"),
     )
@@ -100,11 +100,11 @@ def test_render_command_refuses_a_bad_config(tmp_path: Path, capsys: pytest.Capt
 
 
 def test_argo_version_from_config_or_flag(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    path = write(tmp_path, 'argo_version = "3.7"\n[[projects]]\nid = "GEM-001"\n')
+    path = write(tmp_path, 'argo_version = "3.6"\n[[projects]]\nid = "GEM-001"\n')
     [document] = render.render_documents(config.load(path))
-    assert all("annotations" in t for t in document["spec"]["workflowSpec"]["templates"])
-    assert render.main(["--config", str(path), "--argo-version", "3.6"]) == 0
-    assert "display-name" not in capsys.readouterr().out
+    assert not any("annotations" in t for t in document["spec"]["workflowSpec"]["templates"])
+    assert render.main(["--config", str(path), "--argo-version", "3.7"]) == 0
+    assert "display-name" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(

@@ -18,17 +18,45 @@ pytestmark = pytest.mark.skipif(
 VERSIONS = list(crd.iter_crd_versions())
 
 
-@pytest.mark.parametrize(("version", "path"), VERSIONS, ids=[v for v, _ in VERSIONS])
-def test_golden_manifest_is_valid(version: str, path: Path) -> None:
+def _minor(version: str) -> tuple[int, int]:
+    """"v3.7.18" or "3.7" -> (3, 7)."""
+    major, minor = version.lstrip("v").split(".")[:2]
+    return int(major), int(minor)
+
+
+GOLDEN_TARGETS = [
+    (golden, version, path)
+    for golden, target in render.GOLDEN_ARGO_VERSIONS.items()
+    for version, path in VERSIONS
+    if _minor(version) >= _minor(target or config.load().argo_version)
+]
+
+
+@pytest.mark.parametrize(
+    ("golden", "version", "path"), GOLDEN_TARGETS, ids=[f"{g.name}-{v}" for g, v, _ in GOLDEN_TARGETS]
+)
+def test_golden_manifests_are_valid_for_their_releases(golden: Path, version: str, path: Path) -> None:
     assert path.is_file(), f"missing {path}"
-    for document in golden_documents():
+    for document in golden_documents(golden):
         assert crd.validate(document, path) == []
+
+
+def golden_for(version: str) -> dict:
+    """The golden document that release `version` takes (its newest-target golden file)."""
+    golden = max((g for g, v, _ in GOLDEN_TARGETS if v == version), key=lambda g: g == render.GOLDEN)
+    [document] = golden_documents(golden)
+    return copy.deepcopy(document)
+
+
+def test_every_release_has_a_valid_golden_manifest() -> None:
+    """Argo 3.6 takes the .argo36 file; 3.7 and 4.1 take the main one, display names and all."""
+    assert {version for _, version, _ in GOLDEN_TARGETS} == {version for version, _ in VERSIONS}
+    assert ("run-dailyscrum.yaml", "v3.7.18") in {(g.name, v) for g, v, _ in GOLDEN_TARGETS}
 
 
 @pytest.mark.parametrize(("version", "path"), VERSIONS, ids=[v for v, _ in VERSIONS])
 def test_unknown_fields_are_rejected(version: str, path: Path) -> None:
-    [document] = golden_documents()
-    document = copy.deepcopy(document)
+    document = golden_for(version)
     templates(document)["report"]["container"]["imagePullPolcy"] = "Always"
     document["spec"]["concurrency_policy"] = "Forbid"
     errors = crd.validate(document, path)
@@ -38,8 +66,7 @@ def test_unknown_fields_are_rejected(version: str, path: Path) -> None:
 
 @pytest.mark.parametrize(("version", "path"), VERSIONS, ids=[v for v, _ in VERSIONS])
 def test_int_or_string_and_types(version: str, path: Path) -> None:
-    [document] = golden_documents()
-    document = copy.deepcopy(document)
+    document = golden_for(version)
     retry = templates(document)["fetch-team"]["retryStrategy"]
     retry["limit"] = "3"  # int-or-string: both are fine
     assert crd.validate(document, path) == []
@@ -51,7 +78,7 @@ def test_int_or_string_and_types(version: str, path: Path) -> None:
 
 
 def test_display_names_need_argo_3_7() -> None:
-    """Why the default target is 3.6: the template-level `annotations` field is new in Argo 3.7."""
+    """Why Argo 3.6 has its own golden file: the template-level `annotations` field is new in 3.7."""
     [document] = render.render_documents(config.load(), argo_version="3.7")
     for version, path in VERSIONS:
         errors = crd.validate(document, path)
@@ -82,8 +109,9 @@ def test_two_project_config_renders_lints_and_validates(tmp_path: Path) -> None:
     assert params["project_id"] == "ACME-042" and params["sprint_id"] == ""
     env = {e["name"]: e["value"] for e in templates(acme)["prepare"]["container"]["env"]}
     assert env["SCHEDULE_TIMEZONE"] == "Europe/Berlin"
-    for _, path in VERSIONS:
-        for document in documents:
+    for version, path in VERSIONS:
+        target = "3.6" if version.startswith("v3.6") else None
+        for document in render.render_documents(config.load(projects), argo_version=target):
             assert crd.validate(document, path) == []
 
 

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from tests.workflows.manifests import dag_tasks, golden_documents, templates
-from workflows import lint
+from workflows import lint, render
 from workflows.render import GOLDEN, REPO_ROOT
 
 
@@ -23,8 +23,9 @@ def findings_after(change: Callable[[dict], None]) -> list[str]:
     return [str(f) for f in lint.lint_documents([document], "m.yaml")]
 
 
-def test_golden_manifest_is_clean() -> None:
-    assert lint.lint_documents(golden_documents()) == []
+@pytest.mark.parametrize("golden", list(render.GOLDEN_ARGO_VERSIONS), ids=lambda path: path.name)
+def test_golden_manifests_are_clean(golden: Path) -> None:
+    assert lint.lint_documents(golden_documents(golden)) == []
 
 
 def test_broken_from_names_template_task_and_field() -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -22,23 +24,61 @@ def doc() -> dict:
     return document
 
 
-def test_golden_file_matches_the_hera_code() -> None:
-    assert render.GOLDEN.read_text(encoding="utf-8") == render.render_text(), (
-        "workflows/manifests/run-dailyscrum.yaml is out of date: run `make render` and commit it"
+GOLDENS = pytest.mark.parametrize(
+    ("golden", "argo_version"),
+    list(render.GOLDEN_ARGO_VERSIONS.items()),
+    ids=[path.name for path in render.GOLDEN_ARGO_VERSIONS],
+)
+
+
+@GOLDENS
+def test_golden_file_matches_the_hera_code(golden: Path, argo_version: str | None) -> None:
+    assert golden.read_text(encoding="utf-8") == render.render_text(argo_version=argo_version), (
+        f"{golden.relative_to(render.REPO_ROOT)} is out of date: run `make render` and commit it"
     )
 
 
-def test_render_command_writes_the_golden_file(tmp_path) -> None:
+@GOLDENS
+def test_render_command_writes_the_golden_file(
+    tmp_path: Path, golden: Path, argo_version: str | None
+) -> None:
     out = tmp_path / "m.yaml"
+    version = ["--argo-version", argo_version] if argo_version else []
     result = subprocess.run(
-        [sys.executable, "-m", "workflows", "render", "--output", str(out)],
+        [sys.executable, "-m", "workflows", "render", *version, "--output", str(out)],
         cwd=render.REPO_ROOT,
         capture_output=True,
         text=True,
         timeout=120,
     )
     assert result.returncode == 0, result.stderr
-    assert out.read_text() == render.GOLDEN.read_text()
+    assert out.read_text() == golden.read_text()
+
+
+def _make_render(*variables: str) -> subprocess.CompletedProcess[str]:
+    # -o: never (re)install the venv from inside a test; PY: this interpreter.
+    argv = ["make", "--no-print-directory", "-o", ".venv/.installed", "render", f"PY={sys.executable}"]
+    return subprocess.run(
+        [*argv, *variables], cwd=render.REPO_ROOT, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_make_render_with_other_images_leaves_the_golden_files_alone(tmp_path: Path) -> None:
+    """`make render REGISTRY=.. TAG=..` writes release manifests under build/, not over the goldens."""
+    images = ["REGISTRY=registry.local:5000/dsm", "TAG=9.9.9"]
+    planned = _make_render("--dry-run", *images)
+    assert planned.returncode == 0, planned.stderr
+    outputs = re.findall(r"--output (\S+)", planned.stdout)
+    assert outputs == [f"build/manifests/{golden.name}" for golden in render.GOLDEN_ARGO_VERSIONS]
+
+    before = {path: path.read_bytes() for path in render.GOLDEN_ARGO_VERSIONS}
+    result = _make_render(*images, f"RENDER_DIR={tmp_path}")  # the same commands, into tmp_path
+    assert result.returncode == 0, result.stderr
+    assert {path: path.read_bytes() for path in before} == before
+    for golden in before:
+        text = (tmp_path / golden.name).read_text()
+        assert "image: registry.local:5000/dsm/dailyscrum-report:9.9.9" in text
+        assert "ghcr.io" not in text
 
 
 def test_cron_settings(doc: dict) -> None:
@@ -222,16 +262,23 @@ def test_metrics(doc: dict) -> None:
         assert step_metrics["dailyscrum_step_failures_total"]["when"] == "{{status}} == Failed"
 
 
-def test_display_names_only_from_argo_3_7() -> None:
-    project = config.load().projects[0]
-    old = templates(dailyscrum.manifest(project, argo_version="3.6"))
-    new = templates(dailyscrum.manifest(project, argo_version="3.7"))
-    assert all("annotations" not in t and "metadata" not in t for t in old.values())
-    for name, template in new.items():
+def test_node_display_names_in_the_golden_manifest(doc: dict) -> None:
+    """Argo 3.7+ (the default target) shows each node under its template's display name."""
+    assert set(templates(doc)) == {dailyscrum.ENTRYPOINT, *(step.name for step in contract.STEPS)}
+    for name, template in templates(doc).items():
         assert template["annotations"] == {
             "workflows.argoproj.io/display-name": dailyscrum.DISPLAY_NAMES[name]
         }
         assert "metadata" not in template  # not on the pod, where Hera puts template annotations
+
+
+def test_the_argo_3_6_golden_differs_only_by_display_names(doc: dict) -> None:
+    [old] = golden_documents(render.GOLDEN_ARGO36)
+    assert all("annotations" not in t and "metadata" not in t for t in templates(old).values())
+    new = copy.deepcopy(doc)
+    for template in templates(new).values():
+        template.pop("annotations")
+    assert old == new
 
 
 def test_registry_and_tag_are_chosen_at_render_time() -> None:

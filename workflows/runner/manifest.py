@@ -129,6 +129,7 @@ TEMPLATE_SUPPORTED = {
 }
 TEMPLATE_CLUSTER = {
     "metadata",
+    "annotations",  # Argo 3.7+: the node's display name in the UI
     "securityContext",
     "metrics",
     "synchronization",
