@@ -291,3 +291,21 @@ def test_an_unwired_environment_variable_is_refused() -> None:
     step = contract.StepSpec(name="x", module="steps.x", image="x", env=("SOMETHING_NEW",))
     with pytest.raises(ValueError, match="SOMETHING_NEW"):
         dailyscrum.env_value(step, "SOMETHING_NEW", "UTC")
+
+
+def test_what_the_ui_shows_on_each_node(doc: dict) -> None:
+    """The output parameters the Argo UI lists on a node, and the report page it shows inline."""
+    by_name = templates(doc)
+    expected = {
+        "prepare": {"sprint_id", "report_date", "proceed", "already_reported", "reason"},
+        "simulate": {"tasks_updated"},
+        "fetch-summary": {"total_tasks", "completed_tasks", "pending_tasks"},
+        "report": {"note_id", "already_reported"},
+    }
+    for step, names in expected.items():
+        declared = {p["name"]: p for p in by_name[step]["outputs"]["parameters"]}
+        assert names <= set(declared), step
+        assert all(declared[n]["valueFrom"]["path"] == f"/work/out/{n}" for n in names)
+    page = {a["name"]: a for a in by_name["report"]["outputs"]["artifacts"]}["report-html"]
+    # Not archived: the UI opens a plain .html artifact in its sandboxed frame, a .tgz it cannot.
+    assert page["path"].endswith("/report.html") and page["archive"] == {"none": {}}
