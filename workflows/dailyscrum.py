@@ -72,6 +72,8 @@ RESOLVED_BY_PREPARE: dict[str, str] = {
     contract.ENV_REPORT_DATE: "report_date",
 }
 
+MUTEX = "dailyscrum-{{workflow.parameters.project_id}}"
+
 DISPLAY_NAMES: dict[str, str] = {
     contract.PREPARE.name: "prepare: inputs, sprint, date, already reported?",
     contract.SIMULATE.name: "simulate one day of progress",
@@ -309,14 +311,10 @@ def build(
         arguments=workflow_parameters(project),
         service_account_name=SERVICE_ACCOUNT,
         active_deadline_seconds=WORKFLOW_DEADLINE_SECONDS,
-        # One run per (project, sprint) at a time, cron or `argo submit --from`: the others queue.
-        synchronization=m.Synchronization(
-            mutexes=[
-                m.Mutex(
-                    name="dailyscrum-{{workflow.parameters.project_id}}-{{workflow.parameters.sprint_id}}"
-                )
-            ]
-        ),
+        # One run per project at a time, cron or `argo submit --from`: the others queue, then find
+        # the day reported. Per project, not per sprint: sprint_id "" (the active sprint) and the
+        # same sprint named explicitly would be two mutexes for one sprint.
+        synchronization=m.Synchronization(mutexes=[m.Mutex(name=MUTEX)]),
         # Keep every pod of a run that failed (its logs are the diagnosis) until the TTL removes
         # the run; delete the pods of a run that succeeded as soon as it is done.
         pod_gc=m.PodGC(strategy="OnWorkflowSuccess"),

@@ -230,11 +230,10 @@ def test_security_resources_and_lifetimes(doc: dict) -> None:
     assert memory["report"] == "512Mi" and all(v == "128Mi" for k, v in memory.items() if k != "report")
 
 
-def test_per_sprint_mutex(doc: dict) -> None:
+def test_per_project_mutex(doc: dict) -> None:
+    """Per project: an active-sprint run (sprint_id "") and a run naming that sprint must queue too."""
     assert doc["spec"]["workflowSpec"]["synchronization"] == {
-        "mutexes": [
-            {"name": "dailyscrum-{{workflow.parameters.project_id}}-{{workflow.parameters.sprint_id}}"}
-        ]
+        "mutexes": [{"name": "dailyscrum-{{workflow.parameters.project_id}}"}]
     }
 
 

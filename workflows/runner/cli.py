@@ -18,6 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+from workflows.runner import mutex
 from workflows.runner.executor import Executor, max_backoff_from_env
 from workflows.runner.manifest import ManifestError, WorkflowPlan, check_workflow, load_plans
 from workflows.runner.progress import Reporter, summary_table
@@ -118,8 +119,12 @@ def _cluster_only_note(plan: WorkflowPlan) -> str:
     return f"cluster-only, not enforced locally: {', '.join(names)}" if names else ""
 
 
-def _execute(executor: Executor, out: TextIO) -> dict[str, Any]:
-    status = executor.run()
+def _execute(executor: Executor, out: TextIO, environ: Mapping[str, str]) -> dict[str, Any]:
+    try:
+        with mutex.held(executor.mutex_names(), mutex.lock_dir(environ), out):
+            status = executor.run()
+    except KeyboardInterrupt:  # while waiting for a mutex: nothing ran; say so in status.json
+        status = executor.save("Failed", "interrupted while waiting for a mutex", finished=True)
     print("", file=out)
     print(summary_table(status), file=out)
     print("", file=out)
@@ -157,7 +162,7 @@ def run(argv: Sequence[str], environ: Mapping[str, str] | None = None, out: Text
     if retry is not None:
         if isinstance(retry, int):
             return retry
-        return EXIT_OK if _execute(retry, out)["phase"] == "Succeeded" else EXIT_FAILED
+        return EXIT_OK if _execute(retry, out, environ)["phase"] == "Succeeded" else EXIT_FAILED
 
     manifest = str(args.manifest or DEFAULT_MANIFEST)
     phases = []
@@ -195,7 +200,7 @@ def run(argv: Sequence[str], environ: Mapping[str, str] | None = None, out: Text
             environ=environ,
             max_backoff=max_backoff,
         )
-        phases.append(_execute(executor, out)["phase"])
+        phases.append(_execute(executor, out, environ)["phase"])
     return EXIT_OK if all(phase == "Succeeded" for phase in phases) else EXIT_FAILED
 
 

@@ -189,6 +189,10 @@ class Executor:
         if previous is not None:
             self._resume(previous)
 
+    def mutex_names(self) -> list[str]:
+        """The workflow's mutexes with this run's parameters, e.g. dailyscrum-GEM-001."""
+        return [substitute(name, self.workflow_values, "synchronization") for name in self.plan.mutexes]
+
     # --- retry of an earlier run (`--retry`) -------------------------------------------------
     def _resume(self, previous: Mapping[str, Any]) -> None:
         """Keep what succeeded; rerun failed, errored or never-run tasks and everything downstream of them."""

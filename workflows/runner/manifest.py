@@ -88,7 +88,15 @@ CRON_SPEC_CLUSTER = {
     "stopStrategy",
     "when",
 }
-WF_SUPPORTED = {"entrypoint", "arguments", "templates", "volumes", "activeDeadlineSeconds", "parallelism"}
+WF_SUPPORTED = {
+    "entrypoint",
+    "arguments",
+    "templates",
+    "volumes",
+    "activeDeadlineSeconds",
+    "parallelism",
+    "synchronization",
+}
 WF_CLUSTER = {
     "serviceAccountName",
     "automountServiceAccountToken",
@@ -98,7 +106,6 @@ WF_CLUSTER = {
     "podMetadata",
     "workflowMetadata",
     "metrics",
-    "synchronization",
     "archiveLogs",
     "artifactGC",
     "podDisruptionBudget",
@@ -241,6 +248,7 @@ class WorkflowPlan:
     parallelism: int | None
     document: dict[str, Any]
     cluster_only: list[str] = field(default_factory=list)
+    mutexes: tuple[str, ...] = ()  # workflow-level mutex names, still with their {{variables}}
 
     def dependencies(self, task: str) -> tuple[str, ...]:
         depends = self.tasks[task].depends
@@ -382,6 +390,7 @@ def check_workflow(doc: dict[str, Any]) -> WorkflowPlan:
             and name.removeprefix("workflow.parameters.") in param_names
         )
 
+    mutexes = _mutexes(c, wf.get("synchronization"), f"{base}.synchronization", workflow_variable)
     volumes = _empty_dirs(c, wf.get("volumes"), f"{base}.volumes")
     raw_templates = c.listing(wf.get("templates"), f"{base}.templates")
     by_name: dict[str, tuple[dict[str, Any], str]] = {}
@@ -438,7 +447,24 @@ def check_workflow(doc: dict[str, Any]) -> WorkflowPlan:
         parallelism=int(parallelism) if parallelism is not None else None,
         document=doc,
         cluster_only=c.cluster_only,
+        mutexes=mutexes,
     )
+
+
+def _mutexes(c: _Checker, raw: Any, path: str, allowed: Callable[[str], bool]) -> tuple[str, ...]:
+    """Workflow-level mutex names (held locally); semaphores need the cluster's ConfigMap."""
+    sync = c.mapping(raw, path)
+    c.keys(sync, path, {"mutex", "mutexes"}, {"semaphore", "semaphores"})
+    entries = [sync["mutex"]] if sync.get("mutex") else c.listing(sync.get("mutexes"), f"{path}.mutexes")
+    names = []
+    for index, entry in enumerate(entries):
+        where = f"{path}.mutexes[{index}]"
+        entry = c.mapping(entry, where)
+        c.keys(entry, where, {"name"}, {"namespace", "database"})
+        name = c.string(entry.get("name"), f"{where}.name")
+        c.check_variables(name, f"{where}.name", allowed)
+        names.append(name)
+    return tuple(names)
 
 
 def _workflow_parameters(c: _Checker, wf: dict[str, Any], base: str) -> tuple[Parameter, ...]:
