@@ -113,7 +113,11 @@ def test_a_failing_simulation_stops_the_run_before_any_fetch_or_report(
     assert not stack.requests("sprint", method="GET", path_prefix=f"/sprints/{SPRINT}/task-summary")
     assert not stack.requests("project")
     assert not stack.requests("chronicle", method="POST")
-    assert "simulate failed" in out
+    # The step's own words, not only "exit code 3": in status.json, the summary and the verdict.
+    message = status["tasks"]["simulate"]["message"]
+    assert message.startswith("exit code 3: service error: ") and "500" in message, message
+    assert f"simulate failed ({message})" in status["message"]
+    assert "exit code 3: service error: " in out.split("TASK", 1)[1]
 
 
 def test_retry_after_the_chronicle_recovers_reruns_only_the_report(stack: StandIn, tmp_path: Path) -> None:

@@ -430,3 +430,21 @@ def test_sigterm_stops_the_run_and_records_why(tmp_path: Path) -> None:
     assert (status["phase"], status["message"]) == ("Failed", "interrupted")
     assert phases(status) == {"a": "Failed", "b": "Pending"}
     assert status["tasks"]["a"]["message"] == "stopped: interrupted"
+
+
+def test_the_failure_reason_is_the_programs_own_words(tmp_path: Path) -> None:
+    from workflows.runner.executor import failure_reason
+
+    step_log = tmp_path / "step.log"
+    step_log.write_text(
+        "2026-11-29T14:00:03Z simulate INFO  Starting\n"
+        "2026-11-29T14:00:04Z simulate ERROR service error: daily-scrum-service answered 500\n"
+        "2026-11-29T14:00:04Z simulate ERROR simulate failed after 1.0 s (exit 3)\n"
+    )
+    assert failure_reason(step_log) == "service error: daily-scrum-service answered 500"
+    traceback = tmp_path / "other.log"
+    traceback.write_text("Traceback (most recent call last):\n  File \"x\", line 1\nValueError: bad\n\n")
+    assert failure_reason(traceback) == "ValueError: bad"
+    traceback.write_text("x" * 20000 + "\n")
+    assert len(failure_reason(traceback)) == 300
+    assert failure_reason(tmp_path / "missing.log") == ""

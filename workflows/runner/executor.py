@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import queue
+import re
 import shutil
 import signal
 import subprocess
@@ -567,7 +568,9 @@ class Executor:
         if self.stop.is_set() and exit_code != 0:
             return AttemptResult("Failed", None, f"stopped: {self.stop_reason}", duration)
         if exit_code != 0:
-            return AttemptResult("Failed", exit_code, f"exit code {exit_code}", duration)
+            reason = failure_reason(log_path)
+            message = f"exit code {exit_code}: {reason}" if reason else f"exit code {exit_code}"
+            return AttemptResult("Failed", exit_code, message, duration)
         return self._collect(name, template, mapper, duration)
 
     def _collect(
@@ -624,7 +627,14 @@ class Executor:
         failures = {n: s.phase for n, s in self.states.items() if s.phase in {"Failed", "Error"}}
         phase = "Error" if failures and "Failed" not in failures.values() else "Failed"
         words = {"Failed": "failed", "Error": "errored"}
-        return phase, ", ".join(f"{name} {words[p]}" for name, p in failures.items())
+        return phase, "; ".join(
+            f"{name} {words[p]}" + (f" ({self.states[name].message})" if self.states[name].message else "")
+            for name, p in failures.items()
+        )
+
+
+# steps/log.py's format: "2026-11-29T14:00:03Z simulate ERROR service error: ..."
+_ERROR_LINE = re.compile(r"^\S+Z \S+ ERROR\s+(.*)$")
 
 
 def _topological(plan: WorkflowPlan) -> list[str]:
@@ -644,9 +654,25 @@ def _topological(plan: WorkflowPlan) -> list[str]:
     return order
 
 
+def failure_reason(log_path: Path, limit: int = 300) -> str:
+    """What the failed program said, so that "exit code 3" does not send everyone to the log: the
+    first ERROR line of a step (steps/cli.py logs the cause first), else the last line (a traceback's
+    exception), without the step log's time/step/level prefix."""
+    try:
+        with open(log_path, "rb") as log:
+            log.seek(max(0, log_path.stat().st_size - 16384))  # the end says why; logs can be long
+            lines = [line.strip() for line in log.read().decode(errors="replace").splitlines()]
+    except OSError:
+        return ""
+    lines = [line for line in lines if line]
+    errors = [match.group(1) for line in lines if (match := _ERROR_LINE.match(line))]
+    reason = errors[0] if errors else (lines[-1] if lines else "")
+    return reason if len(reason) <= limit else reason[: limit - 1] + "…"
+
+
 def _describe(result: AttemptResult) -> str:
     if result.phase == "Failed" and result.exit_code is not None:
-        return f"failed (exit {result.exit_code})"
+        return f"failed (exit {result.exit_code})"  # the reason is in status.json and the summary
     if result.phase == "Failed":
         return f"failed ({result.message})"
     return f"errored ({result.message})"

@@ -48,7 +48,7 @@ def summary_table(status: Mapping[str, Any]) -> str:
         params = task.get("outputs", {}).get("parameters", {})
         outputs = ", ".join(f"{key}={_short(str(value), 40)}" for key, value in params.items())
         if not outputs and task.get("message"):
-            outputs = _short(task["message"], 70)
+            outputs = _short(task["message"], 110)
         duration = task.get("duration_seconds")
         rows.append(
             (
