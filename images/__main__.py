@@ -7,11 +7,13 @@ function the manifest is rendered with, so what is built is what the CronWorkflo
 from __future__ import annotations
 
 import argparse
+import re
 import shlex
 import shutil
 import subprocess
 import sys
 from collections.abc import Sequence
+from urllib.parse import urlsplit
 
 from images import DOCKERFILE, REPO_ROOT
 from steps.contract import STEPS, StepSpec
@@ -20,13 +22,39 @@ from workflows.images import DEFAULT_REGISTRY, default_tag, image_ref
 ENGINE_TIMEOUT_S = 20  # `docker info` answers in well under a second when an engine is there
 
 
-def build_command(step: StepSpec, ref: str, tag: str) -> list[str]:
+def git(*args: str) -> str:
+    """One line of git's answer about this checkout; "" when git, the repository or the value is missing."""
+    try:
+        result = subprocess.run(
+            ["git", *args], cwd=REPO_ROOT, capture_output=True, text=True, timeout=10, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    return result.stdout.strip() if result.returncode == 0 else ""
+
+
+def source_url(remote: str) -> str:
+    """The browsable https URL of a git remote (OCI `source`): scp-style and ssh:// become https,
+    credentials and the .git suffix are dropped."""
+    if not remote:
+        return ""
+    if match := re.fullmatch(r"(?:ssh://)?[\w.-]+@([\w.-]+)[:/](.+?)(?:\.git)?/?", remote):
+        return f"https://{match.group(1)}/{match.group(2)}"
+    parts = urlsplit(remote)
+    if parts.scheme in ("http", "https") and parts.hostname:
+        return f"https://{parts.hostname}{parts.path.removesuffix('/').removesuffix('.git')}"
+    return ""  # a local path: nothing anyone else could open
+
+
+def build_command(step: StepSpec, ref: str, tag: str, revision: str = "", source: str = "") -> list[str]:
     return [
         "docker", "build",
         "--file", str(DOCKERFILE.relative_to(REPO_ROOT)),
         "--target", step.image,
         "--tag", ref,
         "--build-arg", f"VERSION={tag}",
+        "--build-arg", f"REVISION={revision}",
+        "--build-arg", f"SOURCE={source}",
         ".",  # the context is the repository root; .dockerignore keeps all but steps/ out
     ]  # fmt: skip
 
@@ -38,11 +66,11 @@ def push_command(ref: str) -> list[str]:
 def commands(action: str, steps: Sequence[StepSpec], registry: str, tag: str) -> list[list[str]]:
     if action == "push" and not registry:
         raise ValueError("push needs a registry: an image without one can only live on this machine")
-    result: list[list[str]] = []
-    for step in steps:
-        ref = image_ref(step, registry, tag)
-        result.append(build_command(step, ref, tag) if action == "build" else push_command(ref))
-    return result
+    if action == "push":
+        return [push_command(image_ref(step, registry, tag)) for step in steps]
+    revision = git("rev-parse", "HEAD")
+    source = source_url(git("config", "--get", "remote.origin.url"))
+    return [build_command(step, image_ref(step, registry, tag), tag, revision, source) for step in steps]
 
 
 def engine_problem() -> str | None:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+import re
 import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 from images import REPO_ROOT
+from images.__main__ import git, source_url
 from steps.contract import STEPS
 from workflows.images import DEFAULT_REGISTRY, default_tag, image_ref
 
@@ -28,12 +31,36 @@ def test_dry_run_builds_every_target_under_the_manifest_names() -> None:
     assert result.returncode == 0, result.stderr
     commands = [shlex.split(line) for line in result.stdout.splitlines()]
     assert len(commands) == len(STEPS)
+    revision = git("rev-parse", "HEAD")
+    assert re.fullmatch(r"[0-9a-f]{40}", revision)
+    source = source_url(git("config", "--get", "remote.origin.url"))
     for step, command in zip(STEPS, commands, strict=True):
         ref = image_ref(step, DEFAULT_REGISTRY, default_tag())
         assert command == [
             "docker", "build", "--file", "images/Dockerfile", "--target", step.image,
-            "--tag", ref, "--build-arg", f"VERSION={default_tag()}", ".",
+            "--tag", ref, "--build-arg", f"VERSION={default_tag()}",
+            "--build-arg", f"REVISION={revision}", "--build-arg", f"SOURCE={source}", ".",
         ]  # fmt: skip
+
+
+def test_the_source_label_is_the_remote_as_a_browsable_url(tmp_path: Path) -> None:
+    """Taken from the checkout's remote, never guessed; a remote nobody else can open gives none."""
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", "--depth", "1", f"file://{REPO_ROOT}", str(clone)], check=True)
+    shutil.copytree(REPO_ROOT / "images", clone / "images", dirs_exist_ok=True)  # the code under test
+    for remote, expected in (
+        ("git@github.com:dsm-platform/dailyscrum.git", "https://github.com/dsm-platform/dailyscrum"),
+        ("ssh://git@gitlab.example.com/dsm/daily-scrum.git", "https://gitlab.example.com/dsm/daily-scrum"),
+        ("https://user:token@github.com/dsm/dailyscrum.git/", "https://github.com/dsm/dailyscrum"),
+        ("/srv/git/dailyscrum.git", ""),
+    ):
+        subprocess.run(["git", "-C", str(clone), "remote", "set-url", "origin", remote], check=True)
+        result = subprocess.run(
+            [sys.executable, "-m", "images", "build", "--dry-run", "--image", "dailyscrum-report"],
+            cwd=clone, capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        assert f"SOURCE={expected}" in shlex.split(result.stdout), remote
 
 
 def test_dry_run_push_with_registry_and_tag() -> None:
