@@ -12,10 +12,13 @@ import datetime as dt
 import os
 import re
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from steps import contract
+
+if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
 
 # IDs end up in URL paths and in file names: a closed ASCII alphabet keeps them safe in both.
 _IDENTIFIER = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -71,6 +74,10 @@ def timezone(name: str, value: str) -> ZoneInfo:
     # ZoneInfo accepts some paths (e.g. "../x") by raising ValueError; refuse those as well.
     if not isinstance(value, str) or not value or value != value.strip():
         raise InvalidInput(f"{name} must be an IANA time zone name such as UTC; got {value!r}")
+    # Imported here: only prepare reads a time zone, and zoneinfo (with sysconfig) costs every
+    # other step ~3 ms of start-up.
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
     try:
         return ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError, OSError):
