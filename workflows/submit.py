@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ from hera.workflows.models import CreateCronWorkflowRequest, UpdateCronWorkflowR
 from hera.workflows.models import CronWorkflow as CronWorkflowModel
 
 from workflows import lint
-from workflows.render import GOLDEN
+from workflows.render import GOLDEN, GOLDEN_ARGO36
 
 DEFAULT_NAMESPACE = "dsm"
 TIMEOUT_SECONDS = 30.0  # Hera's service sets none; an unanswered Argo Server must not hang `make submit`
@@ -134,6 +135,44 @@ def describe(model: CronWorkflowModel, conn: Connection) -> str:
     )
 
 
+def needs_argo_3_7(documents: list[dict[str, Any]]) -> bool:
+    """Template-level `annotations` (node display names) exist from Argo 3.7 on."""
+    return any(
+        "annotations" in template
+        for doc in documents
+        for template in (doc.get("spec", {}).get("workflowSpec", {}).get("templates") or [])
+    )
+
+
+def server_version(service: WorkflowsService) -> tuple[str, tuple[int, int] | None]:
+    """The Argo Server's version ("v3.6.19", (3, 6)); ("", None) when it cannot be read."""
+    try:
+        version = str(service.get_version().version or "")
+    except (HeraException, requests.RequestException, ValueError, pydantic.ValidationError):
+        return "", None
+    match = re.match(r"v?(\d+)\.(\d+)", version)
+    return version, (int(match.group(1)), int(match.group(2))) if match else None
+
+
+def check_server_version(service: WorkflowsService, documents: list[dict[str, Any]]) -> None:
+    """Refuse, before anything is sent, a manifest the server's Argo release does not have fields for."""
+    if not needs_argo_3_7(documents):
+        return
+    version, minor = server_version(service)
+    if minor is None:
+        print(
+            f"submit: note: the Argo Server's version is unknown ({version or 'no answer'}); "
+            "this manifest needs Argo 3.7+",
+            file=sys.stderr,
+        )
+    elif minor < (3, 7):
+        raise SubmitError(
+            f"the Argo Server runs {version}, and this manifest needs Argo 3.7+ (node display names: "
+            f"template `annotations`); nothing sent. Submit the Argo 3.6 variant: "
+            f"--file {GOLDEN_ARGO36.relative_to(GOLDEN_ARGO36.parents[2])}"
+        )
+
+
 def create_or_update(service: WorkflowsService, model: CronWorkflowModel, namespace: str) -> str:
     """'created' or 'updated'; raises HeraException / requests errors from the server exchange."""
     try:
@@ -171,7 +210,8 @@ def main(argv: list[str], env: Mapping[str, str] | None = None) -> int:
     env = os.environ if env is None else env
     try:
         conn = connection(args, env)
-        models = [prepare(doc, conn.namespace) for doc in load_documents(Path(args.file))]
+        documents = load_documents(Path(args.file))
+        models = [prepare(doc, conn.namespace) for doc in documents]
         if args.dry_run:
             for model in models:
                 print(describe(model, conn))
@@ -179,7 +219,7 @@ def main(argv: list[str], env: Mapping[str, str] | None = None) -> int:
             return 0
         if not conn.host:
             raise SubmitError("ARGO_SERVER is not set (host:port of the Argo Server), nor --argo-server")
-        return _send(models, conn)
+        return _send(models, documents, conn)
     except SubmitError as exc:
         print(f"submit: {exc}", file=sys.stderr)
         return 1
@@ -188,7 +228,7 @@ def main(argv: list[str], env: Mapping[str, str] | None = None) -> int:
         return 1
 
 
-def _send(models: list[CronWorkflowModel], conn: Connection) -> int:
+def _send(models: list[CronWorkflowModel], documents: list[dict[str, Any]], conn: Connection) -> int:
     failures = 0
     session = _TimeoutSession(TIMEOUT_SECONDS)
     with WorkflowsService(
@@ -198,6 +238,7 @@ def _send(models: list[CronWorkflowModel], conn: Connection) -> int:
         verify_ssl=conn.verify_tls,
         session=session,
     ) as service:
+        check_server_version(service, documents)
         for model in models:
             where = f"cronworkflow {conn.namespace}/{model.metadata.name}"
             try:

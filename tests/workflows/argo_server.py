@@ -1,4 +1,5 @@
-"""A stand-in Argo Server for `submit` tests: the CronWorkflow endpoints, over plain HTTP on 127.0.0.1.
+"""A stand-in Argo Server for `submit` tests: the version and CronWorkflow endpoints, over plain HTTP
+on 127.0.0.1.
 
 It keeps CronWorkflows in memory, answers 409 to a create of an existing name (like the real
 server), and records every request (method, path, headers, JSON body) for the test to assert on.
@@ -32,11 +33,30 @@ class ArgoServer:
     requests: list[Request] = field(default_factory=list)
     stored: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # (namespace, name) -> object
     fail_with: int | None = None  # answer every request with this status
+    argo_version: str | None = "v3.7.18"  # GET /api/v1/version; None: 404 (an old or odd server)
     _version: int = 100
+
+    def cron_requests(self) -> list[Request]:
+        """The requests to the CronWorkflow endpoints (not the version check before them)."""
+        return [r for r in self.requests if r.path.startswith(PREFIX)]
 
     def next_version(self) -> str:
         self._version += 1
         return str(self._version)
+
+
+def version_answer(version: str) -> dict[str, str]:
+    """GET /api/v1/version as the Argo Server answers it (every field is there)."""
+    return {
+        "version": version,
+        "buildDate": "2026-10-01T00:00:00Z",
+        "gitCommit": "0" * 40,
+        "gitTag": version,
+        "gitTreeState": "clean",
+        "goVersion": "go1.24.9",
+        "compiler": "gc",
+        "platform": "linux/amd64",
+    }
 
 
 def _handler(state: ArgoServer) -> type[BaseHTTPRequestHandler]:
@@ -73,6 +93,9 @@ def _handler(state: ArgoServer) -> type[BaseHTTPRequestHandler]:
             route = self._route()
             if state.fail_with:
                 self._answer(state.fail_with, {"code": 13, "message": "stand-in told to fail"})
+                return
+            if self.path == "/api/v1/version" and self.command == "GET" and state.argo_version:
+                self._answer(200, version_answer(state.argo_version))
                 return
             if route is None:
                 self._answer(404, {"code": 5, "message": f"no route {self.path}"})

@@ -13,7 +13,7 @@ import yaml
 
 from tests.workflows.argo_server import ArgoServer, argo_server
 from workflows import submit
-from workflows.render import GOLDEN, REPO_ROOT, render_text
+from workflows.render import GOLDEN, GOLDEN_ARGO36, REPO_ROOT, render_text
 
 TOKEN = "s3cr3t-t0ken"
 # Hera 7.1's service calls pydantic's deprecated `.json()`; not ours to fix.
@@ -37,8 +37,8 @@ def env_for(server: ArgoServer, **extra: str) -> dict[str, str]:
     return {"ARGO_SERVER": server.address, "ARGO_SECURE": "false", "ARGO_TOKEN": TOKEN, **extra}
 
 
-def golden_documents() -> list[dict]:
-    return [doc for doc in yaml.safe_load_all(GOLDEN.read_text()) if doc]
+def golden_documents(path: Path = GOLDEN) -> list[dict]:
+    return [doc for doc in yaml.safe_load_all(path.read_text()) if doc]
 
 
 def test_create_sends_the_manifest_with_the_bearer_token(
@@ -58,7 +58,8 @@ def test_create_sends_the_manifest_with_the_bearer_token(
     assert result.returncode == 0, result.stderr
     assert "created cronworkflow dsm/run-dailyscrum" in result.stdout
     assert TOKEN not in result.stdout + result.stderr
-    [request] = server.requests
+    assert (server.requests[0].method, server.requests[0].path) == ("GET", "/api/v1/version")
+    [request] = server.cron_requests()
     assert (request.method, request.path) == ("POST", "/api/v1/cron-workflows/dsm")
     assert request.headers["Authorization"] == f"Bearer {TOKEN}"
     assert request.headers["Content-Type"] == "application/json"
@@ -72,7 +73,7 @@ def test_existing_cron_workflow_is_updated_with_its_resource_version(server: Arg
 
     assert submit.main([], env=env_for(server, ARGO_TOKEN=f"Bearer {TOKEN}")) == 0
 
-    methods = [(r.method, r.path) for r in server.requests]
+    methods = [(r.method, r.path) for r in server.cron_requests()]
     assert methods == [
         ("POST", "/api/v1/cron-workflows/dsm"),  # 409: exists
         ("GET", "/api/v1/cron-workflows/dsm/run-dailyscrum"),
@@ -81,7 +82,7 @@ def test_existing_cron_workflow_is_updated_with_its_resource_version(server: Arg
     assert all(
         r.headers["Authorization"] == f"Bearer {TOKEN}" for r in server.requests
     )  # not "Bearer Bearer"
-    put = server.requests[-1].body["cronWorkflow"]
+    put = server.cron_requests()[-1].body["cronWorkflow"]
     assert put["metadata"]["resourceVersion"] == version
     expected = golden_documents()[0]
     put["metadata"].pop("resourceVersion")
@@ -135,6 +136,30 @@ def test_a_manifest_that_fails_lint_is_not_sent(server: ArgoServer, tmp_path: Pa
     assert submit.main(["--file", str(bad)], env=env_for(server)) == 1
     assert "hour field '25'" in capsys.readouterr().err
     assert server.requests == []
+
+
+def test_an_argo_3_6_server_gets_nothing_it_has_no_fields_for(
+    server: ArgoServer, capsys: pytest.CaptureFixture
+) -> None:
+    server.argo_version = "v3.6.19"
+    assert submit.main([], env=env_for(server)) == 1
+    err = capsys.readouterr().err
+    assert "the Argo Server runs v3.6.19, and this manifest needs Argo 3.7+" in err
+    assert "--file workflows/manifests/run-dailyscrum.argo36.yaml" in err
+    assert server.cron_requests() == []
+
+    assert submit.main(["--file", str(GOLDEN_ARGO36)], env=env_for(server)) == 0
+    [request] = server.cron_requests()
+    assert request.body == {"cronWorkflow": golden_documents(GOLDEN_ARGO36)[0]}
+
+
+def test_a_server_that_does_not_say_its_version_is_sent_to_with_a_note(
+    server: ArgoServer, capsys: pytest.CaptureFixture
+) -> None:
+    server.argo_version = None  # 404
+    assert submit.main([], env=env_for(server)) == 0
+    assert "version is unknown" in capsys.readouterr().err
+    assert [r.method for r in server.cron_requests()] == ["POST"]
 
 
 def test_connection_settings_follow_the_argo_cli() -> None:
