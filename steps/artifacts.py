@@ -11,7 +11,7 @@ import datetime as dt
 import json
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -23,12 +23,17 @@ ENV_ARGO_PROGRESS_FILE = "ARGO_PROGRESS_FILE"
 
 def write_text(path: str | os.PathLike[str], text: str) -> Path:
     """Write `text` (UTF-8) to `path` atomically, creating the parent directories."""
+    return write_bytes(path, text.encode("utf-8"))
+
+
+def write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
+    """Write `data` to `path` atomically, creating the parent directories."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, 0o644)  # mkstemp makes 0600; the next container may run as another user
@@ -44,10 +49,11 @@ def write_json(path: str | os.PathLike[str], data: Any) -> Path:
     return write_text(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
-def read_json(path: str | os.PathLike[str], what: str) -> Any:
+def read_json(path: str | os.PathLike[str], what: str, loads: Callable[[str], Any] = json.loads) -> Any:
     """Read a JSON input artifact; a missing, unreadable or malformed file is `InvalidInput`.
 
-    `what` names the artifact in the message (e.g. "input artifact tasks").
+    `what` names the artifact in the message (e.g. "input artifact tasks"). `loads` decodes the
+    text: a faster decoder may be given, which raises json.JSONDecodeError on malformed JSON.
     """
     source = Path(path)
     try:
@@ -57,7 +63,7 @@ def read_json(path: str | os.PathLike[str], what: str) -> Any:
     except (OSError, UnicodeDecodeError) as exc:
         raise InvalidInput(f"{what}: cannot read {str(source)!r}: {exc}") from None
     try:
-        return json.loads(text)
+        return loads(text)
     except json.JSONDecodeError as exc:
         raise InvalidInput(f"{what}: {str(source)!r} is not valid JSON: {exc}") from None
 

@@ -18,6 +18,7 @@ else 1 (with its traceback); every failure ends with one ERROR line that says wh
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import sys
@@ -76,9 +77,9 @@ class Step:
         """The path given for an output artifact or output parameter."""
         return self.paths[contract.option("out", name).lstrip("-")]
 
-    def read_json(self, artifact: str) -> Any:
+    def read_json(self, artifact: str, loads: Callable[[str], Any] = json.loads) -> Any:
         """An input artifact's JSON; missing or malformed is InvalidInput (exit 2)."""
-        return artifacts.read_json(self.input_path(artifact), f"input artifact {artifact}")
+        return artifacts.read_json(self.input_path(artifact), f"input artifact {artifact}", loads)
 
     def write_json(self, artifact: str, data: Any) -> Path:
         """Write an output artifact as JSON, atomically."""
@@ -87,6 +88,10 @@ class Step:
     def write_text(self, artifact: str, text: str) -> Path:
         """Write a text output artifact (e.g. HTML), atomically."""
         return artifacts.write_text(self.output_path(artifact), text)
+
+    def write_bytes(self, artifact: str, data: bytes) -> Path:
+        """Write an output artifact already encoded (e.g. JSON encoded once for a request too), atomically."""
+        return artifacts.write_bytes(self.output_path(artifact), data)
 
     def write_param(self, name: str, value: str | int | bool) -> Path:
         """Write an output parameter file ("true"/"false" for booleans), atomically."""

@@ -11,6 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import lru_cache
 from html import escape
+from typing import Any
+
+import numpy as np
+import pandas as pd
 
 from steps.note import UNASSIGNED, ScrumDay
 
@@ -139,33 +143,45 @@ def _impediments(day: ScrumDay) -> list[str]:
 
 
 def sections(day: ScrumDay, on_section: Callable[[int, int], None] | None = None) -> list[str]:
-    """One table per assignee, in the note's order (unassigned last)."""
+    """The assignees' tables, in the note's order (unassigned last), as pieces of the page."""
     tasks = day.tasks
     if tasks.empty:
         return ["<h2>Tasks</h2><p>No tasks in this sprint.</p>"]
-    groups = tasks.groupby("assignee", sort=False)
-    total = groups.ngroups
+    # Each column converted once; an assignee's rows are then a slice. factorize numbers the
+    # assignees in order of first appearance, and a stable sort by that number keeps each
+    # assignee's rows in frame order (the note's frame is already grouped: no rows move).
+    codes, assignees = pd.factorize(tasks["assignee"].to_numpy())
+    order = np.argsort(codes, kind="stable")
+    sizes = np.bincount(codes, minlength=len(assignees)).tolist()
+
+    def column(name: str) -> list[Any]:
+        return tasks[name].to_numpy()[order].tolist()
+
+    ids, titles = _escape_all(column("id")), _escape_all(column("title"))
+    # Per task only the id and title are new text; the rest of the row repeats (_row_tail).
+    tail_columns = ("before", "made", "now", "capped", "status", "impediments")
+    tails = list(map(_row_tail, *(column(c) for c in tail_columns)))
+    total = len(assignees)
     parts: list[str] = []
-    for done, (assignee, group) in enumerate(groups, start=1):  # one iteration per assignee
+    start = 0
+    for done, (assignee, size) in enumerate(zip(assignees.tolist(), sizes, strict=True), start=1):
         name = day.team_names.get(str(assignee), "")
         heading = f"{_e(name)} ({_e(assignee)})" if name else _e(assignee)
         if assignee not in day.team_names and assignee != UNASSIGNED:
             heading += " - not in the project team"
         parts.append(
-            f"<h2>{heading}: {len(group)} task{'s' if len(group) != 1 else ''}</h2>"
+            f"<h2>{heading}: {size} task{'s' if size != 1 else ''}</h2>"
             "<table><tr><th>Task</th><th>Title</th><th>Today</th><th>Overall</th>"
             "<th>Status</th><th>Impediments</th></tr>"
         )
-        # Per task only the id and title are new text; the rest of the row repeats (_row_tail).
-        tail_columns = ("before", "made", "now", "capped", "status", "impediments")
-        tails = zip(*(group[c].tolist() for c in tail_columns), strict=True)
-        parts += [
-            f"<tr><td>{task}</td><td>{title}{_row_tail(*tail)}"
-            for task, title, tail in zip(
-                _escape_all(group["id"].tolist()), _escape_all(group["title"].tolist()), tails, strict=True
-            )
-        ]
+        # The rows as pieces (5 per task), filled by slice assignment: the page is joined once at
+        # the end, instead of making a string per row and copying it again into the page.
+        end = start + size
+        rows = ["<tr><td>", "", "</td><td>", "", ""] * size
+        rows[1::5], rows[3::5], rows[4::5] = ids[start:end], titles[start:end], tails[start:end]
+        parts += rows
         parts.append("</table>")
+        start = end
         if on_section is not None:
             on_section(done, total)
     return parts
