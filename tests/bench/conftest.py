@@ -7,15 +7,28 @@ goes wrong; a missed target is a MISS in the table and makes the session's exit 
 
 from __future__ import annotations
 
+import compileall
+
 import pytest
 
-from tests.bench import results
+from tests.bench import measure, results
 
 
 def _selected(config: pytest.Config) -> bool:
     """True when the mark expression asks for the benchmarks (`-m bench`, `-m "bench and ..."`)."""
     expression = config.getoption("markexpr", "") or ""
     return "bench" in expression and "not bench" not in expression
+
+
+@pytest.fixture(scope="session", autouse=True)
+def compiled_steps() -> None:
+    """The step programs byte-compiled, as in the images (images/Dockerfile runs compileall on steps/).
+
+    The steps run with PYTHONDONTWRITEBYTECODE=1 (the runner's environment, like the images'), so
+    without this every run of a step would compile its modules from source again (~10 ms), which
+    no container pays. Writes steps/__pycache__ (git-ignored); a changed source is recompiled.
+    """
+    assert compileall.compile_dir(measure.REPO_ROOT / "steps", quiet=1, force=False)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
