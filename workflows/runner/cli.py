@@ -180,7 +180,7 @@ def run(argv: Sequence[str], environ: Mapping[str, str] | None = None, out: Text
                 )
                 return EXIT_USAGE
         run_dir = RunDir(path)
-        run_dir.write_manifest(plan.document)
+        run_dir.write_manifest(plan.document, plan.source)
         print(f"{plan.name}: running locally, run directory {run_dir.path}", file=out)
         note = _cluster_only_note(plan)
         if note:

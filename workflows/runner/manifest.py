@@ -249,6 +249,7 @@ class WorkflowPlan:
     document: dict[str, Any]
     cluster_only: list[str] = field(default_factory=list)
     mutexes: tuple[str, ...] = ()  # workflow-level mutex names, still with their {{variables}}
+    source: str | None = None  # the manifest's text, when this workflow is all the file holds
 
     def dependencies(self, task: str) -> tuple[str, ...]:
         depends = self.tasks[task].depends
@@ -636,21 +637,24 @@ def _container_template(
         mounts.append((volume, mount_path))
 
     # Container paths must reach the step through variables, which the runner maps to local files.
-    literal_paths = (
-        [m for _, m in mounts] + [a.path for a in (*in_arts, *out_arts)] + [p.path for p in out_params]
+    literal_paths = sorted(  # the most specific path first: the alternation takes the first that fits
+        {m for _, m in mounts} | {a.path for a in (*in_arts, *out_arts)} | {p.path for p in out_params},
+        key=len,
+        reverse=True,
     )
+    # One pattern per template, not one per path and field: compiling is most of the check's time.
+    literal_re = re.compile(rf"(?:^|[\s=:])({'|'.join(map(re.escape, literal_paths))})(?:/|$|\s)")
 
     def text_field(value: Any, where: str) -> str:
         text = c.string(value, where)
         c.check_variables(text, where, allowed)
-        bare = re.sub(r"\{\{.*?\}\}", "", text)
-        for literal in sorted(literal_paths, key=len, reverse=True):  # the most specific path first
-            if re.search(rf"(^|[\s=:]){re.escape(literal)}(/|$|\s)", bare):
-                raise UnsupportedFeature(
-                    f"literal container path {literal!r}",
-                    c.at(where),
-                    "use {{inputs.artifacts.X.path}} / {{outputs...path}} so the runner can map it",
-                )
+        match = literal_re.search(_TAGS.sub("", text)) if literal_paths else None
+        if match:
+            raise UnsupportedFeature(
+                f"literal container path {match.group(1)!r}",
+                c.at(where),
+                "use {{inputs.artifacts.X.path}} / {{outputs...path}} so the runner can map it",
+            )
         return text
 
     command = [
@@ -725,6 +729,7 @@ def _retry(c: _Checker, raw: Any, path: str) -> Retry | None:
     return Retry(limit, policy, duration, factor, max_duration, cap, expression)
 
 
+_TAGS = re.compile(r"\{\{.*?\}\}")
 _TASK_PARAM = re.compile(r"^tasks\.([^.]+)\.outputs\.parameters\.([^.]+)$")
 _TASK_ARTIFACT = re.compile(r"^\{\{\s*tasks\.([^.]+)\.outputs\.artifacts\.([^.}\s]+)\s*\}\}$")
 
@@ -888,4 +893,8 @@ def _refuse_cycles(c: _Checker, path: str, depends: dict[str, Depends | None]) -
 
 def load_plans(path: Path, name: str | None = None) -> list[WorkflowPlan]:
     """Load, select and check; every selected workflow is checked before any of them runs."""
-    return [check_workflow(doc) for doc in select_workflows(load_documents(path), name)]
+    documents = load_documents(path)
+    plans = [check_workflow(doc) for doc in select_workflows(documents, name)]
+    if len(documents) == 1:  # the run directory keeps the file as written (comments and all)
+        plans[0].source = path.read_text(encoding="utf-8")
+    return plans
