@@ -44,9 +44,23 @@ def write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
     return target
 
 
+# Artifacts up to this size are indented for people reading them in the Argo UI; a bigger one
+# (thousands of tasks) is written compact: json's C encoder does not indent, and the pure-Python
+# one takes ~3x longer (0.5 s instead of 0.18 s for 100,000 tasks).
+INDENT_MAX_BYTES = 1_000_000
+
+
+def json_text(data: Any) -> str:
+    """`data` as UTF-8 JSON with a final newline: indented when small, compact when big."""
+    compact = json.dumps(data, ensure_ascii=False)
+    if len(compact) > INDENT_MAX_BYTES:
+        return compact + "\n"
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
 def write_json(path: str | os.PathLike[str], data: Any) -> Path:
-    """Write `data` as indented UTF-8 JSON with a final newline, atomically."""
-    return write_text(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    """Write `data` as JSON (see `json_text`), atomically."""
+    return write_text(path, json_text(data))
 
 
 def read_json(path: str | os.PathLike[str], what: str, loads: Callable[[str], Any] = json.loads) -> Any:

@@ -21,6 +21,19 @@ def test_write_json_is_atomic_and_leaves_no_temp_files(tmp_path: Path) -> None:
     assert [p.name for p in target.parent.iterdir()] == ["tasks.json"]
 
 
+def test_small_artifacts_are_indented_big_ones_compact(tmp_path: Path) -> None:
+    small = [{"id": "T1", "title": "Caf\u00e9"}]
+    artifacts.write_json(tmp_path / "small.json", small)
+    assert (tmp_path / "small.json").read_text(encoding="utf-8") == (
+        '[\n  {\n    "id": "T1",\n    "title": "Caf\u00e9"\n  }\n]\n'
+    )
+    big = [{"id": f"T{i}", "title": "x" * 20} for i in range(40_000)]  # ~1.3 MB
+    artifacts.write_json(tmp_path / "big.json", big)
+    text = (tmp_path / "big.json").read_text(encoding="utf-8")
+    assert len(text.splitlines()) == 1 and len(text) > artifacts.INDENT_MAX_BYTES
+    assert json.loads(text) == big
+
+
 def test_failed_write_keeps_the_old_file(tmp_path: Path) -> None:
     target = tmp_path / "a.json"
     artifacts.write_json(target, {"old": 1})

@@ -291,3 +291,19 @@ def test_malformed_artifact_exits_2_before_any_request(
     assert ran.code == contract.EXIT_INVALID_INPUT, ran
     assert "input artifact tasks: entries lack the field(s)" in ran.stderr
     assert stack.requests("chronicle") == []
+
+
+def test_artifacts_orjson_refuses_are_read_as_json_reads_them(
+    stack: StandIn, tmp_path: Path, inputs: dict[str, Path]
+) -> None:
+    """A service answer with a NaN or an integer beyond 64 bits in a field the report does not use
+    is valid for Python's json (which the fetch steps checked it with); the report reads it too."""
+    team = load(inputs["team"])
+    text = json.dumps(team)
+    odd = text.replace("{", '{"weight": NaN, "big": 123456789012345678901234567890, ', 1)
+    assert json.loads(odd) and odd != text
+    (tmp_path / "team.json").write_text(odd, encoding="utf-8")
+    ran = report(stack, tmp_path / "run", {**inputs, "team": tmp_path / "team.json"})
+    assert ran.code == 0, ran
+    assert posts(stack) == 1
+    assert read_back(stack).status_code == 200
