@@ -12,7 +12,6 @@ import contextlib
 import fcntl
 import os
 import re
-import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TextIO
@@ -23,7 +22,8 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 
 def lock_dir(environ: Mapping[str, str] | None = None) -> Path:
     environ = os.environ if environ is None else environ
-    default = Path(tempfile.gettempdir()) / f"dsm-runner-locks-{os.getuid()}"
+    # $TMPDIR as tempfile.gettempdir() reads it, without importing tempfile (~5 ms of every run).
+    default = Path(environ.get("TMPDIR") or "/tmp") / f"dsm-runner-locks-{os.getuid()}"
     return Path(environ.get(ENV_LOCK_DIR) or default)
 
 
