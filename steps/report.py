@@ -22,12 +22,11 @@ from typing import Any
 
 import orjson
 
-from steps import contract, http, note, report_html, shapes, validate
+from steps import artifacts, contract, http, note, report_html, shapes, validate
 from steps.cli import Step, run_step
 
 SPEC = contract.REPORT
 NOTES_PATH = ("v1", "notes", "daily_scrum_report")
-INDENT_MAX_TASKS = 10_000  # report.json is indented for people up to this size, compact beyond
 
 
 def _existing(chronicle: http.Service, project_id: str, sprint_id: str, report_date: str) -> Any:
@@ -102,8 +101,8 @@ def main(step: Step) -> None:
     # Encoded once: the POST body and, for a big sprint, report.json (the same bytes).
     payload = _encode(day.note)
     # The body we store (or would store), written first: useful even if the step then fails.
-    # Indented for people up to INDENT_MAX_TASKS; beyond, the POST body's own compact bytes.
-    if len(day.tasks) <= INDENT_MAX_TASKS:
+    # Indented for people when small (the artifacts' rule); beyond, the POST body's own compact bytes.
+    if len(payload) <= artifacts.INDENT_MAX_BYTES:
         step.write_json("report", day.note)
     else:
         step.write_bytes("report", payload + b"\n")

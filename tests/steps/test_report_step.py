@@ -307,3 +307,28 @@ def test_artifacts_orjson_refuses_are_read_as_json_reads_them(
     assert ran.code == 0, ran
     assert posts(stack) == 1
     assert read_back(stack).status_code == 200
+
+
+def test_a_big_note_is_stored_and_written_compact(stack: StandIn, tmp_path: Path) -> None:
+    """Beyond 1 MB report.json is the POST body's own compact bytes, the note the chronicle stored."""
+    from steps import artifacts
+    from tests.bench import data
+
+    stack.reset()
+    inputs = data.write(tmp_path / "in", data.sprint(6_000))
+    ran = run(
+        contract.REPORT,
+        stack.env(),
+        tmp_path / "run",
+        {"PROJECT_ID": data.PROJECT, "SPRINT_ID": data.SPRINT, "REPORT_DATE": DATE, "FORCE": "false"},
+        inputs=inputs,
+    )
+    assert ran.code == 0, ran
+    text = (ran.out / contract.ARTIFACT_FILES["report"]).read_text(encoding="utf-8")
+    assert len(text) > artifacts.INDENT_MAX_BYTES and text.count("\n") == 1
+    note = json.loads(text)
+    assert sum(len(entry["tasks"]) for entry in note["reports"][DATE]) == 6_000
+    assert posts(stack) == 1
+    query = {"project_id": data.PROJECT, "sprint_id": data.SPRINT, "daily_scrum_date": DATE}
+    stored = requests.get(stack.url("chronicle") + NOTES, params=query, timeout=30)
+    assert stored.status_code == 200
