@@ -28,7 +28,7 @@ from hera.workflows.models import CreateCronWorkflowRequest, UpdateCronWorkflowR
 from hera.workflows.models import CronWorkflow as CronWorkflowModel
 
 from workflows import lint
-from workflows.render import GOLDEN, GOLDEN_ARGO36
+from workflows.render import GOLDEN, GOLDEN_ARGO36, REPO_ROOT
 
 DEFAULT_NAMESPACE = "dsm"
 TIMEOUT_SECONDS = 30.0  # Hera's service sets none; an unanswered Argo Server must not hang `make submit`
@@ -169,7 +169,7 @@ def check_server_version(service: WorkflowsService, documents: list[dict[str, An
         raise SubmitError(
             f"the Argo Server runs {version}, and this manifest needs Argo 3.7+ (node display names: "
             f"template `annotations`); nothing sent. Submit the Argo 3.6 variant: "
-            f"--file {GOLDEN_ARGO36.relative_to(GOLDEN_ARGO36.parents[2])}"
+            f"--file {GOLDEN_ARGO36.relative_to(REPO_ROOT)}"
         )
 
 
