@@ -2,12 +2,12 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-MANIFESTS := workflows/manifests/run-dailyscrum.yaml workflows/manifests/run-dailyscrum.argo36.yaml
+MANIFESTS := workflows/cluster/manifests/run-dailyscrum.yaml workflows/cluster/manifests/run-dailyscrum.argo36.yaml
 REGISTRY ?=
 TAG ?=
 IMAGE_OPTIONS = $(if $(REGISTRY),--registry $(REGISTRY)) $(if $(TAG),--tag $(TAG))
 # The golden files hold the default images; a render for other images goes to build/manifests.
-RENDER_DIR = $(if $(REGISTRY)$(TAG),build/manifests,workflows/manifests)
+RENDER_DIR = $(if $(REGISTRY)$(TAG),build/manifests,workflows/cluster/manifests)
 
 .PHONY: setup test lint run render submit images push bench report clean
 

@@ -1,7 +1,7 @@
 """The step container images: one Dockerfile target per step, only that step's dependencies.
 
 `python -m images build|push` builds and pushes them under the names the manifest uses
-(`workflows.images.image_ref`). The helper modules here (Dockerfile and requirement parsing, the
+(`workflows.cluster.images.image_ref`). The helper modules here (Dockerfile and requirement parsing, the
 static import check) are what the tests in tests/images use to prove each image is complete and lean.
 """
 

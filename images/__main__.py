@@ -1,6 +1,6 @@
 """`python -m images build|push [--registry R] [--tag T] [--dry-run]`: the images, named as the manifest does.
 
-Used by `make images` and `make push`. Every reference comes from `workflows.images.image_ref`, the
+Used by `make images` and `make push`. Every reference comes from `workflows.cluster.images.image_ref`, the
 function the manifest is rendered with, so what is built is what the CronWorkflow pulls.
 """
 
@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from images import DOCKERFILE, REPO_ROOT
 from steps.contract import STEPS, StepSpec
-from workflows.images import DEFAULT_REGISTRY, default_tag, image_ref
+from workflows.cluster.images import DEFAULT_REGISTRY, default_tag, image_ref
 
 ENGINE_TIMEOUT_S = 20  # `docker info` answers in well under a second when an engine is there
 

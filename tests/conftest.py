@@ -14,7 +14,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from tests.stack.client import StandIn  # noqa: E402  (needs the path above)
+from workflows.standin.client import StandIn  # noqa: E402  (needs the path above)
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,6 @@
 """`make run`: the daily scrum end to end on this machine, without a cluster.
 
-Starts the stand-in DSM services (`python -m tests.stack`), runs the rendered manifest through the
+Starts the stand-in DSM services (`python -m workflows.standin`), runs the rendered manifest through the
 local runner with their URLs, prints the run directory and the stored report exactly as the
 chronicle-service returns it, and stops the services (also on failure or Ctrl-C).
 
@@ -68,7 +68,7 @@ def read_report(chronicle_url: str, status: dict[str, Any], out: TextIO) -> bool
 
 def demo(argv: Sequence[str], out: TextIO | None = None) -> int:
     # Imported here: the stand-in lives with the tests and is only needed by this command.
-    from tests.stack.client import StandIn, StandInError
+    from workflows.standin.client import StandIn, StandInError
 
     out = out or sys.stdout
     manifest = Path(argv[0]) if argv and not argv[0].startswith("-") else DEFAULT_MANIFEST
@@ -78,7 +78,7 @@ def demo(argv: Sequence[str], out: TextIO | None = None) -> int:
     except ManifestError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    print("starting the stand-in DSM services (python -m tests.stack) ...", file=out)
+    print("starting the stand-in DSM services (python -m workflows.standin) ...", file=out)
     try:
         stand_in = StandIn.start()
     except StandInError as exc:

@@ -15,12 +15,12 @@ from typing import Any
 
 import yaml
 
-from workflows import config as config_module
-from workflows import dailyscrum
-from workflows.images import DEFAULT_REGISTRY, default_tag
+from workflows.cluster import config as config_module
+from workflows.cluster import dailyscrum
+from workflows.cluster.images import DEFAULT_REGISTRY, default_tag
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-GOLDEN = Path(__file__).with_name("manifests") / "run-dailyscrum.yaml"
+GOLDEN = Path(__file__).parent / "cluster" / "manifests" / "run-dailyscrum.yaml"
 # Argo 3.6 lacks the template `annotations` field (node display names): its own committed variant.
 GOLDEN_ARGO36 = GOLDEN.with_name("run-dailyscrum.argo36.yaml")
 GOLDEN_ARGO_VERSIONS = {GOLDEN: None, GOLDEN_ARGO36: "3.6"}  # golden file -> render's --argo-version

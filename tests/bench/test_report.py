@@ -28,8 +28,8 @@ import requests
 from steps import contract, note
 from tests.bench import data, measure, results
 from tests.bench.instant import instant_chronicle
-from tests.stack.client import StandIn
 from workflows.runner.executor import base_environment
+from workflows.standin.client import StandIn
 
 pytestmark = pytest.mark.bench
 

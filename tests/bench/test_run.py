@@ -22,9 +22,9 @@ from typing import Any
 import pytest
 
 from tests.bench import measure, results
-from tests.stack.client import StandIn
 from workflows.runner.cli import DEFAULT_MANIFEST
 from workflows.runner.executor import base_environment
+from workflows.standin.client import StandIn
 
 pytestmark = [
     pytest.mark.bench,

@@ -13,7 +13,7 @@ from pathlib import Path
 from images import REPO_ROOT
 from images.__main__ import git, source_url
 from steps.contract import STEPS
-from workflows.images import DEFAULT_REGISTRY, default_tag, image_ref
+from workflows.cluster.images import DEFAULT_REGISTRY, default_tag, image_ref
 
 
 def run_images(*args: str, path: str | None = None) -> subprocess.CompletedProcess[str]:

@@ -13,7 +13,7 @@ import pytest
 from images import DOCKERFILE, REPO_ROOT, dockerfile, requirements_file
 from steps.contract import STEPS, StepSpec
 from tests.images.yamltree import find_key
-from workflows.images import DEFAULT_REGISTRY, image_ref
+from workflows.cluster.images import DEFAULT_REGISTRY, image_ref
 
 STEP_IMAGES = {step.image: step for step in STEPS}
 

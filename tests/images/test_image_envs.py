@@ -23,7 +23,7 @@ from images import REPO_ROOT, REQUIREMENTS_BASE, REQUIREMENTS_REPORT, requiremen
 from images.requirements import content_hash, normalize, read_pins
 from steps import contract
 from steps.contract import STEPS, StepSpec
-from tests.stack.client import StandIn
+from workflows.standin.client import StandIn
 
 VENV_ROOT = Path(tempfile.gettempdir()) / "dsm-dailyscrum-image-venvs"
 INSTALL_TIMEOUT_S = 600

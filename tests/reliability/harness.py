@@ -23,9 +23,9 @@ from typing import Any
 import requests
 
 from steps import http
-from tests.stack.client import StandIn
 from workflows.runner.cli import run
 from workflows.runner.executor import MAX_BACKOFF_ENV
+from workflows.standin.client import StandIn
 
 PROJECT, SPRINT = "GEM-001", "GEM-001-S01"
 DAY = "2026-11-27"  # a fixed report date: a test never straddles midnight

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.reliability.harness import DAY, SERVICES, all_requests, run_workflow, simulations
-from tests.stack.client import StandIn
+from workflows.standin.client import StandIn
 
 URL_PARAMS = ("daily_scrum_service_url", "sprint_service_url", "project_service_url", "chronicle_service_url")
 BAD_URLS = ("ftp://x", "localhost:80", "file:///etc/passwd")

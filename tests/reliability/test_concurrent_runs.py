@@ -13,9 +13,9 @@ import time
 from pathlib import Path
 
 from tests.reliability.harness import DAY, SPRINT, environment, simulations, stored_notes, task_entries
-from tests.stack.client import StandIn
 from workflows.render import REPO_ROOT
 from workflows.runner.mutex import ENV_LOCK_DIR
+from workflows.standin.client import StandIn
 
 SLOW_SIMULATION = 4.0  # seconds: the first run holds the mutex while the second one starts
 

@@ -7,7 +7,7 @@ recovery the README gives (`--retry RUN_DIR`, like `argo retry`). The README tab
 "Reliability: one report per day, safe retries, the fault matrix" lists the same rows by id
 (test_readme_table_lists_every_row keeps them in step).
 
-Faults are injected into the stand-in (tests/stack): `status` (answer N, not acted on), `delay`
+Faults are injected into the stand-in (workflows/standin): `status` (answer N, not acted on), `delay`
 (answer late but act: beyond the step's read timeout the answer is lost after the fact), `drop`
 (close without answer, not acted on), `malformed` (200, cut JSON), `wrong_shape` (200, other JSON),
 and `down` (connection refused). HTTP timeouts and backoffs are made small through the runner's
@@ -39,8 +39,8 @@ from tests.reliability.harness import (
     simulations,
     stored_notes,
 )
-from tests.stack.client import StandIn
 from workflows.runner.executor import MAX_BACKOFF_ENV
+from workflows.standin.client import StandIn
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 SECTION = "## Reliability: one report per day, safe retries, the fault matrix"

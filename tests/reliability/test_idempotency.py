@@ -21,7 +21,7 @@ from tests.reliability.harness import (
     stored_notes,
     task_entries,
 )
-from tests.stack.client import StandIn
+from workflows.standin.client import StandIn
 
 AFTER_PREPARE = ("simulate", "fetch-tasks", "fetch-summary", "fetch-team", "report")
 

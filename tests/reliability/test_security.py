@@ -19,10 +19,11 @@ import yaml
 
 from steps import http
 from tests.reliability.harness import DAY, run_workflow
-from tests.stack.client import StandIn
 from tests.workflows.manifests import golden_documents
-from workflows import config, render
+from workflows import render
+from workflows.cluster import config
 from workflows.runner.executor import PASSED_STEP_SETTINGS, base_environment
+from workflows.standin.client import StandIn
 
 REPO = Path(__file__).resolve().parents[2]
 SECRET_KEYS = re.compile(r"authorization|token|passw|secret|api[-_]?key|credential|private[-_]?key", re.I)
@@ -66,7 +67,7 @@ def strings(node: Any, where: str = "") -> Iterator[tuple[str, str, str]]:
     "source",
     [
         pytest.param("manifest", id="golden-manifest"),
-        *[pytest.param(p, id=p.name) for p in sorted((REPO / "workflows" / "rbac").glob("*.yaml"))],
+        *[pytest.param(p, id=p.name) for p in sorted((REPO / "workflows" / "cluster" / "rbac").glob("*.yaml"))],
     ],
 )
 def test_no_secret_in_the_manifest_or_rbac(source: str | Path) -> None:

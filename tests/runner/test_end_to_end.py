@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 import requests
 
-from tests.stack.client import StandIn
 from workflows.runner.cli import DEFAULT_MANIFEST, run
+from workflows.standin.client import StandIn
 
 pytestmark = pytest.mark.skipif(
     not DEFAULT_MANIFEST.exists(), reason="the golden manifest is not rendered yet"

@@ -16,8 +16,8 @@ import pytest
 import requests
 
 from steps import contract
-from tests.stack.client import StandIn
 from tests.steps.runner import Ran, run
+from workflows.standin.client import StandIn
 
 PROJECT = "GEM-001"
 SPRINT = "GEM-001-S01"

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from workflows import checks, config, render
+from workflows import checks, render
+from workflows.cluster import config
 
 
 def write(tmp_path: Path, text: str) -> Path:

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from tests.workflows.manifests import golden_documents, templates
-from workflows import config, crd, render
+from workflows import crd, render
+from workflows.cluster import config
 
 CRD_DIR = crd.crd_dir()
 pytestmark = pytest.mark.skipif(

@@ -12,8 +12,9 @@ import pytest
 
 from steps import contract
 from tests.workflows.manifests import dag_tasks, env, golden_documents, templates
-from workflows import config, dailyscrum, render
-from workflows.images import image_ref
+from workflows import render
+from workflows.cluster import config, dailyscrum
+from workflows.cluster.images import image_ref
 
 FETCHES = [step.name for step in contract.FETCH_STEPS]
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-RBAC = Path(__file__).resolve().parents[2] / "workflows" / "rbac"
+RBAC = Path(__file__).resolve().parents[2] / "workflows" / "cluster" / "rbac"
 
 
 def load(name: str) -> dict:

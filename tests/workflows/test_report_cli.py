@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.stack.client import StandIn
+from workflows.standin.client import StandIn
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 NOTES = "/v1/notes/daily_scrum_report"

@@ -145,7 +145,7 @@ def test_an_argo_3_6_server_gets_nothing_it_has_no_fields_for(
     assert submit.main([], env=env_for(server)) == 1
     err = capsys.readouterr().err
     assert "the Argo Server runs v3.6.19, and this manifest needs Argo 3.7+" in err
-    assert "--file workflows/manifests/run-dailyscrum.argo36.yaml" in err
+    assert "--file workflows/cluster/manifests/run-dailyscrum.argo36.yaml" in err
     assert server.cron_requests() == []
 
     assert submit.main(["--file", str(GOLDEN_ARGO36)], env=env_for(server)) == 0

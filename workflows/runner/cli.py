@@ -25,7 +25,7 @@ from workflows.runner.progress import Reporter, summary_table
 from workflows.runner.rundir import DEFAULT_ROOT, RunDir, new_run_dir, utc_now
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_MANIFEST = REPO_ROOT / "workflows" / "manifests" / "run-dailyscrum.yaml"
+DEFAULT_MANIFEST = REPO_ROOT / "workflows" / "cluster" / "manifests" / "run-dailyscrum.yaml"
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 

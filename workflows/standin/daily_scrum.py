@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
-from tests.stack.server import Request, Response, Router, detail, json_response
+from workflows.standin.server import Request, Response, Router, detail, json_response
 
 TIMEOUT_SECONDS = 10.0
 # No proxy for 127.0.0.1, whatever the environment says.

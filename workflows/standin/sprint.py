@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.stack import validation as v
-from tests.stack.db import Database
-from tests.stack.seed import SPRINT_ACTIVE
-from tests.stack.server import Request, Response, Router, detail, json_response
+from workflows.standin import validation as v
+from workflows.standin.db import Database
+from workflows.standin.seed import SPRINT_ACTIVE
+from workflows.standin.server import Request, Response, Router, detail, json_response
 
 PROGRESS_BODY = v.model(
     "TaskProgressUpdate",

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tests.stack.db import Database
-from tests.stack.server import Request, Response, Router, json_response
+from workflows.standin.db import Database
+from workflows.standin.server import Request, Response, Router, json_response
 
 
 def routes(db: Database) -> Router:

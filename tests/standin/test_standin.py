@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 import requests
 
-from tests.stack import SERVICES, seed
-from tests.stack.client import REPO_ROOT, StandIn, StandInError
+from workflows.standin import SERVICES, seed
+from workflows.standin.client import REPO_ROOT, StandIn, StandInError
 
 TIMEOUT = 10.0
 SPRINT = "GEM-001-S01"
@@ -95,7 +95,7 @@ def error_locs(answer: requests.Response) -> list[list[Any]]:
 # --- the command -----------------------------------------------------------------------------------
 def start_command(*args: str, env: dict[str, str] | None = None) -> tuple[subprocess.Popen[str], list[str]]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "tests.stack", *args],
+        [sys.executable, "-m", "workflows.standin", *args],
         cwd=REPO_ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,

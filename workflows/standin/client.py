@@ -1,4 +1,4 @@
-"""The test-side API of the stand-in services: start `python -m tests.stack`, drive its admin API.
+"""The test-side API of the stand-in services: start `python -m workflows.standin`, drive its admin API.
 
     with StandIn.start() as stack:
         env = stack.env()                          # os.environ + the four *_SERVICE_URL variables
@@ -27,7 +27,7 @@ from typing import IO, Any
 
 import requests
 
-from tests.stack import SERVICES
+from workflows.standin import SERVICES
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 HTTP_TIMEOUT = 10.0  # seconds, every admin request
@@ -39,7 +39,7 @@ class StandInError(RuntimeError):
 
 
 class StandIn:
-    """A running `python -m tests.stack` process and its four service URLs."""
+    """A running `python -m workflows.standin` process and its four service URLs."""
 
     SERVICES: tuple[str, ...] = tuple(SERVICES)
 
@@ -56,7 +56,7 @@ class StandIn:
         cls, db_path: str | os.PathLike[str] | None = None, *, timeout: float = START_TIMEOUT
     ) -> StandIn:
         """Launch the stand-in with cwd = repo root and wait for its READY line."""
-        command = [sys.executable, "-m", "tests.stack"]
+        command = [sys.executable, "-m", "workflows.standin"]
         if db_path is not None:
             command += ["--db", str(db_path)]
         # stderr goes to a file: a pipe nobody reads would block the services once full.

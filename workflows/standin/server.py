@@ -22,9 +22,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from tests.stack import ADMIN_PREFIX
-from tests.stack.faults import FaultBook
-from tests.stack.validation import Invalid, Validator, parse_json_body, validate
+from workflows.standin import ADMIN_PREFIX
+from workflows.standin.faults import FaultBook
+from workflows.standin.validation import Invalid, Validator, parse_json_body, validate
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """Stand-in DSM services: the four services of docs/dsm-services.md over real HTTP, backed by SQLite.
 
-`python -m tests.stack` starts them (one stdlib HTTP server per service, each on its own port, all
-sharing one SQLite file); `tests.stack.client.StandIn` starts and drives them from tests. Stdlib
+`python -m workflows.standin` starts them (one stdlib HTTP server per service, each on its own port, all
+sharing one SQLite file); `workflows.standin.client.StandIn` starts and drives them from tests. Stdlib
 only on the server side, so the whole stack starts in a fraction of a second.
 
 Modules: `server` (HTTP plumbing, request log, fault injection, admin routes), `validation`

@@ -16,9 +16,9 @@ import json
 import uuid
 from typing import Any
 
-from tests.stack import validation as v
-from tests.stack.db import Database
-from tests.stack.server import Request, Response, Router, detail, json_response
+from workflows.standin import validation as v
+from workflows.standin.db import Database
+from workflows.standin.server import Request, Response, Router, detail, json_response
 
 TASK = v.model(
     "TaskReport",

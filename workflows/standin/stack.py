@@ -23,10 +23,10 @@ import random
 import threading
 from pathlib import Path
 
-from tests.stack import SERVICES, chronicle, daily_scrum, project, sprint
-from tests.stack.db import Database
-from tests.stack.server import Handler, Request, Response, Router, Service, detail, json_response
-from tests.stack.validation import parse_json_body
+from workflows.standin import SERVICES, chronicle, daily_scrum, project, sprint
+from workflows.standin.db import Database
+from workflows.standin.server import Handler, Request, Response, Router, Service, detail, json_response
+from workflows.standin.validation import parse_json_body
 
 RANDOM_SEED = 20250830  # the simulation draws the same sequence after every reset
 

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from tests.stack import seed
+from workflows.standin import seed
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS projects (

@@ -34,8 +34,8 @@ from hera.workflows import models as m
 
 from steps import contract
 from steps.contract import StepSpec
-from workflows.config import DEFAULT_ARGO_VERSION, ProjectConfig
-from workflows.images import DEFAULT_REGISTRY, image_ref
+from workflows.cluster.config import DEFAULT_ARGO_VERSION, ProjectConfig
+from workflows.cluster.images import DEFAULT_REGISTRY, image_ref
 
 NAMESPACE = "dsm"
 SERVICE_ACCOUNT = "dailyscrum"

@@ -1,4 +1,4 @@
-"""`python -m tests.stack [--db PATH] [--host 127.0.0.1]`: run the four stand-in services.
+"""`python -m workflows.standin [--db PATH] [--host 127.0.0.1]`: run the four stand-in services.
 
 Prints one `<ENV_NAME>=<url>` line per service (the step contract's env names, in its order),
 then `READY`, and serves until SIGTERM or SIGINT (exit 0). Ports are ephemeral. Without --db the
@@ -14,11 +14,11 @@ import tempfile
 import threading
 from pathlib import Path
 
-from tests.stack.stack import Stack
+from workflows.standin.stack import Stack
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tests.stack", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m workflows.standin", description=__doc__.splitlines()[0])
     parser.add_argument("--db", type=Path, help="SQLite file to use (default: a temporary file)")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     args = parser.parse_args(argv)

@@ -16,7 +16,7 @@ import threading
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from tests.stack import validation as v
+from workflows.standin import validation as v
 
 KINDS = ("status", "delay", "malformed", "drop", "wrong_shape")
 
