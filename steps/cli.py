@@ -3,7 +3,7 @@
     def body(step: Step) -> None:
         sprint_id = step.identifier(contract.ENV_SPRINT_ID)
         sprint = step.service("sprint-service")
-        step.write_json("tasks", sprint.get_json("sprints", sprint_id, "tasks"))
+        step.write_json("tasks", sprint.get_json(contract.TASKS_PATH, sprint_id=sprint_id))
         step.write_param("task_count", 10)
 
     if __name__ == "__main__":

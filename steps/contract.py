@@ -17,6 +17,9 @@ ENV_REPORT_DATE = "REPORT_DATE"  # YYYY-MM-DD; empty means "the day the run was 
 ENV_FORCE = "FORCE"  # "true" reports again even when the day is already reported
 ENV_SCHEDULE_TIMEZONE = "SCHEDULE_TIMEZONE"  # IANA name; the report date is a day in this zone
 ENV_RUN_CREATED_AT = "RUN_CREATED_AT"  # RFC 3339 creation time of the workflow run
+ENV_WORKFLOW_NAME = "WORKFLOW_NAME"  # the run's name, for the page's link back to it
+ENV_WORKFLOW_NAMESPACE = "WORKFLOW_NAMESPACE"
+ENV_ARGO_UI_URL = "ARGO_UI_URL"  # base URL of the Argo UI; empty: the page names the run without a link
 
 ENV_DAILY_SCRUM_SERVICE_URL = "DAILY_SCRUM_SERVICE_URL"
 ENV_SPRINT_SERVICE_URL = "SPRINT_SERVICE_URL"
@@ -31,6 +34,17 @@ SERVICE_URL_ENV: dict[str, str] = {
     "chronicle-service": ENV_CHRONICLE_SERVICE_URL,
 }
 
+# --- the services' paths (dsm-services.md); each {name} is one percent-quoted path segment -----
+HEALTH_PATH = "/health"
+SIMULATION_PATH = "/scrums/{sprint_id}/run"  # POST: one day of progress, not idempotent
+TASKS_PATH = "/sprints/{sprint_id}/tasks"
+TASK_SUMMARY_PATH = "/sprints/{sprint_id}/task-summary"  # 404: unknown sprint
+ACTIVE_SPRINT_PATH = "/sprints/active/{project_id}"  # 404: no active sprint
+PROJECT_SPRINTS_PATH = "/sprints/by-project/{project_id}"
+TEAM_PATH = "/projects/{project_id}/team-members"  # an unknown project has an empty team
+NOTES_PATH = "/v1/notes/daily_scrum_report"  # POST stores a note; GET reads (500 once a day is stored)
+USER_AGENT = "dsm-dailyscrum-step"
+
 # --- exit codes ------------------------------------------------------------------------------
 EXIT_OK = 0
 EXIT_UNEXPECTED = 1  # a bug or an unforeseen error; retried like a service error
@@ -41,12 +55,15 @@ EXIT_NOT_SENT = 75  # the request never reached the service (EX_TEMPFAIL): alway
 
 # --- artifacts (name -> file name) -----------------------------------------------------------
 ARTIFACT_FILES: dict[str, str] = {
+    "sprint": "sprint.json",  # the sprint as the sprint-service lists it (dates), from prepare
+    "snapshot": "snapshot.json",  # the sprint's tasks right before the simulation
     "simulation": "simulation.json",
     "tasks": "tasks.json",
     "summary": "summary.json",
     "team": "team.json",
     "report": "report.json",
     "report-html": "report.html",
+    "history": "history.json",  # the sprint's burndown series, carried from run to run
 }
 
 # Output parameters are written by the steps as small text files ("true"/"false" for booleans).
@@ -70,6 +87,9 @@ class StepSpec(NamedTuple):
     inputs: tuple[str, ...] = ()  # input artifact names
     output_artifacts: tuple[str, ...] = ()
     output_parameters: tuple[str, ...] = ()
+    # Artifacts kept between runs in the artifact repository under a per-sprint key: read as an
+    # optional input (absent on a sprint's first run) and written back as an output.
+    carried: tuple[str, ...] = ()
     needs_pandas: bool = False  # only the report image carries pandas
     description: str = ""
 
@@ -94,22 +114,26 @@ PREPARE = StepSpec(
         ENV_FORCE,
         ENV_SCHEDULE_TIMEZONE,
         ENV_RUN_CREATED_AT,
-        ENV_SPRINT_SERVICE_URL,
-        ENV_CHRONICLE_SERVICE_URL,
-        # Only validated: a bad URL of a later step must stop the run before anything is simulated.
+        # All four: prepare checks every service before the one irreversible step.
         ENV_DAILY_SCRUM_SERVICE_URL,
+        ENV_SPRINT_SERVICE_URL,
         ENV_PROJECT_SERVICE_URL,
+        ENV_CHRONICLE_SERVICE_URL,
     ),
-    output_parameters=("sprint_id", "report_date", "proceed", "already_reported", "reason"),
-    description="Validate the inputs, resolve the sprint and the report date, and stop a run "
-    "whose day is already reported.",
+    output_artifacts=("sprint",),
+    # memo_cache/memo_key: where the controller records that the day was simulated (memoize).
+    output_parameters=(
+        "sprint_id", "report_date", "proceed", "already_reported", "reason", "memo_cache", "memo_key",
+    ),
+    description="Check everything before the simulation: inputs, services, sprint, project, and "
+    "whether the day is already reported.",
 )
 SIMULATE = StepSpec(
     name="simulate",
     module="steps.simulate",
     image="dailyscrum-simulate",
-    env=(ENV_SPRINT_ID, ENV_DAILY_SCRUM_SERVICE_URL),
-    output_artifacts=("simulation",),
+    env=(ENV_SPRINT_ID, ENV_DAILY_SCRUM_SERVICE_URL, ENV_SPRINT_SERVICE_URL),
+    output_artifacts=("snapshot", "simulation"),
     output_parameters=("tasks_updated",),
     description="Ask the daily-scrum-service to simulate one day of progress (not idempotent).",
 )
@@ -144,10 +168,14 @@ REPORT = StepSpec(
     name="report",
     module="steps.report",
     image="dailyscrum-report",
-    env=(ENV_PROJECT_ID, ENV_SPRINT_ID, ENV_REPORT_DATE, ENV_FORCE, ENV_CHRONICLE_SERVICE_URL),
-    inputs=("simulation", "tasks", "summary", "team"),
+    env=(
+        ENV_PROJECT_ID, ENV_SPRINT_ID, ENV_REPORT_DATE, ENV_FORCE, ENV_CHRONICLE_SERVICE_URL,
+        ENV_WORKFLOW_NAME, ENV_WORKFLOW_NAMESPACE, ENV_ARGO_UI_URL,
+    ),
+    inputs=("sprint", "snapshot", "simulation", "tasks", "summary", "team"),
     output_artifacts=("report", "report-html"),
-    output_parameters=("note_id", "already_reported"),
+    output_parameters=("note_id", "already_reported", "done_tasks", "open_tasks"),
+    carried=("history",),
     needs_pandas=True,
     description="Join the artifacts, build the daily scrum note, store it in the chronicle-service.",
 )

@@ -16,18 +16,16 @@ SPEC = contract.FETCH_SUMMARY
 def main(step: Step) -> None:
     sprint_id = step.identifier(contract.ENV_SPRINT_ID)
     service = step.service("sprint-service")
-    segments = ("sprints", sprint_id, "task-summary")
     step.progress(0, 1)
     step.log.info("Fetching the task summary of sprint %s...", sprint_id)
     try:
-        answer = service.get_json(*segments)
+        summary = service.get_json(contract.TASK_SUMMARY_PATH, check=shapes.task_summary, sprint_id=sprint_id)
     except http.NotFound as exc:
         raise http.NotFound(
             f"sprint {sprint_id} does not exist according to the sprint-service ({exc})",
             status=exc.status, body=exc.body,
         ) from exc
-    summary = shapes.task_summary(answer, f"sprint-service GET {service.url(*segments)}")
-    step.write_json("summary", answer)
+    step.write_json("summary", summary)
     for key in ("total_tasks", "completed_tasks", "pending_tasks"):
         step.write_param(key, summary[key])
     step.log.info(

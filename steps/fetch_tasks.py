@@ -19,12 +19,10 @@ SPEC = contract.FETCH_TASKS
 def main(step: Step) -> None:
     sprint_id = step.identifier(contract.ENV_SPRINT_ID)
     service = step.service("sprint-service")
-    segments = ("sprints", sprint_id, "tasks")
     step.progress(0, 1)
     step.log.info("Fetching tasks for sprint %s...", sprint_id)
-    answer = service.get_json(*segments)
-    tasks = shapes.tasks(answer, f"sprint-service GET {service.url(*segments)}")
-    step.write_json("tasks", answer)
+    tasks = service.get_json(contract.TASKS_PATH, check=shapes.tasks, sprint_id=sprint_id)
+    step.write_json("tasks", tasks)
     step.write_param("task_count", len(tasks))
     if tasks:
         step.log.info("Fetched %d tasks", len(tasks))

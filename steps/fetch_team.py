@@ -16,13 +16,14 @@ SPEC = contract.FETCH_TEAM
 def main(step: Step) -> None:
     project_id = step.identifier(contract.ENV_PROJECT_ID)
     service = step.service("project-service")
-    segments = ("projects", project_id, "team-members")
     step.progress(0, 1)
     step.log.info("Fetching the team of project %s...", project_id)
-    answer = service.get_json(*segments)
-    team = shapes.team(answer, f"project-service GET {service.url(*segments)}", project_id)
+    team = service.get_json(
+        contract.TEAM_PATH, check=lambda answer, source: shapes.team(answer, source, project_id),
+        project_id=project_id,
+    )
     size = len(team["team_members"])
-    step.write_json("team", answer)
+    step.write_json("team", team)
     step.write_param("team_size", size)
     if size:
         step.log.info("Fetched %d team members", size)

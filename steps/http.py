@@ -1,8 +1,8 @@
 """The one HTTP helper of the steps: timeouts, bounded retries and errors that say what happened.
 
     client = Service("sprint-service", base_url)
-    tasks = client.get_json("sprints", sprint_id, "tasks")          # segments are quoted
-    answer = client.post_json("scrums", sprint_id, "run")           # never retried once sent
+    tasks = client.get_json(contract.TASKS_PATH, sprint_id=sprint_id)       # values are quoted
+    answer = client.post_json(contract.SIMULATION_PATH, sprint_id=sprint_id)  # never retried once sent
 
 Rules (why they matter for a workflow step):
 - Every call has a (connect, read) timeout: defaults 3.05 s and 30 s, overridden by the environment
@@ -21,7 +21,7 @@ Rules (why they matter for a workflow step):
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import quote
 
@@ -43,6 +43,9 @@ DEFAULT_RETRIES = 3
 DEFAULT_BACKOFF_FACTOR = 0.5
 RETRY_STATUSES = frozenset({502, 503, 504})
 EXCERPT_CHARS = 200
+
+
+Check = Callable[[Any, str], Any] | None  # a `shapes` check: (answer, source) -> the answer, or ServiceError
 
 
 class HttpError(Exception):
@@ -74,9 +77,10 @@ class NotFound(HttpError):
     exit_code = contract.EXIT_NOT_FOUND
 
 
-def path(*segments: str) -> str:
-    """A URL path from segments, each percent-quoted (so "../x" or "a/b" stay one segment)."""
-    return "/" + "/".join(quote(str(segment), safe="") for segment in segments)
+def path(template: str, **values: str) -> str:
+    """A contract path with its {names} filled, each value percent-quoted (so "../x" or "a/b" stay
+    one segment): path("/sprints/{sprint_id}/tasks", sprint_id="S 1") == "/sprints/S%201/tasks"."""
+    return template.format_map({name: quote(str(value), safe="") for name, value in values.items()})
 
 
 def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
@@ -127,7 +131,7 @@ def make_session(environ: Mapping[str, str] | None = None) -> requests.Session:
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     session.headers["Accept"] = "application/json"
-    session.headers["User-Agent"] = "dsm-dailyscrum-step"
+    session.headers["User-Agent"] = contract.USER_AGENT
     return session
 
 
@@ -169,30 +173,38 @@ class Service:
         self.session = session if session is not None else shared_session()
         self.timeout = timeout if timeout is not None else timeouts()
 
-    def url(self, *segments: str) -> str:
-        return self.base_url + path(*segments)
+    def url(self, template: str, **values: str) -> str:
+        return self.base_url + path(template, **values)
 
-    def get_json(self, *segments: str, params: Mapping[str, str] | None = None) -> Any:
-        """GET base_url/segments and return the decoded JSON of a 2xx answer."""
-        return self.request_json("GET", *segments, params=params)
+    def get_json(
+        self, template: str, params: Mapping[str, str] | None = None, check: Check = None, **values: str
+    ) -> Any:
+        """GET a contract path (its {names} from `values`); the decoded JSON of a 2xx answer, passed
+        through `check(answer, source)` (a `shapes` function) when given."""
+        return self.request_json("GET", template, params=params, check=check, **values)
 
-    def post_json(self, *segments: str, body: Any = None, encoded: bytes | None = None) -> Any:
-        """POST (JSON body if given) and return the decoded JSON of a 2xx answer. Never retried once sent.
+    def post_json(
+        self, template: str, body: Any = None, encoded: bytes | None = None, check: Check = None,
+        **values: str,
+    ) -> Any:
+        """POST (JSON body if given), as get_json. Never retried once sent.
 
         `encoded` is the body already encoded (UTF-8 JSON): a caller that also writes the same
         JSON to a file encodes a big body once instead of twice.
         """
-        return self.request_json("POST", *segments, body=body, encoded=encoded)
+        return self.request_json("POST", template, body=body, encoded=encoded, check=check, **values)
 
     def request_json(
         self,
         method: str,
-        *segments: str,
+        template: str,
         params: Mapping[str, str] | None = None,
         body: Any = None,
         encoded: bytes | None = None,
+        check: Check = None,
+        **values: str,
     ) -> Any:
-        url = self.url(*segments)
+        url = self.url(template, **values)
         where = f"{self.name} {method} {url}"
         if params:
             where += "?" + "&".join(f"{k}={v}" for k, v in params.items())
@@ -232,13 +244,14 @@ class Service:
                 body=text,
             )
         try:
-            return response.json()
+            answer = response.json()
         except ValueError:  # requests.JSONDecodeError, also for an empty body
             raise ServiceError(
                 f"{where}: HTTP {response.status_code} but the body is not JSON: {excerpt(text)!r}",
                 status=response.status_code,
                 body=text,
             ) from None
+        return answer if check is None else check(answer, f"{self.name} {method} {url}")
 
 
 def _reason(exc: BaseException) -> str:

@@ -76,15 +76,15 @@ def main(step: Step) -> None:
 
     if not sprint_id:
         step.log.info("SPRINT_ID is empty: asking the sprint-service for the active sprint of %s", project_id)
-        segments = ("sprints", "active", project_id)
         try:
-            answer = sprint_service.get_json(*segments)
+            found = sprint_service.get_json(
+                contract.ACTIVE_SPRINT_PATH, check=shapes.active_sprint, project_id=project_id
+            )
         except http.NotFound:
             reason = f"no active sprint for project {project_id}"
             step.log.warning("Nothing to do: %s", reason)
             _write(step, "", report_date, False, False, reason)
             return
-        found = shapes.active_sprint(answer, f"sprint-service GET {sprint_service.url(*segments)}")
         try:
             sprint_id = validate.identifier("the active sprint_id", found)
         except validate.InvalidInput as exc:  # the service's fault, not the user's
@@ -101,12 +101,10 @@ def main(step: Step) -> None:
         step.progress(2, 2)
         return
 
-    segments = ("v1", "notes", "daily_scrum_report")
     query = {"project_id": project_id, "sprint_id": sprint_id, "daily_scrum_date": report_date.isoformat()}
     step.log.info("Checking the chronicle for a report of sprint %s on %s", sprint_id, report_date)
     try:
-        answer = chronicle.get_json(*segments, params=query)
-        shapes.reported_notes(answer, f"chronicle-service GET {chronicle.url(*segments)}")
+        chronicle.get_json(contract.NOTES_PATH, params=query, check=shapes.reported_notes)
     except http.NotFound:
         reason = f"sprint {sprint_id} on {report_date} is not reported yet"
         step.log.info("Proceeding: %s", reason)

@@ -26,15 +26,13 @@ from steps import artifacts, contract, http, note, report_html, shapes, validate
 from steps.cli import Step, run_step
 
 SPEC = contract.REPORT
-NOTES_PATH = ("v1", "notes", "daily_scrum_report")
 
 
 def _existing(chronicle: http.Service, project_id: str, sprint_id: str, report_date: str) -> Any:
     """The chronicle's merged note for the day, or None when it answers 404 (nothing stored)."""
     query = {"project_id": project_id, "sprint_id": sprint_id, "daily_scrum_date": report_date}
     try:
-        answer = chronicle.get_json(*NOTES_PATH, params=query)
-        return shapes.reported_notes(answer, f"chronicle-service GET {chronicle.url(*NOTES_PATH)}")
+        return chronicle.get_json(contract.NOTES_PATH, params=query, check=shapes.reported_notes)
     except http.NotFound:
         return None
     except http.NotSent:
@@ -153,7 +151,7 @@ def _store(
     if existing is not None:
         step.log.warning("FORCE=true: storing a second note for sprint %s on %s", sprint_id, report_date)
     try:
-        answer = chronicle.post_json(*NOTES_PATH, encoded=payload)
+        note_id = chronicle.post_json(contract.NOTES_PATH, encoded=payload, check=shapes.stored_note)
     except http.ServiceError as exc:
         if exc.status == 422:
             raise http.ServiceError(
@@ -163,7 +161,6 @@ def _store(
                 body=exc.body,
             ) from exc
         raise
-    note_id = shapes.stored_note(answer, f"chronicle-service POST {chronicle.url(*NOTES_PATH)}")
     step.log.info("Stored the daily scrum note: note_id %s", note_id)
     return note_id, False, f"Stored in the chronicle as note {note_id}."
 

@@ -30,13 +30,11 @@ def with_recorded_at(answer: dict[str, Any], recorded_at: str) -> dict[str, Any]
 def main(step: Step) -> None:
     sprint_id = step.identifier(contract.ENV_SPRINT_ID)
     service = step.service("daily-scrum-service")
-    segments = ("scrums", sprint_id, "run")
     step.progress(0, 1)
     step.log.info("Starting daily scrum simulation for sprint %s", sprint_id)
     try:
-        answer = service.post_json(*segments)
+        answer = service.post_json(contract.SIMULATION_PATH, check=shapes.simulation, sprint_id=sprint_id)
         recorded_at = artifacts.utc_now()  # when the updates were made, as close as we can see it
-        shapes.simulation(answer, f"daily-scrum-service POST {service.url(*segments)}")
     except http.NotSent:
         raise  # nothing happened on the service side: the workflow retries (exit 75)
     except http.HttpError as exc:

@@ -29,7 +29,6 @@ from steps import contract, http, shapes, validate
 
 DEFAULT_SPRINT_ID = "GEM-001-S01"
 EXIT_NO_REPORT = 1  # like grep: the query ran and found nothing
-NOTES_PATH = ("v1", "notes", "daily_scrum_report")
 COLUMNS = ("DATE", "ASSIGNEE", "TASK", "TODAY", "IMPEDIMENTS")
 METRIC_LABELS = {
     "total_team_members": "team members",
@@ -99,8 +98,8 @@ def fetch(query: Query, environ: Mapping[str, str]) -> dict[str, Any]:
         session=http.make_session(environ),
         timeout=http.timeouts(environ),
     )
-    answer = service.get_json(*NOTES_PATH, params=query.params())
-    source = f"chronicle-service GET {service.url(*NOTES_PATH)}"
+    answer = service.get_json(contract.NOTES_PATH, params=query.params())
+    source = f"chronicle-service GET {service.url(contract.NOTES_PATH)}"
     report = shapes.reported_notes(answer, source)
     rows(report, source)  # refuse an answer the table could not show, with the field it lacks
     return report

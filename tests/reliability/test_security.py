@@ -67,7 +67,10 @@ def strings(node: Any, where: str = "") -> Iterator[tuple[str, str, str]]:
     "source",
     [
         pytest.param("manifest", id="golden-manifest"),
-        *[pytest.param(p, id=p.name) for p in sorted((REPO / "workflows" / "cluster" / "rbac").glob("*.yaml"))],
+        *[
+            pytest.param(p, id=p.name)
+            for p in sorted((REPO / "workflows" / "cluster" / "rbac").glob("*.yaml"))
+        ],
     ],
 )
 def test_no_secret_in_the_manifest_or_rbac(source: str | Path) -> None:

@@ -11,9 +11,9 @@ from steps.validate import InvalidInput
 
 
 def test_path_segments_are_quoted() -> None:
-    assert http.path("sprints", "GEM-001-S01", "tasks") == "/sprints/GEM-001-S01/tasks"
-    assert http.path("sprints", "../x", "tasks") == "/sprints/..%2Fx/tasks"
-    assert http.path("a b", "c?d#e") == "/a%20b/c%3Fd%23e"
+    assert http.path("/sprints/{s}/tasks", s="GEM-001-S01") == "/sprints/GEM-001-S01/tasks"
+    assert http.path("/sprints/{s}/tasks", s="../x") == "/sprints/..%2Fx/tasks"
+    assert http.path("/{a}/{b}", a="a b", b="c?d#e") == "/a%20b/c%3Fd%23e"
 
 
 def test_excerpt_is_one_short_line() -> None:
@@ -57,17 +57,17 @@ def test_post_is_retried_only_while_the_service_is_unreachable(stack: Any) -> No
     )
     stack.fault("daily-scrum", "status", status=503, path="/scrums/")
     with pytest.raises(http.ServiceError, match="HTTP 503") as caught:
-        service.post_json("scrums", "GEM-001-S01", "run")
+        service.post_json(contract.SIMULATION_PATH, sprint_id="GEM-001-S01")
     assert caught.value.status == 503
     assert len(stack.requests("daily-scrum", method="POST")) == 1
     stack.down("daily-scrum")
     with pytest.raises(http.NotSent, match=r"daily-scrum-service POST .*/scrums/GEM-001-S01/run"):
-        service.post_json("scrums", "GEM-001-S01", "run")
+        service.post_json(contract.SIMULATION_PATH, sprint_id="GEM-001-S01")
 
 
 def test_not_found_carries_the_body(stack: Any) -> None:
     service = http.Service("sprint-service", stack.url("sprint"), session=http.make_session({}))
     with pytest.raises(http.NotFound) as caught:
-        service.get_json("sprints", "NOPE", "task-summary")
+        service.get_json(contract.TASK_SUMMARY_PATH, sprint_id="NOPE")
     assert caught.value.status == 404
     assert "NOPE" in caught.value.body
