@@ -81,6 +81,14 @@ class Step:
         """An input artifact's JSON; missing or malformed is InvalidInput (exit 2)."""
         return artifacts.read_json(self.input_path(artifact), f"input artifact {artifact}", loads)
 
+    def read_carried(self, artifact: str) -> Any | None:
+        """A carried artifact's JSON, or None on a first run: Argo may hand a missing optional
+        input over as nothing, an empty file or an empty directory."""
+        path = self.paths.get(contract.option("in", artifact).lstrip("-"))
+        if path is None or not path.is_file() or path.stat().st_size == 0:
+            return None
+        return artifacts.read_json(path, f"carried artifact {artifact}")
+
     def write_json(self, artifact: str, data: Any) -> Path:
         """Write an output artifact as JSON, atomically."""
         return artifacts.write_json(self.output_path(artifact), data)
@@ -116,7 +124,12 @@ def build_parser(spec: contract.StepSpec) -> argparse.ArgumentParser:
             contract.option("in", artifact), type=Path, required=True, metavar="PATH",
             help=f"input artifact {artifact} (JSON)",
         )
-    for artifact in spec.output_artifacts:
+    for artifact in spec.carried:
+        parser.add_argument(
+            contract.option("in", artifact), type=Path, metavar="PATH",
+            help=f"carried artifact {artifact} from the previous run (optional: absent on the first)",
+        )
+    for artifact in spec.output_artifacts + spec.carried:
         parser.add_argument(
             contract.option("out", artifact), type=Path, required=True, metavar="PATH",
             help=f"where to write output artifact {artifact}",
@@ -132,10 +145,12 @@ def build_parser(spec: contract.StepSpec) -> argparse.ArgumentParser:
 def _parse_paths(spec: contract.StepSpec, argv: Sequence[str] | None) -> dict[str, Path]:
     namespace = build_parser(spec).parse_args(argv)
     paths: dict[str, Path] = {}
-    for kind, names in (("in", spec.inputs), ("out", spec.output_artifacts + spec.output_parameters)):
+    outputs = spec.output_artifacts + spec.carried + spec.output_parameters
+    for kind, names in (("in", spec.inputs + spec.carried), ("out", outputs)):
         for name in names:
             option = contract.option(kind, name).lstrip("-")
-            paths[option] = getattr(namespace, option.replace("-", "_"))
+            if (path := getattr(namespace, option.replace("-", "_"))) is not None:
+                paths[option] = path
     return paths
 
 
