@@ -55,15 +55,12 @@ EXIT_NOT_SENT = 75  # the request never reached the service (EX_TEMPFAIL): alway
 
 # --- artifacts (name -> file name) -----------------------------------------------------------
 ARTIFACT_FILES: dict[str, str] = {
-    "sprint": "sprint.json",  # the sprint as the sprint-service lists it (dates), from prepare
-    "snapshot": "snapshot.json",  # the sprint's tasks right before the simulation
     "simulation": "simulation.json",
     "tasks": "tasks.json",
     "summary": "summary.json",
     "team": "team.json",
     "report": "report.json",
     "report-html": "report.html",
-    "history": "history.json",  # the sprint's burndown series, carried from run to run
 }
 
 # Output parameters are written by the steps as small text files ("true"/"false" for booleans).
@@ -114,26 +111,22 @@ PREPARE = StepSpec(
         ENV_FORCE,
         ENV_SCHEDULE_TIMEZONE,
         ENV_RUN_CREATED_AT,
-        # All four: prepare checks every service before the one irreversible step.
-        ENV_DAILY_SCRUM_SERVICE_URL,
         ENV_SPRINT_SERVICE_URL,
-        ENV_PROJECT_SERVICE_URL,
         ENV_CHRONICLE_SERVICE_URL,
+        # Only validated: a bad URL of a later step must stop the run before anything is simulated.
+        ENV_DAILY_SCRUM_SERVICE_URL,
+        ENV_PROJECT_SERVICE_URL,
     ),
-    output_artifacts=("sprint",),
-    # memo_cache/memo_key: where the controller records that the day was simulated (memoize).
-    output_parameters=(
-        "sprint_id", "report_date", "proceed", "already_reported", "reason", "memo_cache", "memo_key",
-    ),
-    description="Check everything before the simulation: inputs, services, sprint, project, and "
-    "whether the day is already reported.",
+    output_parameters=("sprint_id", "report_date", "proceed", "already_reported", "reason"),
+    description="Validate the inputs, resolve the sprint and the report date, and stop a run "
+    "whose day is already reported.",
 )
 SIMULATE = StepSpec(
     name="simulate",
     module="steps.simulate",
     image="dailyscrum-simulate",
-    env=(ENV_SPRINT_ID, ENV_DAILY_SCRUM_SERVICE_URL, ENV_SPRINT_SERVICE_URL),
-    output_artifacts=("snapshot", "simulation"),
+    env=(ENV_SPRINT_ID, ENV_DAILY_SCRUM_SERVICE_URL),
+    output_artifacts=("simulation",),
     output_parameters=("tasks_updated",),
     description="Ask the daily-scrum-service to simulate one day of progress (not idempotent).",
 )
@@ -168,14 +161,10 @@ REPORT = StepSpec(
     name="report",
     module="steps.report",
     image="dailyscrum-report",
-    env=(
-        ENV_PROJECT_ID, ENV_SPRINT_ID, ENV_REPORT_DATE, ENV_CHRONICLE_SERVICE_URL,
-        ENV_WORKFLOW_NAME, ENV_WORKFLOW_NAMESPACE, ENV_ARGO_UI_URL,
-    ),
-    inputs=("sprint", "snapshot", "simulation", "tasks", "summary", "team"),
+    env=(ENV_PROJECT_ID, ENV_SPRINT_ID, ENV_REPORT_DATE, ENV_FORCE, ENV_CHRONICLE_SERVICE_URL),
+    inputs=("simulation", "tasks", "summary", "team"),
     output_artifacts=("report", "report-html"),
-    output_parameters=("note_id", "done_tasks", "open_tasks"),
-    carried=("history",),
+    output_parameters=("note_id", "already_reported"),
     needs_pandas=True,
     description="Join the artifacts, build the daily scrum note, store it in the chronicle-service.",
 )
