@@ -2,11 +2,11 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-MANIFESTS := workflows/cluster/manifests/run-dailyscrum.yaml workflows/cluster/manifests/run-dailyscrum.argo36.yaml
+MANIFEST := workflows/cluster/manifests/dailyscrum.yaml
 REGISTRY ?=
 TAG ?=
 IMAGE_OPTIONS = $(if $(REGISTRY),--registry $(REGISTRY)) $(if $(TAG),--tag $(TAG))
-# The golden files hold the default images; a render for other images goes to build/manifests.
+# The golden folder holds the default images; a render for other images goes to build/manifests.
 RENDER_DIR = $(if $(REGISTRY)$(TAG),build/manifests,workflows/cluster/manifests)
 
 .PHONY: setup test lint run render submit images push bench report clean
@@ -26,14 +26,14 @@ test: setup
 
 lint: setup
 	$(VENV)/bin/ruff check .
-	$(PY) -m workflows lint $(MANIFESTS)
+	$(PY) -m workflows lint $(MANIFEST)
 
 run: setup
 	$(PY) -m workflows.local_demo
 
 render: setup
-	$(PY) -m workflows render $(IMAGE_OPTIONS) --output $(RENDER_DIR)/run-dailyscrum.yaml
-	$(PY) -m workflows render $(IMAGE_OPTIONS) --argo-version 3.6 --output $(RENDER_DIR)/run-dailyscrum.argo36.yaml
+	mkdir -p $(RENDER_DIR)
+	$(PY) -m workflows render $(IMAGE_OPTIONS) --output-dir $(RENDER_DIR)
 
 submit: setup
 	$(PY) -m workflows submit

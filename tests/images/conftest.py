@@ -11,7 +11,7 @@ import yaml
 from images import DOCKERFILE, REPO_ROOT, dockerfile
 from tests.images.yamltree import images_in
 
-MANIFEST = REPO_ROOT / "workflows" / "cluster" / "manifests" / "run-dailyscrum.yaml"
+MANIFEST = REPO_ROOT / "workflows" / "cluster" / "manifests" / "dailyscrum.yaml"
 
 
 @pytest.fixture(scope="session")

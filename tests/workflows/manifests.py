@@ -11,17 +11,25 @@ from workflows.render import GOLDEN
 
 
 def golden_documents(path: Path = GOLDEN) -> list[dict[str, Any]]:
-    """The documents of a golden file: by default the main one (Argo 3.7+)."""
     return [doc for doc in yaml.safe_load_all(path.read_text(encoding="utf-8")) if doc is not None]
 
 
-def templates(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {t["name"]: t for t in document["spec"]["workflowSpec"]["templates"]}
+def by_kind(documents: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
+    return [doc for doc in documents if doc["kind"] == kind]
 
 
-def dag_tasks(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    entry = document["spec"]["workflowSpec"]["entrypoint"]
-    return {t["name"]: t for t in templates(document)[entry]["dag"]["tasks"]}
+def workflow_template(documents: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    [template] = by_kind(documents if documents is not None else golden_documents(), "WorkflowTemplate")
+    return template
+
+
+def templates(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {t["name"]: t for t in template["spec"]["templates"]}
+
+
+def dag_tasks(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    entry = template["spec"]["entrypoint"]
+    return {t["name"]: t for t in templates(template)[entry]["dag"]["tasks"]}
 
 
 def env(template: dict[str, Any]) -> dict[str, str]:

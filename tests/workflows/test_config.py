@@ -18,11 +18,9 @@ def write(tmp_path: Path, text: str) -> Path:
 
 def test_default_config_is_the_single_gem_001_workflow() -> None:
     loaded = config.load()
-    assert loaded.argo_version == "3.7"
     assert loaded.projects == (
         config.ProjectConfig(project_id="GEM-001", name="run-dailyscrum", sprint_id="GEM-001-S01"),
     )
-    assert len(render.render_documents(loaded)) == 1
 
 
 def test_default_name_and_defaults(tmp_path: Path) -> None:
@@ -81,7 +79,10 @@ def test_default_name_and_defaults(tmp_path: Path) -> None:
             "projects[0] (GEM-001): 'sprint' must be a sprint ID",
         ),
         ("project = []\n", "unknown top-level key(s) project"),
-        ('argo_version = "3.5"\n[[projects]]\nid = "GEM-001"\n', "argo_version '3.5' is not one of"),
+        (
+            'argo_version = "3.5"\n[[projects]]\nid = "GEM-001"\n',
+            "argo_version '3.5': the manifest needs Argo Workflows 3.7",
+        ),
         ("", "needs at least one [[projects]] entry"),
         ("[[projects]\n", "not valid TOML"),
     ],
@@ -100,12 +101,11 @@ def test_render_command_refuses_a_bad_config(tmp_path: Path, capsys: pytest.Capt
     assert "projects[0] (GEM-001): timezone 'Mars/Base'" in capsys.readouterr().err
 
 
-def test_argo_version_from_config_or_flag(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    path = write(tmp_path, 'argo_version = "3.6"\n[[projects]]\nid = "GEM-001"\n')
-    [document] = render.render_documents(config.load(path))
-    assert not any("annotations" in t for t in document["spec"]["workflowSpec"]["templates"])
-    assert render.main(["--config", str(path), "--argo-version", "3.7"]) == 0
-    assert "display-name" in capsys.readouterr().out
+def test_existing_files_with_argo_version_still_render(tmp_path: Path) -> None:
+    path = write(tmp_path, 'argo_version = "3.7"\n[[projects]]\nid = "GEM-001"\n')
+    assert render.main(["--config", str(path)]) == 0
+    with pytest.raises(config.ConfigError, match=r"needs Argo Workflows 3\.7 or later"):
+        config.load(write(tmp_path, 'argo_version = "3.6"\n[[projects]]\nid = "GEM-001"\n'))
 
 
 @pytest.mark.parametrize(

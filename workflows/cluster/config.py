@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,17 +22,18 @@ DEFAULT_SCHEDULE = "0 14 * * 1-5"  # weekdays at 14:00
 DEFAULT_TIMEZONE = "UTC"
 NAME_PREFIX = "run-dailyscrum"
 
-# The oldest Argo Workflows release the manifest must be valid for (see `ARGO_VERSIONS`). 3.7 is the
-# oldest release Argo still supports (the two latest minors) and the first with node display names;
-# `make render` also writes a 3.6 manifest (workflows/manifests/run-dailyscrum.argo36.yaml).
-DEFAULT_ARGO_VERSION = "3.7"
-ARGO_VERSIONS = ("3.6", "3.7", "4.1")
+# The oldest Argo Workflows release the manifest must be valid for. One manifest serves 3.7 (the
+# oldest release Argo still supports) and 4.1; the key stays so that existing files still load.
+ARGO_VERSIONS = ("3.7", "4.1")
+# Runs of the whole fleet at once (the semaphore): each run sends ~10 requests over ~1 minute to
+# the four DSM services, a single replica each; 10 runs keep them well under their capacity.
+DEFAULT_MAX_PARALLEL_RUNS = 10
 
 # IDs go into URL paths and metric labels: keep them to a safe alphabet (the steps validate the
 # exact service formats; this only keeps the manifest sane).
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 
-_TOP_KEYS = {"argo_version", "projects"}
+_TOP_KEYS = {"argo_version", "max_parallel_runs", "spread", "projects"}
 _PROJECT_KEYS = {"id", "name", "sprint", "schedule", "timezone", "suspended"}
 
 
@@ -54,7 +56,7 @@ class ProjectConfig:
 @dataclass(frozen=True)
 class Config:
     projects: tuple[ProjectConfig, ...]
-    argo_version: str = DEFAULT_ARGO_VERSION
+    max_parallel_runs: int = DEFAULT_MAX_PARALLEL_RUNS
 
 
 def default_name(project_id: str) -> str:
@@ -80,20 +82,57 @@ def parse(data: dict[str, Any], origin: str = "config") -> Config:
             f"{origin}: unknown top-level key(s) {', '.join(unknown)}; allowed: "
             f"{', '.join(sorted(_TOP_KEYS))}"
         )
-    argo_version = data.get("argo_version", DEFAULT_ARGO_VERSION)
+    argo_version = data.get("argo_version", ARGO_VERSIONS[0])
     if argo_version not in ARGO_VERSIONS:
-        raise ConfigError(f"{origin}: argo_version {argo_version!r} is not one of {', '.join(ARGO_VERSIONS)}")
+        raise ConfigError(
+            f"{origin}: argo_version {argo_version!r}: the manifest needs Argo Workflows 3.7 or later "
+            f"(one of {', '.join(ARGO_VERSIONS)})"
+        )
+    max_parallel_runs = data.get("max_parallel_runs", DEFAULT_MAX_PARALLEL_RUNS)
+    if not isinstance(max_parallel_runs, int) or isinstance(max_parallel_runs, bool) or max_parallel_runs < 1:
+        raise ConfigError(
+            f"{origin}: max_parallel_runs must be a whole number >= 1, got {max_parallel_runs!r}"
+        )
+    spread = _spread_minutes(data.get("spread", "0m"), origin)
     entries = data.get("projects")
     if not isinstance(entries, list) or not entries:
         raise ConfigError(f"{origin}: needs at least one [[projects]] entry")
     projects: list[ProjectConfig] = []
     for index, entry in enumerate(entries):
-        projects.append(_project(entry, f"{origin}: projects[{index}]"))
+        projects.append(_project(entry, f"{origin}: projects[{index}]", spread))
     _check_unique(projects, origin)
-    return Config(projects=tuple(projects), argo_version=argo_version)
+    return Config(projects=tuple(projects), max_parallel_runs=max_parallel_runs)
 
 
-def _project(entry: Any, where: str) -> ProjectConfig:
+def _spread_minutes(value: Any, origin: str) -> int:
+    """`spread = "30m"` (or "1h"): the window, in minutes, the fleet's start times are spread over."""
+    match = re.fullmatch(r"(\d+)([mh])", value) if isinstance(value, str) else None
+    minutes = int(match[1]) * (60 if match[2] == "h" else 1) if match else -1
+    if not 0 <= minutes <= 12 * 60:
+        raise ConfigError(
+            f'{origin}: spread must be minutes or hours like "30m" (at most 12h), got {value!r}'
+        )
+    return minutes
+
+
+def spread_schedule(schedule: str, project_id: str, window: int) -> str:
+    """Move a schedule by the project's stable offset within `window` minutes (crc32 of its ID: the
+    same minute every day, whatever the Python process). Only a fixed minute and hour can move, and
+    never past midnight, which would change the day the schedule's day fields mean."""
+    if window == 0:
+        return schedule
+    fields = schedule.split()
+    if len(fields) != 5 or not (fields[0].isdigit() and fields[1].isdigit()):
+        raise ConfigError(
+            f'schedule {schedule!r}: spread needs a fixed minute and hour (like "0 14 * * 1-5")'
+        )
+    start = int(fields[1]) * 60 + int(fields[0]) + zlib.crc32(project_id.encode()) % window
+    if start >= 24 * 60:
+        raise ConfigError(f"schedule {schedule!r}: spread would move project {project_id} past midnight")
+    return " ".join([str(start % 60), str(start // 60), *fields[2:]])
+
+
+def _project(entry: Any, where: str, spread: int = 0) -> ProjectConfig:
     if not isinstance(entry, dict):
         raise ConfigError(f"{where}: must be a table, got {type(entry).__name__}")
     project_id = entry.get("id")
@@ -121,6 +160,10 @@ def _project(entry: Any, where: str) -> ProjectConfig:
     for item in schedules:
         if problem := schedule_problem(item):
             raise ConfigError(f"{where}: schedule {item!r}: {problem}")
+    try:
+        schedules = [spread_schedule(item, project_id, spread) for item in schedules]
+    except ConfigError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
 
     timezone = _string(entry, "timezone", where, DEFAULT_TIMEZONE)
     if problem := timezone_problem(timezone):

@@ -1,14 +1,14 @@
-"""The daily scrum CronWorkflow, written with Hera and derived from the step contract.
+"""The daily scrum as Argo resources, written with Hera and derived from the step contract.
 
     prepare --> simulate --+--> fetch-tasks ----+
                            +--> fetch-summary --+--> report
                            +--> fetch-team -----+
 
-Every container template is built by one function from its `contract.StepSpec` (command, CLI
-options for artifact and parameter paths, environment, image), so a step added or renamed in the
-contract shows up here without a second list of names. `manifest()` returns the finished
-CronWorkflow as a plain dict: Hera's build plus the few fields Hera 7.1 does not map
-(`spec.workflowMetadata`, Argo 3.7's template-level annotations).
+One WorkflowTemplate (`dailyscrum`) holds the DAG and its step templates once; each project gets a
+thin CronWorkflow that references it and carries only its name, schedule, time zone and
+parameters. Every container template is built by one function from its `contract.StepSpec`
+(command, CLI options for artifact and parameter paths, environment, image), so a step added or
+renamed in the contract shows up here without a second list of names.
 """
 
 from __future__ import annotations
@@ -20,24 +20,26 @@ from hera.workflows import (
     Artifact,
     Container,
     Counter,
-    CronWorkflow,
     EmptyDirVolume,
     Gauge,
     Label,
     NoneArchiveStrategy,
     Parameter,
-    Resources,
     RetryStrategy,
+    S3Artifact,
     Task,
+    WorkflowTemplate,
 )
 from hera.workflows import models as m
 
 from steps import contract
 from steps.contract import StepSpec
-from workflows.cluster.config import DEFAULT_ARGO_VERSION, ProjectConfig
+from workflows.cluster.config import Config, ProjectConfig
 from workflows.cluster.images import DEFAULT_REGISTRY, image_ref
 
+API_VERSION = "argoproj.io/v1alpha1"
 NAMESPACE = "dsm"
+TEMPLATE_NAME = "dailyscrum"  # the WorkflowTemplate every CronWorkflow references
 SERVICE_ACCOUNT = "dailyscrum"
 ENTRYPOINT = "dailyscrum"
 RUN_AS = 10001  # the uid/gid the step images are built with (images/Dockerfile)
@@ -46,10 +48,20 @@ WORK_DIR = "/work"  # emptyDir shared by nothing but the one pod: inputs in /wor
 IN_DIR = f"{WORK_DIR}/in"
 OUT_DIR = f"{WORK_DIR}/out"
 
-DISPLAY_NAME_ANNOTATION = "workflows.argoproj.io/display-name"
 TITLE_ANNOTATION = "workflows.argoproj.io/title"
 DESCRIPTION_ANNOTATION = "workflows.argoproj.io/description"
 PROJECT_LABEL = "dsm.platform/project"
+LABELS = {"app.kubernetes.io/name": "dailyscrum", "app.kubernetes.io/part-of": "dsm"}
+
+# Fleet-wide cap on runs at once (a ConfigMap key the semaphore reads), and the memo cache that
+# records each simulated day (the controller creates its entries; Argo finds it by this label).
+LIMITS_CONFIGMAP = "dailyscrum-limits"
+LIMITS_KEY = "runs"
+MEMO_CONFIGMAP = "dailyscrum-simulations"
+CACHE_LABEL = {"workflows.argoproj.io/configmap-type": "Cache"}
+MEMO_MAX_AGE = "36h"  # a day and a half: a failed day can be re-run the next morning without re-simulating
+MUTEX = "dailyscrum-{{workflow.parameters.project_id}}"
+HISTORY_KEY = "dailyscrum/history/{{workflow.parameters.project_id}}/{{inputs.parameters.sprint_id}}.json"
 
 
 # --- the DAG's shape: who runs after whom (names from the contract) ------------------------------
@@ -71,47 +83,46 @@ RESOLVED_BY_PREPARE: dict[str, str] = {
     contract.ENV_SPRINT_ID: "sprint_id",
     contract.ENV_REPORT_DATE: "report_date",
 }
-
-MUTEX = "dailyscrum-{{workflow.parameters.project_id}}"
-
-DISPLAY_NAMES: dict[str, str] = {
-    contract.PREPARE.name: "prepare: inputs, sprint, date, already reported?",
-    contract.SIMULATE.name: "simulate one day of progress",
-    contract.FETCH_TASKS.name: "fetch sprint tasks",
-    contract.FETCH_SUMMARY.name: "fetch task summary",
-    contract.FETCH_TEAM.name: "fetch project team",
-    contract.REPORT.name: "report to the chronicle",
-    ENTRYPOINT: "daily scrum",
-}
+MEMO_KEY = "memo_key"  # prepare's output naming the (project, sprint, day) the simulation is recorded under
 
 # Output parameters a step may legitimately leave unwritten (nothing to report, day already
 # reported): a default keeps such a run green instead of failing on a missing file.
 OUTPUT_DEFAULTS: dict[str, str] = {"reason": "", "note_id": "", "already_reported": "false"}
 
 # --- retries (exit codes from the contract) ----------------------------------------------------
+# No backoff.maxDuration: Argo counts it from the first attempt's start and hands retry pods that
+# deadline, so it would cut promised retries short; each attempt is bounded by its template's
+# activeDeadlineSeconds and the whole run by the workflow's (tests/workflows/test_retries.py).
 _NEVER_RETRIED = f"[{contract.EXIT_INVALID_INPUT}, {contract.EXIT_NOT_FOUND}]"
 RETRY_SAFE = RetryStrategy(  # prepare, fetches and report: reads, or a write the report step de-duplicates
     retry_policy="Always",
     limit=3,
-    backoff=m.Backoff(duration="5s", factor=2, max_duration="1m"),
+    backoff=m.Backoff(duration="5s", factor=2, cap="1m"),
     expression=f'lastRetry.status == "Error" || !(asInt(lastRetry.exitCode) in {_NEVER_RETRIED})',
 )
 RETRY_SIMULATE = RetryStrategy(  # not idempotent: retry only when the request never reached the service
     retry_policy="Always",
     limit=2,
-    backoff=m.Backoff(duration="5s", factor=2),
+    backoff=m.Backoff(duration="5s", factor=2, cap="1m"),
     expression=f"asInt(lastRetry.exitCode) == {contract.EXIT_NOT_SENT}",
 )
 
 # --- limits ----------------------------------------------------------------------------------------
-WORKFLOW_DEADLINE_SECONDS = 30 * 60
+WORKFLOW_DEADLINE_SECONDS = 60 * 60  # every promised attempt of the critical path fits (test_retries)
 STEP_DEADLINE_SECONDS = 3 * 60  # per attempt; the steps' HTTP timeouts are far shorter
 REPORT_DEADLINE_SECONDS = 5 * 60
 STARTING_DEADLINE_SECONDS = 10 * 60  # a run missed by more than this (controller down) is skipped
 TTL_AFTER_SUCCESS = 3 * 24 * 3600
 TTL_AFTER_FAILURE = 7 * 24 * 3600  # failed runs stay longer: someone has to look at them
-SMALL = Resources(cpu_request="50m", memory_request="64Mi", cpu_limit="500m", memory_limit="128Mi")
-LARGE = Resources(cpu_request="100m", memory_request="256Mi", cpu_limit="1", memory_limit="512Mi")  # pandas
+SMALL = m.ResourceRequirements(
+    requests={"cpu": "50m", "memory": "64Mi"}, limits={"cpu": "500m", "memory": "128Mi"}
+)
+LARGE = m.ResourceRequirements(  # pandas
+    requests={"cpu": "100m", "memory": "256Mi"}, limits={"cpu": "1", "memory": "512Mi"}
+)
+# Ended without success: Failed (a step exited non-zero) or Error (a pod could not run, an artifact
+# failed to upload, a deadline passed). `== Failed` alone would never count an Error.
+FAILED_OR_ERROR = "{{%s}} == Failed || {{%s}} == Error"
 
 
 def service_url_parameter(env_name: str) -> str:
@@ -119,7 +130,7 @@ def service_url_parameter(env_name: str) -> str:
     return env_name.lower()
 
 
-def workflow_parameters(project: ProjectConfig) -> list[Parameter]:
+def workflow_parameters() -> list[Parameter]:
     urls = [
         Parameter(
             name=service_url_parameter(env),
@@ -129,50 +140,63 @@ def workflow_parameters(project: ProjectConfig) -> list[Parameter]:
         for service, env in contract.SERVICE_URL_ENV.items()
     ]
     return [
-        Parameter(name="project_id", value=project.project_id, description="DSM project ID"),
-        Parameter(
-            name="sprint_id", value=project.sprint_id, description="sprint ID; empty = the active sprint"
-        ),
+        Parameter(name="project_id", value="", description="DSM project ID (each CronWorkflow sets it)"),
+        Parameter(name="sprint_id", value="", description="sprint ID; empty = the active sprint"),
         Parameter(name="report_date", value="", description="YYYY-MM-DD; empty = the run's day"),
-        Parameter(name="force", value="false", description="true = report again even if the day is reported"),
+        Parameter(name="timezone", value="UTC", description="IANA time zone of the report date"),
+        Parameter(name="force", value="false", description="true = simulate and report again"),
+        Parameter(
+            name="argo_ui_url", value="", description="Argo UI base URL; the report page links to the run"
+        ),
         *urls,
     ]
 
 
-def env_value(step: StepSpec, env_name: str, timezone: str) -> str:
+ENV_SOURCES: dict[str, str] = {
+    contract.ENV_PROJECT_ID: "{{workflow.parameters.project_id}}",
+    contract.ENV_SPRINT_ID: "{{workflow.parameters.sprint_id}}",
+    contract.ENV_REPORT_DATE: "{{workflow.parameters.report_date}}",
+    contract.ENV_FORCE: "{{workflow.parameters.force}}",
+    contract.ENV_SCHEDULE_TIMEZONE: "{{workflow.parameters.timezone}}",
+    contract.ENV_RUN_CREATED_AT: "{{workflow.creationTimestamp}}",
+    contract.ENV_WORKFLOW_NAME: "{{workflow.name}}",
+    contract.ENV_WORKFLOW_NAMESPACE: "{{workflow.namespace}}",
+    contract.ENV_ARGO_UI_URL: "{{workflow.parameters.argo_ui_url}}",
+    **{
+        env: tag(f"workflow.parameters.{service_url_parameter(env)}")
+        for env in contract.SERVICE_URL_ENV.values()
+    },
+}
+
+
+def env_value(step: StepSpec, env_name: str) -> str:
     """Where a step's environment variable comes from; an unknown name is a contract change to wire here."""
     if env_name in RESOLVED_BY_PREPARE and step is not contract.PREPARE:
         return tag(f"inputs.parameters.{RESOLVED_BY_PREPARE[env_name]}")
-    sources = {
-        contract.ENV_PROJECT_ID: "{{workflow.parameters.project_id}}",
-        contract.ENV_SPRINT_ID: "{{workflow.parameters.sprint_id}}",
-        contract.ENV_REPORT_DATE: "{{workflow.parameters.report_date}}",
-        contract.ENV_FORCE: "{{workflow.parameters.force}}",
-        contract.ENV_SCHEDULE_TIMEZONE: timezone,
-        contract.ENV_RUN_CREATED_AT: "{{workflow.creationTimestamp}}",
-        **{
-            env: tag(f"workflow.parameters.{service_url_parameter(env)}")
-            for env in contract.SERVICE_URL_ENV.values()
-        },
-    }
-    if env_name not in sources:
+    if env_name not in ENV_SOURCES:
         raise ValueError(f"step {step.name}: no manifest source for environment variable {env_name}")
-    return sources[env_name]
+    return ENV_SOURCES[env_name]
 
 
-def step_inputs(step: StepSpec) -> list[Parameter]:
+def memoized(step: StepSpec) -> bool:
+    """The simulation, the one call that cannot be undone, runs once per (project, sprint, day)."""
+    return step is contract.SIMULATE and MEMO_KEY in contract.PREPARE.output_parameters
+
+
+def step_inputs(step: StepSpec) -> list[str]:
     """The parameters a step takes from prepare's outputs (as template inputs, passed by the DAG task)."""
     if step is contract.PREPARE:
         return []
-    return [Parameter(name=param) for env, param in RESOLVED_BY_PREPARE.items() if env in step.env]
+    names = [param for env, param in RESOLVED_BY_PREPARE.items() if env in step.env]
+    return [*names, MEMO_KEY] if memoized(step) else names
 
 
 def step_args(step: StepSpec) -> list[str]:
     """`--in-X PATH --out-Y PATH ...` with Argo's path variables, by the contract's option rule."""
     args: list[str] = []
-    for name in step.inputs:
+    for name in (*step.inputs, *step.carried):
         args += [contract.option("in", name), tag(f"inputs.artifacts.{name}.path")]
-    for name in step.output_artifacts:
+    for name in (*step.output_artifacts, *step.carried):
         args += [contract.option("out", name), tag(f"outputs.artifacts.{name}.path")]
     for name in step.output_parameters:
         args += [contract.option("out", name), tag(f"outputs.parameters.{name}.path")]
@@ -184,9 +208,9 @@ def step_metrics(step: StepSpec) -> list[Gauge | Counter]:
     metrics: list[Gauge | Counter] = [
         Counter(
             name="dailyscrum_step_failures_total",
-            help="Daily scrum step attempts that failed, by step",
+            help="Daily scrum step attempts that failed or errored, by step",
             labels=[*labels, Label(key="step", value=step.name)],
-            when="{{status}} == Failed",
+            when=FAILED_OR_ERROR % ("status", "status"),
             value="1",
         )
     ]
@@ -210,38 +234,51 @@ def step_metrics(step: StepSpec) -> list[Gauge | Counter]:
     return metrics
 
 
-def step_template(step: StepSpec, project: ProjectConfig, registry: str, image_tag: str | None) -> Container:
+def artifact_path(name: str, directory: str) -> str:
+    return f"{directory}/{contract.ARTIFACT_FILES[name]}"
+
+
+def step_template(step: StepSpec, registry: str, image_tag: str | None) -> Container:
     outputs: list[Parameter | Artifact] = [
-        Artifact(name=name, path=f"{OUT_DIR}/{contract.ARTIFACT_FILES[name]}", archive=NoneArchiveStrategy())
+        Artifact(name=name, path=artifact_path(name, OUT_DIR), archive=NoneArchiveStrategy())
         for name in step.output_artifacts
+    ]
+    # Carried artifacts live under one key per sprint in the artifact repository (key-only: the
+    # default repository fills in the rest), read back by the next run; keys are used literally.
+    outputs += [
+        S3Artifact(
+            name=name, path=artifact_path(name, OUT_DIR), key=HISTORY_KEY, archive=NoneArchiveStrategy()
+        )
+        for name in step.carried
     ]
     for name in step.output_parameters:
         value_from = m.ValueFrom(path=f"{OUT_DIR}/{name}", default=OUTPUT_DEFAULTS.get(name))
         outputs.append(Parameter(name=name, value_from=value_from))
-    inputs: list[Parameter | Artifact] = [*step_inputs(step)]
-    inputs += [Artifact(name=name, path=f"{IN_DIR}/{contract.ARTIFACT_FILES[name]}") for name in step.inputs]
+    inputs: list[Parameter | Artifact] = [Parameter(name=name) for name in step_inputs(step)]
+    inputs += [Artifact(name=name, path=artifact_path(name, IN_DIR)) for name in step.inputs]
+    inputs += [
+        S3Artifact(name=name, path=artifact_path(name, IN_DIR), key=HISTORY_KEY, optional=True)
+        for name in step.carried
+    ]
+    memoize = None
+    if memoized(step):
+        memoize = m.Memoize(
+            key=tag(f"inputs.parameters.{MEMO_KEY}"),
+            max_age=MEMO_MAX_AGE,
+            cache=m.Cache(config_map=m.ConfigMapKeySelector(name=MEMO_CONFIGMAP, key=MEMO_CONFIGMAP)),
+        )
     return Container(
         name=step.name,
-        annotations={DISPLAY_NAME_ANNOTATION: DISPLAY_NAMES.get(step.name, step.name)},
         image=image_ref(step, registry, image_tag),
         command=step.command,
         args=step_args(step),
-        env=[m.EnvVar(name=env, value=env_value(step, env, project.timezone)) for env in step.env],
+        env=[m.EnvVar(name=env, value=env_value(step, env)) for env in step.env],
         inputs=inputs or None,
         outputs=outputs or None,
-        resources=LARGE if step.needs_pandas else SMALL,
-        volume_mounts=[
-            m.VolumeMount(name="work", mount_path=WORK_DIR),
-            m.VolumeMount(name="tmp", mount_path="/tmp"),
-        ],
-        security_context=m.SecurityContext(
-            allow_privilege_escalation=False,
-            read_only_root_filesystem=True,
-            run_as_non_root=True,
-            capabilities=m.Capabilities(drop=["ALL"]),
-        ),
+        resources=LARGE if step.needs_pandas else None,  # the rest take templateDefaults' SMALL
         retry_strategy=RETRY_SIMULATE if step is contract.SIMULATE else RETRY_SAFE,
         active_deadline_seconds=REPORT_DEADLINE_SECONDS if step is contract.REPORT else STEP_DEADLINE_SECONDS,
+        memoize=memoize,
         metrics=step_metrics(step),
     )
 
@@ -253,10 +290,8 @@ def _producers() -> dict[str, str]:
 def step_task(step: StepSpec, template: Container) -> Task:
     producers = _producers()
     arguments: list[Parameter | Artifact] = [
-        Parameter(
-            name=param.name, value=tag(f"tasks.{contract.PREPARE.name}.outputs.parameters.{param.name}")
-        )
-        for param in step_inputs(step)
+        Parameter(name=name, value=tag(f"tasks.{contract.PREPARE.name}.outputs.parameters.{name}"))
+        for name in step_inputs(step)
     ]
     arguments += [
         Artifact(name=name, from_=tag(f"tasks.{producers[name]}.outputs.artifacts.{name}"))
@@ -272,49 +307,59 @@ def step_task(step: StepSpec, template: Container) -> Task:
     )
 
 
-def description(project: ProjectConfig) -> str:
-    """Markdown for the Argo UI's workflow list (project, sprint, date, schedule)."""
-    sprint = f"`{project.sprint_id}`" if project.sprint_id else "the active sprint"
-    schedules = ", ".join(f"`{s}`" for s in project.schedules)
-    return (
-        f"**Project** `{project.project_id}` | **Sprint** {sprint} (parameter `sprint_id`) | "
-        f"**Date** the run's day in {project.timezone} (parameter `report_date`) | "
-        f"**Schedule** {schedules} {project.timezone}"
+TEMPLATE_DESCRIPTION = (
+    "Simulates one day of a sprint's progress (once per project, sprint and day), fetches the sprint's "
+    "tasks, task summary and team, and stores the daily scrum report in the chronicle-service. "
+    "Parameters: `project_id` (required), `sprint_id` (empty = the active sprint), `report_date` "
+    "(empty = the run's day), `force`."
+)
+
+
+def template_defaults() -> m.Template:
+    """What every container step shares; Argo merges it into each container template (the
+    template's own fields win) and leaves the DAG template alone."""
+    return m.Template(
+        container=m.Container(
+            image="",
+            resources=SMALL,
+            volume_mounts=[
+                m.VolumeMount(name="work", mount_path=WORK_DIR),
+                m.VolumeMount(name="tmp", mount_path="/tmp"),
+            ],
+            security_context=m.SecurityContext(
+                allow_privilege_escalation=False,
+                read_only_root_filesystem=True,
+                run_as_non_root=True,
+                capabilities=m.Capabilities(drop=["ALL"]),
+            ),
+        )
     )
 
 
-def build(
-    project: ProjectConfig, registry: str = DEFAULT_REGISTRY, image_tag: str | None = None
-) -> CronWorkflow:
-    """The Hera CronWorkflow for one project."""
-    project_labels = {
-        "app.kubernetes.io/name": "dailyscrum",
-        "app.kubernetes.io/part-of": "dsm",
-        PROJECT_LABEL: project.project_id,
-    }
-    with CronWorkflow(
-        name=project.name,
+def build_template(registry: str = DEFAULT_REGISTRY, image_tag: str | None = None) -> WorkflowTemplate:
+    """The Hera WorkflowTemplate: the DAG, defined once for every project."""
+    project = "{{workflow.parameters.project_id}}"
+    with WorkflowTemplate(
+        name=TEMPLATE_NAME,
         namespace=NAMESPACE,
-        labels=project_labels,
-        annotations={
-            TITLE_ANNOTATION: f"Daily scrum {project.project_id}",
-            DESCRIPTION_ANNOTATION: description(project),
-        },
-        schedules=list(project.schedules),
-        timezone=project.timezone,
-        concurrency_policy="Forbid",  # a slow run is never overlapped by the next scheduled one
-        starting_deadline_seconds=STARTING_DEADLINE_SECONDS,
-        successful_jobs_history_limit=3,
-        failed_jobs_history_limit=3,
-        cron_suspend=project.suspended,
+        labels=LABELS,
+        annotations={TITLE_ANNOTATION: "Daily scrum", DESCRIPTION_ANNOTATION: TEMPLATE_DESCRIPTION},
         entrypoint=ENTRYPOINT,
-        arguments=workflow_parameters(project),
+        arguments=workflow_parameters(),
         service_account_name=SERVICE_ACCOUNT,
         active_deadline_seconds=WORKFLOW_DEADLINE_SECONDS,
         # One run per project at a time, cron or `argo submit --from`: the others queue, then find
         # the day reported. Per project, not per sprint: sprint_id "" (the active sprint) and the
-        # same sprint named explicitly would be two mutexes for one sprint.
-        synchronization=m.Synchronization(mutexes=[m.Mutex(name=MUTEX)]),
+        # same sprint named explicitly would be two mutexes for one sprint. The semaphore caps the
+        # fleet. Both live here: a CronWorkflow's list would replace this one (no merge key).
+        synchronization=m.Synchronization(
+            mutexes=[m.Mutex(name=MUTEX)],
+            semaphores=[
+                m.SemaphoreRef(
+                    config_map_key_ref=m.ConfigMapKeySelector(name=LIMITS_CONFIGMAP, key=LIMITS_KEY)
+                )
+            ],
+        ),
         # Keep every pod of a run that failed (its logs are the diagnosis) until the TTL removes
         # the run; delete the pods of a run that succeeded as soon as it is done.
         pod_gc=m.PodGC(strategy="OnWorkflowSuccess"),
@@ -332,74 +377,119 @@ def build(
             EmptyDirVolume(name="work", size_limit="64Mi"),
             EmptyDirVolume(name="tmp", size_limit="64Mi"),
         ],
+        template_defaults=template_defaults(),
         metrics=[
             Gauge(
                 name="dailyscrum_run_duration_seconds",
                 help="Duration of the last daily scrum run",
-                labels=[Label(key="project", value="{{workflow.parameters.project_id}}")],
+                labels=[Label(key="project", value=project)],
                 realtime=False,
                 value="{{workflow.duration}}",
             ),
             Counter(
                 name="dailyscrum_failed_runs_total",
-                help="Daily scrum runs that failed",
-                labels=[Label(key="project", value="{{workflow.parameters.project_id}}")],
-                when="{{workflow.status}} == Failed",
+                help="Daily scrum runs that failed or errored",
+                labels=[Label(key="project", value=project)],
+                when=FAILED_OR_ERROR % ("workflow.status", "workflow.status"),
                 value="1",
             ),
         ],
-    ) as cron_workflow:
-        templates = {step.name: step_template(step, project, registry, image_tag) for step in contract.STEPS}
-        with DAG(name=ENTRYPOINT, annotations={DISPLAY_NAME_ANNOTATION: DISPLAY_NAMES[ENTRYPOINT]}):
+    ) as workflow_template:
+        templates = {step.name: step_template(step, registry, image_tag) for step in contract.STEPS}
+        with DAG(name=ENTRYPOINT):
             for step in contract.STEPS:
                 step_task(step, templates[step.name])
-    return cron_workflow
+    return workflow_template
 
 
-def manifest(
-    project: ProjectConfig,
-    registry: str = DEFAULT_REGISTRY,
-    image_tag: str | None = None,
-    argo_version: str = DEFAULT_ARGO_VERSION,
-) -> dict[str, Any]:
-    """The finished CronWorkflow document for one project, for Argo `argo_version` and later."""
-    cron_workflow = build(project, registry, image_tag)
-    model = run_metadata(cron_workflow.build(), project)
+def template_document(registry: str = DEFAULT_REGISTRY, image_tag: str | None = None) -> dict[str, Any]:
+    model = build_template(registry, image_tag).build()
     document = model.model_dump(by_alias=True, exclude_none=True, mode="json")
-    return name_first(place_template_annotations(document, argo_version))
+    # Hera writes an empty image into templateDefaults; Argo needs none there (each step has its own).
+    document["spec"]["templateDefaults"]["container"].pop("image", None)
+    return name_first(document)
 
 
-def cron_metadata(project: ProjectConfig) -> m.WorkflowMetadata:
-    return m.WorkflowMetadata(
-        labels={"app.kubernetes.io/name": "dailyscrum", PROJECT_LABEL: project.project_id},
-        annotations={
-            TITLE_ANNOTATION: f"Daily scrum {project.project_id}",
-            DESCRIPTION_ANNOTATION: description(project),
-        },
+def description(project: ProjectConfig) -> str:
+    """Markdown for the Argo UI's workflow list (project, sprint, date, schedule)."""
+    sprint = f"`{project.sprint_id}`" if project.sprint_id else "the active sprint"
+    schedules = ", ".join(f"`{s}`" for s in project.schedules)
+    return (
+        f"**Project** `{project.project_id}` | **Sprint** {sprint} | "
+        f"**Schedule** {schedules} {project.timezone}"
     )
 
 
-def run_metadata(model: Any, project: ProjectConfig) -> Any:
-    """Hera 7.1 has no field for `spec.workflowMetadata`: set it on the built model, so every run
-    (scheduled or `argo submit --from`) carries the title, description and labels."""
-    model.spec.workflow_metadata = cron_metadata(project)
-    return model
+def cron_document(project: ProjectConfig) -> dict[str, Any]:
+    """One project's CronWorkflow: its schedule and parameters; the DAG comes from the template.
+
+    Written as a plain mapping, not through Hera: a fleet renders a thousand of these, and the lint
+    parses every one through Hera's models anyway."""
+    annotations = {
+        TITLE_ANNOTATION: f"Daily scrum {project.project_id}",
+        DESCRIPTION_ANNOTATION: description(project),
+    }
+    run_labels = {"app.kubernetes.io/name": "dailyscrum", PROJECT_LABEL: project.project_id}  # UI filter
+    return {
+        "apiVersion": API_VERSION,
+        "kind": "CronWorkflow",
+        "metadata": {
+            "name": project.name,
+            "namespace": NAMESPACE,
+            "labels": {**LABELS, PROJECT_LABEL: project.project_id},
+            "annotations": annotations,
+        },
+        "spec": {
+            "schedules": list(project.schedules),
+            "timezone": project.timezone,
+            "concurrencyPolicy": "Forbid",  # a slow run is never overlapped by the next scheduled one
+            "startingDeadlineSeconds": STARTING_DEADLINE_SECONDS,
+            "successfulJobsHistoryLimit": 3,
+            "failedJobsHistoryLimit": 3,
+            "suspend": project.suspended,
+            "workflowMetadata": {"labels": run_labels, "annotations": annotations},
+            "workflowSpec": {
+                "workflowTemplateRef": {"name": TEMPLATE_NAME},
+                "arguments": {
+                    "parameters": [
+                        {"name": "project_id", "value": project.project_id},
+                        {"name": "sprint_id", "value": project.sprint_id},
+                        # the report date is a day in the schedule's zone
+                        {"name": "timezone", "value": project.timezone},
+                    ]
+                },
+            },
+        },
+    }
 
 
-def place_template_annotations(document: dict[str, Any], argo_version: str) -> dict[str, Any]:
-    """Hera writes a template's `annotations` under `metadata` (the pod's); Argo 3.7+ reads the node
-    display name from the template's own `annotations` field, which Argo 3.6 does not have."""
-    for template in document["spec"]["workflowSpec"]["templates"]:
-        pod_metadata = template.get("metadata", {})
-        annotations = pod_metadata.get("annotations", {})
-        display_name = annotations.pop(DISPLAY_NAME_ANNOTATION, None)
-        if not annotations:
-            pod_metadata.pop("annotations", None)
-        if not pod_metadata:
-            template.pop("metadata", None)
-        if display_name is not None and argo_version != "3.6":  # the one target without the field
-            template["annotations"] = {DISPLAY_NAME_ANNOTATION: display_name}
-    return document
+def configmaps(config: Config) -> list[dict[str, Any]]:
+    """The fleet semaphore's size, and the memo cache (empty: the controller fills it)."""
+    limits = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": LIMITS_CONFIGMAP, "namespace": NAMESPACE, "labels": LABELS},
+        "data": {LIMITS_KEY: str(config.max_parallel_runs)},
+    }
+    # Only the cache label: the controller resets the labels to exactly this on every save
+    # (cache/configmap_cache.go), and refuses a cache ConfigMap without it.
+    cache = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": MEMO_CONFIGMAP, "namespace": NAMESPACE, "labels": CACHE_LABEL},
+    }
+    return [limits, cache]
+
+
+def documents(
+    config: Config, registry: str = DEFAULT_REGISTRY, image_tag: str | None = None
+) -> list[dict[str, Any]]:
+    """Everything `make render` writes: the template, its ConfigMaps, one CronWorkflow per project."""
+    return [
+        template_document(registry, image_tag),
+        *configmaps(config),
+        *(cron_document(project) for project in config.projects),
+    ]
 
 
 def name_first(value: Any) -> Any:
