@@ -3,9 +3,10 @@
 step before any work. The light steps (simulate and the three fetches) must never import pandas,
 checked with `python -X importtime` on the very same command.
 
-Targets: light steps <= 150 ms, report --help <= 1 s. Also measured: the bare interpreter
-(`python -c pass`) and `import requests` alone, so the figures can be read on another machine,
-and what the steps' own modules add to `import requests`.
+Targets: what the light steps' own modules add to `import requests` <= 20 ms (a ratio to the
+machine, not an absolute figure: the interpreter and requests alone take 150 ms on a slow CPU),
+report --help <= 1 s. The bare interpreter (`python -c pass`) and `import requests` alone are
+recorded beside them, so the figures can be read on another machine.
 
 The steps are byte-compiled first, as in the images (the `compiled_steps` fixture in conftest.py);
 they run with the dev venv's interpreter, whose editable-install hook the images do not have
@@ -25,7 +26,7 @@ pytestmark = pytest.mark.bench
 
 RUNS = 11
 LIGHT = (contract.SIMULATE, contract.FETCH_TASKS, contract.FETCH_SUMMARY, contract.FETCH_TEAM)
-TARGET_LIGHT_MS, TARGET_REPORT_MS = 150.0, 1000.0
+TARGET_OVER_REQUESTS_MS, TARGET_REPORT_MS = 20.0, 1000.0
 HEAVY_MODULES = ("pandas", "numpy")
 
 
@@ -79,7 +80,7 @@ def test_start_up_times() -> None:
             f"start-up: {spec.module} --help",
             times[spec.name],
             "ms",
-            TARGET_LIGHT_MS,
+            None,
             "no pandas",
         )
         for spec in LIGHT
@@ -109,12 +110,13 @@ def test_start_up_times() -> None:
         slowest.value / baseline.value,
         "x",
     )
-    # What the steps' own code adds to the interpreter and requests: the part this project controls.
+    # What the steps' own code adds to the interpreter and requests: the part this project controls,
+    # and the light steps' target (their absolute time is mostly the CPU's).
     results.record(
         "startup.light_over_requests_ms",
         "slowest light step - python -c 'import requests'",
         slowest.value - requests_figure.value,
         "ms",
-        None,
+        TARGET_OVER_REQUESTS_MS,
         "the steps' own modules",
     )
