@@ -50,7 +50,7 @@ class Figure:
 
 FIGURES: list[Figure] = []
 # The table's order: the benchmarks in the order the README describes them.
-SECTIONS = ("report.", "build.", "startup.", "run.", "fanout.", "oldjob.", "ratio.")
+SECTIONS = ("report.", "build.", "startup.", "run.", "fanout.", "fleet.", "oldjob.", "ratio.")
 
 
 def record(
