@@ -39,7 +39,6 @@ def main(step: Step) -> None:
         # Nothing is simulated yet, so this is as safe to retry as a POST that was never sent (exit 75).
         message = f"the tasks before the simulation could not be read, nothing was simulated: {exc}"
         raise http.NotSent(message) from exc
-    step.write_json("snapshot", snapshot)
     step.log.info("Starting daily scrum simulation for sprint %s", sprint_id)
     try:
         answer = service.post_json(contract.SIMULATION_PATH, check=shapes.simulation, sprint_id=sprint_id)
@@ -61,6 +60,7 @@ def main(step: Step) -> None:
             "The daily-scrum-service says %d tasks were updated but lists %d updates",
             count, len(answer["updates"]),
         )
+    step.write_json("snapshot", snapshot)
     step.write_json("simulation", with_recorded_at(answer, recorded_at))
     step.write_param("tasks_updated", count)
     step.log.info("Simulation completed: %d tasks updated (%s)", count, answer["message"])

@@ -113,14 +113,16 @@ def test_exact_changes_from_the_snapshot_never_from_the_simulations_answer() -> 
     assert tasks["T7"]["today_work"] == "Added to the sprint today, at 0%."
     assert all(t["created_at"] == RUN_AT for t in tasks.values())
     frame = build().tasks.set_index("id")
-    assert frame.loc["T2", "made"] == 0 and frame.loc["T3", "made"] == 20 and frame.loc["T2", "status"] == "in progress"
+    assert (frame.loc["T2", "made"], frame.loc["T3", "made"]) == (0, 20)
+    assert frame.loc["T2", "status"] == "in progress" and frame.loc["T1", "status"] == "closed"
 
 
 def test_entries_per_assignee_unassigned_last_and_impediments() -> None:
     built = build()
     entries = built.note["reports"][DATE]
     assert [e["assigned_to"] for e in entries] == ["alice", "bob", "zed", "unassigned"]
-    assert [[t["id"] for t in e["tasks"]] for e in entries] == [["T1", "T2", "T7"], ["T3", "T6"], ["T5"], ["T4"]]
+    ids = [[t["id"] for t in e["tasks"]] for e in entries]
+    assert ids == [["T1", "T2", "T7"], ["T3", "T6"], ["T5"], ["T4"]]
     tasks = tasks_by_id(built)
     assert tasks["T2"]["impediments"] == "At 100% but not closed: close the task."
     assert tasks["T4"]["impediments"] == (
@@ -136,7 +138,7 @@ def test_entries_per_assignee_unassigned_last_and_impediments() -> None:
 def test_defect_no_task_moved_while_tasks_are_open_is_loud() -> None:
     built = build(tasks=SNAPSHOT, simulation={**SIMULATION, "tasks_updated_count": 0, "updates": []})
     assert built.warning == "WARNING: the simulation moved no task although 4 tasks are open."
-    assert built.note["summary"].startswith(built.warning + " Daily stand-up for sprint S1: 0 of 6 tasks moved")
+    assert built.note["summary"].startswith(f"{built.warning} Daily stand-up for sprint S1: 0 of 6 tasks")
     one = [task("T3", "in_progress", 60, "bob")]
     assert build(snapshot=one, tasks=one).warning == (
         "WARNING: the simulation moved no task although 1 task is open."
@@ -154,7 +156,8 @@ def test_a_summary_read_apart_from_the_tasks_is_flagged_not_mixed_in() -> None:
 def test_empty_sprint() -> None:
     simulation = {"message": "No tasks found for sprint.", "tasks_updated_count": 0, "updates": [],
                   "recorded_at": RUN_AT}  # fmt: skip
-    built = build(snapshot=[], simulation=simulation, tasks=[], summary={"total_tasks": 0, "completed_tasks": 0})
+    empty = {"total_tasks": 0, "completed_tasks": 0}
+    built = build(snapshot=[], simulation=simulation, tasks=[], summary=empty)
     assert built.note["reports"] == {DATE: []}
     assert built.note["summary"] == "No tasks in sprint S1."
     assert built.warning is None and built.totals.tasks == 0 and built.members.empty
@@ -189,7 +192,7 @@ def test_fingerprint_recognises_this_runs_note_in_the_merged_answer() -> None:
     merged = {
         "reports": {
             DATE: [
-                {"employee_id": "x", "tasks": [{"id": "T3", "created_at": "2025-08-29T14:00:00.000001+00:00"}]},
+                {"employee_id": "x", "tasks": [{"id": "T3", "created_at": "2025-08-29T14:00:00+00:00"}]},
                 # The chronicle may write the instant differently: Z instead of +00:00.
                 {"employee_id": "bob", "tasks": [{"id": "T3", "created_at": "2025-08-30T14:00:00.000001Z"}]},
             ]
