@@ -201,9 +201,12 @@ def _words(facts: list[np.ndarray], write: Callable[..., str]) -> np.ndarray:
     return np.array(texts, dtype="object")[codes]
 
 
-def _p(value: float) -> str:
-    """40.0 -> "40", 12.5 -> "12.5": progress as people write it."""
-    return f"{round(value, 1):g}"
+def number(value: float) -> str:
+    """40.0 -> "40", 12.5 -> "12.5", 39371.0 -> "39,371": progress and points as people write them."""
+    return f"{value:,.1f}".removesuffix(".0")
+
+
+_p = number
 
 
 def status_word(status: str) -> str:

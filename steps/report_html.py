@@ -19,10 +19,10 @@ import numpy as np
 import pandas as pd
 
 from steps.burndown import Calendar
-from steps.note import DONE_DEFINITION, UNASSIGNED, ScrumDay
+from steps.note import DONE_DEFINITION, UNASSIGNED, ScrumDay, number
 
 OPEN_UP_TO = 60  # tasks in the sprint up to which every member's table starts expanded
-MAX_LISTED_AT_RISK = 50  # task ids listed per at-risk kind; the tables show every task
+MAX_LISTED_AT_RISK = 25  # task ids listed per at-risk kind; the tables show every task
 
 _CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:1.5rem;color:#1f2933;
@@ -46,7 +46,7 @@ details{margin:.3rem 0}summary{cursor:pointer;font-weight:600;padding:.2rem 0}
 """
 # One layout for every member's table: (header, width, numeric).
 TASK_TABLE = (
-    ("Task", "11rem", False), ("Title", "auto", False), ("Status", "7rem", False),
+    ("Task", "14rem", False), ("Title", "auto", False), ("Status", "7rem", False),
     ("Before", "4.5rem", True), ("Now", "4.5rem", True), ("Change", "5rem", True),
     ("Progress", "8rem", False), ("Impediments", "auto", False),
 )  # fmt: skip
@@ -67,9 +67,7 @@ def _e(text: object) -> str:
 _e_repeated = lru_cache(maxsize=4096)(_e)  # for texts that repeat: statuses, impediments
 
 
-@lru_cache(maxsize=4096)
-def _p(value: float) -> str:
-    return f"{round(value, 1):g}"
+_p = lru_cache(maxsize=4096)(number)
 
 
 @lru_cache(maxsize=16384)  # a few thousand distinct tails repeat over the tasks of a big sprint
@@ -85,7 +83,8 @@ def _row_tail(before: float, made: float, now: float, new: bool, status: str, im
     )
     return (
         f'</td><td>{_e_repeated(status)}</td><td class="n">{before_text}</td><td class="n">{_p(now)}%</td>'
-        f'<td class="n">{change}</td><td>{bar}</td><td class="imp">{_e_repeated(impediments)}</td></tr>'
+        f'<td class="n">{change}</td><td>{bar}</td>'
+        f'<td{"" if impediments == "None." else " class=imp"}>{_e_repeated(impediments)}</td></tr>'
     )
 
 
@@ -152,14 +151,15 @@ def _run_line(run: RunLink) -> str:
     return f'<p class="run">Run: {_e(name)}</p>'
 
 
-def _table(headers: list[str], rows: list[list[Any]], numeric_from: int = 1) -> list[str]:
-    head = "".join(f'<th{" class=n" if i >= numeric_from else ""}>{h}</th>' for i, h in enumerate(headers))
-    body = [
-        "<tr>" + "".join(f'<td{" class=n" if i >= numeric_from else ""}>{c}</td>' for i, c in enumerate(row))
-        + "</tr>"
-        for row in rows
-    ]
-    return [f"<table><tr>{head}</tr>", *body, "</table>"]
+def _table(headers: list[str] | None, rows: list[list[Any]], numeric_from: int = 1) -> list[str]:
+    """A table whose columns from `numeric_from` on are right-aligned numbers; no header row when None."""
+
+    def cells(tag: str, row: list[Any]) -> str:
+        numeric = ' class="n"'
+        return "".join(f"<{tag}{numeric if i >= numeric_from else ''}>{c}</{tag}>" for i, c in enumerate(row))
+
+    head = f"<table><tr>{cells('th', headers)}</tr>" if headers else "<table>"
+    return [head, *(f"<tr>{cells('td', row)}</tr>" for row in rows), "</table>"]
 
 
 def _totals_table(day: ScrumDay) -> list[str]:
@@ -170,7 +170,7 @@ def _totals_table(day: ScrumDay) -> list[str]:
         ["Remaining work (points)", _p(t.remaining)],
         ["Team members", day.note["summary_metrics"]["total_team_members"]],
     ]  # fmt: skip
-    return ["<h2>Today</h2>", *_table(["", ""], rows)]
+    return ["<h2>Today</h2>", *_table(None, rows)]
 
 
 def _sprint(days: list[dict[str, Any]], calendar: Calendar | None, scope: float) -> list[str]:
@@ -189,7 +189,7 @@ def _sprint(days: list[dict[str, Any]], calendar: Calendar | None, scope: float)
     parts.append(burndown_svg(days, calendar, scope))
     parts.append(
         f"<p>{len(days)} day{'s' if len(days) != 1 else ''} recorded: "
-        + ", ".join(f"{_e(d['date'])} {_p(d['remaining'])}" for d in days[-14:])
+        + "; ".join(f"{_e(d['date'])}: {_p(d['remaining'])} points" for d in days[-14:])
         + (" (the last 14; all in report.json)" if len(days) > 14 else "")
         + ".</p>"
     )
@@ -200,6 +200,10 @@ def burndown_svg(days: list[dict[str, Any]], calendar: Calendar | None, scope: f
     """The remaining work per recorded day (one circle each) and the ideal line, as inline SVG."""
     width, height, left, right, top, bottom = 720, 260, 60, 20, 15, 35
     dates = [dt.date.fromisoformat(d["date"]) for d in days]
+    # The sprint's days and the recorded ones; the sprint only when a recorded day falls in it (a
+    # report dated long after the sprint would squash its ideal line into a sliver).
+    if calendar is not None and not any(calendar.start <= on <= calendar.end for on in dates):
+        calendar = None
     first = min([*dates, *([calendar.start] if calendar else [])])
     last = max([*dates, *([calendar.end] if calendar else [])])
     span = max((last - first).days, 1)
