@@ -209,8 +209,9 @@ def burndown_svg(days: list[dict[str, Any]], calendar: Calendar | None, scope: f
     span = max((last - first).days, 1)
     top_value = max([scope, *(d["remaining"] for d in days), 1.0])
 
-    def x(on: dt.date) -> float:
-        return round(left + (width - left - right) * (on - first).days / span, 1)
+    def x(on: dt.date) -> float:  # a single day sits in the middle
+        share = (on - first).days / span if last > first else 0.5
+        return round(left + (width - left - right) * share, 1)
 
     def y(value: float) -> float:
         return round(top + (height - top - bottom) * (1 - value / top_value), 1)
@@ -222,7 +223,7 @@ def burndown_svg(days: list[dict[str, Any]], calendar: Calendar | None, scope: f
         f'<line x1="{left}" y1="{top}" x2="{left}" y2="{y(0)}" stroke="#9aa5b1"/>',
         _label(left - 6, y(top_value) + 4, _p(top_value), "end"),
         _label(left - 6, y(0) + 4, "0", "end"),
-        _label(left, height - 12, first.isoformat()),
+        _label(left, height - 12, first.isoformat()) if last > first else "",
         _label(width - right, height - 12, last.isoformat(), "end"),
         _label(width / 2, height - 12, "remaining points: actual (blue), ideal (dashed)", "middle"),
     ]
