@@ -55,12 +55,14 @@ EXIT_NOT_SENT = 75  # the request never reached the service (EX_TEMPFAIL): alway
 
 # --- artifacts (name -> file name) -----------------------------------------------------------
 ARTIFACT_FILES: dict[str, str] = {
+    "snapshot": "snapshot.json",  # the sprint's tasks right before the simulation (simulate)
     "simulation": "simulation.json",
     "tasks": "tasks.json",
     "summary": "summary.json",
     "team": "team.json",
     "report": "report.json",
     "report-html": "report.html",
+    "history": "history.json",  # the sprint's burndown series, carried from run to run (report)
 }
 
 # Output parameters are written by the steps as small text files ("true"/"false" for booleans).
@@ -125,10 +127,11 @@ SIMULATE = StepSpec(
     name="simulate",
     module="steps.simulate",
     image="dailyscrum-simulate",
-    env=(ENV_SPRINT_ID, ENV_DAILY_SCRUM_SERVICE_URL),
-    output_artifacts=("simulation",),
+    env=(ENV_SPRINT_ID, ENV_DAILY_SCRUM_SERVICE_URL, ENV_SPRINT_SERVICE_URL),
+    output_artifacts=("snapshot", "simulation"),
     output_parameters=("tasks_updated",),
-    description="Ask the daily-scrum-service to simulate one day of progress (not idempotent).",
+    description="Read the sprint's tasks, then ask the daily-scrum-service to simulate one day of "
+    "progress (not idempotent).",
 )
 FETCH_TASKS = StepSpec(
     name="fetch-tasks",
@@ -161,10 +164,16 @@ REPORT = StepSpec(
     name="report",
     module="steps.report",
     image="dailyscrum-report",
-    env=(ENV_PROJECT_ID, ENV_SPRINT_ID, ENV_REPORT_DATE, ENV_FORCE, ENV_CHRONICLE_SERVICE_URL),
-    inputs=("simulation", "tasks", "summary", "team"),
+    env=(
+        ENV_PROJECT_ID, ENV_SPRINT_ID, ENV_REPORT_DATE, ENV_FORCE, ENV_CHRONICLE_SERVICE_URL,
+        ENV_SPRINT_SERVICE_URL,  # the sprint's dates, for the burndown
+        ENV_WORKFLOW_NAME, ENV_WORKFLOW_NAMESPACE, ENV_ARGO_UI_URL,
+    ),
+    inputs=("snapshot", "simulation", "tasks", "summary", "team"),
     output_artifacts=("report", "report-html"),
-    output_parameters=("note_id", "already_reported"),
+    # done_tasks/open_tasks: done means progress 100 (steps/note.py), as the task summary counts it.
+    output_parameters=("note_id", "already_reported", "done_tasks", "open_tasks"),
+    carried=("history",),
     needs_pandas=True,
     description="Join the artifacts, build the daily scrum note, store it in the chronicle-service.",
 )

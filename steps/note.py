@@ -1,29 +1,35 @@
-"""Build the chronicle's daily scrum note from the four artifacts (pure: no I/O, no clock).
+"""Build the chronicle's daily scrum note from the artifacts (pure: no I/O, no clock).
 
 The note follows the chronicle-service contract (docs: dsm-services.md): one entry per assignee
-under `reports[report_date]`, each task with yesterday's and today's work and its impediments
-written from the task's real progress, and `created_at` = when that task's update was recorded.
+under `reports[report_date]`, each task with yesterday's and today's work and its impediments.
+Yesterday -> today is exact: `before` is the task's progress in the snapshot simulate read right
+before its POST, `now` its progress in the tasks fetched after it. The simulation's own answer
+(the points it drew, capped at 100) is never used to guess a change.
 
-The join is done with pandas and numpy and stays vectorised (tasks left-join updates on task_id
-through a hash index, assignees mapped to the team once per distinct assignee): the report step
-must handle 100,000 tasks over 50 assignees within two seconds and 500 MB, so no Python code runs
-per task except taking the fields out of the JSON entries and building the final note dicts.
+Done means progress 100, as the sprint-service's task summary counts it; the status `completed`
+(shown as "closed") is a separate fact, flagged when a task is done but not closed.
+
+The join is vectorised (pandas/numpy, a hash index on task ids, the wording computed once per
+distinct combination of facts): the report step must handle 100,000 tasks over 50 assignees
+within two seconds and 500 MB, so no Python code runs per task except taking the fields out of
+the JSON entries and building the final note dicts.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from operator import itemgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
 
-WORKFLOW_NAME = "run-dailyscrum"
 UNASSIGNED = "unassigned"  # the assignee key of tasks with assigned_to null (listed last)
-COMPLETED = "completed"
+CLOSED = "completed"  # the status the simulation skips
+DONE_DEFINITION = "done = progress 100 % (as the sprint-service's task summary counts it)"
+# Statuses in people's words; an unknown status is shown with its underscores as spaces.
+STATUS_WORDS = {"assigned_to_sprint": "not started", "in_progress": "in progress", CLOSED: "closed"}
 
 # Columns of ScrumDay.tasks, in the order the HTML page shows them.
 TASK_COLUMNS = (
@@ -32,34 +38,53 @@ TASK_COLUMNS = (
     "in_team",
     "id",
     "title",
-    "status",
-    "before",  # progress before today (0..100); a lower bound when `capped`
-    "made",  # points made today
-    "now",  # progress after today
-    "capped",  # reached 100 today: the service reports the points drawn, not the points added
-    "open",  # status is not "completed"
+    "status",  # in people's words (STATUS_WORDS)
+    "before",  # progress in the snapshot (0..100); NaN for a task that was not in it
+    "made",  # now - before, exact (0 for a task not in the snapshot)
+    "now",  # progress after today's simulation
+    "new",  # not in the snapshot: added to the sprint during the run
+    "done",  # progress 100
+    "closed",  # status "completed"
+    "stalled",  # at risk: not done, not closed, not moved today
+    "unclosed",  # at risk: done but not closed
+    "unassigned",  # at risk when not done: no one is assigned
     "yesterday_work",
     "today_work",
     "impediments",
     "created_at",
 )
 NOTE_TASK_FIELDS = ["id", "yesterday_work", "today_work", "impediments", "created_at"]
+MEMBER_COLUMNS = ("assignee", "name", "tasks", "done", "open", "remaining", "moved", "points")
 
 
 class ArtifactError(ValueError):
     """An input artifact does not have the shape its step promised (invalid input, not a bug)."""
 
 
-@dataclass(frozen=True)
-class ScrumDay:
-    """The note to store plus the per-task frame the HTML page is drawn from."""
+class Totals(NamedTuple):
+    """Counts over the sprint's tasks; done + open == tasks."""
+
+    tasks: int
+    done: int  # progress 100
+    open: int  # not done
+    unclosed: int  # done but status not "completed": the flag of the other definition
+    stalled: int
+    unassigned: int  # unassigned and not done
+    moved: int  # tasks whose progress changed today
+    points: float  # points made today (sum of now - before)
+    remaining: float  # sum of 100 - progress
+
+
+class ScrumDay(NamedTuple):
+    """The note to store plus what the HTML page is drawn from."""
 
     note: dict[str, Any]
     tasks: pd.DataFrame  # TASK_COLUMNS, sorted by assignee (unassigned last) then task id
+    members: pd.DataFrame  # MEMBER_COLUMNS, one row per assignee in the note's order
     team_names: dict[str, str]  # member id -> name
-    open_tasks: int  # tasks whose status is not "completed"
-    tasks_progressed: int  # tasks whose progress moved today
+    totals: Totals
     warning: str | None  # the loud message when the simulation moved nothing although tasks are open
+    mismatch: str | None  # the task summary disagrees with the task list (they were read apart)
 
     @property
     def impediments(self) -> pd.DataFrame:
@@ -176,38 +201,47 @@ def _words(facts: list[np.ndarray], write: Callable[..., str]) -> np.ndarray:
     return np.array(texts, dtype="object")[codes]
 
 
-def _p(value: float) -> str:
-    """40.0 -> "40", 12.5 -> "12.5": progress as people write it."""
-    return f"{round(value, 1):g}"
+def number(value: float) -> str:
+    """40.0 -> "40", 12.5 -> "12.5", 39371.0 -> "39,371": progress and points as people write them."""
+    return f"{value:,.1f}".removesuffix(".0")
 
 
-def _yesterday(before: float, capped: bool, status: str) -> str:
-    # Capped at 100, the points drawn may exceed the points added: `before` is only a lower bound.
-    return f"Was at {_p(before)}%{' or more' if capped else ''} ({status.replace('_', ' ')})."
+_p = number
 
 
-def _today(before: float, made: float, now: float, is_open: bool) -> str:
-    if made > 0 and now >= 100:
-        return f"Completed: reached 100% (the simulation drew +{_p(made)} points, capped at 100)."
+def status_word(status: str) -> str:
+    return STATUS_WORDS.get(status, status.replace("_", " "))
+
+
+def _yesterday(before: float, new: bool, status: str) -> str:
+    if new:
+        return "Not in the sprint before today's simulation."
+    return f"Was at {_p(before)}% ({status})."
+
+
+def _today(before: float, now: float, new: bool, closed: bool) -> str:
+    if new:
+        return f"Added to the sprint today, at {_p(now)}%."
+    made = now - before
     if made > 0:
-        return f"Moved from {_p(before)}% to {_p(now)}% (+{_p(made)} points)."
-    if not is_open:
-        return "Already completed; nothing left to do."
-    return "No progress recorded today."
+        return f"Moved from {_p(before)}% to {_p(now)}% (+{_p(made)} points){': done' if now >= 100 else ''}."
+    if made < 0:
+        return f"Moved back from {_p(before)}% to {_p(now)}% ({_p(made)} points)."
+    if closed:
+        return f"Closed; not moved by the simulation (at {_p(now)}%)."
+    return f"Not moved by today's simulation: still at {_p(now)}%."
 
 
-def _impediments(
-    is_open: bool, made: float, now: float, status: str, assignee: str, unassigned: bool, in_team: bool
-) -> str:
+def _impediments(stalled: bool, unclosed: bool, unassigned: bool, outsider: str) -> str:
     found = []
-    if is_open and made <= 0 and now < 100:
-        found.append("No progress today while the task is still open.")
-    if is_open and now >= 100:
-        found.append(f"At 100% but status is still {status}: close the task.")
-    if not unassigned and not in_team:
-        found.append(f"Assignee {assignee} is not a member of the project team.")
-    if unassigned and is_open:
+    if stalled:
+        found.append("No progress today while the task is not done.")
+    if unclosed:
+        found.append("At 100% but not closed: close the task.")
+    if unassigned:
         found.append("No one is assigned to this task.")
+    if outsider:
+        found.append(f"Assignee {outsider} is not a member of the project team.")
     return " ".join(found) or "None."
 
 
@@ -215,10 +249,25 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
+def headline(sprint_id: str, totals: Totals) -> str:
+    """The day in one sentence: what moved, done and not done (adding up), what is left, the flag."""
+    if totals.tasks == 0:
+        return f"No tasks in sprint {sprint_id}."
+    text = (
+        f"Daily stand-up for sprint {sprint_id}: {totals.moved} of {_plural(totals.tasks, 'task')} "
+        f"moved today (+{_p(totals.points)} points). Done (at 100%): {totals.done}, "
+        f"not done: {totals.open}. Remaining work: {_p(totals.remaining)} points."
+    )
+    if totals.unclosed:
+        text += f" At 100% but not closed: {totals.unclosed}."
+    return text
+
+
 # --- the note ----------------------------------------------------------------------------------
 
 
 def build(
+    snapshot: list[Any],
     simulation: Mapping[str, Any],
     tasks: list[Any],
     summary: Mapping[str, Any],
@@ -228,7 +277,7 @@ def build(
     sprint_id: str,
     report_date: str,
 ) -> ScrumDay:
-    """Join the four artifacts into the note the chronicle stores (see the module docstring).
+    """Join the artifacts into the note the chronicle stores (see the module docstring).
 
     Raises ArtifactError when an artifact does not have the shape its step writes.
     """
@@ -237,50 +286,85 @@ def build(
     tasks_updated = _int_field(simulation, "tasks_updated_count", "simulation")
     message = simulation.get("message", "")
     _require(isinstance(message, str), "simulation: 'message' must be a string")
+    recorded_at = simulation.get("recorded_at")
+    _require(
+        isinstance(recorded_at, str) and recorded_at != "",
+        "simulation: 'recorded_at' is missing (it is the created_at of every task of the note)",
+    )
     members = _columns(team.get("team_members"), ("id",), ("name",), "team")
     member_ids = _text(members["id"], "id", "team")
     names = [name or "" for name in _text(members["name"], "name", "team", nullable=True)]
     team_names = dict(zip(member_ids, names, strict=True))
-    metrics = {
-        "total_team_members": len(member_ids),
-        "total_tasks": _int_field(summary, "total_tasks", "summary"),
-        "completed_tasks": _int_field(summary, "completed_tasks", "summary"),
-        "pending_tasks": _int_field(summary, "pending_tasks", "summary"),
-    }
 
-    day = _task_frame(simulation, tasks, team_names)
-    open_tasks = int(day["open"].sum())
-    progressed = int((day["made"] > 0).sum())
-    warning = None
-    if tasks_updated == 0 and open_tasks > 0:  # the simulation's known defect: say it loudly
-        verb = "is" if open_tasks == 1 else "are"
-        warning = f"WARNING: the simulation moved no task although {_plural(open_tasks, 'task')} {verb} open."
-    if day.empty:
-        text = f"No tasks in sprint {sprint_id}."
-    else:
-        text = (
-            f"Daily stand-up for sprint {sprint_id}. {_plural(progressed, 'task')} progressed. "
-            f"{metrics['completed_tasks']} of {_plural(metrics['total_tasks'], 'task')} completed, "
-            f"{metrics['pending_tasks']} pending."
+    day = _task_frame(snapshot, tasks, team_names, recorded_at)
+    totals = _totals(day)
+    mismatch = None
+    counted = tuple(_int_field(summary, key, "summary") for key in ("total_tasks", "completed_tasks"))
+    if counted != (totals.tasks, totals.done):
+        mismatch = (
+            f"the sprint-service's task summary ({counted[1]} of {counted[0]} at 100%) disagrees with its "
+            f"task list ({totals.done} of {totals.tasks}): the tasks changed between the two reads; "
+            "the report counts the task list"
         )
+    warning = None
+    workable = int((~day["done"] & ~day["closed"]).sum())
+    if totals.moved == 0 and workable > 0:  # the simulation's known defect: say it loudly
+        verb = "is" if workable == 1 else "are"
+        warning = f"WARNING: the simulation moved no task although {_plural(workable, 'task')} {verb} open."
+    text = headline(sprint_id, totals)
     note = {
         "project_id": project_id,
         "sprint_id": sprint_id,
         "report_date": report_date,
         "summary": f"{warning} {text}" if warning else text,
-        "summary_metrics": metrics,
+        "summary_metrics": {
+            "total_team_members": len(member_ids),
+            "total_tasks": totals.tasks,
+            "completed_tasks": totals.done,
+            "pending_tasks": totals.open,
+        },
         "reports": {report_date: _entries(day)},
         "orchestration_decision_details": {
-            "workflow": WORKFLOW_NAME,
+            "done_definition": DONE_DEFINITION,
             "tasks_updated": tasks_updated,
             "simulation_message": message,
         },
     }
-    return ScrumDay(note, day, team_names, open_tasks, progressed, warning)
+    return ScrumDay(note, day, _members(day, team_names), team_names, totals, warning, mismatch)
 
 
-def _task_frame(simulation: Mapping[str, Any], tasks: list[Any], team_names: dict[str, str]) -> pd.DataFrame:
-    """One row per task (TASK_COLUMNS): tasks LEFT JOIN today's updates, assignees mapped to the team.
+def _totals(day: pd.DataFrame) -> Totals:
+    made = day["made"].to_numpy()
+    return Totals(
+        tasks=len(day),
+        done=int(day["done"].sum()),
+        open=int((~day["done"]).sum()),
+        unclosed=int(day["unclosed"].sum()),
+        stalled=int(day["stalled"].sum()),
+        unassigned=int((day["unassigned"] & ~day["done"]).sum()),
+        moved=int((made != 0).sum()),
+        points=float(made.sum()),
+        remaining=float((100.0 - day["now"].to_numpy()).sum()),
+    )
+
+
+def _members(day: pd.DataFrame, team_names: dict[str, str]) -> pd.DataFrame:
+    """Totals per assignee (MEMBER_COLUMNS), in the note's order (the frame is already grouped)."""
+    frame = day.assign(
+        open=~day["done"], remaining=100.0 - day["now"], moved=day["made"] != 0,
+    ).groupby("assignee", sort=False)
+    members = frame.agg(
+        tasks=("id", "size"), done=("done", "sum"), open=("open", "sum"),
+        remaining=("remaining", "sum"), moved=("moved", "sum"), points=("made", "sum"),
+    ).reset_index()
+    members.insert(1, "name", [team_names.get(who, "") for who in members["assignee"].tolist()])
+    return members
+
+
+def _task_frame(
+    snapshot: list[Any], tasks: list[Any], team_names: dict[str, str], recorded_at: str
+) -> pd.DataFrame:
+    """One row per task (TASK_COLUMNS): tasks LEFT JOIN the snapshot on task_id, assignees mapped.
 
     Worked on numpy arrays, sorted once, and made into the frame at the end (a DataFrame per step
     and a merge cost ~3x more at 100,000 tasks).
@@ -290,53 +374,34 @@ def _task_frame(simulation: Mapping[str, Any], tasks: list[Any], team_names: dic
     titles = _text(fields["title"], "title", "tasks", nullable=True)
     statuses = _text(fields["status"], "status", "tasks")
     assigned = _text(fields["assigned_to"], "assigned_to", "tasks", nullable=True)
-    progress = _percent(fields["progress_percentage"], "tasks: progress_percentage")
+    now = _percent(fields["progress_percentage"], "tasks: progress_percentage")
     rows = _last_of_each(ids)  # a task listed twice: its last entry counts
     ids, titles, statuses, assigned = (_objects(v)[rows] for v in (ids, titles, statuses, assigned))
-    progress = progress[rows]
+    now = now[rows]
 
-    raw = _columns(
-        simulation.get("updates"), ("task_id", "progress_made", "new_status"), ("recorded_at",),
-        "simulation.updates",
-    )
-    update_ids = _text(raw["task_id"], "task_id", "simulation.updates")
-    update_made = _percent(raw["progress_made"], "simulation: progress_made")
-    update_new = _percent(raw["new_status"], "simulation: new_status")
-    recorded_at = _text(raw["recorded_at"], "recorded_at", "simulation.updates", nullable=True)
-    latest = _last_of_each(update_ids)
-    update_ids, recorded_at = _objects(update_ids)[latest], _objects(recorded_at)[latest]
-    update_made, update_new = update_made[latest], update_new[latest]
+    old = _columns(snapshot, ("task_id", "status", "progress_percentage"), (), "snapshot")
+    old_ids = _text(old["task_id"], "task_id", "snapshot")
+    old_statuses = _text(old["status"], "status", "snapshot")
+    old_progress = _percent(old["progress_percentage"], "snapshot: progress_percentage")
+    latest = _last_of_each(old_ids)
+    old_ids, old_statuses = _objects(old_ids)[latest], _objects(old_statuses)[latest]
+    old_progress = old_progress[latest]
 
-    # The join: each task's update, by a hash lookup of its id (-1: no update today). A task the
-    # simulation did not touch (completed, or the defect) keeps its progress, made 0.
-    found = pd.Index(update_ids, dtype="object").get_indexer(ids)
-    has_update = found >= 0
-    found[~has_update] = 0
-    if len(update_ids) == 0:
-        update_made, update_new, recorded_at = np.zeros(1), np.zeros(1), np.array([None], dtype="object")
-    now = np.where(has_update, update_new[found], progress)
-    made = np.where(has_update, update_made[found], 0.0)
-    # The service reports the points it drew, also when the sum was capped at 100 (a task at 90
-    # drawing 25 reads "+25%" -> "100%"): then now - made is only a lower bound of yesterday's.
-    before = np.clip(now - made, 0.0, 100.0)
-    capped = (made > 0) & (now >= 100)
-
-    # created_at is when the task's update was recorded; untouched tasks take the run's time.
-    created_at = np.where(has_update, recorded_at[found], None)
-    fallback = pd.isna(created_at)
-    if fallback.any():
-        run_recorded_at = simulation.get("recorded_at")
-        _require(
-            isinstance(run_recorded_at, str) and run_recorded_at != "",
-            "simulation: 'recorded_at' is missing (it is the created_at of tasks without an update)",
-        )
-        created_at[fallback] = run_recorded_at
+    # The join: each task's progress before the simulation, by a hash lookup of its id (-1: a task
+    # added to the sprint while the run went on: no "before").
+    found = pd.Index(old_ids, dtype="object").get_indexer(ids)
+    new = found < 0
+    found[new] = 0
+    if len(old_ids) == 0:
+        old_progress, old_statuses = np.zeros(1), _objects([""])
+    before = np.where(new, np.nan, old_progress[found])
+    made = np.where(new, 0.0, now - old_progress[found])
+    old_statuses = np.where(new, "", old_statuses[found])
 
     # Statuses and assignees have few distinct values: each is looked at once (its level), and
     # the rows carry small integer codes, cheaper to compare, sort and spread than 100,000 strings.
     status_codes, status_levels = pd.factorize(statuses)
-    open_levels = np.array([level != COMPLETED for level in status_levels], dtype=bool)
-    is_open = open_levels[status_codes]
+    closed = np.array([level == CLOSED for level in status_levels], dtype=bool)[status_codes]
     # Assignee levels: the distinct assigned_to values, then one for null (factorize's code -1
     # picks the last level).
     who_codes, who_values = pd.factorize(assigned)
@@ -354,46 +419,42 @@ def _task_frame(simulation: Mapping[str, Any], tasks: list[Any], team_names: dic
     ids, titles, status_codes, who_codes, unassigned, in_team = (
         a[order] for a in (ids, titles, status_codes, who_codes, unassigned, in_team)
     )
-    before, made, now, capped, is_open, created_at = (
-        a[order] for a in (before, made, now, capped, is_open, created_at)
+    before, made, now, new, closed, old_statuses = (
+        a[order] for a in (before, made, now, new, closed, old_statuses)
     )
-    statuses = _objects(list(status_levels))[status_codes]
-    assignee = _objects(who)[who_codes]
-    # The impediments depend on made > 0, now >= 100, the status only in the "close the task"
-    # case and the assignee only when not in the team: reduced to exactly that, a 100,000-task
-    # sprint has a handful of combinations to word instead of tens of thousands.
-    full = now >= 100
-    impediment_facts = [
-        is_open,
-        (made > 0).astype("float64"),  # 1.0 or 0.0: _impediments only asks made <= 0
-        full * 100.0,  # 100.0 or 0.0: it only asks now < 100 / now >= 100
-        np.where(is_open & full, status_codes, -1),  # the status, or "" (code -1)
-        np.where(~unassigned & ~in_team, who_codes, len(who)),  # the assignee, or "" (code len(who))
-        unassigned,
-        in_team,
-    ]
-    status_text, who_text = [*status_levels, ""], [*who, ""]
+    done = now >= 100
+    stalled = ~done & ~closed & ~new & (made == 0)
+    unclosed = done & ~closed
+    words = [status_word(level) for level in status_levels]
+    # The impediments depend on four facts and, for an assignee outside the team, on the assignee:
+    # a 100,000-task sprint has a handful of combinations to word instead of tens of thousands.
+    outsider = np.where(~unassigned & ~in_team, who_codes, len(who))  # the assignee, or "" (code len(who))
+    who_text = [*who, ""]
     columns = {
-        "assignee": assignee,
+        "assignee": _objects(who)[who_codes],
         "assignee_name": _objects([team_names.get(name, "") for name in who])[who_codes],
         "in_team": in_team,
         "id": ids,
         "title": np.where(pd.isna(titles), "", titles).astype("object"),
-        "status": statuses,
+        "status": _objects(words)[status_codes],
         "before": before,
         "made": made,
         "now": now,
-        "capped": capped,
-        "open": is_open,
+        "new": new,
+        "done": done,
+        "closed": closed,
+        "stalled": stalled,
+        "unclosed": unclosed,
+        "unassigned": unassigned,
         "yesterday_work": _words(
-            [before, capped, status_codes], lambda b, c, s: _yesterday(b, c, status_text[s])
+            [before, new, old_statuses], lambda b, n, s: _yesterday(b, n, status_word(s))
         ),
-        "today_work": _words([before, made, now, is_open], _today),
+        "today_work": _words([before, now, new, closed], _today),
         "impediments": _words(
-            impediment_facts,
-            lambda o, m, n, s, a, u, t: _impediments(o, m, n, status_text[s], who_text[a], u, t),
+            [stalled, unclosed, unassigned & ~done, outsider],
+            lambda s, c, u, o: _impediments(s, c, u, who_text[o]),
         ),
-        "created_at": created_at,
+        "created_at": np.full(len(ids), recorded_at, dtype="object"),
     }
     # dtype="object" for the text columns: pandas 3 would otherwise convert them to its str dtype.
     return pd.DataFrame(

@@ -1,9 +1,13 @@
-"""Step `report`: build the daily scrum note from the four artifacts and store it in the chronicle once.
+"""Step `report`: build the daily scrum note from the artifacts and store it in the chronicle once.
 
-Environment: PROJECT_ID, SPRINT_ID, REPORT_DATE (from prepare), FORCE, CHRONICLE_SERVICE_URL.
-Input artifacts: simulation, tasks, summary, team. Outputs: artifact `report` (the note as stored,
-or as it would have been stored when the step decided not to store it), artifact `report-html`
-(the page people read), parameters `note_id` ("" when nothing was stored) and `already_reported`.
+Environment: PROJECT_ID, SPRINT_ID, REPORT_DATE (from prepare), FORCE, CHRONICLE_SERVICE_URL,
+SPRINT_SERVICE_URL (the sprint's dates), WORKFLOW_NAME, WORKFLOW_NAMESPACE and ARGO_UI_URL (the
+page's link back to the run). Input artifacts: snapshot, simulation, tasks, summary, team; carried
+artifact `history` (optional: the burndown series so far). Outputs: artifact `report` (the note as
+stored, or as it would have been stored when the step decided not to store it, with the sprint
+view and the burndown series in orchestration_decision_details), artifact `report-html` (the page
+people read), artifact `history` (the series with today's point), parameters `note_id` ("" when
+nothing was stored), `already_reported`, `done_tasks` and `open_tasks` (done = progress 100).
 
 The chronicle stores every POST, so before storing, the step asks the chronicle for the day:
 - 404: nothing stored yet: POST.
@@ -15,6 +19,7 @@ The chronicle stores every POST, so before storing, the step asks the chronicle 
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -22,7 +27,7 @@ from typing import Any
 
 import orjson
 
-from steps import artifacts, contract, http, note, report_html, shapes, validate
+from steps import artifacts, burndown, contract, http, note, report_html, shapes, validate
 from steps.cli import Step, run_step
 
 SPEC = contract.REPORT
@@ -66,18 +71,54 @@ def _encode(body: dict[str, Any]) -> bytes:
         return json.dumps(body, ensure_ascii=False, allow_nan=False).encode("utf-8")
 
 
+def _calendar(step: Step, sprint: http.Service, project_id: str, sprint_id: str, on: str) -> Any:
+    """The sprint's dates, or None (logged): a page without an ideal line beats a failed report."""
+    try:
+        listing = sprint.get_json(contract.PROJECT_SPRINTS_PATH, project_id=project_id)
+        return burndown.calendar(listing, sprint_id, dt.date.fromisoformat(on))
+    except (http.HttpError, ValueError) as exc:
+        step.log.warning("The sprint's dates are unknown, the burndown has no ideal line: %s", exc)
+        return None
+
+
+def _history(step: Step, sprint_id: str) -> list[dict[str, Any]]:
+    """The carried burndown series; a missing one is a first run, an unusable one is logged."""
+    try:
+        return burndown.load(step.read_carried("history"), sprint_id)
+    except ValueError as exc:  # validate.InvalidInput (not JSON) is a ValueError too
+        step.log.warning("The carried burndown history is unusable, the chart starts today: %s", exc)
+        return []
+
+
+def _run_link(step: Step) -> report_html.RunLink:
+    ui_url = step.env(contract.ENV_ARGO_UI_URL)
+    if ui_url:
+        try:
+            ui_url = validate.service_url(contract.ENV_ARGO_UI_URL, ui_url)
+        except validate.InvalidInput as exc:
+            step.log.warning("The page names the run without a link: %s", exc)
+            ui_url = ""
+    return report_html.RunLink(
+        step.env(contract.ENV_WORKFLOW_NAME), step.env(contract.ENV_WORKFLOW_NAMESPACE), ui_url
+    )
+
+
 def main(step: Step) -> None:
-    # Inputs first (exit 2, never retried), then artifacts, then the chronicle.
+    # Inputs first (exit 2, never retried), then artifacts, then the services.
     project_id = step.identifier(contract.ENV_PROJECT_ID)
     sprint_id = step.identifier(contract.ENV_SPRINT_ID)
     report_date = validate.date(contract.ENV_REPORT_DATE, step.env(contract.ENV_REPORT_DATE)).isoformat()
     force = validate.flag(contract.ENV_FORCE, step.env(contract.ENV_FORCE))
     chronicle = step.service("chronicle-service")
+    sprint = step.service("sprint-service")
+    run = _run_link(step)
     loaded = {name: step.read_json(name, loads=_loads) for name in SPEC.inputs}
+    history = _history(step, sprint_id)
 
     started = time.perf_counter()
     try:
         day = note.build(
+            loaded["snapshot"],
             loaded["simulation"],
             loaded["tasks"],
             loaded["summary"],
@@ -88,14 +129,27 @@ def main(step: Step) -> None:
         )
     except note.ArtifactError as exc:
         raise validate.InvalidInput(f"input artifact {exc}") from None
+    totals = day.totals
     step.log.info(
-        "Built the note for sprint %s on %s: %d tasks, %d assignees, %d progressed, in %.2f s",
-        sprint_id, report_date, len(day.tasks), len(day.note["reports"][report_date]),
-        day.tasks_progressed, time.perf_counter() - started,
+        "Built the note for sprint %s on %s: %d tasks (%d done, %d not done), %d assignees, %d moved, "
+        "in %.2f s", sprint_id, report_date, totals.tasks, totals.done, totals.open, len(day.members),
+        totals.moved, time.perf_counter() - started,
     )
     if day.warning:
         step.log.warning("%s (the daily-scrum-service's known defect; the report says so)", day.warning)
+    if day.mismatch:
+        step.log.warning("%s", day.mismatch)
     del loaded  # the raw artifacts (~1 million objects at 100,000 tasks): freed before the page is drawn
+
+    calendar = _calendar(step, sprint, project_id, sprint_id, report_date)
+    point = {"date": report_date, "remaining": totals.remaining, "done": totals.done, "tasks": totals.tasks}
+    days = burndown.record(history, point)
+    step.write_json("history", burndown.document(project_id, sprint_id, days))
+    day.note["orchestration_decision_details"].update(
+        workflow=run.name, namespace=run.namespace,
+        sprint=calendar.to_json() if calendar else None, burndown=days,
+    )  # fmt: skip
+
     # Encoded once: the POST body and, for a big sprint, report.json (the same bytes).
     payload = _encode(day.note)
     # The body we store (or would store), written first: useful even if the step then fails.
@@ -116,11 +170,13 @@ def main(step: Step) -> None:
         tables = report_html.sections(day, on_section=step.progress)
         note_id, already_reported, outcome = storing.result()
 
-    page = report_html.render(day, outcome=outcome, tables=tables)
+    page = report_html.render(day, outcome=outcome, run=run, days=days, calendar=calendar, tables=tables)
     del tables  # the page holds the same text: free the pieces before writing it
     step.write_text("report-html", page)
     step.write_param("note_id", note_id)
     step.write_param("already_reported", already_reported)
+    step.write_param("done_tasks", totals.done)
+    step.write_param("open_tasks", totals.open)
 
 
 def _store(

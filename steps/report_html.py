@@ -1,40 +1,63 @@
 """The human-readable daily scrum page (pure: builds a string, no I/O).
 
 Argo's UI shows an HTML artifact in a sandboxed frame that allows no scripts and no external
-resources, so the page is one self-contained document: inline CSS only, no <script>, no URL.
-Progress bars are nested divs whose width is the percentage. Every text that comes from a
-service is HTML-escaped.
+resources, so the page is one self-contained document: inline CSS, an inline SVG burndown, no
+<script>, no URL but the optional link back to the run. Every text from a service is escaped.
+Every member's table has the same fixed column layout, and each member's tasks sit in a
+collapsible <details> (open for a small sprint), so a sprint of 1,000 tasks stays readable.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from functools import lru_cache
 from html import escape
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
 
-from steps.note import UNASSIGNED, ScrumDay
+from steps.burndown import Calendar
+from steps.note import DONE_DEFINITION, UNASSIGNED, ScrumDay, number
 
-MAX_LISTED_IMPEDIMENTS = 200  # the list on top stays readable; the tables show every task
+OPEN_UP_TO = 60  # tasks in the sprint up to which every member's table starts expanded
+MAX_LISTED_AT_RISK = 25  # task ids listed per at-risk kind; the tables show every task
 
 _CSS = """
-body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:1.5rem;color:#1f2933}
-h1{font-size:1.5rem;margin:0 0 .5rem}h2{font-size:1.15rem;margin:1.5rem 0 .4rem}
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:1.5rem;color:#1f2933;
+max-width:75rem}
+h1{font-size:1.5rem;margin:0 0 .3rem}h2{font-size:1.15rem;margin:1.4rem 0 .4rem}
+.run,.outcome,.def{color:#52606d;margin:.2rem 0}
 .warning{background:#fde8e8;border:2px solid #c81e1e;color:#771d1d;padding:.8rem 1rem;
 font-size:1.1rem;font-weight:700;margin:.8rem 0}
-.outcome{color:#52606d}
+.flag{background:#fff3c4;border-left:4px solid #f0b429;padding:.3rem .6rem;margin:.3rem 0}
+.summary{font-size:1.05rem}
 table{border-collapse:collapse;margin:.3rem 0}
 th,td{border:1px solid #cbd2d9;padding:.25rem .5rem;text-align:left;vertical-align:top;font-size:.9rem}
-th{background:#f0f4f8}
-.metrics td{font-weight:700;text-align:right}
-.bar{display:flex;width:9rem;height:.8rem;background:#e4e7eb;border-radius:2px;overflow:hidden}
+th{background:#f0f4f8}td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
+table.tasks{table-layout:fixed;width:100%}
+table.tasks td{overflow-wrap:anywhere}
+details{margin:.3rem 0}summary{cursor:pointer;font-weight:600;padding:.2rem 0}
+.bar{display:flex;width:100%;height:.8rem;background:#e4e7eb;border-radius:2px;overflow:hidden}
 .was{background:#9aa5b1}.day{background:#31a354}
-.num{font-size:.8rem;color:#52606d}
 .imp{color:#b44d12}
+.risk li{margin:.15rem 0}
 """
+# One layout for every member's table: (header, width, numeric).
+TASK_TABLE = (
+    ("Task", "14rem", False), ("Title", "auto", False), ("Status", "7rem", False),
+    ("Before", "4.5rem", True), ("Now", "4.5rem", True), ("Change", "5rem", True),
+    ("Progress", "8rem", False), ("Impediments", "auto", False),
+)  # fmt: skip
+
+
+class RunLink(NamedTuple):
+    """Which workflow run made the page; `ui_url` (the Argo UI's base URL) makes it a link."""
+
+    name: str
+    namespace: str
+    ui_url: str = ""
 
 
 def _e(text: object) -> str:
@@ -44,27 +67,24 @@ def _e(text: object) -> str:
 _e_repeated = lru_cache(maxsize=4096)(_e)  # for texts that repeat: statuses, impediments
 
 
-@lru_cache(maxsize=4096)
-def _p(value: float) -> str:
-    return f"{round(value, 1):g}"
-
-
-@lru_cache(maxsize=4096)  # few distinct values repeat over many tasks (the page may list 100,000)
-def _bar(was: float, today: float) -> str:
-    """A bar of 100%: the part done before today in grey, today's part in green."""
-    return (
-        f'<div class="bar"><div class="was" style="width:{_p(was)}%"></div>'
-        f'<div class="day" style="width:{_p(today)}%"></div></div>'
-    )
+_p = lru_cache(maxsize=4096)(number)
 
 
 @lru_cache(maxsize=16384)  # a few thousand distinct tails repeat over the tasks of a big sprint
-def _row_tail(was: float, made: float, now: float, capped: bool, status: str, impediments: str) -> str:
-    """A task's row after its title: today's bar, the overall bar, the status and the impediments."""
+def _row_tail(before: float, made: float, now: float, new: bool, status: str, impediments: str) -> str:
+    """A task's row after its title: status, before, now, change, the bar and the impediments."""
+    if new:
+        was, change, before_text = 0.0, "new", "&ndash;"
+    else:
+        was, change, before_text = min(before, now), ("+" if made > 0 else "") + _p(made), f"{_p(before)}%"
+    bar = (
+        f'<div class="bar"><div class="was" style="width:{_p(was)}%"></div>'
+        f'<div class="day" style="width:{_p(max(made, 0.0))}%"></div></div>'
+    )
     return (
-        f'</td><td>{_bar(0, made)}<span class="num">+{_p(made)} points</span></td>'
-        f'<td>{_bar(was, made)}<span class="num">{"&ge;" if capped else ""}{_p(was)}% &rarr; '
-        f"{_p(now)}%</span></td><td>{_e_repeated(status)}</td><td>{_e_repeated(impediments)}</td></tr>"
+        f'</td><td>{_e_repeated(status)}</td><td class="n">{before_text}</td><td class="n">{_p(now)}%</td>'
+        f'<td class="n">{change}</td><td>{bar}</td>'
+        f'<td{"" if impediments == "None." else " class=imp"}>{_e_repeated(impediments)}</td></tr>'
     )
 
 
@@ -80,76 +100,207 @@ def render(
     day: ScrumDay,
     *,
     outcome: str,
-    on_section: Callable[[int, int], None] | None = None,
+    run: RunLink,
+    days: list[dict[str, Any]],
+    calendar: Calendar | None,
     tables: list[str] | None = None,
 ) -> str:
-    """The whole page. `outcome` says what happened to the note (stored, skipped, why).
+    """The whole page. `outcome` says what happened to the note (stored, skipped, why); `days` is
+    the burndown series (report date included); `calendar` the sprint's dates, None when unknown.
 
-    `on_section(done, total)` is called after each assignee's section, to report progress.
-    `tables` are the assignee sections drawn beforehand with `sections()` (the costly part for a
+    `tables` are the members' sections drawn beforehand with `sections()` (the costly part for a
     big sprint, which the report step draws while the chronicle stores the note).
     """
-    note = day.note
+    note, totals = day.note, day.totals
     project, sprint, date = note["project_id"], note["sprint_id"], note["report_date"]
-    metrics = note["summary_metrics"]
     parts = [
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">',
         f"<title>Daily scrum {_e(project)} / {_e(sprint)} / {_e(date)}</title>",
         f"<style>{_CSS}</style></head><body>",
         f"<h1>Daily scrum: project {_e(project)}, sprint {_e(sprint)}, {_e(date)}</h1>",
+        _run_line(run),
     ]
     if day.warning:
         parts.append(f'<div class="warning" role="alert">{_e(day.warning)}</div>')
     parts += [
         f'<p class="summary">{_e(note["summary"])}</p>',
         f'<p class="outcome">{_e(outcome)}</p>',
-        '<h2>Summary metrics</h2><table class="metrics">',
-        *(
-            f"<tr><th>{label}</th><td>{value}</td></tr>"
-            for label, value in (
-                ("Team members", metrics["total_team_members"]),
-                ("Tasks", metrics["total_tasks"]),
-                ("Completed", metrics["completed_tasks"]),
-                ("Pending", metrics["pending_tasks"]),
-                ("Progressed today", day.tasks_progressed),
-                ("Open (not completed)", day.open_tasks),
-            )
-        ),
-        "</table>",
+        f'<p class="def">Definitions: {_e(DONE_DEFINITION)}; remaining work = the sum of 100 - progress '
+        "over the tasks; at risk = not done and not moved today, at 100% but not closed, or unassigned.</p>",
     ]
-    parts += _impediments(day)
-    parts += sections(day, on_section) if tables is None else tables
+    if totals.unclosed:
+        parts.append(f'<p class="flag">At 100 % but not closed: {totals.unclosed}</p>')
+    if day.mismatch:
+        parts.append(f'<p class="flag">Note: {_e(day.mismatch)}.</p>')
+    parts += _totals_table(day)
+    parts += _sprint(days, calendar, scope=100.0 * totals.tasks)
+    parts += _members_table(day)
+    parts += _at_risk(day)
+    parts += sections(day) if tables is None else tables
     parts.append("</body></html>\n")
     return "".join(parts)
 
 
-def _impediments(day: ScrumDay) -> list[str]:
-    found = day.impediments
-    parts = [f"<h2>Impediments today ({len(found)})</h2>"]
-    if found.empty:
-        return [*parts, "<p>None.</p>"]
-    shown = found.head(MAX_LISTED_IMPEDIMENTS)
-    parts.append("<ul>")
+def _run_line(run: RunLink) -> str:
+    name = f"{run.namespace}/{run.name}" if run.namespace else run.name
+    if not name:
+        return '<p class="run">Run: not named (the report ran outside Argo).</p>'
+    if run.ui_url and run.namespace:
+        href = f"{run.ui_url.rstrip('/')}/workflows/{run.namespace}/{run.name}"
+        return f'<p class="run">Run: <a href="{_e(href)}">{_e(name)}</a></p>'
+    return f'<p class="run">Run: {_e(name)}</p>'
+
+
+def _table(headers: list[str] | None, rows: list[list[Any]], numeric_from: int = 1) -> list[str]:
+    """A table whose columns from `numeric_from` on are right-aligned numbers; no header row when None."""
+
+    def cells(tag: str, row: list[Any]) -> str:
+        numeric = ' class="n"'
+        return "".join(f"<{tag}{numeric if i >= numeric_from else ''}>{c}</{tag}>" for i, c in enumerate(row))
+
+    head = f"<table><tr>{cells('th', headers)}</tr>" if headers else "<table>"
+    return [head, *(f"<tr>{cells('td', row)}</tr>" for row in rows), "</table>"]
+
+
+def _totals_table(day: ScrumDay) -> list[str]:
+    t = day.totals
+    rows = [
+        ["Tasks", t.tasks], ["Done (at 100%)", t.done], ["Not done", t.open],
+        ["Moved today", t.moved], ["Points made today", _p(t.points)],
+        ["Remaining work (points)", _p(t.remaining)],
+        ["Team members", day.note["summary_metrics"]["total_team_members"]],
+    ]  # fmt: skip
+    return ["<h2>Today</h2>", *_table(None, rows)]
+
+
+def _sprint(days: list[dict[str, Any]], calendar: Calendar | None, scope: float) -> list[str]:
+    parts = ["<h2>Sprint</h2>"]
+    if calendar is None:
+        parts.append("<p>The sprint's dates are unknown (the sprint-service did not list them).</p>")
+    else:
+        ideal = calendar.ideal(scope, calendar.on)
+        parts.append(
+            f"<p>{calendar.start.isoformat()} to {calendar.end.isoformat()}: day {calendar.gone} of "
+            f"{calendar.days}, {calendar.left} day{'s' if calendar.left != 1 else ''} left. "
+            f"Ideal remaining today: {_p(ideal)} points.</p>"
+        )
+        if calendar.on > calendar.end:
+            parts.append(f'<p class="flag">The sprint ended on {calendar.end.isoformat()}.</p>')
+    parts.append(burndown_svg(days, calendar, scope))
+    parts.append(
+        f"<p>{len(days)} day{'s' if len(days) != 1 else ''} recorded: "
+        + "; ".join(f"{_e(d['date'])}: {_p(d['remaining'])} points" for d in days[-14:])
+        + (" (the last 14; all in report.json)" if len(days) > 14 else "")
+        + ".</p>"
+    )
+    return parts
+
+
+def burndown_svg(days: list[dict[str, Any]], calendar: Calendar | None, scope: float) -> str:
+    """The remaining work per recorded day (one circle each) and the ideal line, as inline SVG."""
+    width, height, left, right, top, bottom = 720, 260, 60, 20, 15, 35
+    dates = [dt.date.fromisoformat(d["date"]) for d in days]
+    # The sprint's days and the recorded ones; the sprint only when a recorded day falls in it (a
+    # report dated long after the sprint would squash its ideal line into a sliver).
+    if calendar is not None and not any(calendar.start <= on <= calendar.end for on in dates):
+        calendar = None
+    first = min([*dates, *([calendar.start] if calendar else [])])
+    last = max([*dates, *([calendar.end] if calendar else [])])
+    span = max((last - first).days, 1)
+    top_value = max([scope, *(d["remaining"] for d in days), 1.0])
+
+    def x(on: dt.date) -> float:  # a single day sits in the middle
+        share = (on - first).days / span if last > first else 0.5
+        return round(left + (width - left - right) * share, 1)
+
+    def y(value: float) -> float:
+        return round(top + (height - top - bottom) * (1 - value / top_value), 1)
+
+    parts = [
+        f'<svg width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" role="img" aria-label="Burndown: remaining work per day">',
+        f'<line x1="{left}" y1="{y(0)}" x2="{width - right}" y2="{y(0)}" stroke="#9aa5b1"/>',
+        f'<line x1="{left}" y1="{top}" x2="{left}" y2="{y(0)}" stroke="#9aa5b1"/>',
+        _label(left - 6, y(top_value) + 4, _p(top_value), "end"),
+        _label(left - 6, y(0) + 4, "0", "end"),
+        _label(left, height - 12, first.isoformat()) if last > first else "",
+        _label(width - right, height - 12, last.isoformat(), "end"),
+        _label(width / 2, height - 12, "remaining points: actual (blue), ideal (dashed)", "middle"),
+    ]
+    if calendar is not None:
+        parts.append(
+            f'<line x1="{x(calendar.start)}" y1="{y(calendar.ideal(scope, calendar.start))}" '
+            f'x2="{x(calendar.end)}" y2="{y(0)}" stroke="#9aa5b1" stroke-dasharray="6 4"/>'
+        )
+    points = [(x(on), y(d["remaining"]), d) for on, d in zip(dates, days, strict=True)]
+    if len(points) > 1:
+        path = " ".join(f"{px},{py}" for px, py, _ in points)
+        parts.append(f'<polyline points="{path}" fill="none" stroke="#2680c2" stroke-width="2"/>')
     parts += [
-        f'<li><b>{_e(task)}</b> ({_e(who)}): <span class="imp">{_e(text)}</span></li>'
-        for who, task, text in zip(
-            shown["assignee"].tolist(), shown["id"].tolist(), shown["impediments"].tolist(), strict=True
+        f'<circle cx="{px}" cy="{py}" r="3.5" fill="#2680c2"><title>{_e(d["date"])}: '
+        f'{_p(d["remaining"])} points remaining, {d["done"]} of {d["tasks"]} done</title></circle>'
+        for px, py, d in points
+    ]
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _label(x: float, y: float, text: str, anchor: str = "start") -> str:
+    return f'<text x="{x}" y="{y}" text-anchor="{anchor}" font-size="11" fill="#52606d">{text}</text>'
+
+
+def _members_table(day: ScrumDay) -> list[str]:
+    m = day.members
+    if m.empty:
+        return []
+    rows = [
+        [_who(str(who), name, day), tasks, done, open_, _p(remaining), moved, _p(points)]
+        for who, name, tasks, done, open_, remaining, moved, points in zip(
+            *(m[c].tolist() for c in m.columns), strict=True
         )
     ]
+    headers = ["Member", "Tasks", "Done", "Not done", "Remaining", "Moved today", "Points today"]
+    return ["<h2>Per member</h2>", *_table(headers, rows)]
+
+
+def _who(assignee: str, name: str, day: ScrumDay) -> str:
+    text = f"{_e(name)} ({_e(assignee)})" if name else _e(assignee)
+    if assignee not in day.team_names and assignee != UNASSIGNED:
+        text += " - not in the project team"
+    return text
+
+
+def _at_risk(day: ScrumDay) -> list[str]:
+    tasks = day.tasks
+    kinds = (
+        ("No progress today", tasks["stalled"]),
+        ("At 100% but not closed", tasks["unclosed"]),
+        ("Unassigned", tasks["unassigned"] & ~tasks["done"]),
+    )
+    total = int((kinds[0][1] | kinds[1][1] | kinds[2][1]).sum())
+    parts = [f"<h2>At risk ({total})</h2>"]
+    if total == 0:
+        return [*parts, "<p>None.</p>"]
+    parts.append('<ul class="risk">')
+    for label, mask in kinds:
+        ids = tasks.loc[mask, "id"]
+        if ids.empty:
+            continue
+        shown = ", ".join(_escape_all(ids.head(MAX_LISTED_AT_RISK).tolist()))
+        more = f" and {len(ids) - MAX_LISTED_AT_RISK} more" if len(ids) > MAX_LISTED_AT_RISK else ""
+        parts.append(f"<li><b>{label}: {len(ids)}</b> &mdash; {shown}{more}</li>")
     parts.append("</ul>")
-    if len(found) > len(shown):
-        parts.append(f"<p>... and {len(found) - len(shown)} more, shown in the tables below.</p>")
     return parts
 
 
 def sections(day: ScrumDay, on_section: Callable[[int, int], None] | None = None) -> list[str]:
-    """The assignees' tables, in the note's order (unassigned last), as pieces of the page."""
+    """The members' task tables, in the note's order (unassigned last), as pieces of the page."""
     tasks = day.tasks
     if tasks.empty:
         return ["<h2>Tasks</h2><p>No tasks in this sprint.</p>"]
-    # Each column converted once; an assignee's rows are then a slice. factorize numbers the
+    # Each column converted once; a member's rows are then a slice. factorize numbers the
     # assignees in order of first appearance, and a stable sort by that number keeps each
-    # assignee's rows in frame order (the note's frame is already grouped: no rows move).
+    # member's rows in frame order (the note's frame is already grouped: no rows move).
     codes, assignees = pd.factorize(tasks["assignee"].to_numpy())
     order = np.argsort(codes, kind="stable")
     sizes = np.bincount(codes, minlength=len(assignees)).tolist()
@@ -159,20 +310,26 @@ def sections(day: ScrumDay, on_section: Callable[[int, int], None] | None = None
 
     ids, titles = _escape_all(column("id")), _escape_all(column("title"))
     # Per task only the id and title are new text; the rest of the row repeats (_row_tail).
-    tail_columns = ("before", "made", "now", "capped", "status", "impediments")
+    tail_columns = ("before", "made", "now", "new", "status", "impediments")
     tails = list(map(_row_tail, *(column(c) for c in tail_columns)))
+    opened = " open" if len(tasks) <= OPEN_UP_TO else ""
+    header = (
+        '<table class="tasks"><colgroup>'
+        + "".join(f'<col style="width:{width}">' for _, width, _ in TASK_TABLE)
+        + "</colgroup><tr>"
+        + "".join(f'<th{" class=n" if numeric else ""}>{name}</th>' for name, _, numeric in TASK_TABLE)
+        + "</tr>"
+    )
+    members = dict(zip(day.members["assignee"].tolist(), day.members.itertuples(index=False), strict=True))
     total = len(assignees)
-    parts: list[str] = []
+    parts: list[str] = ["<h2>Tasks per member</h2>"]
     start = 0
     for done, (assignee, size) in enumerate(zip(assignees.tolist(), sizes, strict=True), start=1):
-        name = day.team_names.get(str(assignee), "")
-        heading = f"{_e(name)} ({_e(assignee)})" if name else _e(assignee)
-        if assignee not in day.team_names and assignee != UNASSIGNED:
-            heading += " - not in the project team"
+        member = members[assignee]
         parts.append(
-            f"<h2>{heading}: {size} task{'s' if size != 1 else ''}</h2>"
-            "<table><tr><th>Task</th><th>Title</th><th>Today</th><th>Overall</th>"
-            "<th>Status</th><th>Impediments</th></tr>"
+            f"<details{opened}><summary>{_who(str(assignee), member.name, day)}: "
+            f"{size} task{'s' if size != 1 else ''}, {member.done} done, {_p(member.remaining)} points left"
+            f"</summary>{header}"
         )
         # The rows as pieces (5 per task), filled by slice assignment: the page is joined once at
         # the end, instead of making a string per row and copying it again into the page.
@@ -180,7 +337,7 @@ def sections(day: ScrumDay, on_section: Callable[[int, int], None] | None = None
         rows = ["<tr><td>", "", "</td><td>", "", ""] * size
         rows[1::5], rows[3::5], rows[4::5] = ids[start:end], titles[start:end], tails[start:end]
         parts += rows
-        parts.append("</table>")
+        parts.append("</table></details>")
         start = end
         if on_section is not None:
             on_section(done, total)

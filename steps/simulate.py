@@ -1,8 +1,9 @@
 """Step `simulate`: ask the daily-scrum-service to simulate one day of progress for the sprint.
 
-Environment: SPRINT_ID, DAILY_SCRUM_SERVICE_URL. Output: artifact `simulation` (the service's
-answer plus `recorded_at`, the UTC time the answer arrived, at the top and on every update) and
-parameter `tasks_updated`.
+Environment: SPRINT_ID, DAILY_SCRUM_SERVICE_URL, SPRINT_SERVICE_URL. Outputs: artifact `snapshot`
+(the sprint's tasks as the sprint-service lists them right before the POST: the report's exact
+"yesterday"), artifact `simulation` (the service's answer plus `recorded_at`, the UTC time the
+answer arrived, at the top and on every update) and parameter `tasks_updated`.
 
 The call is not idempotent (every call adds another day of progress), so the POST is never
 retried once it may have reached the service: only "not sent" (exit 75) is safe to retry.
@@ -30,7 +31,14 @@ def with_recorded_at(answer: dict[str, Any], recorded_at: str) -> dict[str, Any]
 def main(step: Step) -> None:
     sprint_id = step.identifier(contract.ENV_SPRINT_ID)
     service = step.service("daily-scrum-service")
+    sprint = step.service("sprint-service")
     step.progress(0, 1)
+    try:
+        snapshot = sprint.get_json(contract.TASKS_PATH, check=shapes.tasks, sprint_id=sprint_id)
+    except http.HttpError as exc:
+        # Nothing is simulated yet, so this is as safe to retry as a POST that was never sent (exit 75).
+        message = f"the tasks before the simulation could not be read, nothing was simulated: {exc}"
+        raise http.NotSent(message) from exc
     step.log.info("Starting daily scrum simulation for sprint %s", sprint_id)
     try:
         answer = service.post_json(contract.SIMULATION_PATH, check=shapes.simulation, sprint_id=sprint_id)
@@ -52,6 +60,7 @@ def main(step: Step) -> None:
             "The daily-scrum-service says %d tasks were updated but lists %d updates",
             count, len(answer["updates"]),
         )
+    step.write_json("snapshot", snapshot)
     step.write_json("simulation", with_recorded_at(answer, recorded_at))
     step.write_param("tasks_updated", count)
     step.log.info("Simulation completed: %d tasks updated (%s)", count, answer["message"])

@@ -1,8 +1,8 @@
 """`make run`: the daily scrum end to end on this machine, without a cluster.
 
 Starts the stand-in DSM services (`python -m workflows.standin`), runs the rendered manifest through the
-local runner with their URLs, prints the run directory and the stored report exactly as the
-chronicle-service returns it, and stops the services (also on failure or Ctrl-C).
+local runner with their URLs, stops the services (also on failure or Ctrl-C) and ends with the
+day in short: the headline, one line per task, the note id and the path of the page (report.html).
 
     python -m workflows.local_demo [-p name=value ...] [--workflow NAME]
 
@@ -18,16 +18,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-import requests
-
 from steps.contract import SERVICE_URL_ENV
+from workflows.report_cli import local_run
 from workflows.runner.cli import DEFAULT_MANIFEST
 from workflows.runner.cli import run as run_manifest
 from workflows.runner.manifest import ManifestError, load_plans
 from workflows.runner.rundir import DEFAULT_ROOT, new_run_dir, utc_now
-
-HTTP_TIMEOUT = 10.0  # seconds, for reading the report back
-REPORT_PATH = "/v1/notes/daily_scrum_report"
 
 
 def _option(argv: Sequence[str], name: str) -> str | None:
@@ -40,34 +36,39 @@ def _option(argv: Sequence[str], name: str) -> str | None:
     return None
 
 
-def read_report(chronicle_url: str, status: dict[str, Any], out: TextIO) -> bool:
-    """Print the stored report for the run's project, sprint and day; False when it cannot be read."""
+MAX_TASK_LINES = 40  # a bigger sprint's other tasks are in the page and in report.json
+
+
+def summary(run_dir: Path, status: dict[str, Any], out: TextIO) -> bool:
+    """The day in a few lines: headline, one line per task, the note id, the page; False without a note."""
     prepare = status["tasks"].get("prepare", {}).get("outputs", {}).get("parameters", {})
-    query = {
-        "sprint_id": prepare.get("sprint_id", status["parameters"].get("sprint_id", "")),
-        "project_id": status["parameters"].get("project_id", ""),
-        "daily_scrum_date": prepare.get("report_date", ""),
-    }
-    url = chronicle_url.rstrip("/") + REPORT_PATH
-    print(f"\nGET {url}?{'&'.join(f'{k}={v}' for k, v in query.items())}", file=out)
-    session = requests.Session()
-    session.trust_env = False  # the stand-in is on 127.0.0.1: never send this through an HTTP(S)_PROXY
-    try:
-        with session:
-            answer = session.get(url, params=query, timeout=HTTP_TIMEOUT)
-    except requests.RequestException as exc:
-        print(f"could not read the report back: {exc}", file=out)
+    if prepare.get("proceed") == "false":
+        print(f"\nnothing reported: {prepare.get('reason', '')}", file=out)
+        return True
+    paths = local_run(run_dir)
+    if "report" not in paths:
         return False
-    print(f"-> {answer.status_code}", file=out)
-    try:
-        print(json.dumps(answer.json(), indent=2, ensure_ascii=False), file=out)
-    except ValueError:
-        print(answer.text, file=out)
-    return answer.status_code == 200
+    note = json.loads(paths["report"].read_text(encoding="utf-8"))
+    outputs = status["tasks"]["report"]["outputs"]["parameters"]
+    print(f"\nDaily scrum {note['project_id']} / {note['sprint_id']} / {note['report_date']}", file=out)
+    print(note["summary"], file=out)
+    entries = note["reports"][note["report_date"]]
+    rows = [(entry["assigned_to"], task) for entry in entries for task in entry["tasks"]]
+    width = max((len(task["id"]) for _, task in rows), default=0)
+    who = max((len(name) for name, _ in rows), default=0)
+    for name, task in rows[:MAX_TASK_LINES]:
+        print(f"  {task['id']:<{width}}  {name:<{who}}  {task['today_work']}", file=out)
+    if len(rows) > MAX_TASK_LINES:
+        print(f"  ... and {len(rows) - MAX_TASK_LINES} more tasks (in the page and in report.json)", file=out)
+    stored = outputs.get("note_id") or "none: not stored (the page says why)"
+    print(f"note id: {stored}", file=out)
+    print(f"page: {paths['report-html'].resolve()}", file=out)
+    print("the note as JSON: python -m workflows report --json (reads this run's report.json)", file=out)
+    return True
 
 
 def demo(argv: Sequence[str], out: TextIO | None = None) -> int:
-    # Imported here: the stand-in lives with the tests and is only needed by this command.
+    # Imported here: the stand-in is only needed by this command.
     from workflows.standin.client import StandIn, StandInError
 
     out = out or sys.stdout
@@ -84,7 +85,7 @@ def demo(argv: Sequence[str], out: TextIO | None = None) -> int:
     except StandInError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    worst = 0
+    worst, runs = 0, []
     with stand_in:
         for env_name, url in stand_in.urls.items():
             print(f"  {env_name}={url}", file=out)
@@ -108,18 +109,17 @@ def demo(argv: Sequence[str], out: TextIO | None = None) -> int:
                 out=out,
             )
             worst = max(worst, code)
-            status_file = run_dir / "status.json"
-            if not status_file.exists():
-                continue
-            status = json.loads(status_file.read_text(encoding="utf-8"))
-            phase = {name: task["phase"] for name, task in status["tasks"].items()}
-            if phase.get("prepare") != "Succeeded":
-                continue  # no sprint or day to look up
-            # Also after a skipped run (the day was already reported): show what is stored.
-            found = read_report(stand_in.url("chronicle"), status, out)
-            if not found and phase.get("report") == "Succeeded":
-                worst = max(worst, 1)
+            runs.append(run_dir)
         print("\nstopping the stand-in services", file=out)
+    # The day last, where it is read: the services are stopped, the page and note are local files.
+    for run_dir in runs:
+        status_file = run_dir / "status.json"
+        if not status_file.exists():
+            continue
+        status = json.loads(status_file.read_text(encoding="utf-8"))
+        phase = {name: task["phase"] for name, task in status["tasks"].items()}
+        if phase.get("prepare") == "Succeeded" and not summary(run_dir, status, out):
+            worst = max(worst, 1) if phase.get("report") == "Succeeded" else worst
     return worst
 
 

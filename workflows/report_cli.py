@@ -1,11 +1,13 @@
-"""`python -m workflows report`: read a stored daily scrum report back from the chronicle-service.
+"""`python -m workflows report`: read a stored daily scrum report back from the chronicle-service,
+or the note of a local run.
 
     python -m workflows report [--sprint-id S] [--project-id P] [--date YYYY-MM-DD] [--json]
-                               [--chronicle-url URL]
+                               [--chronicle-url URL | --run-dir runs/<run>]
 
 Defaults: the sprint from SPRINT_ID (else GEM-001-S01), the project from PROJECT_ID (else no
-project filter), the date today in UTC, the chronicle from CHRONICLE_SERVICE_URL. So `make report`
-shows today's report.
+project filter), the date today in UTC, the chronicle from CHRONICLE_SERVICE_URL. Without a
+chronicle URL (e.g. `make report` after `make run`, whose stand-in services are stopped) it shows
+the note of the newest local run under runs/ (its report.json), and says so.
 
 Exit codes: 0 the report is shown; 1 the chronicle has no report for that sprint and day (404);
 2 an invalid ID, date or URL, refused before any request; 3 the chronicle could not answer
@@ -23,6 +25,7 @@ import shutil
 import sys
 import textwrap
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any, TextIO
 
 from steps import contract, http, shapes, validate
@@ -33,9 +36,10 @@ COLUMNS = ("DATE", "ASSIGNEE", "TASK", "TODAY", "IMPEDIMENTS")
 METRIC_LABELS = {
     "total_team_members": "team members",
     "total_tasks": "tasks",
-    "completed_tasks": "completed",
-    "pending_tasks": "pending",
+    "completed_tasks": "done (at 100%)",
+    "pending_tasks": "not done",
 }
+RUNS = Path("runs")  # the local runner's default root (workflows/runner/rundir.py)
 
 
 def parse_args(argv: Sequence[str], environ: Mapping[str, str]) -> argparse.Namespace:
@@ -55,12 +59,63 @@ def parse_args(argv: Sequence[str], environ: Mapping[str, str]) -> argparse.Name
     )
     parser.add_argument("--date", default=None, help="report day, YYYY-MM-DD (default: today in UTC)")
     parser.add_argument("--json", action="store_true", help="print the chronicle's answer as JSON")
-    parser.add_argument(
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument(
         "--chronicle-url",
         default=environ.get(contract.ENV_CHRONICLE_SERVICE_URL, ""),
         help=f"chronicle-service base URL (default: ${contract.ENV_CHRONICLE_SERVICE_URL})",
     )
+    source.add_argument(
+        "--run-dir", type=Path, help="show the note of this local run (default without a URL: the newest)"
+    )
     return parser.parse_args(list(argv))
+
+
+def local_run(run_dir: Path) -> dict[str, Path]:
+    """The report step's artifacts of a local run (name -> path); {} when it wrote none."""
+    try:
+        status = json.loads((run_dir / "status.json").read_text(encoding="utf-8"))
+        produced = status["tasks"][contract.REPORT.name]["outputs"]["artifacts"]
+        return {name: run_dir / relative for name, relative in produced.items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}
+
+
+def last_run(root: Path = RUNS) -> Path | None:
+    """The newest local run under `root` whose report step wrote its note."""
+    runs = [status.parent for status in root.glob("*/status.json") if "report" in local_run(status.parent)]
+    return max(runs, key=lambda run: (run / "status.json").stat().st_mtime, default=None)
+
+
+def show_local(run_dir: Path | None, as_json: bool, out: TextIO, err: TextIO) -> int:
+    """The note a local run wrote (report.json), printed as the chronicle's answer would be."""
+    run_dir = run_dir or last_run()
+    if run_dir is None:
+        print(
+            f"error: no chronicle-service URL: set {contract.ENV_CHRONICLE_SERVICE_URL} or pass "
+            "--chronicle-url (from outside the cluster: kubectl -n dsm port-forward svc/chronicle-service "
+            "8080:80); "
+            "no local run under runs/ either (make run)",
+            file=err,
+        )
+        return contract.EXIT_INVALID_INPUT
+    report_json = local_run(run_dir).get("report")
+    if report_json is None or not report_json.is_file():
+        print(f"error: {run_dir}: not a local run whose report step wrote its note", file=err)
+        return contract.EXIT_INVALID_INPUT
+    try:
+        note = json.loads(report_json.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        print(f"error: {report_json}: unreadable note: {exc}", file=err)
+        return contract.EXIT_INVALID_INPUT
+    print(f"the note of the local run {run_dir} ({report_json}); the chronicle was not asked", file=err)
+    if as_json:
+        json.dump(note, out, indent=2, ensure_ascii=False)
+        out.write("\n")
+    else:
+        width = shutil.get_terminal_size((120, 24)).columns
+        out.write(render(note, str(note.get("report_date", "")), width) + "\n")
+    return contract.EXIT_OK
 
 
 class Query:
@@ -72,11 +127,6 @@ class Query:
             validate.identifier("--project-id", args.project_id) if args.project_id is not None else None
         )
         self.day = validate.date("--date", args.date) if args.date is not None else today
-        if not args.chronicle_url:
-            raise validate.InvalidInput(
-                f"no chronicle-service URL: set {contract.ENV_CHRONICLE_SERVICE_URL} or pass --chronicle-url "
-                "(from outside the cluster: kubectl -n dsm port-forward svc/chronicle-service 8080:80)"
-            )
         self.chronicle_url = validate.service_url("--chronicle-url", args.chronicle_url)
 
     def params(self) -> dict[str, str]:
@@ -146,11 +196,10 @@ def format_table(table: Sequence[Sequence[str]], width: int) -> list[str]:
     return lines
 
 
-def render(report: Mapping[str, Any], query: Query, width: int) -> str:
+def render(report: Mapping[str, Any], day: str, width: int) -> str:
     """The report for a person: who and when, the metrics, then one row per task."""
-    project = report.get("project_id") or query.project_id or "?"
-    sprint = report.get("sprint_id") or query.sprint_id
-    lines = [f"Daily scrum report: project {project}, sprint {sprint}, {query.day.isoformat()}"]
+    project, sprint = report.get("project_id") or "?", report.get("sprint_id") or "?"
+    lines = [f"Daily scrum report: project {project}, sprint {sprint}, {day}"]
     if report.get("summary"):
         lines.append(_text(report["summary"]))
     metrics = report.get("summary_metrics")
@@ -180,6 +229,8 @@ def main(
     out = sys.stdout if stdout is None else stdout
     err = sys.stderr if stderr is None else stderr
     args = parse_args(sys.argv[1:] if argv is None else argv, env)
+    if args.run_dir is not None or not args.chronicle_url:
+        return show_local(args.run_dir, args.json, out, err)
     try:
         query = Query(args, dt.datetime.now(dt.UTC).date())
         http.timeouts(env)  # HTTP_* settings too are checked before the request
@@ -211,5 +262,5 @@ def main(
         out.write("\n")
     else:
         width = shutil.get_terminal_size((120, 24)).columns
-        out.write(render(report, query, width) + "\n")
+        out.write(render(report, query.day.isoformat(), width) + "\n")
     return contract.EXIT_OK

@@ -1,4 +1,4 @@
-"""`make run` (workflows.local_demo): its own stand-in services, the golden manifest, the report read back."""
+"""`make run` (workflows.local_demo): its own stand-in services, the golden manifest, a short summary last."""
 
 from __future__ import annotations
 
@@ -10,26 +10,37 @@ import pytest
 
 from workflows.local_demo import demo
 from workflows.runner.cli import DEFAULT_MANIFEST
+from workflows.standin import seed
+
+SEEDED_TASKS = [task_id for task_id, sprint, *_ in seed.TASKS if sprint == "GEM-001-S01"]
 
 
 @pytest.mark.skipif(not DEFAULT_MANIFEST.exists(), reason="the golden manifest is not rendered yet")
-def test_demo_runs_the_daily_scrum_and_prints_the_stored_report(
+def test_demo_ends_with_a_short_summary_that_names_the_page(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)  # runs/ lands here, not in the checkout
     out = io.StringIO()
     assert demo([], out=out) == 0, out.getvalue()
-    text = out.getvalue()
+    lines = out.getvalue().splitlines()
+    assert len(lines) <= 80, out.getvalue()
     run_dirs = list((tmp_path / "runs").iterdir())
     assert len(run_dirs) == 1
-    assert f"run directory: {run_dirs[0]}" in text
     status = json.loads((run_dirs[0] / "status.json").read_text())
     assert status["phase"] == "Succeeded"
-    report_date = status["tasks"]["prepare"]["outputs"]["parameters"]["report_date"]
-    assert f"daily_scrum_date={report_date}" in text and "-> 200" in text
-    body = text.split("-> 200\n", 1)[1].split("\nstopping", 1)[0]
-    assert json.loads(body)["project_id"] == "GEM-001"  # printed as the chronicle returned it
-    assert text.rstrip().endswith("stopping the stand-in services")
+    report = status["tasks"]["report"]["outputs"]
+    tail = lines[lines.index("stopping the stand-in services") + 1 :]
+    date = status["tasks"]["prepare"]["outputs"]["parameters"]["report_date"]
+    assert f"Daily scrum GEM-001 / GEM-001-S01 / {date}" in tail
+    note = json.loads((run_dirs[0] / report["artifacts"]["report"]).read_text())
+    assert note["summary"] in tail  # the headline
+    for task_id in SEEDED_TASKS:  # one line per task
+        assert sum(line.lstrip().startswith(task_id) for line in tail) == 1, task_id
+    assert f"note id: {report['parameters']['note_id']}" in tail
+    page = Path(next(line for line in tail if line.startswith("page: ")).removeprefix("page: "))
+    assert page.is_file() and page == (run_dirs[0] / report["artifacts"]["report-html"]).resolve()
+    html = page.read_text(encoding="utf-8")
+    assert all(task_id in html for task_id in SEEDED_TASKS) and html.count("<svg") == 1
 
 
 def test_demo_refuses_an_unknown_workflow(capsys: pytest.CaptureFixture[str]) -> None:

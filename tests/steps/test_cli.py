@@ -20,7 +20,7 @@ def _argv(spec: contract.StepSpec, tmp_path: Path) -> list[str]:
     argv: list[str] = []
     for name in spec.inputs:
         argv += [contract.option("in", name), str(tmp_path / "in" / contract.ARTIFACT_FILES[name])]
-    for name in spec.output_artifacts:
+    for name in spec.output_artifacts + spec.carried:
         argv += [contract.option("out", name), str(tmp_path / "out" / contract.ARTIFACT_FILES[name])]
     for name in spec.output_parameters:
         argv += [contract.option("out", name), str(tmp_path / "out" / name)]
@@ -31,7 +31,9 @@ def _argv(spec: contract.StepSpec, tmp_path: Path) -> list[str]:
 def test_parser_has_one_required_option_per_file(spec: contract.StepSpec, tmp_path: Path) -> None:
     parser = cli.build_parser(spec)
     namespace = parser.parse_args(_argv(spec, tmp_path))
-    expected = len(spec.inputs) + len(spec.output_artifacts) + len(spec.output_parameters)
+    # A carried artifact has an optional --in-X (absent here: None) and a required --out-X.
+    files = (spec.inputs, spec.output_artifacts, spec.output_parameters, spec.carried, spec.carried)
+    expected = sum(map(len, files))
     assert len(vars(namespace)) == expected
     if expected:
         with pytest.raises(SystemExit) as caught:
@@ -124,3 +126,26 @@ def test_light_steps_do_not_import_pandas_or_workflows() -> None:
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == ""
+
+
+def test_a_carried_artifact_may_arrive_as_nothing_an_empty_file_or_an_empty_directory(tmp_path: Path) -> None:
+    spec = contract.REPORT
+    name = spec.carried[0]
+    given = tmp_path / "in-history"
+
+    def read(*extra: str) -> object:
+        paths = cli._parse_paths(spec, [*_argv(spec, tmp_path), *extra])
+        return Step(spec, paths, {}, cli.get_logger(spec.name, io.StringIO())).read_carried(name)
+
+    option = contract.option("in", name)
+    assert read() is None
+    given.mkdir()
+    assert read(option, str(given)) is None  # Argo's empty directory for a missing optional input
+    given.rmdir()
+    given.write_text("", encoding="utf-8")
+    assert read(option, str(given)) is None
+    given.write_text('{"days": []}', encoding="utf-8")
+    assert read(option, str(given)) == {"days": []}
+    given.write_text("{not json", encoding="utf-8")
+    with pytest.raises(InvalidInput, match=f"carried artifact {name}"):
+        read(option, str(given))

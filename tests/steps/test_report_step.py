@@ -1,12 +1,14 @@
-"""`python -m steps.report` as a subprocess against the stand-in chronicle.
+"""steps.report in-process (its body through steps.cli.execute) against the stand-in services over HTTP.
 
 The input artifacts are made by the real earlier steps (simulate, fetch-tasks, fetch-summary,
-fetch-team) against the stand-in, once per module; each test starts from a reset stand-in.
+fetch-team) as subprocesses against the stand-in, once per module; each test starts from a reset
+stand-in. The report's body runs in this process: a subprocess would prove nothing more here
+(tests/steps/test_cli.py covers the command line, the runner tests the container).
 """
 
 from __future__ import annotations
 
-import datetime as dt
+import io
 import json
 import time
 from pathlib import Path
@@ -15,8 +17,9 @@ from typing import Any
 import pytest
 import requests
 
-from steps import contract
-from tests.steps.runner import Ran, run
+from steps import cli, contract
+from steps import report as report_step
+from tests.steps.runner import FAST_HTTP, Ran, run
 from workflows.standin.client import StandIn
 
 PROJECT = "GEM-001"
@@ -24,6 +27,7 @@ SPRINT = "GEM-001-S01"
 EMPTY_SPRINT = "GEM-001-S02"  # planned, no tasks
 DATE = "2025-08-30"
 NOTES = "/v1/notes/daily_scrum_report"
+STEPS_BEFORE = (contract.SIMULATE, contract.FETCH_TASKS, contract.FETCH_SUMMARY, contract.FETCH_TEAM)
 
 
 def make_artifacts(
@@ -35,15 +39,10 @@ def make_artifacts(
     if fault:
         stack.fault(**fault)
     paths: dict[str, Path] = {}
-    for spec, artifact in (
-        (contract.SIMULATE, "simulation"),
-        (contract.FETCH_TASKS, "tasks"),
-        (contract.FETCH_SUMMARY, "summary"),
-        (contract.FETCH_TEAM, "team"),
-    ):
+    for spec in STEPS_BEFORE:
         ran = run(spec, stack.env(), workdir / spec.name, env)
         assert ran.code == 0, ran
-        paths[artifact] = ran.out / contract.ARTIFACT_FILES[artifact]
+        paths.update({name: ran.out / contract.ARTIFACT_FILES[name] for name in spec.output_artifacts})
     stack.reset()
     return paths
 
@@ -53,9 +52,25 @@ def inputs(stand_in_process: StandIn, tmp_path_factory: pytest.TempPathFactory) 
     return make_artifacts(stand_in_process, tmp_path_factory.mktemp("artifacts"), SPRINT)
 
 
-def report(stack: StandIn, workdir: Path, inputs: dict[str, Path], **env: str) -> Ran:
-    full = {"PROJECT_ID": PROJECT, "SPRINT_ID": SPRINT, "REPORT_DATE": DATE, "FORCE": "false", **env}
-    return run(contract.REPORT, stack.env(), workdir, full, inputs=inputs)
+def report(
+    stack: StandIn, workdir: Path, inputs: dict[str, Path], history: Path | None = None, **env: str
+) -> Ran:
+    """The report step's body as its container runs it, options by the contract's rule."""
+    spec, out = contract.REPORT, workdir / "out"
+    argv = [arg for name in spec.inputs for arg in (contract.option("in", name), str(inputs[name]))]
+    if history is not None:
+        argv += [contract.option("in", "history"), str(history)]
+    for name in spec.output_artifacts + spec.carried:
+        argv += [contract.option("out", name), str(out / contract.ARTIFACT_FILES[name])]
+    for name in spec.output_parameters:
+        argv += [contract.option("out", name), str(out / name)]
+    environ = {
+        **stack.urls, **FAST_HTTP, "PROJECT_ID": PROJECT, "SPRINT_ID": SPRINT, "REPORT_DATE": DATE,
+        "FORCE": "false", "WORKFLOW_NAME": "dailyscrum-x1", "WORKFLOW_NAMESPACE": "dsm", **env,
+    }  # fmt: skip
+    log = io.StringIO()
+    code = cli.execute(spec, report_step.main, argv, environ, log)
+    return Ran(code, "", log.getvalue(), out, spec)
 
 
 def read_back(stack: StandIn, sprint: str = SPRINT) -> requests.Response:
@@ -67,10 +82,6 @@ def posts(stack: StandIn) -> int:
     return len(stack.requests("chronicle", method="POST", path_prefix=NOTES))
 
 
-def instant(value: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(value)
-
-
 def load(path: Path) -> Any:
     return json.loads(path.read_text(encoding="utf-8"))
 
@@ -78,16 +89,13 @@ def load(path: Path) -> Any:
 def other_run(inputs: dict[str, Path], workdir: Path) -> dict[str, Path]:
     """The same day simulated by another run: the same artifacts with another recorded_at."""
     simulation = load(inputs["simulation"])
-    later = "2025-08-30T15:30:00.000000+00:00"
-    simulation["recorded_at"] = later
-    for update in simulation["updates"]:
-        update["recorded_at"] = later
+    simulation["recorded_at"] = "2025-08-30T15:30:00.000000+00:00"
     workdir.mkdir(parents=True)
     (workdir / "simulation.json").write_text(json.dumps(simulation), encoding="utf-8")
     return {**inputs, "simulation": workdir / "simulation.json"}
 
 
-def test_stores_the_note_and_it_reads_back_field_by_field(
+def test_stores_the_note_exact_and_it_reads_back_field_by_field(
     stack: StandIn, tmp_path: Path, inputs: dict[str, Path]
 ) -> None:
     progress = tmp_path / "progress"
@@ -96,7 +104,8 @@ def test_stores_the_note_and_it_reads_back_field_by_field(
     note_id = ran.param("note_id")
     assert len(note_id) == 36 and ran.param("already_reported") == "false"
     assert posts(stack) == 1
-    assert ran.written() == sorted(["report.json", "report.html", "note_id", "already_reported"])
+    expected = ["report.json", "report.html", "history.json", *contract.REPORT.output_parameters]
+    assert ran.written() == sorted(expected)
     note = ran.artifact("report")
 
     # What the step wrote is what the chronicle stored.
@@ -105,43 +114,98 @@ def test_stores_the_note_and_it_reads_back_field_by_field(
     stored_note = stored.json()
     for field in ("project_id", "sprint_id", "summary", "summary_metrics"):
         assert stored_note[field] == note[field], field
-    assert list(stored_note["reports"]) == [DATE]
     ours, theirs = note["reports"][DATE], stored_note["reports"][DATE]
     assert [e["assigned_to"] for e in ours] == [e["employee_id"] for e in theirs]
     for mine, back in zip(ours, theirs, strict=True):
-        assert len(mine["tasks"]) == len(back["tasks"])
         for task, stored_task in zip(mine["tasks"], back["tasks"], strict=True):
             for field in ("id", "yesterday_work", "today_work", "impediments"):
                 assert stored_task[field] == task[field]
-            assert instant(stored_task["created_at"]) == instant(task["created_at"])
 
-    # The note agrees with the artifacts it was built from.
-    tasks, summary, team = load(inputs["tasks"]), load(inputs["summary"]), load(inputs["team"])
-    simulation = load(inputs["simulation"])
-    assert (note["project_id"], note["sprint_id"], note["report_date"]) == (PROJECT, SPRINT, DATE)
-    assert note["summary_metrics"] == {"total_team_members": len(team["team_members"]), **summary}
-    by_id = {t["id"]: (e["assigned_to"], t) for e in ours for t in e["tasks"]}
-    assert sorted(by_id) == sorted(t["task_id"] for t in tasks)
-    for t in tasks:
-        assert by_id[t["task_id"]][0] == (t["assigned_to"] or "unassigned")
-    updates = {u["task_id"]: u for u in simulation["updates"]}
-    for task_id, (_, task) in by_id.items():
-        if task_id in updates:
-            assert task["created_at"] == updates[task_id]["recorded_at"]
+    # Every task, its change exact from the snapshot to the tasks after the simulation.
+    before = {t["task_id"]: t["progress_percentage"] for t in load(inputs["snapshot"])}
+    after = {t["task_id"]: t for t in load(inputs["tasks"])}
+    by_id = {t["id"]: t for e in ours for t in e["tasks"]}
+    assert sorted(by_id) == sorted(after)
+    recorded_at = load(inputs["simulation"])["recorded_at"]
+    for task_id, task in by_id.items():
+        was, now = before[task_id], after[task_id]["progress_percentage"]
+        assert task["yesterday_work"].startswith(f"Was at {was}% (")
+        assert task["created_at"] == recorded_at
+        if now > was:
+            assert task["today_work"].startswith(f"Moved from {was}% to {now}% (+{now - was} points)")
         else:
-            assert task["created_at"] == simulation["recorded_at"]
-    assert note["orchestration_decision_details"] == {
-        "workflow": "run-dailyscrum",
-        "tasks_updated": simulation["tasks_updated_count"],
-        "simulation_message": simulation["message"],
+            assert "not moved" in task["today_work"].lower()
+    # GEM-001-TASK002 was at 100 % (in progress) before the run: not progress, whatever the service drew.
+    assert by_id["GEM-001-TASK002"]["today_work"] == "Not moved by today's simulation: still at 100%."
+    done = sum(t["progress_percentage"] == 100 for t in after.values())
+    assert (ran.param("done_tasks"), ran.param("open_tasks")) == (str(done), str(len(after) - done))
+    assert note["summary_metrics"]["completed_tasks"] + note["summary_metrics"]["pending_tasks"] == len(after)
+    details = note["orchestration_decision_details"]
+    assert (details["workflow"], details["namespace"]) == ("dailyscrum-x1", "dsm")
+    assert details["sprint"] == {
+        "start_date": "2025-08-25", "end_date": "2025-09-05", "days": 12, "days_gone": 6, "days_left": 6,
     }
-    assert note["summary"].startswith(f"Daily stand-up for sprint {SPRINT}. ")
+    remaining = sum(100 - t["progress_percentage"] for t in after.values())
+    assert details["burndown"] == [{"date": DATE, "remaining": remaining, "done": done, "tasks": len(after)}]
+    history = ran.artifact("history")
+    assert history == {"project_id": PROJECT, "sprint_id": SPRINT, "days": details["burndown"]}
 
     page = (ran.out / "report.html").read_text(encoding="utf-8")
     assert f"Stored in the chronicle as note {note_id}." in page and "<script" not in page
-    sections = len(ours)
-    assert progress.read_text() == f"{sections}/{sections}\n"
+    assert page.count("<circle") == 1 and "Run: dsm/dailyscrum-x1" in page
+    assert progress.read_text() == f"{len(ours)}/{len(ours)}\n"
     assert f"Stored the daily scrum note: note_id {note_id}" in ran.stderr
+
+
+def test_two_days_make_two_points_without_reading_the_chronicle_back(
+    stack: StandIn, tmp_path: Path, inputs: dict[str, Path]
+) -> None:
+    first = report(stack, tmp_path / "1", inputs)
+    assert first.code == 0, first
+    carried = first.out / "history.json"
+    again = report(stack, tmp_path / "1b", inputs, history=carried, FORCE="true")  # the same day re-run
+    assert [d["date"] for d in again.artifact("history")["days"]] == [DATE]
+    carried = again.out / "history.json"
+    second = report(stack, tmp_path / "2", inputs, history=carried, REPORT_DATE="2025-08-31")
+    assert second.code == 0, second
+    days = second.artifact("history")["days"]
+    assert [d["date"] for d in days] == [DATE, "2025-08-31"]
+    page = (second.out / "report.html").read_text(encoding="utf-8")
+    assert page.count("<svg") == 1 and page.count("<circle") == 2
+    # The only reads of the chronicle are the day's own "already reported?" check, never the history.
+    gets = stack.requests("chronicle", method="GET", path_prefix=NOTES)
+    assert gets and all(g["query"].get("daily_scrum_date") in (DATE, "2025-08-31") for g in gets)
+
+
+@pytest.mark.parametrize("kind", ["empty directory", "empty file", "not JSON", "wrong shape", "other sprint"])
+def test_a_missing_or_unusable_history_starts_the_chart_today(
+    stack: StandIn, tmp_path: Path, inputs: dict[str, Path], kind: str
+) -> None:
+    given = tmp_path / "history.json"
+    if kind == "empty directory":
+        given.mkdir()
+    else:
+        text = {"empty file": "", "not JSON": "{oops", "wrong shape": '{"days": [{"date": 3}]}',
+                "other sprint": json.dumps({"sprint_id": "GEM-002-S01", "days": []})}[kind]  # fmt: skip
+        given.write_text(text, encoding="utf-8")
+    ran = report(stack, tmp_path / "run", inputs, history=given)
+    assert ran.code == 0, ran
+    assert [d["date"] for d in ran.artifact("history")["days"]] == [DATE]
+    unusable = "The carried burndown history is unusable, the chart starts today" in ran.stderr
+    assert unusable == (kind not in ("empty directory", "empty file"))
+    assert posts(stack) == 1
+
+
+def test_unknown_sprint_dates_still_store_the_note(
+    stack: StandIn, tmp_path: Path, inputs: dict[str, Path]
+) -> None:
+    stack.fault("sprint", "status", status=500, count=5, path="/sprints/by-project/")
+    ran = report(stack, tmp_path, inputs)
+    assert ran.code == 0, ran
+    assert "The sprint's dates are unknown, the burndown has no ideal line" in ran.stderr
+    assert ran.artifact("report")["orchestration_decision_details"]["sprint"] is None
+    assert "The sprint's dates are unknown" in (ran.out / "report.html").read_text(encoding="utf-8")
+    assert posts(stack) == 1
 
 
 def test_a_retried_step_does_not_store_twice(stack: StandIn, tmp_path: Path, inputs: dict[str, Path]) -> None:
@@ -244,9 +308,9 @@ def test_defect_no_update_is_reported_loudly_and_stored(stand_in_process: StandI
     assert load(inputs["simulation"])["tasks_updated_count"] == 0
     ran = report(stand_in_process, tmp_path / "report", inputs)
     assert ran.code == 0, ran
-    assert " WARNING WARNING: the simulation moved no task although 9 tasks are open." in ran.stderr
+    assert " WARNING WARNING: the simulation moved no task although 8 tasks are open." in ran.stderr
     note = ran.artifact("report")
-    assert note["summary"].startswith("WARNING: the simulation moved no task although 9 tasks are open.")
+    assert note["summary"].startswith("WARNING: the simulation moved no task although 8 tasks are open.")
     assert read_back(stand_in_process).json()["summary"] == note["summary"]
     page = (ran.out / "report.html").read_text(encoding="utf-8")
     assert '<div class="warning" role="alert">WARNING: the simulation moved no task' in page
@@ -315,14 +379,10 @@ def test_a_big_note_is_stored_and_written_compact(stack: StandIn, tmp_path: Path
     from tests.bench import data
 
     stack.reset()
-    inputs = data.write(tmp_path / "in", data.sprint(6_000))
-    ran = run(
-        contract.REPORT,
-        stack.env(),
-        tmp_path / "run",
-        {"PROJECT_ID": data.PROJECT, "SPRINT_ID": data.SPRINT, "REPORT_DATE": DATE, "FORCE": "false"},
-        inputs=inputs,
-    )
+    sprint = data.sprint(6_000)
+    inputs = data.write(tmp_path / "in", sprint)
+    inputs["snapshot"] = artifacts.write_json(tmp_path / "in" / "snapshot.json", sprint["tasks"])
+    ran = report(stack, tmp_path / "run", inputs, PROJECT_ID=data.PROJECT, SPRINT_ID=data.SPRINT)
     assert ran.code == 0, ran
     text = (ran.out / contract.ARTIFACT_FILES["report"]).read_text(encoding="utf-8")
     assert len(text) > artifacts.INDENT_MAX_BYTES and text.count("\n") == 1

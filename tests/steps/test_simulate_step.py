@@ -45,6 +45,8 @@ def test_happy_path(stack: Any, tmp_path: Path) -> None:
         assert after[update["task_id"]] == int(update["new_status"].rstrip("%"))
         assert after[update["task_id"]] != before[update["task_id"]] or before[update["task_id"]] == 100
     assert _posts(stack) == 1
+    # The snapshot is the sprint's tasks as they were right before the POST.
+    assert {t["task_id"]: t["progress_percentage"] for t in ran.artifact("snapshot")} == before
     assert "Starting daily scrum simulation for sprint GEM-001-S01" in ran.stderr
     assert f"Simulation completed: {count} tasks updated" in ran.stderr
 
@@ -67,6 +69,14 @@ def test_service_down_is_not_sent_and_nothing_ran(stack: Any, tmp_path: Path) ->
     stack.up("daily-scrum")
     assert _posts(stack) == 0
     assert _progress(stack) == before
+
+
+def test_no_snapshot_no_simulation_and_safe_to_retry(stack: Any, tmp_path: Path) -> None:
+    stack.fault("sprint", "status", status=500, count=5, path=f"/sprints/{SPRINT}/tasks")
+    ran = run(contract.SIMULATE, stack.env(), tmp_path, {"SPRINT_ID": SPRINT})
+    assert ran.code == contract.EXIT_NOT_SENT, ran
+    assert "the tasks before the simulation could not be read, nothing was simulated" in ran.stderr
+    assert ran.written() == [] and _posts(stack) == 0
 
 
 def test_stall_past_the_read_timeout_is_a_service_error_and_not_retried(stack: Any, tmp_path: Path) -> None:

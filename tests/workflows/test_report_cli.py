@@ -70,7 +70,7 @@ def store(stack: StandIn, body: dict[str, Any]) -> None:
 
 
 def report(
-    stack: StandIn | None, *args: str, env: dict[str, str] | None = None
+    stack: StandIn | None, *args: str, env: dict[str, str] | None = None, cwd: Path = REPO_ROOT
 ) -> subprocess.CompletedProcess[str]:
     base = stack.env() if stack is not None else dict(os.environ)
     for name in ("SPRINT_ID", "PROJECT_ID"):  # the defaults under test must not come from this shell
@@ -78,7 +78,7 @@ def report(
     base.update({"HTTP_RETRIES": "0", "HTTP_READ_TIMEOUT": "5", "COLUMNS": "160", **(env or {})})
     return subprocess.run(
         [sys.executable, "-m", "workflows", "report", *args],
-        cwd=REPO_ROOT, env=base, capture_output=True, text=True, timeout=60, check=False,
+        cwd=cwd, env=base, capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
 
 
@@ -89,7 +89,7 @@ def test_shows_the_stored_report_as_a_table(stack: StandIn) -> None:
     lines = result.stdout.splitlines()
     assert lines[0] == f"Daily scrum report: project GEM-001, sprint GEM-001-S01, {DAY}"
     assert "Daily stand-up for sprint GEM-001-S01. 2 tasks progressed." in lines
-    assert "team members: 5  tasks: 10  completed: 3  pending: 7" in lines
+    assert "team members: 5  tasks: 10  done (at 100%): 3  not done: 7" in lines
     header = next(line for line in lines if line.startswith("DATE"))
     assert header.split() == ["DATE", "ASSIGNEE", "TASK", "TODAY", "IMPEDIMENTS"]
     alice = next(line for line in lines if "alice" in line)
@@ -175,10 +175,32 @@ def test_invalid_input_is_refused_before_any_request(stack: StandIn, args: list[
     assert stack.requests("chronicle") == []
 
 
-def test_no_chronicle_url_says_how_to_set_one() -> None:
-    result = report(None, "--date", DAY, env={"CHRONICLE_SERVICE_URL": ""})
+def test_no_chronicle_url_and_no_local_run_says_what_it_needs(tmp_path: Path) -> None:
+    result = report(None, "--date", DAY, env={"CHRONICLE_SERVICE_URL": ""}, cwd=tmp_path)
     assert result.returncode == 2
     assert "set CHRONICLE_SERVICE_URL or pass --chronicle-url" in result.stderr
+    assert "no local run under runs/ either (make run)" in result.stderr
+
+
+def test_without_a_chronicle_url_the_newest_local_run_is_shown(tmp_path: Path) -> None:
+    """`make report` after `make run`: the stand-ins are gone, the run's report.json is not."""
+    for age, (name, day) in enumerate((("run-a", "2026-11-26"), ("run-b", DAY))):
+        run_dir = tmp_path / "runs" / name
+        (run_dir / "report").mkdir(parents=True)
+        (run_dir / "report" / "report.json").write_text(json.dumps(note(day)), encoding="utf-8")
+        outputs = {"artifacts": {"report": "report/report.json"}}
+        status = {"tasks": {"report": {"phase": "Succeeded", "outputs": outputs}}}
+        (run_dir / "status.json").write_text(json.dumps(status), encoding="utf-8")
+        os.utime(run_dir / "status.json", (1e9 + age, 1e9 + age))  # run-b is the newer
+    result = report(None, env={"CHRONICLE_SERVICE_URL": ""}, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0] == f"Daily scrum report: project GEM-001, sprint GEM-001-S01, {DAY}"
+    assert "the note of the local run runs/run-b" in result.stderr
+    assert "the chronicle was not asked" in result.stderr
+    older = report(None, "--run-dir", "runs/run-a", "--json", cwd=tmp_path)
+    assert older.returncode == 0, older.stderr
+    assert json.loads(older.stdout) == note("2026-11-26")
+    assert report(None, "--run-dir", str(tmp_path), cwd=tmp_path).returncode == 2
 
 
 def test_the_same_day_reported_twice_is_pointed_out(stack: StandIn) -> None:
