@@ -22,7 +22,8 @@ NOUNS = ("login page", "search index", "audit log", "billing API", "dashboard", 
 
 
 def sprint(tasks: int, assignees: int = 50, seed: int = 9) -> dict[str, Any]:
-    """{"simulation", "tasks", "summary", "team"}: a sprint of `tasks` tasks over `assignees` people.
+    """{"snapshot", "simulation", "tasks", "summary", "team"}: a sprint of `tasks` tasks over
+    `assignees` people, before (snapshot) and after (tasks) one simulated day.
 
     About 1% of the tasks are unassigned (their own entry in the note), the rest round-robin over
     the team; the simulation moves every task that is not completed by 5-35 points, capped at 100,
@@ -39,7 +40,7 @@ def sprint(tasks: int, assignees: int = 50, seed: int = 9) -> dict[str, Any]:
     }
     statuses = [name for name, _ in STATUSES]
     weights = [weight for _, weight in STATUSES]
-    rows, updates = [], []
+    rows, updates, after = [], [], []
     for n in range(tasks):
         status = rng.choices(statuses, weights)[0]
         progress = (
@@ -56,8 +57,10 @@ def sprint(tasks: int, assignees: int = 50, seed: int = 9) -> dict[str, Any]:
                 "assigned_to": None if rng.random() < 0.01 else members[n % assignees],
             }
         )
+        after.append(dict(rows[-1]))
         if status != "completed":
             made = rng.randint(5, 35)
+            after[-1]["progress_percentage"] = min(100, progress + made)
             updates.append(
                 {
                     "task_id": task_id,
@@ -66,7 +69,7 @@ def sprint(tasks: int, assignees: int = 50, seed: int = 9) -> dict[str, Any]:
                     "recorded_at": RECORDED_AT,
                 }
             )
-    completed = sum(1 for row in rows if row["progress_percentage"] == 100)
+    completed = sum(1 for row in after if row["progress_percentage"] == 100)
     simulation = {
         "message": f"Daily scrum simulation completed for sprint {SPRINT}",
         "tasks_updated_count": len(updates),
@@ -74,7 +77,7 @@ def sprint(tasks: int, assignees: int = 50, seed: int = 9) -> dict[str, Any]:
         "recorded_at": RECORDED_AT,
     }
     summary = {"total_tasks": tasks, "completed_tasks": completed, "pending_tasks": tasks - completed}
-    return {"simulation": simulation, "tasks": rows, "summary": summary, "team": team}
+    return {"snapshot": rows, "simulation": simulation, "tasks": after, "summary": summary, "team": team}
 
 
 def write(directory: Path, data: dict[str, Any]) -> dict[str, Path]:

@@ -46,14 +46,14 @@ def _command(inputs: dict[str, Path], out: Path) -> list[str]:
     argv = [measure.PYTHON, "-m", spec.module]
     for name in spec.inputs:
         argv += [contract.option("in", name), str(inputs[name])]
-    for name in spec.output_artifacts:
+    for name in (*spec.output_artifacts, *spec.carried):  # no carried history in: a sprint's first day
         argv += [contract.option("out", name), str(out / contract.ARTIFACT_FILES[name])]
     for name in spec.output_parameters:
         argv += [contract.option("out", name), str(out / name)]
     return argv
 
 
-def _env(chronicle_url: str) -> dict[str, str]:
+def _env(chronicle_url: str, sprint_url: str) -> dict[str, str]:
     """The environment the local runner gives the step (minimal base + the template's env)."""
     return {
         **base_environment(),
@@ -62,6 +62,10 @@ def _env(chronicle_url: str) -> dict[str, str]:
         contract.ENV_REPORT_DATE: REPORT_DATE,
         contract.ENV_FORCE: "false",
         contract.ENV_CHRONICLE_SERVICE_URL: chronicle_url,
+        contract.ENV_SPRINT_SERVICE_URL: sprint_url,  # the sprint's dates (unknown here: the page says so)
+        contract.ENV_WORKFLOW_NAME: "run-dailyscrum-bench",
+        contract.ENV_WORKFLOW_NAMESPACE: "dsm",
+        contract.ENV_ARGO_UI_URL: "",
     }
 
 
@@ -80,12 +84,15 @@ def test_report_step(tasks: int, stand_in_process: StandIn, tmp_path: Path) -> N
 
     def against_stand_in() -> measure.Sample:
         stack.reset()  # an empty chronicle: GET 404, then POST
-        return checked(measure.run(command, _env(stack.url("chronicle"))), stored=True)
+        return checked(measure.run(command, _env(stack.url("chronicle"), stack.url("sprint"))), stored=True)
 
     with instant_chronicle() as instant_url:
         # Alternated, so that a burst of load on the machine hits both kinds alike.
         pairs = [
-            (against_stand_in(), checked(measure.run(command, _env(instant_url)), stored=True))
+            (
+                against_stand_in(),
+                checked(measure.run(command, _env(instant_url, stack.url("sprint"))), stored=True),
+            )
             for _ in range(runs)
         ]
     real, own = [p[0] for p in pairs], [p[1] for p in pairs]
@@ -121,6 +128,7 @@ def test_report_step(tasks: int, stand_in_process: StandIn, tmp_path: Path) -> N
 
     def build() -> note.ScrumDay:
         return note.build(
+            loaded["snapshot"],
             loaded["simulation"],
             loaded["tasks"],
             loaded["summary"],
