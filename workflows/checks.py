@@ -240,7 +240,9 @@ def with_defaults_applied(spec: dict[str, Any]) -> dict[str, Any]:
     if not defaults:
         return spec
     out = dict(spec)
-    out["templates"] = [with_template_defaults(t, defaults) for t in spec.get("templates") or []]
+    out["templates"] = [
+        with_template_defaults(t, defaults) if isinstance(t, dict) else t for t in spec.get("templates") or []
+    ]
     return out
 
 

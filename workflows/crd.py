@@ -72,14 +72,28 @@ def _validator(kind: str, version: str) -> Any:
     return jsonschema.Draft7Validator(schema)
 
 
-def validate(document: dict[str, Any], version: str) -> list[str]:
-    """Every way `document` breaks its kind's CRD schema at `version`, as 'field.path: message' lines."""
+def problems(document: dict[str, Any], version: str) -> list[tuple[str, str, str]]:
+    """(field, message, JSON Schema keyword) for each way `document` breaks its kind's CRD at `version`."""
     kind = document.get("kind")
     if kind not in KINDS:
-        return [f"kind: {kind!r} has no bundled CRD (only {', '.join(KINDS)})"]
+        return [("kind", f"{kind!r} has no bundled CRD (only {', '.join(KINDS)})", "enum")]
     errors = _validator(kind, version).iter_errors(document)
     ordered = sorted(errors, key=lambda e: [str(p) for p in e.absolute_path])
-    return [f"{_field(error.absolute_path)}: {_short(error)}" for error in ordered]
+    return [(_field(error.absolute_path), _short(error), str(error.validator)) for error in ordered]
+
+
+def validate(document: dict[str, Any], version: str) -> list[str]:
+    """Every way `document` breaks its kind's CRD schema at `version`, as 'field.path: message' lines."""
+    return [f"{field}: {message}" for field, message, _ in problems(document, version)]
+
+
+def release(text: str) -> str:
+    """The bundled release for "4.1", "v4.1" or "v4.1.2"; ValueError naming the choices otherwise."""
+    wanted = text if text.startswith("v") else f"v{text}"
+    for version in VERSIONS:
+        if version == wanted or version.startswith(f"{wanted}."):
+            return version
+    raise ValueError(f"Argo {text!r} has no bundled CRD schemas (only {', '.join(VERSIONS)})")
 
 
 def cel_rule_count(kind: str, version: str) -> int:
@@ -120,14 +134,14 @@ def without_descriptions(schema: Any) -> Any:
     return out
 
 
-def bundle(crd_file: Path, kind: str, version: str) -> Path:
-    """Write the bundled schema of `kind` at `version` from a full CRD file; returns its path."""
+def bundle(crd_file: Path, kind: str, version: str, directory: Path = CRD_DIR) -> Path:
+    """Write the bundled schema of `kind` at `version` from a full CRD file into `directory`; its path."""
     crd = yaml.load(
         crd_file.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     )
     [served] = [v for v in crd["spec"]["versions"] if v["name"] == "v1alpha1"]
     schema = without_descriptions(served["schema"]["openAPIV3Schema"])
-    out = schema_path(kind, version)
+    out = directory / schema_path(kind, version).name
     data = json.dumps(schema, sort_keys=True, separators=(",", ":")).encode()
     out.write_bytes(gzip.compress(data, compresslevel=9, mtime=0))  # mtime 0: the same bytes on every rebuild
     return out

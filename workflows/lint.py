@@ -20,7 +20,7 @@ import argparse
 import json
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -139,27 +139,39 @@ def _loc(parts: tuple[Any, ...]) -> str:
     return text or "(document)"
 
 
-def _check_structure(report: Report, document: dict[str, Any]) -> bool:
-    """Schema (per release) and model findings; False when the shape is too wrong to check further."""
-    by_line: dict[str, list[str]] = {}
-    for version in crd.VERSIONS:
-        for line in crd.validate(document, version):
-            by_line.setdefault(line, []).append(version)
-    covered: list[str] = []
+def _check_structure(
+    report: Report, document: dict[str, Any], versions: tuple[str, ...]
+) -> tuple[bool, set[str]]:
+    """Schema (per release) and model findings: (shape good enough for the rules, fields reported).
+
+    A type error stops the rules (they would read a list as a mapping); a pattern or an unknown
+    field does not, and the rules then skip the fields the schema already named.
+    """
+    by_problem: dict[tuple[str, str, str], list[str]] = {}
+    for version in versions:
+        for problem in crd.problems(document, version):
+            by_problem.setdefault(problem, []).append(version)
+    covered: set[str] = set()
     shape_ok = True
-    for line, versions in by_line.items():
-        field, _, message = line.partition(": ")
-        report.error(where(field), f"{message} (Argo {' and '.join(versions)} CRD schema, strict)")
+    for (field, message, keyword), releases in by_problem.items():
+        report.error(where(field), f"{message} (Argo {' and '.join(releases)} CRD schema, strict)")
         if message.startswith("unknown field(s) "):
-            covered += [f"{field}.{name}" for name in message.removeprefix("unknown field(s) ").split(", ")]
+            covered |= {f"{field}.{name}" for name in message.removeprefix("unknown field(s) ").split(", ")}
         else:
-            covered.append(field)
-            shape_ok = False
+            covered.add(field)
+            shape_ok = shape_ok and keyword not in {"type", "anyOf", "oneOf"}
     for field, message, kind in model_problems(document):
+        if kind == "extra_forbidden":
+            continue  # unknown fields are the schema's to name, per release (Hera's models follow Argo 4)
         if not any(field == seen or field.startswith((f"{seen}.", f"{seen}[")) for seen in covered):
             report.error(where(field), f"{message} (Hera's {document['kind']} model)")
-        shape_ok = shape_ok and kind == "extra_forbidden"
-    return shape_ok
+            covered.add(field)
+        shape_ok = False
+    return shape_ok, covered
+
+
+def _field_of(finding: Finding) -> str:
+    return finding.where.rpartition("field ")[2]
 
 
 # --- the documents ---------------------------------------------------------------------------------
@@ -169,14 +181,22 @@ def _name(document: Any) -> str:
     return ((document.get("metadata") or {}).get("name") if isinstance(document, dict) else None) or "?"
 
 
-def lint_documents(documents: list[Any], source: str = "manifest") -> list[Finding]:
-    """Every finding in the documents of one manifest (errors and warnings; see `Finding.is_error`)."""
+def lint_documents(
+    documents: list[Any], source: str = "manifest", argo_versions: Iterable[str] = crd.VERSIONS
+) -> list[Finding]:
+    """Every finding in the documents of one manifest (errors and warnings; see `Finding.is_error`).
+
+    `argo_versions`: the releases whose CRD schemas the documents must meet ("3.7", "v4.1.2", ...;
+    default every bundled one); the controller's rules are the same for all of them.
+    """
+    versions = tuple(crd.release(version) for version in argo_versions)
     templates = workflow_templates(documents)
     configmaps = {
         _name(doc): doc for doc in documents if isinstance(doc, dict) and doc.get("kind") == "ConfigMap"
     }
     context = Context(configmaps=configmaps)
     seen: dict[tuple[str, str], int] = {}
+    broken: set[str] = set()  # WorkflowTemplates too malformed to merge into their CronWorkflows
     findings: list[Finding] = []
     for index, document in enumerate(documents, start=1):
         report = Report(f"{source}: document {index} ({_name(document)})")
@@ -193,11 +213,17 @@ def lint_documents(documents: list[Any], source: str = "manifest") -> list[Findi
         elif kind in MODELS:
             if document.get("apiVersion") != API_VERSION:
                 report.error(where("apiVersion"), f"{document.get('apiVersion')!r}: expected {API_VERSION}")
-            if _check_structure(report, document):
+            shape_ok, covered = _check_structure(report, document, versions)
+            if not shape_ok and kind == "WorkflowTemplate":
+                broken.add(_name(document))
+            if shape_ok:
+                schema_findings = len(report.findings)
                 if kind == "WorkflowTemplate":
                     _check_workflow_template(report, document, context)
                 else:
-                    _check_cron_workflow(report, document, templates, context)
+                    _check_cron_workflow(report, document, templates, context, broken)
+                rules = report.findings[schema_findings:]  # the schema has said it already for these fields
+                report.findings[schema_findings:] = [f for f in rules if _field_of(f) not in covered]
         else:
             report.error(
                 where("kind"), f"{kind!r}: only CronWorkflow, WorkflowTemplate and ConfigMap are linted"
@@ -219,7 +245,11 @@ def _check_workflow_template(report: Report, document: dict[str, Any], context: 
 
 
 def _check_cron_workflow(
-    report: Report, document: dict[str, Any], templates: dict[str, dict[str, Any]], context: Context
+    report: Report,
+    document: dict[str, Any],
+    templates: dict[str, dict[str, Any]],
+    context: Context,
+    broken: set[str],
 ) -> None:
     _check_cron(report, document)
     workflow_spec = (document.get("spec") or {}).get("workflowSpec") or {}
@@ -238,6 +268,8 @@ def _check_cron_workflow(
             f"{key} may not be overridden beside workflowTemplateRef: Argo's templateReferencing: Strict "
             f"refuses the run{why}; set it in the WorkflowTemplate",
         )
+    if workflow_spec["workflowTemplateRef"].get("name") in broken:
+        return  # its template's document has the errors; merging a malformed spec would only add noise
     try:
         resolved = resolve_cron(document, templates)
     except UnresolvedTemplate as exc:
@@ -373,21 +405,34 @@ def load_manifest(path: Path) -> list[Any]:
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: a fleet file is large
 
 
-def lint_text(text: str, source: str) -> tuple[int, list[Finding]]:
-    """(number of documents, findings) for the YAML in `text`."""
+def lint_text(
+    text: str, source: str, argo_versions: Iterable[str] = crd.VERSIONS
+) -> tuple[int, list[Finding]]:
+    """(number of documents, findings) for the YAML in `text` (`argo_versions`: see `lint_documents`)."""
     try:
         documents = [doc for doc in yaml.load_all(text, Loader=_LOADER) if doc is not None]
     except yaml.YAMLError as exc:
         return 0, [Finding(source, "YAML", str(exc).replace("\n", " "))]
     if not documents:
         return 0, [Finding(source, "file", "no YAML documents")]
-    return len(documents), lint_documents(documents, source)
+    return len(documents), lint_documents(documents, source, argo_versions)
 
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m workflows lint", description=__doc__.split("\n\n")[0])
     parser.add_argument("files", nargs="+", metavar="FILE", help="manifest(s) to check")
+    parser.add_argument(
+        "--argo-version",
+        action="append",
+        metavar="RELEASE",
+        help=f"check the CRD schema of this Argo release only (repeatable; one of {', '.join(crd.VERSIONS)}, "
+        "or 3.7, 4.1; default: all)",
+    )
     args = parser.parse_args(argv)
+    try:
+        versions = tuple(crd.release(v) for v in args.argo_version or crd.VERSIONS)
+    except ValueError as exc:
+        parser.error(str(exc))
     errors, unreadable = 0, False
     for file in args.files:
         try:
@@ -396,7 +441,7 @@ def main(argv: list[str]) -> int:
             print(exc, file=sys.stderr)
             unreadable = True
             continue
-        findings = lint_documents(documents, file)
+        findings = lint_documents(documents, file, versions)
         for finding in findings:
             print(finding)
         file_errors = sum(finding.is_error for finding in findings)
