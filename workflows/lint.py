@@ -41,7 +41,8 @@ from workflows.checks import (
     timezone_problem,
     workflow_templates,
 )
-from workflows.rules import Context, Finding, Report, check_labels, check_workflow_spec, where
+from workflows.findings import Finding, Report, where
+from workflows.rules import Context, check_labels, check_workflow_spec
 
 __all__ = [
     "RETRY_POLICIES",

@@ -2,8 +2,8 @@
 
 `check_workflow_spec` walks a workflow spec (a WorkflowTemplate's, a CronWorkflow's inline one, or
 a merged one) and reports what a real Argo controller would refuse or get wrong, beyond the CRD
-schema: names, references, `{{...}}` variables, DAG dependencies, `when` and retry expressions,
-retry budgets, metrics, synchronization, memoization, artifacts and volumes. Each rule's comment
+schema: names, references, `{{...}}` variables (workflows/variables.py), DAG dependencies, `when` and retry
+expressions, retry budgets, metrics, synchronization, memoization, artifacts and volumes. Each rule's comment
 names where Argo holds it (argoproj/argo-workflows, release tag, file); V = workflow/validate/validate.go,
 O = workflow/controller/operator.go. docs/offline-checks.md lists them for a reader.
 """
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import graphlib
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,12 +22,14 @@ from workflows.checks import (
     VARIABLE_TAG,
     with_template_defaults,
 )
+from workflows.findings import Report, where
 from workflows.runner.expressions import (
     ExpressionError,
     evaluate_when,
     parse_duration,
     parse_retry_expression,
 )
+from workflows.variables import Scope, check_variables, io_names
 
 # V v4.1.2 l.1717 (isValidWorkflowFieldName): template, task and step names.
 FIELD_NAME = re.compile(r"^[a-zA-Z0-9][-a-zA-Z0-9]*$")
@@ -65,55 +66,10 @@ LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
 EXPR_KEYWORDS = frozenset(
     {"not", "in", "and", "or", "matches", "contains", "startsWith", "endsWith", "let", "nil", "true", "false"}
 )
-_WORKFLOW_GLOBALS = re.compile(
-    r"^workflow\.(name|namespace|uid|serviceAccountName|mainEntrypoint|priority|duration|scheduledTime|status"
-    r"|failures|creationTimestamp(\.[A-Za-z0-9]+)?|parameters(\.[^.]+)?|annotations(\.json|\.[^.]+)"
-    r"|labels(\.json|\.[^.]+)|outputs\.(parameters|artifacts)\.[^.]+)$"
-)
 _STATUS_TAG = re.compile(
     r"\{\{\s*(workflow\.status|status|tasks\.[^.{}]+\.status|steps\.[^.{}]+\.status)\s*\}\}"
 )
 _ARTIFACT_LOCATIONS = ("s3", "gcs", "azure", "oss", "hdfs", "http", "git", "artifactory", "raw", "plugin")
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One thing the lint found: an "error" fails the lint (and the local runner), a "warning" does not."""
-
-    document: str
-    where: str
-    message: str
-    level: str = "error"
-
-    @property
-    def is_error(self) -> bool:
-        return self.level == "error"
-
-    def __str__(self) -> str:
-        prefix = "warning: " if self.level == "warning" else ""
-        return f"{self.document}: {self.where}: {prefix}{self.message}"
-
-
-class Report:
-    """Collects the findings of one document; `where` strings name template, task and field."""
-
-    def __init__(self, label: str) -> None:
-        self.label = label
-        self.findings: list[Finding] = []
-
-    def error(self, where: str, message: str) -> None:
-        self.findings.append(Finding(self.label, where, message))
-
-    def warning(self, where: str, message: str) -> None:
-        self.findings.append(Finding(self.label, where, message, "warning"))
-
-
-def where(field: str, template: str | None = None, task: str | None = None) -> str:
-    parts = [f"template {template!r}"] if template is not None else []
-    if task is not None:
-        parts.append(f"task {task!r}")
-    parts.append(f"field {field}")
-    return ", ".join(parts)
 
 
 @dataclass
@@ -123,26 +79,6 @@ class Context:
     template_validation: bool = False  # a WorkflowTemplate alone: its parameters may lack values (V l.204)
     configmaps: dict[str, dict[str, Any]] = field(default_factory=dict)  # ConfigMaps of the file by name
     metrics: dict[str, tuple[str, str, str]] = field(default_factory=dict)  # name -> (help, type, where)
-
-
-@dataclass
-class _Scope:
-    """What `{{...}}` may name at one place of the manifest."""
-
-    workflow_parameters: frozenset[str]
-    inputs: dict[str, frozenset[str]]  # "parameters"/"artifacts" -> names
-    outputs: dict[str, frozenset[str]]
-    tasks: dict[str, dict[str, frozenset[str]] | None] | None = None  # upstream task -> its outputs
-    extra: frozenset[str] = frozenset()  # plain names allowed here (status, retries, pod.name, ...)
-    outputs_as_path: bool = True  # in a container: outputs.parameters.X.path; in metrics: .X
-
-
-def _io_names(io: dict[str, Any] | None) -> dict[str, frozenset[str]]:
-    io = io or {}
-    return {
-        kind: frozenset(item.get("name", "") for item in io.get(kind) or [])
-        for kind in ("parameters", "artifacts")
-    }
 
 
 def _parameter_values(spec: dict[str, Any]) -> dict[str, str | None]:
@@ -174,9 +110,9 @@ def check_workflow_spec(report: Report, spec: dict[str, Any], base: str, context
 
     values = _parameter_values(spec)
     params = frozenset(values)
-    global_scope = _Scope(params, {}, {}, extra=frozenset({"status", "duration"}))
+    global_scope = Scope(params, {}, {}, extra=frozenset({"status", "duration"}))
     rest = {k: v for k, v in spec.items() if k not in {"templates", "metrics", "templateDefaults"}}
-    _check_variables(report, rest, base, global_scope)
+    check_variables(report, rest, base, global_scope)
     # O v4.1.2 l.333 (prepareDefaultMetricScope): workflow metrics see workflow.duration in real time.
     _check_metrics(report, spec.get("metrics"), f"{base}.metrics", global_scope, None, context, values)
     _check_synchronization(report, spec.get("synchronization"), f"{base}.synchronization", None, context)
@@ -292,7 +228,7 @@ def _check_template(
                     f"no volume {mount.get('name')!r} in spec.volumes or the template's volumes",
                 )
 
-    inputs, outputs = _io_names(template.get("inputs")), _io_names(template.get("outputs"))
+    inputs, outputs = io_names(template.get("inputs")), io_names(template.get("outputs"))
     # V v4.1.2 l.513-535 (validateTemplate): pod.name; retries and lastRetry.* with a retryStrategy.
     extra = {"pod.name", "node.name", "inputs.parameters"}
     if template.get("retryStrategy"):
@@ -303,10 +239,10 @@ def _check_template(
             "lastRetry.duration",
             "lastRetry.message",
         }
-    scope = _Scope(params, inputs, outputs, extra=frozenset(extra))
+    scope = Scope(params, inputs, outputs, extra=frozenset(extra))
     body = {k: v for k, v in template.items() if k not in {"dag", "metrics", "retryStrategy", "name"}}
-    _check_variables(report, body, path, scope, template=name)
-    metric_scope = _Scope(
+    check_variables(report, body, path, scope, template=name)
+    metric_scope = Scope(
         params,
         inputs,
         outputs,
@@ -516,7 +452,7 @@ def _check_metrics(
     report: Report,
     metrics: dict[str, Any] | None,
     path: str,
-    scope: _Scope,
+    scope: Scope,
     template: str | None,
     context: Context,
     values: dict[str, str | None],
@@ -562,7 +498,7 @@ def _check_metrics(
                 )
         if metric.get("when"):
             _check_when(report, metric["when"], f"{here}.when", template, None, values)
-        _check_variables(report, metric, here, scope, template=template)
+        check_variables(report, metric, here, scope, template=template)
 
 
 def _check_metric_value(
@@ -703,7 +639,7 @@ def _check_dag(
         report.error(where(f"{path}.dag.tasks", template_name), f"dependency cycle: {' -> '.join(cycle)}")
         return  # ancestors are undefined in a cycle; reference checks would only repeat it
 
-    dag_inputs = _io_names(template.get("inputs"))
+    dag_inputs = io_names(template.get("inputs"))
     for index, task in enumerate(tasks):
         here, task_name = f"{path}.dag.tasks[{index}]", task.get("name") or "?"
         target_name = task.get("template")
@@ -719,16 +655,16 @@ def _check_dag(
             _check_task_arguments(report, task, target, here, template_name)
         # V l.1577-1607 (validateDAGTaskArgumentDependency): tasks.T.* only for T among the ancestors.
         visible = {
-            ancestor: _io_names(templates[ref].get("outputs"))
+            ancestor: io_names(templates[ref].get("outputs"))
             if (ref := by_name[ancestor].get("template")) in templates
             else None
             for ancestor in _ancestors(task_name, upstream)
             if ancestor in by_name
         }
         extra = {"tasks.name"} | ({"item"} if task.get("withItems") or task.get("withParam") else set())
-        scope = _Scope(params, dag_inputs, {}, tasks=visible, extra=frozenset(extra))
+        scope = Scope(params, dag_inputs, {}, tasks=visible, extra=frozenset(extra))
         checked = {k: v for k, v in task.items() if k not in {"name", "template", "depends"}}
-        _check_variables(report, checked, here, scope, template=template_name, task=task_name)
+        check_variables(report, checked, here, scope, template=template_name, task=task_name)
         if task.get("when"):
             _check_when(report, task["when"], f"{here}.when", template_name, task_name, values)
 
@@ -740,7 +676,7 @@ def _check_task_arguments(
     task_name = task.get("name") or "?"
     arguments = task.get("arguments") or {}
     _check_io_names(report, arguments, f"{here}.arguments", template)
-    given = _io_names(arguments)
+    given = io_names(arguments)
     declared = target.get("inputs") or {}
     for param in declared.get("parameters") or []:
         supplied = param.get("name") in given["parameters"]
@@ -756,7 +692,7 @@ def _check_task_arguments(
                 where(f"{here}.arguments.artifacts", template, task_name),
                 f"input artifact {artifact.get('name')!r} of template {target.get('name')!r} is not supplied",
             )
-    declared_names = _io_names(declared)
+    declared_names = io_names(declared)
     for kind in ("parameters", "artifacts"):
         for index, item in enumerate(arguments.get(kind) or []):
             if item.get("name") not in declared_names[kind]:
@@ -785,92 +721,4 @@ def _ancestors(task: str, upstream: dict[str, set[str]]) -> set[str]:
     return seen
 
 
-# --- `{{...}}` variables ---------------------------------------------------------------------------
-
-
-def _strings(value: Any, path: str) -> Iterator[tuple[str, str]]:
-    if isinstance(value, str):
-        yield path, value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield from _strings(item, f"{path}.{key}")
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            label = item.get("name") if isinstance(item, dict) and isinstance(item.get("name"), str) else None
-            if label is not None and "{{" in label:
-                label = None
-            yield from _strings(item, f"{path}[{label if label is not None else index}]")
-
-
-def _check_variables(
-    report: Report, value: Any, path: str, scope: _Scope, template: str | None = None, task: str | None = None
-) -> None:
-    """V v4.1.2 l.797-846 (resolveAllVariables): every tag of a known prefix resolves where it is used."""
-    for field_path, text in _strings(value, path):
-        if "{{" not in text:
-            continue
-        for match in VARIABLE_TAG.finditer(text):
-            variable = match.group(1)
-            if variable.startswith("="):
-                continue  # an expression tag: evaluated by Argo at run time, not checked here
-            if problem := _resolve(variable, scope):
-                report.error(where(field_path, template, task), f"{match.group(0)!r}: {problem}")
-
-
-def _resolve(variable: str, scope: _Scope) -> str | None:
-    """None when `variable` names something that exists in `scope`, else why not."""
-    if variable in scope.extra:
-        return None
-    if variable.startswith("workflow."):
-        if not _WORKFLOW_GLOBALS.match(variable):
-            return "unknown workflow variable"
-        if variable.startswith("workflow.parameters.") and variable != "workflow.parameters.json":
-            name = variable[len("workflow.parameters.") :]
-            if name not in scope.workflow_parameters:
-                return f"no workflow parameter {name!r} in the workflow's arguments.parameters"
-        return None
-    parts = variable.split(".")
-    if parts[0] in {"inputs", "outputs"} and len(parts) >= 3:
-        io = scope.inputs if parts[0] == "inputs" else scope.outputs
-        kind, name, rest = parts[1], parts[2], parts[3:]
-        if kind not in {"parameters", "artifacts"}:
-            return f"unknown {parts[0]} kind {kind!r}"
-        if name not in io.get(kind, frozenset()):
-            return f"this template declares no {parts[0][:-1]} {kind[:-1]} {name!r}"
-        if kind == "artifacts" or (parts[0] == "outputs" and scope.outputs_as_path):
-            return None if rest == ["path"] else f"expected {'.'.join(parts[:3])}.path"
-        return None if not rest or rest == ["path"] else "unknown field after the parameter name"
-    if parts[0] == "tasks" and scope.tasks is not None and len(parts) >= 3:
-        return _resolve_task(parts, scope.tasks)
-    return "unknown variable here"
-
-
-_TASK_FIELDS = (
-    ["status"],
-    ["exitCode"],
-    ["id"],
-    ["ip"],
-    ["startedAt"],
-    ["finishedAt"],
-    ["hostNodeName"],
-    ["outputs", "result"],
-    ["outputs", "parameters"],
-)
-
-
-def _resolve_task(parts: list[str], tasks: dict[str, dict[str, frozenset[str]] | None]) -> str | None:
-    task = parts[1]
-    if task not in tasks:
-        return f"task {task!r} is not upstream of this task (add it to depends) or does not exist"
-    rest = parts[2:]
-    if rest in _TASK_FIELDS:
-        return None
-    if len(rest) == 3 and rest[0] == "outputs" and rest[1] in {"parameters", "artifacts"}:
-        outputs = tasks[task]
-        if outputs is None or rest[2] in outputs.get(rest[1], frozenset()):
-            return None
-        return f"task {task!r} has no output {rest[1][:-1]} {rest[2]!r}"
-    return f"unknown field {'.'.join(rest)!r} of task {task!r}"
-
-
-__all__ = ["Context", "Finding", "Report", "check_labels", "check_workflow_spec", "where"]
+__all__ = ["Context", "check_labels", "check_workflow_spec"]
