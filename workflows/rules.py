@@ -624,13 +624,15 @@ def _check_dag(
     _check_field_names(report, list(by_name), f"{path}.dag.tasks", "task")
     names = set(by_name)
     upstream: dict[str, set[str]] = {}
+    using_depends = any(task.get("depends") for task in tasks)
     for index, task in enumerate(tasks):
         here = f"{path}.dag.tasks[{index}]"
         upstream[task.get("name") or ""] = _dag_edges(report, task, names, here, template_name)
-        if (task.get("depends") or task.get("dependencies")) and re.match(r"^[0-9]", task.get("name") or ""):
-            report.error(  # V l.1469
+        # V l.1469: once a task of the DAG uses depends (or this one dependencies), no name starts with 0-9
+        if (using_depends or task.get("dependencies")) and re.match(r"^[0-9]", task.get("name") or ""):
+            report.error(
                 where(f"{here}.name", template_name, task.get("name")),
-                "a task name that starts with a digit cannot be used with depends",
+                "a task name that starts with a digit cannot be used with depends or dependencies",
             )
     try:  # V l.1625 (verifyNoCycles)
         graphlib.TopologicalSorter({n: upstream[n] & names for n in names}).prepare()

@@ -642,6 +642,49 @@ RULES: list[tuple[str, Callable[[list[dict]], None], str]] = [
         ),
         "must be one reference",
     ),
+    (
+        "template type",
+        lambda d: T(d)["prepare"].update(script={"image": "x", "source": "y"}),
+        "a template needs exactly one of",
+    ),
+    ("empty dag", lambda d: T(d)["dailyscrum"]["dag"].update(tasks=[]), "a DAG needs at least one task"),
+    (
+        "depends and dependencies",
+        lambda d: K(d)["report"].update(dependencies=["simulate"]),
+        "use either depends or dependencies",
+    ),
+    ("continueOn", lambda d: K(d)["report"].update(continueOn={"failed": True}), "continueOn cannot be used"),
+    (
+        "digit task name",
+        lambda d: (
+            K(d)["simulate"].update(depends="1prepare.Succeeded"),
+            K(d)["prepare"].update(name="1prepare"),
+        ),
+        "starts with a digit",
+    ),
+    (
+        "enum",
+        lambda d: d[0]["spec"]["arguments"]["parameters"][2].update(enum=["true", "false"], value="maybe"),
+        "value 'maybe' is not one of its enum",
+    ),
+    (
+        "duplicate document",
+        lambda d: d.append(copy.deepcopy(d[3])),
+        "a CronWorkflow of this name is already document 4",
+    ),
+    (
+        "namespace",
+        lambda d: d[3]["metadata"].update(namespace="dsm2"),
+        "the WorkflowTemplate is in another namespace",
+    ),
+    (
+        "unknown kind",
+        lambda d: d.append({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "x"}}),
+        "'Secret': only CronWorkflow, WorkflowTemplate and ConfigMap are linted",
+    ),
+    ("configmap field", lambda d: d[1].update(spec={}), "unknown field of a ConfigMap"),
+    ("configmap apiVersion", lambda d: d[1].update(apiVersion="v2"), "a ConfigMap is v1"),
+    ("apiVersion", lambda d: d[0].update(apiVersion="argoproj.io/v1"), "expected argoproj.io/v1alpha1"),
     ("dag deadline", _set(lambda d: T(d)["dailyscrum"], "activeDeadlineSeconds", 5), "not allowed on a dag"),
     ("cron name", _set(lambda d: d[3]["metadata"], "name", "run-dailyscrum-" + "x" * 40), "at most 52"),
     (
