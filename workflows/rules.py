@@ -309,13 +309,15 @@ def _check_backoff(
             seconds[key] = parse_duration(backoff[key])
         except ExpressionError as exc:
             report.error(where(f"{here}.backoff.{key}", name), str(exc))
+    if backoff and not backoff.get("duration"):  # l.1039: checked at the first retry, which then errors
+        report.error(where(f"{here}.backoff.duration", name), "a backoff needs a duration (the base wait)")
+    factor_text = str(backoff.get("factor", 1))
+    if not factor_text.isdigit():  # l.1048: read as an int32 (intstr.Int32)
+        report.error(where(f"{here}.backoff.factor", name), f"{factor_text!r} must be a whole number")
     limit = retry.get("limit")
-    if "maxDuration" not in seconds or not str(limit or "").isdigit():
+    if "maxDuration" not in seconds or not str(limit or "").isdigit() or not factor_text.isdigit():
         return
-    try:
-        factor = float(backoff.get("factor") or 1)
-    except (TypeError, ValueError):
-        factor = 1.0
+    factor = int(factor_text) or 1  # l.1053: a factor of 0 means no growth
     waits, wait = [], seconds.get("duration", 0.0)
     for _ in range(int(limit)):
         waits.append(min(wait, seconds["cap"]) if "cap" in seconds else wait)

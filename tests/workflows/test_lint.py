@@ -537,6 +537,16 @@ RULES: list[tuple[str, Callable[[list[dict]], None], str]] = [
         "invalid duration '1 minute'",
     ),
     (
+        "backoff factor",
+        lambda d: T(d)["prepare"]["retryStrategy"]["backoff"].update(factor="1.5"),
+        "'1.5' must be a whole number",
+    ),
+    (
+        "backoff without duration",
+        lambda d: T(d)["prepare"]["retryStrategy"]["backoff"].pop("duration"),
+        "a backoff needs a duration",
+    ),
+    (
         "maxDuration budget",
         lambda d: T(d)["prepare"]["retryStrategy"]["backoff"].update(maxDuration="1m"),
         "cannot hold the 2 retries promised: waits 5+10s after attempts of up to 60s",
