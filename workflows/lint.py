@@ -192,18 +192,17 @@ def lint_documents(
     """
     versions = tuple(crd.release(version) for version in argo_versions)
     templates = workflow_templates(documents)
-    configmaps = {
-        _name(doc): doc for doc in documents if isinstance(doc, dict) and doc.get("kind") == "ConfigMap"
-    }
+    configmaps = {_name(doc): doc for doc in documents if _is_kind(doc, "ConfigMap")}
     context = Context(configmaps=configmaps)
     seen: dict[tuple[str, str], int] = {}
     broken: set[str] = set()  # WorkflowTemplates too malformed to merge into their CronWorkflows
-    findings: list[Finding] = []
-    for index, document in enumerate(documents, start=1):
-        report = Report(f"{source}: document {index} ({_name(document)})")
+    reports: dict[int, Report] = {}
+    # WorkflowTemplates first, so a CronWorkflow knows whether its template can be merged; reported in order.
+    order = sorted(enumerate(documents, start=1), key=lambda item: not _is_kind(item[1], "WorkflowTemplate"))
+    for index, document in order:
+        report = reports[index] = Report(f"{source}: document {index} ({_name(document)})")
         if not isinstance(document, dict):
             report.error("document", f"is a {type(document).__name__}, not a mapping")
-            findings += report.findings
             continue
         kind = str(document.get("kind"))
         first = seen.setdefault((kind, _name(document)), index)
@@ -229,8 +228,11 @@ def lint_documents(
             report.error(
                 where("kind"), f"{kind!r}: only CronWorkflow, WorkflowTemplate and ConfigMap are linted"
             )
-        findings += report.findings
-    return findings
+    return [finding for index in sorted(reports) for finding in reports[index].findings]
+
+
+def _is_kind(document: Any, kind: str) -> bool:
+    return isinstance(document, dict) and document.get("kind") == kind
 
 
 def _check_workflow_template(report: Report, document: dict[str, Any], context: Context) -> None:

@@ -404,6 +404,13 @@ def test_wrong_type_stops_before_the_rules() -> None:
     assert "document 1 (dailyscrum): field spec.templates: {'a': 1} is not of type 'array'" in finding
 
 
+def test_a_malformed_template_is_reported_once_wherever_it_stands() -> None:
+    documents = layout()
+    documents[0]["spec"]["templates"] = {"a": 1}
+    findings = [str(f) for f in lint.lint_documents([documents[3], *documents[:3]], "m.yaml", V41)]
+    assert len(findings) == 1 and "document 2 (dailyscrum): field spec.templates:" in findings[0], findings
+
+
 # --- the controller's rules: one failing example each -----------------------------------------------
 
 T = templates
