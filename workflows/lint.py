@@ -224,10 +224,12 @@ def lint_documents(
                     _check_cron_workflow(report, document, templates, context, broken)
                 rules = report.findings[schema_findings:]  # the schema has said it already for these fields
                 report.findings[schema_findings:] = [f for f in rules if _field_of(f) not in covered]
+        elif document.get("kind") and document.get(
+            "apiVersion"
+        ):  # kubectl takes it; the lint cannot judge it
+            report.warning(where("kind"), f"{kind!r} is not checked (only Argo's kinds and ConfigMaps)")
         else:
-            report.error(
-                where("kind"), f"{kind!r}: only CronWorkflow, WorkflowTemplate and ConfigMap are linted"
-            )
+            report.error(where("kind"), "not a Kubernetes object (no kind or apiVersion)")
     return [finding for index in sorted(reports) for finding in reports[index].findings]
 
 

@@ -695,9 +695,9 @@ RULES: list[tuple[str, Callable[[list[dict]], None], str]] = [
         "the WorkflowTemplate is in another namespace",
     ),
     (
-        "unknown kind",
-        lambda d: d.append({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "x"}}),
-        "'Secret': only CronWorkflow, WorkflowTemplate and ConfigMap are linted",
+        "no kind",
+        lambda d: d.append({"metadata": {"name": "x"}}),
+        "not a Kubernetes object (no kind or apiVersion)",
     ),
     ("configmap field", lambda d: d[1].update(spec={}), "unknown field of a ConfigMap"),
     ("configmap apiVersion", lambda d: d[1].update(apiVersion="v2"), "a ConfigMap is v1"),
@@ -736,8 +736,12 @@ def test_controller_rule(change: Callable[[list[dict]], None], expected: str) ->
             lambda d: T(d)["report"]["outputs"]["artifacts"][0].pop("archive"),
             "warning: key-only artifact 'history' is stored as a tgz",
         ),
+        (
+            lambda d: d.append({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "x"}}),
+            "warning: 'ServiceAccount' is not checked",
+        ),
     ],
-    ids=["semaphore ConfigMap elsewhere", "key-only output archive"],
+    ids=["semaphore ConfigMap elsewhere", "key-only output archive", "other kinds"],
 )
 def test_warnings_do_not_fail(change: Callable[[list[dict]], None], expected: str) -> None:
     assert findings_after(change) == []
