@@ -857,3 +857,18 @@ def test_round_trip_fallback_finds_unknown_fields_too() -> None:
     document["spec"]["concurrency_policy"] = "Forbid"
     fields = [field for field, _, kind in lint._round_trip_problems(document) if kind == "extra_forbidden"]
     assert fields == ["spec.concurrency_policy"]
+
+
+def test_missing_jsonschema_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from workflows import crd
+
+    monkeypatch.setitem(sys.modules, "jsonschema", None)  # as on an install without it
+    crd._validator.cache_clear()
+    path = tmp_path / "m.yaml"
+    path.write_text(yaml.safe_dump_all(layout(), sort_keys=False))
+    assert lint.main([str(path)]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "lint: the strict CRD check needs jsonschema: pip install 'jsonschema>=4.26'"
+    )
