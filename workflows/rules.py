@@ -61,10 +61,12 @@ DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 RESERVED_VOLUMES = frozenset({"var-run-argo", "tmp-dir-argo", "input-artifacts", "argoexec-bin"})
 # apimachinery validation (IsValidLabelValue): <= 63 characters of this form.
 LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
-# dag.go v4.1.2 l.1021: `depends` is evaluated by expr after '-' -> '_'; these words are expr's
-# operators and literals, so a task named like one cannot be referred to.
+# dag.go v4.1.2 l.1021: `depends` is evaluated by expr after '-' -> '_'. expr's lexer makes these
+# words operators (expr-lang/expr parser/lexer/state.go, identifier) and its parser these literals,
+# so a task named like one cannot be referred to.
 EXPR_KEYWORDS = frozenset(
-    {"not", "in", "and", "or", "matches", "contains", "startsWith", "endsWith", "let", "nil", "true", "false"}
+    {"not", "in", "or", "and", "matches", "contains", "startsWith", "endsWith", "let", "if", "else"}
+    | {"nil", "true", "false"}
 )
 _STATUS_TAG = re.compile(
     r"\{\{\s*(workflow\.status|status|tasks\.[^.{}]+\.status|steps\.[^.{}]+\.status)\s*\}\}"
