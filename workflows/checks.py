@@ -1,15 +1,46 @@
-"""Single-value checks shared by the config loader and the lint: CronWorkflow name, cron schedule, time zone.
+"""What the config loader, the lint and the local runner share about Argo manifests, said once.
 
-Each returns None when the value is fine, or a short sentence saying what is wrong, so the caller
-can prefix it with where the value came from (config entry, document and field).
+- Single-value checks (CronWorkflow name, cron schedule, time zone): each returns None when the value
+  is fine, or a short sentence saying what is wrong, so the caller can prefix it with where the value
+  came from (config entry, document and field).
+- Argo's vocabulary: template types, retry policies, task results, the `{{...}}` tag.
+- How Argo resolves a CronWorkflow's `workflowTemplateRef` (`resolve_workflow_template`): the merged
+  spec the controller runs, so the lint checks and the runner runs the same thing.
 """
 
 from __future__ import annotations
 
+import copy
 import re
 import zoneinfo
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
 
 from croniter import croniter
+
+# Template types, in Argo's order (pkg/apis/workflow/v1alpha1/workflow_types.go, TemplateType).
+TEMPLATE_TYPES = (
+    "container",
+    "script",
+    "dag",
+    "steps",
+    "resource",
+    "suspend",
+    "containerSet",
+    "data",
+    "http",
+    "plugin",
+)
+# workflow/validate/validate.go (v4.1.2, validateTemplateHolder): the accepted retry policies.
+RETRY_POLICIES = frozenset({"Always", "OnFailure", "OnError", "OnTransientError"})
+# workflow/controller/dag.go (v4.1.2, TaskResults): the results a `depends` term may name.
+TASK_RESULTS = frozenset(
+    {"Succeeded", "Failed", "Errored", "Skipped", "Omitted", "Daemoned", "AnySucceeded", "AllFailed"}
+)
+# A `{{ ... }}` tag (fasttemplate with "{{" and "}}", as Argo's util/template); group 1 is the
+# trimmed inside. An inside starting with "=" is an expression tag.
+VARIABLE_TAG = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
 
 # The cron controller names each run `<cronworkflow>-<unix seconds>` (11 more characters), and
 # that name must stay a valid 63-character label value: hence Argo's limit of 52.
@@ -36,11 +67,13 @@ _FIELDS: tuple[tuple[str, int, int, dict[str, int]], ...] = (
 )
 
 
-def name_problem(name: str) -> str | None:
+def name_problem(
+    name: str, kind: str = "CronWorkflow", max_length: int = MAX_CRON_WORKFLOW_NAME
+) -> str | None:
     if not name:
         return "is empty"
-    if len(name) > MAX_CRON_WORKFLOW_NAME:
-        return f"is {len(name)} characters; a CronWorkflow name may have at most {MAX_CRON_WORKFLOW_NAME}"
+    if len(name) > max_length:
+        return f"is {len(name)} characters; a {kind} name may have at most {max_length}"
     if not _DNS1123_SUBDOMAIN.match(name):
         return (
             "is not a valid DNS-1123 name (lowercase letters, digits, '-' and '.', "
@@ -104,3 +137,168 @@ def _field_problem(field: str, low: int, high: int, names: dict[str, int]) -> st
         if len(numbers) == 2 and numbers[0] > numbers[1]:
             return f"range {base!r} runs backwards"
     return None
+
+
+# --- workflowTemplateRef: how Argo merges a CronWorkflow's spec with its WorkflowTemplate ----------
+
+# The lists Argo's types merge by key in a strategic merge patch (`patchMergeKey` in
+# pkg/apis/workflow/v1alpha1/workflow_types.go v4.1.2, and k8s.io/api core/v1 for Container); every
+# other list is replaced whole (so `synchronization.mutexes`/`semaphores` are replaced, not merged).
+MERGE_KEYS = {
+    "templates": "name",
+    "parameters": "name",
+    "artifacts": "name",
+    "tasks": "name",
+    "volumes": "name",
+    "imagePullSecrets": "name",
+    "initContainers": "name",
+    "sidecars": "name",
+    "tolerations": "key",
+    "hostAliases": "ip",
+    "env": "name",
+    "volumeMounts": "mountPath",
+    "volumeDevices": "devicePath",
+    "ports": "containerPort",
+}
+
+
+def strategic_merge(base: Any, patch: Any, field: str | None = None) -> Any:
+    """`patch` over `base` as Kubernetes' strategic merge patch: maps merge, keyed lists merge by key."""
+    if isinstance(base, dict) and isinstance(patch, dict):
+        merged = dict(base)
+        for key, value in patch.items():
+            merged[key] = strategic_merge(base[key], value, key) if key in base else copy.deepcopy(value)
+        return merged
+    key = MERGE_KEYS.get(field or "")
+    if (
+        key
+        and isinstance(base, list)
+        and isinstance(patch, list)
+        and _keyed(base, key)
+        and _keyed(patch, key)
+    ):
+        merged_list = copy.deepcopy(base)
+        index = {item[key]: position for position, item in enumerate(merged_list)}
+        for item in patch:
+            if item[key] in index:
+                merged_list[index[item[key]]] = strategic_merge(merged_list[index[item[key]]], item)
+            else:
+                merged_list.append(copy.deepcopy(item))
+        return merged_list
+    return copy.deepcopy(patch)
+
+
+def _keyed(items: list[Any], key: str) -> bool:
+    return all(isinstance(item, dict) and key in item for item in items)
+
+
+def template_type(template: dict[str, Any]) -> str | None:
+    return next((kind for kind in TEMPLATE_TYPES if template.get(kind) is not None), None)
+
+
+def with_template_defaults(template: dict[str, Any], defaults: dict[str, Any] | None) -> dict[str, Any]:
+    """`template` with the workflow's `templateDefaults` applied, as the controller does before running it.
+
+    workflow/controller/operator.go (v4.1.2, mergedTemplateDefaultsInto): the defaults of another
+    template type are dropped (a `container` default never turns a dag into a container), then the
+    template is strategic-merged over the defaults: the template's own fields win.
+    """
+    if not defaults:
+        return template
+    kind = template_type(template)
+    applicable = {key: value for key, value in defaults.items() if key not in TEMPLATE_TYPES or key == kind}
+    return strategic_merge(applicable, template)
+
+
+def _has_value(parameter: dict[str, Any]) -> bool:
+    return any(parameter.get(key) is not None for key in ("value", "default", "valueFrom"))
+
+
+def merged_workflow_spec(workflow_spec: dict[str, Any], template_spec: dict[str, Any]) -> dict[str, Any]:
+    """The spec Argo runs for a workflow whose `workflowSpec` refers to a template with `template_spec`.
+
+    workflow/util/merge.go (v4.1.2 and v3.7.18, JoinWorkflowSpec/MergeTo): the workflow's spec is
+    strategic-merged over the template's (the workflow's fields win, parameters merge by name); then
+    each merged parameter that has a value is the workflow's own parameter if it has one, else the
+    template's, whole (value, default and valueFrom are never mixed across the two).
+    """
+    merged = strategic_merge(template_spec, workflow_spec)
+    own = {p.get("name"): p for p in (workflow_spec.get("arguments") or {}).get("parameters") or []}
+    theirs = {p.get("name"): p for p in (template_spec.get("arguments") or {}).get("parameters") or []}
+    parameters = (merged.get("arguments") or {}).get("parameters") or []
+    for index, parameter in enumerate(parameters):
+        if _has_value(parameter):
+            chosen = own.get(parameter.get("name")) or theirs.get(parameter.get("name"))
+            if chosen is not None:
+                parameters[index] = copy.deepcopy(chosen)
+    return merged
+
+
+def with_defaults_applied(spec: dict[str, Any]) -> dict[str, Any]:
+    """A copy of `spec` whose templates carry its `templateDefaults` (see `with_template_defaults`)."""
+    defaults = spec.get("templateDefaults")
+    if not defaults:
+        return spec
+    out = dict(spec)
+    out["templates"] = [
+        with_template_defaults(t, defaults) if isinstance(t, dict) else t for t in spec.get("templates") or []
+    ]
+    return out
+
+
+class UnresolvedTemplate(ValueError):
+    """A CronWorkflow refers to a WorkflowTemplate the documents do not hold."""
+
+
+@dataclass(frozen=True)
+class ResolvedCron:
+    cron: dict[str, Any]  # the CronWorkflow document as written
+    template: dict[str, Any] | None  # the WorkflowTemplate it refers to; None for an inline spec
+    spec: dict[str, Any]  # the workflow spec Argo runs: merged, templateDefaults applied to each template
+
+
+def workflow_templates(documents: Iterable[Any]) -> dict[str, dict[str, Any]]:
+    """WorkflowTemplate documents by name."""
+    return {
+        (doc.get("metadata") or {}).get("name", ""): doc
+        for doc in documents
+        if isinstance(doc, dict) and doc.get("kind") == "WorkflowTemplate"
+    }
+
+
+def resolve_cron(cron: dict[str, Any], templates: dict[str, dict[str, Any]]) -> ResolvedCron:
+    """One CronWorkflow's resolved spec; raises UnresolvedTemplate when its template is missing."""
+    workflow_spec = (cron.get("spec") or {}).get("workflowSpec") or {}
+    ref = workflow_spec.get("workflowTemplateRef")
+    if not ref:
+        return ResolvedCron(cron, None, with_defaults_applied(workflow_spec))
+    name = ref.get("name") or ""
+    if ref.get("clusterScope"):
+        raise UnresolvedTemplate(
+            f"ClusterWorkflowTemplate {name!r} lives in the cluster, not in these documents"
+        )
+    template = templates.get(name)
+    if template is None:
+        known = ", ".join(sorted(templates)) or "none"
+        raise UnresolvedTemplate(
+            f"WorkflowTemplate {name!r} is not in these documents (WorkflowTemplates: {known})"
+        )
+    merged = merged_workflow_spec(workflow_spec, template.get("spec") or {})
+    return ResolvedCron(cron, template, with_defaults_applied(merged))
+
+
+def resolve_workflow_template(documents: Iterable[Any]) -> list[ResolvedCron]:
+    """Each CronWorkflow of `documents` with the workflow spec Argo runs for it, in document order.
+
+    A `workflowTemplateRef` is resolved among the documents' WorkflowTemplates (namespaced; a
+    ClusterWorkflowTemplate cannot be) and merged as Argo does (`merged_workflow_spec`); an inline
+    `workflowSpec` is taken as is. In both, the templates carry the spec's `templateDefaults`.
+    Raises UnresolvedTemplate naming the first missing template.
+    """
+    documents = list(documents)
+    templates = workflow_templates(documents)
+    return [
+        resolve_cron(doc, templates)
+        for doc in documents
+        if isinstance(doc, dict) and doc.get("kind") == "CronWorkflow"
+    ]

@@ -1,48 +1,47 @@
-"""Validate CronWorkflow documents against Argo's CRD schemas, strictly, as `kubectl apply --validate=strict`.
+"""Validate Argo documents against Argo's CRD schemas, strictly, as `kubectl apply --validate=strict` does.
 
-The schemas are the CustomResourceDefinitions Argo ships (`../shared/argo/crd-cronworkflows-<v>.yaml`,
-beside the repository). Kubernetes treats an object schema that lists `properties` and does not set
-`x-kubernetes-preserve-unknown-fields` as closed, so this module adds `additionalProperties: false`
-to each such schema before handing it to jsonschema, and turns the Kubernetes extensions
-(`x-kubernetes-int-or-string`, `nullable`) into plain JSON Schema. CEL rules
-(`x-kubernetes-validations`) are not evaluated: `cel_rule_count` says how many were skipped.
+The schemas ship with the package (workflows/crds/, see its README): the `openAPIV3Schema` of Argo's
+CronWorkflow and WorkflowTemplate CRDs for each supported release, gzipped JSON without the
+descriptions. Kubernetes treats an object schema that lists `properties` and does not set
+`x-kubernetes-preserve-unknown-fields` as closed, so `strict` adds `additionalProperties: false` to
+each such schema, and turns the Kubernetes extensions (`x-kubernetes-int-or-string`, `nullable`) into
+plain JSON Schema. CEL rules (`x-kubernetes-validations`) are not evaluated here; the lint holds the
+ones that matter (see docs/offline-checks.md).
+
+`python -m workflows.crd SOURCE_DIR` rebuilds the bundle from Argo's `manifests/base/crds/full/` files
+(named `argoproj.io_<kind>.yaml`) or from files named `crd-<kind>-<release>.yaml`.
 """
 
 from __future__ import annotations
 
 import functools
+import gzip
 import json
-from collections.abc import Iterator
+import sys
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import yaml
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-VERSIONS = ("v3.6.19", "v3.7.18", "v4.1.2")
+CRD_DIR = Path(__file__).parent / "crds"
+VERSIONS = ("v3.7.18", "v4.1.2")
+KINDS = {"CronWorkflow": "cronworkflows", "WorkflowTemplate": "workflowtemplates"}
 _NOT_SCHEMAS = {"properties", "enum", "required", "default", "example", "x-kubernetes-validations"}
-# libyaml when present: the newest CRD is 2.9 MB of YAML
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-def crd_dir(repo_root: Path = REPO_ROOT) -> Path:
-    """`shared/argo` beside the repository (a checkout in dev, a fresh clone in CI)."""
-    return Path(repo_root).resolve().parent / "shared" / "argo"
+class SchemaUnavailable(RuntimeError):
+    """The schemas cannot be checked here (jsonschema is not installed)."""
 
 
-def crd_path(version: str, directory: Path | None = None) -> Path:
-    return (directory or crd_dir()) / f"crd-cronworkflows-{version}.yaml"
+def schema_path(kind: str, version: str) -> Path:
+    return CRD_DIR / f"{KINDS[kind]}-{version}.json.gz"
 
 
 @functools.cache
-def openapi_schema(path: Path) -> dict[str, Any]:
-    """`spec.versions[name=v1alpha1].schema.openAPIV3Schema` of a CRD file."""
-    crd = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
-    for version in crd["spec"]["versions"]:
-        if version["name"] == "v1alpha1":
-            return version["schema"]["openAPIV3Schema"]
-    raise ValueError(f"{path}: no v1alpha1 version in the CRD")
+def openapi_schema(kind: str, version: str) -> dict[str, Any]:
+    """The bundled `openAPIV3Schema` of `kind` (CronWorkflow, WorkflowTemplate) at Argo `version`."""
+    with gzip.open(schema_path(kind, version), "rt", encoding="utf-8") as file:
+        return json.load(file)
 
 
 def strict(schema: Any) -> Any:
@@ -69,21 +68,46 @@ def strict(schema: Any) -> Any:
 
 
 @functools.cache
-def _validator(path: Path) -> jsonschema.protocols.Validator:
-    schema = strict(openapi_schema(path))
-    cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft7Validator)
-    return cls(schema)
+def _validator(kind: str, version: str) -> Any:
+    """Built once per (kind, release): the closed schema is 1-2 MB and slow to transform."""
+    try:
+        import jsonschema  # here, so that importing the lint does not pay for it
+    except ImportError:
+        raise SchemaUnavailable(
+            "the strict CRD check needs jsonschema: pip install 'jsonschema>=4.26'"
+        ) from None
+
+    schema = strict(openapi_schema(kind, version))
+    return jsonschema.Draft7Validator(schema)
 
 
-def validate(document: dict[str, Any], path: Path) -> list[str]:
-    """Every way `document` breaks the CRD schema at `path`, as 'field.path: message' lines."""
-    errors = sorted(_validator(path).iter_errors(document), key=lambda e: list(map(str, e.absolute_path)))
-    return [f"{_field(error.absolute_path)}: {_short(error)}" for error in errors]
+def problems(document: dict[str, Any], version: str) -> list[tuple[str, str, str]]:
+    """(field, message, JSON Schema keyword) for each way `document` breaks its kind's CRD at `version`."""
+    kind = document.get("kind")
+    if kind not in KINDS:
+        return [("kind", f"{kind!r} has no bundled CRD (only {', '.join(KINDS)})", "enum")]
+    errors = _validator(kind, version).iter_errors(document)
+    ordered = sorted(errors, key=lambda e: [str(p) for p in e.absolute_path])
+    return [(_field(error.absolute_path), _short(error), str(error.validator)) for error in ordered]
 
 
-def cel_rule_count(path: Path) -> int:
+def validate(document: dict[str, Any], version: str) -> list[str]:
+    """Every way `document` breaks its kind's CRD schema at `version`, as 'field.path: message' lines."""
+    return [f"{field}: {message}" for field, message, _ in problems(document, version)]
+
+
+def release(text: str) -> str:
+    """The bundled release for "4.1", "v4.1" or "v4.1.2"; ValueError naming the choices otherwise."""
+    wanted = text if text.startswith("v") else f"v{text}"
+    for version in VERSIONS:
+        if version == wanted or version.startswith(f"{wanted}."):
+            return version
+    raise ValueError(f"Argo {text!r} has no bundled CRD schemas (only {', '.join(VERSIONS)})")
+
+
+def cel_rule_count(kind: str, version: str) -> int:
     """How many CEL rules the CRD carries (not checked here; the API server checks them)."""
-    return json.dumps(openapi_schema(path)).count('"x-kubernetes-validations"')
+    return json.dumps(openapi_schema(kind, version)).count('"x-kubernetes-validations"')
 
 
 def _field(parts: Any) -> str:
@@ -93,13 +117,59 @@ def _field(parts: Any) -> str:
     return text or "(document)"
 
 
-def _short(error: jsonschema.ValidationError) -> str:
+def _short(error: Any) -> str:
     if error.validator == "additionalProperties" and error.validator_value is False:
         extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
         return f"unknown field(s) {', '.join(extra)}"
     return error.message
 
 
-def iter_crd_versions(directory: Path | None = None) -> Iterator[tuple[str, Path]]:
-    for version in VERSIONS:
-        yield version, crd_path(version, directory)
+# --- rebuilding the bundle ----------------------------------------------------------------------
+
+
+def without_descriptions(schema: Any) -> Any:
+    """The schema without its `description` texts (most of its size); field names are kept."""
+    if isinstance(schema, list):
+        return [without_descriptions(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {
+        key: value if key in _NOT_SCHEMAS else without_descriptions(value)
+        for key, value in schema.items()
+        if key != "description"
+    }
+    if "properties" in schema:
+        out["properties"] = {name: without_descriptions(sub) for name, sub in schema["properties"].items()}
+    return out
+
+
+def bundle(crd_file: Path, kind: str, version: str, directory: Path = CRD_DIR) -> Path:
+    """Write the bundled schema of `kind` at `version` from a full CRD file into `directory`; its path."""
+    crd = yaml.load(
+        crd_file.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    )
+    [served] = [v for v in crd["spec"]["versions"] if v["name"] == "v1alpha1"]
+    schema = without_descriptions(served["schema"]["openAPIV3Schema"])
+    out = directory / schema_path(kind, version).name
+    data = json.dumps(schema, sort_keys=True, separators=(",", ":")).encode()
+    out.write_bytes(gzip.compress(data, compresslevel=9, mtime=0))  # mtime 0: the same bytes on every rebuild
+    return out
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 2 or argv[1] not in VERSIONS:
+        print(f"usage: python -m workflows.crd SOURCE_DIR RELEASE  (RELEASE one of {', '.join(VERSIONS)})")
+        return 2
+    source, version = Path(argv[0]), argv[1]
+    for kind, plural in KINDS.items():
+        candidates = [source / f"argoproj.io_{plural}.yaml", source / f"crd-{plural}-{version}.yaml"]
+        found = next((path for path in candidates if path.is_file()), None)
+        if found is None:
+            print(f"{source}: no {candidates[0].name} or {candidates[1].name}")
+            return 2
+        print(f"{found} -> {bundle(found, kind, version)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,108 +1,108 @@
-"""`python -m workflows lint FILE...`: check CronWorkflow manifests offline, like `argo lint --offline`.
+"""`python -m workflows lint FILE...`: check manifests offline, as a cluster with Argo 3.7 or 4.1 would.
 
-Each document is parsed with Hera's models with unknown fields refused, then checked the way Argo's
-validation checks a CronWorkflow: name, schedules, time zone, concurrency policy, entrypoint,
-template and task references, DAG dependencies (resolvable, no cycle), and every `{{...}}` variable
-(`tasks.X.outputs...`, `inputs...`, `outputs...`, `workflow.parameters...`) against what exists
-where it is used. A few rules Argo 4.1's CRD states in CEL (which the schema check in crd.py cannot
-run) are checked here too. Expression tags (`{{=...}}`) are not evaluated.
+A file holds WorkflowTemplates, ConfigMaps and CronWorkflows (whose `workflowSpec` is either inline
+or a `workflowTemplateRef` to a WorkflowTemplate of the same file). Each Argo document is validated
+strictly against the CRD schema of every supported release (workflows/crds/: an unknown field is an
+error, as with `kubectl apply --validate=strict`) and parsed with Hera's model of its kind; then
+the controller's own rules are checked (workflows/rules.py): a WorkflowTemplate once, in full, and
+each CronWorkflow that refers to it lightly (its name, schedules, time zone, the parameters it sets,
+and no field Argo's `templateReferencing: Strict` forbids), so a file of 1,000 projects stays fast.
+ConfigMaps are checked for what Argo reads from them (semaphore limits, the memoization cache).
+docs/offline-checks.md says what this proves and what only a cluster can.
 
-Exit status: 0 when every document is clean, 1 on any finding, 2 on usage errors.
+Exit status: 0 when no document has an error (warnings are printed), 1 on any error, 2 when a file
+cannot be read as YAML or on usage errors.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import sys
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pydantic
 import yaml
 from hera.workflows.models import CronWorkflow as CronWorkflowModel
+from hera.workflows.models import WorkflowTemplate as WorkflowTemplateModel
 
-from workflows.checks import name_problem, schedule_problem, timezone_problem
+from workflows import crd
+from workflows.checks import (
+    RETRY_POLICIES,
+    TASK_RESULTS,
+    TEMPLATE_TYPES,
+    UnresolvedTemplate,
+    name_problem,
+    resolve_cron,
+    schedule_problem,
+    timezone_problem,
+    workflow_templates,
+)
+from workflows.findings import Finding, Report, where
+from workflows.rules import Context, check_labels, check_workflow_spec
+
+__all__ = [
+    "RETRY_POLICIES",
+    "TASK_RESULTS",
+    "TEMPLATE_TYPES",
+    "Finding",
+    "ManifestFileError",
+    "lint_documents",
+    "lint_text",
+    "load_manifest",
+    "main",
+]
 
 API_VERSION = "argoproj.io/v1alpha1"
 CONCURRENCY_POLICIES = {"Allow", "Forbid", "Replace"}
-RETRY_POLICIES = {"Always", "OnFailure", "OnError", "OnTransientError"}
-TEMPLATE_TYPES = (
-    "container",
-    "script",
-    "dag",
-    "steps",
-    "resource",
-    "suspend",
-    "containerSet",
-    "data",
-    "http",
-    "plugin",
-)
-TASK_RESULTS = {
-    "Succeeded",
-    "Failed",
-    "Errored",
-    "Skipped",
-    "Omitted",
-    "Daemoned",
-    "AnySucceeded",
-    "AllFailed",
+MODELS: dict[str, type[pydantic.BaseModel]] = {
+    "CronWorkflow": CronWorkflowModel,
+    "WorkflowTemplate": WorkflowTemplateModel,
 }
-METRIC_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
-
-_TAG = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
-_WORKFLOW_GLOBALS = re.compile(
-    r"^workflow\.(name|namespace|uid|serviceAccountName|mainEntrypoint|priority|duration|scheduledTime|status"
-    r"|failures|creationTimestamp(\.[A-Za-z0-9]+)?|parameters(\.[^.]+)?|annotations(\.json|\.[^.]+)"
-    r"|labels(\.json|\.[^.]+)|outputs\.(parameters|artifacts)\.[^.]+)$"
+# workflow/util/merge.go v4.1.2 l.21-36 (allowedUserOverrideFields, as JSON names): what a workflow that
+# refers to a template may set under `templateReferencing: Strict`; anything else fails the run there.
+STRICT_OVERRIDES = frozenset(
+    {
+        "arguments",
+        "entrypoint",
+        "shutdown",
+        "suspend",
+        "activeDeadlineSeconds",
+        "priority",
+        "ttlStrategy",
+        "podGC",
+        "volumeClaimGC",
+        "archiveLogs",
+        "workflowMetadata",
+        "workflowTemplateRef",
+        "metrics",
+        "artifactGC",
+    }
 )
+# A CronWorkflow with only these in its workflowSpec runs its template unchanged but for parameter
+# values: the template's full check covers it, and the CronWorkflow is checked lightly.
+_THIN = frozenset({"workflowTemplateRef", "arguments"})
+MAX_OBJECT_NAME = 63  # validate.go v4.1.2 l.161, l.395 (maxCharsInObjectName): Workflow(Template) names
+_CONFIGMAP_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")  # apimachinery IsConfigMapKey
+_CONFIGMAP_FIELDS = {"apiVersion", "kind", "metadata", "data", "binaryData", "immutable"}
+_ONE_MIB = 1024 * 1024
 
 
-@dataclass(frozen=True)
-class Finding:
-    document: str
-    where: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.document}: {self.where}: {self.message}"
-
-
-class _Doc:
-    """Collects findings for one document; `where` strings name template, task and field."""
-
-    def __init__(self, label: str) -> None:
-        self.label = label
-        self.findings: list[Finding] = []
-
-    def add(self, where: str, message: str) -> None:
-        self.findings.append(Finding(self.label, where, message))
-
-
-def _where(field: str, template: str | None = None, task: str | None = None) -> str:
-    parts = []
-    if template is not None:
-        parts.append(f"template {template!r}")
-    if task is not None:
-        parts.append(f"task {task!r}")
-    parts.append(f"field {field}")
-    return ", ".join(parts)
-
-
-# --- parsing with Hera's models -------------------------------------------------------------------
+# --- structure: Hera's models and the CRD schemas ---------------------------------------------------
 
 
 def model_problems(document: dict[str, Any]) -> list[tuple[str, str, str]]:
-    """(field, message, pydantic error type) for each way Hera's CronWorkflow model refuses the document.
+    """(field, message, pydantic error type) for each way Hera's model of the document's kind refuses it.
 
     Unknown fields are refused (`extra="forbid"`), and only the manifest's camelCase names are
     accepted, so a misspelled or snake_case field is an error here, as in `kubectl --validate=strict`.
     """
+    model = MODELS[document["kind"]]
     try:
-        CronWorkflowModel.model_validate(document, extra="forbid", by_alias=True, by_name=False)
+        model.model_validate(document, extra="forbid", by_alias=True, by_name=False)
     except TypeError:  # pydantic older than 2.11: no per-call `extra`; compare a round trip instead
         return _round_trip_problems(document)
     except pydantic.ValidationError as exc:
@@ -112,7 +112,7 @@ def model_problems(document: dict[str, Any]) -> list[tuple[str, str, str]]:
 
 def _round_trip_problems(document: dict[str, Any]) -> list[tuple[str, str, str]]:
     try:
-        model = CronWorkflowModel.model_validate(document)
+        model = MODELS[document["kind"]].model_validate(document)
     except pydantic.ValidationError as exc:
         return [(_loc(error["loc"]), error["msg"], error["type"]) for error in exc.errors()]
     kept = model.model_dump(by_alias=True, exclude_unset=True, mode="json")
@@ -140,528 +140,324 @@ def _loc(parts: tuple[Any, ...]) -> str:
     return text or "(document)"
 
 
-# --- the checks ----------------------------------------------------------------------------------
+def _check_structure(
+    report: Report, document: dict[str, Any], versions: tuple[str, ...]
+) -> tuple[bool, set[str]]:
+    """Schema (per release) and model findings: (shape good enough for the rules, fields reported).
+
+    A type error stops the rules (they would read a list as a mapping); a pattern or an unknown
+    field does not, and the rules then skip the fields the schema already named.
+    """
+    by_problem: dict[tuple[str, str, str], list[str]] = {}
+    for version in versions:
+        for problem in crd.problems(document, version):
+            by_problem.setdefault(problem, []).append(version)
+    covered: set[str] = set()
+    shape_ok = True
+    for (field, message, keyword), releases in by_problem.items():
+        report.error(where(field), f"{message} (Argo {' and '.join(releases)} CRD schema, strict)")
+        if message.startswith("unknown field(s) "):
+            covered |= {f"{field}.{name}" for name in message.removeprefix("unknown field(s) ").split(", ")}
+        else:
+            covered.add(field)
+            shape_ok = shape_ok and keyword not in {"type", "anyOf", "oneOf"}
+    for field, message, kind in model_problems(document):
+        if kind == "extra_forbidden":
+            continue  # unknown fields are the schema's to name, per release (Hera's models follow Argo 4)
+        if not any(field == seen or field.startswith((f"{seen}.", f"{seen}[")) for seen in covered):
+            report.error(where(field), f"{message} (Hera's {document['kind']} model)")
+            covered.add(field)
+        shape_ok = False
+    return shape_ok, covered
 
 
-def lint_document(document: Any, label: str) -> list[Finding]:
-    doc = _Doc(label)
-    if not isinstance(document, dict):
-        doc.add("document", f"is a {type(document).__name__}, not a mapping")
-        return doc.findings
-    if document.get("kind") != "CronWorkflow":
-        doc.add("field kind", f"{document.get('kind')!r}: only CronWorkflow documents are linted")
-        return doc.findings
-    if document.get("apiVersion") != API_VERSION:
-        doc.add("field apiVersion", f"{document.get('apiVersion')!r}: expected {API_VERSION}")
-    problems = model_problems(document)
-    for field, message, _ in problems:
-        doc.add(_where(field), f"{message} (Hera's CronWorkflow model)")
-    if any(kind != "extra_forbidden" for *_, kind in problems):
-        return doc.findings  # the structure itself is wrong: the checks below would only add noise
-    _check_cron(doc, document)
-    spec = document.get("spec") or {}
-    workflow_spec = spec.get("workflowSpec") or {}
-    _check_workflow_spec(doc, workflow_spec)
-    return doc.findings
+def _field_of(finding: Finding) -> str:
+    return finding.where.rpartition("field ")[2]
 
 
-def _check_cron(doc: _Doc, document: dict[str, Any]) -> None:
-    name = (document.get("metadata") or {}).get("name") or ""
+# --- the documents ---------------------------------------------------------------------------------
+
+
+def _name(document: Any) -> str:
+    return ((document.get("metadata") or {}).get("name") if isinstance(document, dict) else None) or "?"
+
+
+def lint_documents(
+    documents: list[Any], source: str = "manifest", argo_versions: Iterable[str] = crd.VERSIONS
+) -> list[Finding]:
+    """Every finding in the documents of one manifest (errors and warnings; see `Finding.is_error`).
+
+    `argo_versions`: the releases whose CRD schemas the documents must meet ("3.7", "v4.1.2", ...;
+    default every bundled one); the controller's rules are the same for all of them.
+    """
+    versions = tuple(crd.release(version) for version in argo_versions)
+    templates = workflow_templates(documents)
+    configmaps = {_name(doc): doc for doc in documents if _is_kind(doc, "ConfigMap")}
+    context = Context(configmaps=configmaps)
+    seen: dict[tuple[str, str], int] = {}
+    broken: set[str] = set()  # WorkflowTemplates too malformed to merge into their CronWorkflows
+    reports: dict[int, Report] = {}
+    # WorkflowTemplates first, so a CronWorkflow knows whether its template can be merged; reported in order.
+    order = sorted(enumerate(documents, start=1), key=lambda item: not _is_kind(item[1], "WorkflowTemplate"))
+    for index, document in order:
+        report = reports[index] = Report(f"{source}: document {index} ({_name(document)})")
+        if not isinstance(document, dict):
+            report.error("document", f"is a {type(document).__name__}, not a mapping")
+            continue
+        kind = str(document.get("kind"))
+        first = seen.setdefault((kind, _name(document)), index)
+        if first != index:  # kubectl apply would keep only the last of the two
+            report.error(where("metadata.name"), f"a {kind} of this name is already document {first}")
+        if kind == "ConfigMap":
+            _check_configmap(report, document)
+        elif kind in MODELS:
+            if document.get("apiVersion") != API_VERSION:
+                report.error(where("apiVersion"), f"{document.get('apiVersion')!r}: expected {API_VERSION}")
+            shape_ok, covered = _check_structure(report, document, versions)
+            if not shape_ok and kind == "WorkflowTemplate":
+                broken.add(_name(document))
+            if shape_ok:
+                schema_findings = len(report.findings)
+                if kind == "WorkflowTemplate":
+                    _check_workflow_template(report, document, context)
+                else:
+                    _check_cron_workflow(report, document, templates, context, broken)
+                rules = report.findings[schema_findings:]  # the schema has said it already for these fields
+                report.findings[schema_findings:] = [f for f in rules if _field_of(f) not in covered]
+        elif document.get("kind") and document.get(
+            "apiVersion"
+        ):  # kubectl takes it; the lint cannot judge it
+            report.warning(where("kind"), f"{kind!r} is not checked (only Argo's kinds and ConfigMaps)")
+        else:
+            report.error(where("kind"), "not a Kubernetes object (no kind or apiVersion)")
+    return [finding for index in sorted(reports) for finding in reports[index].findings]
+
+
+def _is_kind(document: Any, kind: str) -> bool:
+    return isinstance(document, dict) and document.get("kind") == kind
+
+
+def _check_workflow_template(report: Report, document: dict[str, Any], context: Context) -> None:
+    metadata = document.get("metadata") or {}
+    name = metadata.get("name") or ""
+    if problem := name_problem(name, "WorkflowTemplate", MAX_OBJECT_NAME):
+        report.error(where("metadata.name"), f"{name!r} {problem}")
+    check_labels(report, metadata.get("labels"), "metadata.labels")
+    template_context = Context(
+        template_validation=True, configmaps=context.configmaps, metrics=context.metrics
+    )
+    check_workflow_spec(report, document.get("spec") or {}, "spec", template_context)
+
+
+def _check_cron_workflow(
+    report: Report,
+    document: dict[str, Any],
+    templates: dict[str, dict[str, Any]],
+    context: Context,
+    broken: set[str],
+) -> None:
+    _check_cron(report, document)
+    workflow_spec = (document.get("spec") or {}).get("workflowSpec") or {}
+    if not workflow_spec.get("workflowTemplateRef"):
+        check_workflow_spec(report, workflow_spec, "spec.workflowSpec", context)
+        return
+    base = "spec.workflowSpec"
+    if workflow_spec.get("templates"):  # validate.go v4.1.2 (WorkflowTemplateRefFields)
+        report.error(where(f"{base}.templates"), "templates cannot be set beside workflowTemplateRef")
+    for key in sorted(set(workflow_spec) - STRICT_OVERRIDES):
+        why = " (and it replaces the template's whole list: the lists have no merge key)" * (
+            key == "synchronization"
+        )
+        report.error(
+            where(f"{base}.{key}"),
+            f"{key} may not be overridden beside workflowTemplateRef: Argo's templateReferencing: Strict "
+            f"refuses the run{why}; set it in the WorkflowTemplate",
+        )
+    if workflow_spec["workflowTemplateRef"].get("name") in broken:
+        return  # its template's document has the errors; merging a malformed spec would only add noise
+    try:
+        resolved = resolve_cron(document, templates)
+    except UnresolvedTemplate as exc:
+        report.error(where(f"{base}.workflowTemplateRef.name"), str(exc))
+        return
+    template = resolved.template or {}
+    namespaces = {(d.get("metadata") or {}).get("namespace") for d in (document, template)}
+    if len(namespaces - {None}) > 1:
+        report.error(
+            where("metadata.namespace"), f"the WorkflowTemplate is in another namespace ({namespaces})"
+        )
+    known = {
+        p.get("name") for p in ((template.get("spec") or {}).get("arguments") or {}).get("parameters") or []
+    }
+    for index, param in enumerate((workflow_spec.get("arguments") or {}).get("parameters") or []):
+        if param.get("name") not in known:
+            report.error(
+                where(f"{base}.arguments.parameters[{index}].name"),
+                f"{param.get('name')!r} is not a parameter of WorkflowTemplate {_name(template)!r}",
+            )
+    if set(workflow_spec) <= _THIN:  # the template's own check covers the rest
+        for index, param in enumerate((resolved.spec.get("arguments") or {}).get("parameters") or []):
+            if all(param.get(key) is None for key in ("value", "valueFrom")):  # validate.go l.1016
+                report.error(
+                    where(f"{base}.arguments.parameters"),
+                    f"parameter {param.get('name')!r} has no value in the CronWorkflow or its template "
+                    f"(merged argument {index})",
+                )
+        return
+    check_workflow_spec(
+        report, resolved.spec, f"{base} (merged with WorkflowTemplate {_name(template)!r})", context
+    )
+
+
+def _check_cron(report: Report, document: dict[str, Any]) -> None:
+    """validate.go v4.1.2 l.440-470 (CronWorkflow), v3.7.18 alike."""
+    metadata = document.get("metadata") or {}
+    name = metadata.get("name") or ""
     if problem := name_problem(name):
-        doc.add(_where("metadata.name"), f"{name!r} {problem}")
+        report.error(where("metadata.name"), f"{name!r} {problem}")
+    check_labels(report, metadata.get("labels"), "metadata.labels")
     spec = document.get("spec") or {}
-    schedules = spec.get("schedules") or []
-    if spec.get("schedule"):
+    schedules = list(spec.get("schedules") or [])
+    if spec.get("schedule"):  # v3.7: not both; v4.1 has no singular schedule (the schema says so)
         if schedules:
-            doc.add(_where("spec.schedule"), "set together with spec.schedules; use spec.schedules only")
-        schedules = [spec["schedule"]]
+            report.error(where("spec.schedule"), "set together with spec.schedules; use spec.schedules only")
+        schedules.append(spec["schedule"])
     if not schedules:
-        doc.add(_where("spec.schedules"), "no schedule: a CronWorkflow needs at least one")
+        report.error(where("spec.schedules"), "no schedule: a CronWorkflow needs at least one")
     for index, schedule in enumerate(schedules):
-        if problem := schedule_problem(schedule):
-            doc.add(_where(f"spec.schedules[{index}]"), f"{schedule!r} {problem}")
+        if problem := schedule_problem(str(schedule)):
+            report.error(where(f"spec.schedules[{index}]"), f"{schedule!r} {problem}")
     timezone = spec.get("timezone")
     if timezone and (problem := timezone_problem(timezone)):
-        doc.add(_where("spec.timezone"), f"{timezone!r} {problem}")
+        report.error(where("spec.timezone"), f"{timezone!r} {problem}")
     policy = spec.get("concurrencyPolicy")
     if policy and policy not in CONCURRENCY_POLICIES:
-        doc.add(
-            _where("spec.concurrencyPolicy"),
+        report.error(
+            where("spec.concurrencyPolicy"),
             f"{policy!r} is not one of {', '.join(sorted(CONCURRENCY_POLICIES))}",
         )
-    for field in ("startingDeadlineSeconds", "successfulJobsHistoryLimit", "failedJobsHistoryLimit"):
-        value = spec.get(field)
+    for key in ("startingDeadlineSeconds", "successfulJobsHistoryLimit", "failedJobsHistoryLimit"):
+        value = spec.get(key)
         if isinstance(value, int) and value < 0:
-            doc.add(_where(f"spec.{field}"), f"{value} must not be negative")
-    _check_variables(
-        doc, {k: v for k, v in spec.items() if k != "workflowSpec"}, "spec", _Scope.global_only(spec)
-    )
+            report.error(where(f"spec.{key}"), f"{value} must not be negative")
+    check_labels(report, (spec.get("workflowMetadata") or {}).get("labels"), "spec.workflowMetadata.labels")
 
 
-@dataclass
-class _Scope:
-    """What `{{...}}` may name at one place of the manifest."""
-
-    workflow_parameters: frozenset[str]
-    inputs: dict[str, frozenset[str]]  # "parameters"/"artifacts" -> names
-    outputs: dict[str, frozenset[str]]
-    tasks: dict[str, dict[str, frozenset[str]] | None] | None = (
-        None  # upstream task -> its template's outputs
-    )
-    extra: frozenset[str] = frozenset()  # plain names allowed here (status, retries, pod.name, ...)
-    outputs_as_path: bool = (
-        True  # in a container: outputs.parameters.X.path; in metrics: outputs.parameters.X
-    )
-
-    @staticmethod
-    def global_only(spec: dict[str, Any]) -> _Scope:
-        return _Scope(_workflow_parameters(spec.get("workflowSpec") or {}), {}, {})
-
-
-def _workflow_parameters(workflow_spec: dict[str, Any]) -> frozenset[str]:
-    params = ((workflow_spec.get("arguments") or {}).get("parameters")) or []
-    return frozenset(p.get("name", "") for p in params)
-
-
-def _io_names(io: dict[str, Any] | None) -> dict[str, frozenset[str]]:
-    io = io or {}
-    return {
-        kind: frozenset(item.get("name", "") for item in io.get(kind) or [])
-        for kind in ("parameters", "artifacts")
-    }
-
-
-def _check_workflow_spec(doc: _Doc, spec: dict[str, Any]) -> None:
-    base = "spec.workflowSpec"
-    templates: dict[str, dict[str, Any]] = {}
-    for index, template in enumerate(spec.get("templates") or []):
-        name = template.get("name") or ""
-        if not name:
-            doc.add(_where(f"{base}.templates[{index}].name"), "template without a name")
-        elif name in templates:
-            doc.add(_where(f"{base}.templates[{index}].name", name), "duplicate template name")
-        templates[name] = template
-    entrypoint = spec.get("entrypoint")
-    if not entrypoint and not spec.get("workflowTemplateRef"):
-        doc.add(_where(f"{base}.entrypoint"), "no entrypoint")
-    elif entrypoint and entrypoint not in templates and "{{" not in entrypoint:
-        doc.add(_where(f"{base}.entrypoint"), f"{entrypoint!r} is not a template of this workflow")
-    for index, param in enumerate((spec.get("arguments") or {}).get("parameters") or []):
-        if "value" not in param and "valueFrom" not in param:
-            doc.add(
-                _where(f"{base}.arguments.parameters[{index}]"),
-                f"workflow parameter {param.get('name')!r} has no value (argo submit would need -p)",
+def _check_configmap(report: Report, document: dict[str, Any]) -> None:
+    """What the API server refuses in a ConfigMap (apimachinery), and Argo's 1 MiB cache bound."""
+    if document.get("apiVersion") != "v1":
+        report.error(where("apiVersion"), f"{document.get('apiVersion')!r}: a ConfigMap is v1")
+    for key in sorted(set(document) - _CONFIGMAP_FIELDS):
+        report.error(where(key), "unknown field of a ConfigMap")
+    metadata = document.get("metadata") or {}
+    name = str(metadata.get("name") or "")
+    if not re.fullmatch(r"[a-z0-9]([-a-z0-9.]*[a-z0-9])?", name) or len(name) > 253:
+        report.error(where("metadata.name"), f"{name!r} is not a valid ConfigMap name (DNS-1123 subdomain)")
+    check_labels(report, metadata.get("labels"), "metadata.labels")
+    data = document.get("data") or {}
+    if not isinstance(data, dict):
+        report.error(where("data"), "must be a mapping of keys to strings")
+        return
+    for key, value in data.items():
+        if not _CONFIGMAP_KEY.match(str(key)) or len(str(key)) > 253:
+            report.error(where(f"data[{key}]"), f"{key!r} is not a valid ConfigMap key")
+        if not isinstance(value, str):
+            report.error(
+                where(f"data[{key}]"),
+                f"{value!r} is a {type(value).__name__}; quote it: ConfigMap data are strings",
             )
-
-    params = _workflow_parameters(spec)
-    global_scope = _Scope(params, {}, {}, extra=frozenset({"status", "duration"}))
-    rest = {k: v for k, v in spec.items() if k not in {"templates", "metrics"}}
-    _check_variables(doc, rest, base, global_scope)
-    _check_metrics(
-        doc,
-        (spec.get("metrics") or {}).get("prometheus") or [],
-        f"{base}.metrics.prometheus",
-        global_scope,
-        template=None,
-    )
-
-    for index, template in enumerate(spec.get("templates") or []):
-        _check_template(doc, template, templates, params, f"{base}.templates[{index}]")
-
-
-def _check_template(
-    doc: _Doc,
-    template: dict[str, Any],
-    templates: dict[str, dict[str, Any]],
-    params: frozenset[str],
-    path: str,
-) -> None:
-    name = template.get("name") or "?"
-    kinds = [kind for kind in TEMPLATE_TYPES if template.get(kind) is not None]
-    if len(kinds) != 1:
-        doc.add(
-            _where(path, name),
-            f"a template needs exactly one of {', '.join(TEMPLATE_TYPES)}; has {', '.join(kinds) or 'none'}",
-        )
-    if kinds and kinds[0] in {"dag", "steps"}:
-        for field in ("activeDeadlineSeconds", "timeout"):
-            if template.get(field):
-                doc.add(
-                    _where(f"{path}.{field}", name),
-                    f"not allowed on a {kinds[0]} template (Argo 4.1 refuses it)",
-                )
-    retry = template.get("retryStrategy") or {}
-    if retry.get("retryPolicy") and retry["retryPolicy"] not in RETRY_POLICIES:
-        doc.add(
-            _where(f"{path}.retryStrategy.retryPolicy", name),
-            f"{retry['retryPolicy']!r} is not one of {', '.join(sorted(RETRY_POLICIES))}",
-        )
-
-    inputs, outputs = _io_names(template.get("inputs")), _io_names(template.get("outputs"))
-    scope = _Scope(
-        params, inputs, outputs, extra=frozenset({"pod.name", "node.name", "retries", "inputs.parameters"})
-    )
-    body = {k: v for k, v in template.items() if k not in {"dag", "metrics", "retryStrategy", "name"}}
-    _check_variables(doc, body, path, scope, template=name)
-    metric_scope = _Scope(
-        params,
-        inputs,
-        outputs,
-        outputs_as_path=False,
-        extra=frozenset(
-            {
-                "status",
-                "duration",
-                "exitCode",
-                "outputs.result",
-                "resourcesDuration.cpu",
-                "resourcesDuration.memory",
-            }
-        ),
-    )
-    _check_metrics(
-        doc,
-        (template.get("metrics") or {}).get("prometheus") or [],
-        f"{path}.metrics.prometheus",
-        metric_scope,
-        template=name,
-    )
-    if template.get("dag") is not None:
-        _check_dag(doc, template, templates, params, path)
-
-
-def _check_metrics(
-    doc: _Doc, metrics: list[dict[str, Any]], path: str, scope: _Scope, template: str | None
-) -> None:
-    for index, metric in enumerate(metrics):
-        here = f"{path}[{index}]"
-        name = metric.get("name") or ""
-        if not METRIC_NAME.match(name):
-            doc.add(
-                _where(f"{here}.name", template), f"metric name {name!r} must match {METRIC_NAME.pattern}"
-            )
-        if not metric.get("help"):
-            doc.add(_where(f"{here}.help", template), "a metric needs a help text")
-        for label_index, label in enumerate(metric.get("labels") or []):
-            if not METRIC_NAME.match(label.get("key") or ""):
-                doc.add(
-                    _where(f"{here}.labels[{label_index}].key", template),
-                    f"label key {label.get('key')!r} must match {METRIC_NAME.pattern}",
-                )
-        kinds = [kind for kind in ("gauge", "counter", "histogram") if metric.get(kind) is not None]
-        if len(kinds) != 1:
-            doc.add(
-                _where(here, template),
-                f"a metric needs exactly one of gauge, counter, histogram; has {', '.join(kinds) or 'none'}",
-            )
-        gauge = metric.get("gauge") or {}
-        if gauge.get("realtime") and "resourcesDuration." in (gauge.get("value") or ""):
-            doc.add(
-                _where(f"{here}.gauge.value", template),
-                "resourcesDuration metrics cannot be real-time gauges",
-            )
-        _check_variables(doc, metric, here, scope, template=template)
-
-
-def _dag_edges(doc: _Doc, task: dict[str, Any], names: set[str], here: str, template: str) -> set[str]:
-    """The tasks `task` waits for, from `dependencies` and the `depends` expression; unknown ones reported."""
-    upstream: set[str] = set()
-    task_name = task.get("name") or "?"
-    if task.get("depends") and task.get("dependencies"):
-        doc.add(_where(here, template, task_name), "use either depends or dependencies, not both")
-    if task.get("depends") and task.get("continueOn"):
-        doc.add(_where(here, template, task_name), "continueOn cannot be used with depends")
-    for index, dep in enumerate(task.get("dependencies") or []):
-        if dep not in names:
-            doc.add(_where(f"{here}.dependencies[{index}]", template, task_name), f"unknown task {dep!r}")
-        upstream.add(dep)
-    expression = task.get("depends") or ""
-    for operand in re.split(r"&&|\|\||[()!\s]+", expression):
-        if not operand:
-            continue
-        dep, dot, result = operand.rpartition(".")
-        if not dot:
-            dep, result = operand, ""
-        elif result not in TASK_RESULTS:
-            doc.add(
-                _where(f"{here}.depends", template, task_name),
-                f"{operand!r}: {result!r} is not a task result ({', '.join(sorted(TASK_RESULTS))})",
-            )
-            continue
-        if dep not in names:
-            doc.add(_where(f"{here}.depends", template, task_name), f"{operand!r}: unknown task {dep!r}")
-        upstream.add(dep)
-    return upstream
-
-
-def _check_dag(
-    doc: _Doc,
-    template: dict[str, Any],
-    templates: dict[str, dict[str, Any]],
-    params: frozenset[str],
-    path: str,
-) -> None:
-    template_name = template.get("name") or "?"
-    tasks = (template.get("dag") or {}).get("tasks") or []
-    by_name: dict[str, dict[str, Any]] = {}
-    for index, task in enumerate(tasks):
-        name = task.get("name") or ""
-        if name in by_name:
-            doc.add(_where(f"{path}.dag.tasks[{index}].name", template_name, name), "duplicate task name")
-        by_name[name] = task
-    names = set(by_name)
-    upstream = {}
-    for index, task in enumerate(tasks):
-        here = f"{path}.dag.tasks[{index}]"
-        upstream[task.get("name") or ""] = _dag_edges(doc, task, names, here, template_name)
-        if (task.get("depends") or task.get("dependencies")) and re.match(r"^[0-9]", task.get("name") or ""):
-            doc.add(
-                _where(f"{here}.name", template_name, task.get("name")),
-                "a task name that starts with a digit cannot be used with depends",
-            )
-    if cycle := _find_cycle(upstream):
-        doc.add(_where(f"{path}.dag.tasks", template_name), f"dependency cycle: {' -> '.join(cycle)}")
-        return  # ancestors are undefined in a cycle; reference checks would only repeat it
-
-    dag_inputs = _io_names(template.get("inputs"))
-    for index, task in enumerate(tasks):
-        here, task_name = f"{path}.dag.tasks[{index}]", task.get("name") or "?"
-        target_name = task.get("template")
-        target = templates.get(target_name or "")
-        if task.get("templateRef") or task.get("inline"):
-            target = task.get("inline")  # a templateRef's template lives elsewhere: not checked offline
-        elif target is None:
-            doc.add(
-                _where(f"{here}.template", template_name, task_name),
-                f"{target_name!r} is not a template of this workflow",
-            )
-        if target is not None:
-            _check_arguments(doc, task, target, here, template_name)
-        visible = {  # None: the ancestor's template is not here (unknown or a templateRef), outputs unknown
-            ancestor: _io_names(templates[ref].get("outputs"))
-            if (ref := by_name[ancestor].get("template")) in templates
-            else None
-            for ancestor in _ancestors(task_name, upstream)
-            if ancestor in by_name
-        }
-        scope = _Scope(
-            params,
-            dag_inputs,
-            {},
-            tasks=visible,
-            extra=frozenset({"tasks.name"})
-            | (frozenset({"item"}) if task.get("withItems") or task.get("withParam") else frozenset()),
-        )
-        _check_variables(
-            doc,
-            {k: v for k, v in task.items() if k not in {"name", "template", "depends"}},
-            here,
-            scope,
-            template=template_name,
-            task=task_name,
-        )
-
-
-def _check_arguments(
-    doc: _Doc, task: dict[str, Any], target: dict[str, Any], here: str, template: str
-) -> None:
-    task_name = task.get("name") or "?"
-    arguments = task.get("arguments") or {}
-    given = _io_names(arguments)
-    declared = target.get("inputs") or {}
-    for param in declared.get("parameters") or []:
-        supplied = param.get("name") in given["parameters"]
-        if not supplied and "value" not in param and "default" not in param and "valueFrom" not in param:
-            doc.add(
-                _where(f"{here}.arguments.parameters", template, task_name),
-                f"input parameter {param.get('name')!r} of template {target.get('name')!r} is not supplied",
-            )
-    for artifact in declared.get("artifacts") or []:
-        has_source = artifact.get("optional") or any(
-            key not in {"name", "path", "mode", "optional", "archive", "subPath", "recurseMode"}
-            for key in artifact
-        )
-        if artifact.get("name") not in given["artifacts"] and not has_source:
-            doc.add(
-                _where(f"{here}.arguments.artifacts", template, task_name),
-                f"input artifact {artifact.get('name')!r} of template {target.get('name')!r} is not supplied",
-            )
-    declared_names = _io_names(declared)
-    for kind in ("parameters", "artifacts"):
-        for index, item in enumerate(arguments.get(kind) or []):
-            if item.get("name") not in declared_names[kind]:
-                doc.add(
-                    _where(f"{here}.arguments.{kind}[{index}]", template, task_name),
-                    f"template {target.get('name')!r} has no input {kind[:-1]} {item.get('name')!r}",
-                )
-    for index, artifact in enumerate(arguments.get("artifacts") or []):
-        source = artifact.get("from")
-        if source is not None and not _TAG.fullmatch(source.strip()):
-            doc.add(
-                _where(f"{here}.arguments.artifacts[{index}].from", template, task_name),
-                f"{source!r} must be one reference like {{{{tasks.X.outputs.artifacts.Y}}}}",
-            )
-
-
-def _ancestors(task: str, upstream: dict[str, set[str]]) -> set[str]:
-    seen: set[str] = set()
-    stack = list(upstream.get(task, ()))
-    while stack:
-        current = stack.pop()
-        if current not in seen:
-            seen.add(current)
-            stack.extend(upstream.get(current, ()))
-    return seen
-
-
-def _find_cycle(upstream: dict[str, set[str]]) -> list[str] | None:
-    state: dict[str, int] = {}  # 1: on the current path, 2: done
-    path: list[str] = []
-
-    def visit(node: str) -> list[str] | None:
-        state[node] = 1
-        path.append(node)
-        for dep in sorted(upstream.get(node, ())):
-            if state.get(dep) == 1:
-                return [*path[path.index(dep) :], dep]
-            if dep in upstream and state.get(dep) is None and (found := visit(dep)):
-                return found
-        path.pop()
-        state[node] = 2
-        return None
-
-    for node in sorted(upstream):
-        if state.get(node) is None and (found := visit(node)):
-            return found
-    return None
-
-
-# --- `{{...}}` variables ---------------------------------------------------------------------------
-
-
-def _strings(value: Any, path: str) -> Iterator[tuple[str, str]]:
-    if isinstance(value, str):
-        yield path, value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield from _strings(item, f"{path}.{key}")
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            label = item.get("name") if isinstance(item, dict) and isinstance(item.get("name"), str) else None
-            if label is not None and "{{" in label:
-                label = None
-            yield from _strings(item, f"{path}[{label if label is not None else index}]")
-
-
-def _check_variables(
-    doc: _Doc, value: Any, path: str, scope: _Scope, template: str | None = None, task: str | None = None
-) -> None:
-    for field, text in _strings(value, path):
-        for match in _TAG.finditer(text):
-            variable = match.group(1)
-            if variable.startswith("="):
-                continue  # an expression tag: evaluated by Argo at run time, not checked here
-            if problem := _resolve(variable, scope):
-                doc.add(_where(field, template, task), f"{match.group(0)!r}: {problem}")
-
-
-def _resolve(variable: str, scope: _Scope) -> str | None:
-    """None when `variable` names something that exists in `scope`, else why not."""
-    if variable in scope.extra:
-        return None
-    if variable.startswith("workflow."):
-        if not _WORKFLOW_GLOBALS.match(variable):
-            return "unknown workflow variable"
-        if variable.startswith("workflow.parameters.") and variable != "workflow.parameters.json":
-            name = variable[len("workflow.parameters.") :]
-            if name not in scope.workflow_parameters:
-                return f"no workflow parameter {name!r} in spec.workflowSpec.arguments.parameters"
-        return None
-    parts = variable.split(".")
-    if parts[0] in {"inputs", "outputs"} and len(parts) >= 3:
-        io = scope.inputs if parts[0] == "inputs" else scope.outputs
-        kind, name, rest = parts[1], parts[2], parts[3:]
-        if kind not in {"parameters", "artifacts"}:
-            return f"unknown {parts[0]} kind {kind!r}"
-        if name not in io.get(kind, frozenset()):
-            return f"this template declares no {parts[0][:-1]} {kind[:-1]} {name!r}"
-        if kind == "artifacts" or (parts[0] == "outputs" and scope.outputs_as_path):
-            return None if rest == ["path"] else f"expected {'.'.join(parts[:3])}.path"
-        return None if not rest or rest == ["path"] else "unknown field after the parameter name"
-    if parts[0] == "tasks" and scope.tasks is not None and len(parts) >= 3:
-        return _resolve_task(parts, scope.tasks)
-    return "unknown variable here"
-
-
-def _resolve_task(parts: list[str], tasks: dict[str, dict[str, frozenset[str]] | None]) -> str | None:
-    task = parts[1]
-    if task not in tasks:
-        return f"task {task!r} is not upstream of this task (add it to depends) or does not exist"
-    rest = parts[2:]
-    if rest in (
-        ["status"],
-        ["exitCode"],
-        ["id"],
-        ["ip"],
-        ["startedAt"],
-        ["finishedAt"],
-        ["hostNodeName"],
-        ["outputs", "result"],
-        ["outputs", "parameters"],
-    ):
-        return None
-    if len(rest) == 3 and rest[0] == "outputs" and rest[1] in {"parameters", "artifacts"}:
-        outputs = tasks[task]
-        if outputs is None or rest[2] in outputs.get(rest[1], frozenset()):
-            return None
-        return f"task {task!r} has no output {rest[1][:-1]} {rest[2]!r}"
-    return f"unknown field {'.'.join(rest)!r} of task {task!r}"
+    if len(json.dumps(document)) > _ONE_MIB:  # cache/configmap_cache.go; the API server's object limit too
+        report.error(where("data"), "the ConfigMap is larger than 1 MiB")
 
 
 # --- files and the command --------------------------------------------------------------------------
 
 
-def lint_text(text: str, source: str) -> tuple[int, list[Finding]]:
-    """(number of documents, findings) for the YAML in `text`."""
+class ManifestFileError(ValueError):
+    """A file that cannot be linted at all: one line naming the path and what is wrong."""
+
+
+def load_manifest(path: Path) -> list[Any]:
+    """The YAML documents of `path`; ManifestFileError if it is unreadable, not UTF-8 or not YAML."""
     try:
-        documents = [doc for doc in yaml.safe_load_all(text) if doc is not None]
+        data = path.read_bytes()
+    except IsADirectoryError:
+        raise ManifestFileError(f"{path}: is a directory, not a manifest file") from None
+    except FileNotFoundError:
+        raise ManifestFileError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise ManifestFileError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ManifestFileError(
+            f"{path}: not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}); save it as UTF-8"
+        ) from None
+    try:
+        documents = [doc for doc in yaml.load_all(text, Loader=_LOADER) if doc is not None]
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ManifestFileError(f"{path}: not valid YAML{at}: {problem}") from None
+    if not documents:
+        raise ManifestFileError(f"{path}: no YAML documents")
+    if not any(isinstance(doc, dict) for doc in documents):
+        raise ManifestFileError(f"{path}: not a manifest (no document is a mapping with a kind)")
+    return documents
+
+
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: a fleet file is large
+
+
+def lint_text(
+    text: str, source: str, argo_versions: Iterable[str] = crd.VERSIONS
+) -> tuple[int, list[Finding]]:
+    """(number of documents, findings) for the YAML in `text` (`argo_versions`: see `lint_documents`)."""
+    try:
+        documents = [doc for doc in yaml.load_all(text, Loader=_LOADER) if doc is not None]
     except yaml.YAMLError as exc:
         return 0, [Finding(source, "YAML", str(exc).replace("\n", " "))]
     if not documents:
         return 0, [Finding(source, "file", "no YAML documents")]
-    findings: list[Finding] = []
-    for index, document in enumerate(documents, start=1):
-        name = ((document.get("metadata") or {}).get("name") if isinstance(document, dict) else None) or "?"
-        findings += lint_document(document, f"{source}: document {index} ({name})")
-    return len(documents), findings
-
-
-def lint_documents(documents: list[Any], source: str = "manifest") -> list[Finding]:
-    findings: list[Finding] = []
-    for index, document in enumerate(documents, start=1):
-        name = ((document.get("metadata") or {}).get("name") if isinstance(document, dict) else None) or "?"
-        findings += lint_document(document, f"{source}: document {index} ({name})")
-    return findings
+    return len(documents), lint_documents(documents, source, argo_versions)
 
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m workflows lint", description=__doc__.split("\n\n")[0])
     parser.add_argument("files", nargs="+", metavar="FILE", help="manifest(s) to check")
+    parser.add_argument(
+        "--argo-version",
+        action="append",
+        metavar="RELEASE",
+        help=f"check the CRD schema of this Argo release only (repeatable; one of {', '.join(crd.VERSIONS)}, "
+        "or 3.7, 4.1; default: all)",
+    )
     args = parser.parse_args(argv)
-    total = 0
+    try:
+        versions = tuple(crd.release(v) for v in args.argo_version or crd.VERSIONS)
+    except ValueError as exc:
+        parser.error(str(exc))
+    errors, unreadable = 0, False
     for file in args.files:
         try:
-            text = Path(file).read_text(encoding="utf-8")
-        except OSError as exc:
-            print(f"{file}: cannot read: {exc.strerror}")
-            total += 1
+            documents = load_manifest(Path(file))
+        except ManifestFileError as exc:
+            print(exc, file=sys.stderr)
+            unreadable = True
             continue
-        count, findings = lint_text(text, file)
+        try:
+            findings = lint_documents(documents, file, versions)
+        except crd.SchemaUnavailable as exc:
+            print(f"lint: {exc}", file=sys.stderr)
+            return 2
         for finding in findings:
             print(finding)
-        if not findings:
-            print(f"{file}: {count} CronWorkflow document(s), no findings")
-        total += len(findings)
-    if total:
-        print(f"lint: {total} finding(s)", file=sys.stderr)
-    return 1 if total else 0
+        file_errors = sum(finding.is_error for finding in findings)
+        if not file_errors:
+            warnings = f", {len(findings)} warning(s)" if findings else ""
+            print(f"{file}: {len(documents)} document(s), no errors{warnings}")
+        errors += file_errors
+    if errors:
+        print(f"lint: {errors} error(s)", file=sys.stderr)
+    return 2 if unreadable else 1 if errors else 0

@@ -1,119 +1,114 @@
-"""Strict validation against Argo's CronWorkflow CRD schemas (3.6.19, 3.7.18, 4.1.2) from ../shared/argo."""
+"""Strict validation against the bundled CRD schemas of Argo 3.7.18 and 4.1.2 (workflows/crds/, no skip)."""
 
 from __future__ import annotations
 
-import copy
+import gzip
+import json
 from pathlib import Path
 
 import pytest
+import yaml
 
-from tests.workflows.manifests import golden_documents, templates
-from workflows import crd, render
-from workflows.cluster import config
+from tests.workflows.test_lint import for_argo_37, layout, templates
+from workflows import crd
 
-CRD_DIR = crd.crd_dir()
-pytestmark = pytest.mark.skipif(
-    not CRD_DIR.is_dir(),
-    reason=f"Argo CRD schemas not found at {CRD_DIR} (shared/argo beside the repository)",
-)
-VERSIONS = list(crd.iter_crd_versions())
+CASES = [(kind, version) for kind in crd.KINDS for version in crd.VERSIONS]
 
 
-def _minor(version: str) -> tuple[int, int]:
-    """"v3.7.18" or "3.7" -> (3, 7)."""
-    major, minor = version.lstrip("v").split(".")[:2]
-    return int(major), int(minor)
+@pytest.mark.parametrize(("kind", "version"), CASES, ids=[f"{k}-{v}" for k, v in CASES])
+def test_every_schema_is_bundled_with_its_source_and_licence(kind: str, version: str) -> None:
+    assert crd.schema_path(kind, version).is_file()
+    schema = crd.openapi_schema(kind, version)
+    assert set(schema["properties"]) >= {"apiVersion", "kind", "metadata", "spec"}
+    readme = (crd.CRD_DIR / "README.md").read_text(encoding="utf-8")
+    assert crd.schema_path(kind, version).name in readme and f"| {version} |" in readme
+    assert "argoproj/argo-workflows" in readme and "manifests/base/crds/full/" in readme
+    assert "Apache License, Version 2.0" in readme
+    assert "Apache License" in (crd.CRD_DIR / "LICENSE").read_text(encoding="utf-8")
 
 
-GOLDEN_TARGETS = [
-    (golden, version, path)
-    for golden, target in render.GOLDEN_ARGO_VERSIONS.items()
-    for version, path in VERSIONS
-    if _minor(version) >= _minor(target or config.load().argo_version)
-]
+def _documents(version: str) -> list[dict]:
+    documents = layout()
+    if version.startswith("v3.7"):
+        for_argo_37(documents)
+    return [d for d in documents if d["kind"] in crd.KINDS]
 
 
-@pytest.mark.parametrize(
-    ("golden", "version", "path"), GOLDEN_TARGETS, ids=[f"{g.name}-{v}" for g, v, _ in GOLDEN_TARGETS]
-)
-def test_golden_manifests_are_valid_for_their_releases(golden: Path, version: str, path: Path) -> None:
-    assert path.is_file(), f"missing {path}"
-    for document in golden_documents(golden):
-        assert crd.validate(document, path) == []
+@pytest.mark.parametrize("version", crd.VERSIONS)
+def test_the_layout_is_valid(version: str) -> None:
+    for document in _documents(version):
+        assert crd.validate(document, version) == []
 
 
-def golden_for(version: str) -> dict:
-    """The golden document that release `version` takes (its newest-target golden file)."""
-    golden = max((g for g, v, _ in GOLDEN_TARGETS if v == version), key=lambda g: g == render.GOLDEN)
-    [document] = golden_documents(golden)
-    return copy.deepcopy(document)
+@pytest.mark.parametrize("version", crd.VERSIONS)
+def test_unknown_fields_are_rejected_with_their_path(version: str) -> None:
+    template, cron = _documents(version)
+    templates([template])["report"]["container"]["imagePullPolcy"] = "Always"
+    cron["spec"]["concurrency_policy"] = "Forbid"
+    assert crd.validate(template, version) == ["spec.templates[3].container: unknown field(s) imagePullPolcy"]
+    assert crd.validate(cron, version) == ["spec: unknown field(s) concurrency_policy"]
 
 
-def test_every_release_has_a_valid_golden_manifest() -> None:
-    """Argo 3.6 takes the .argo36 file; 3.7 and 4.1 take the main one, display names and all."""
-    assert {version for _, version, _ in GOLDEN_TARGETS} == {version for version, _ in VERSIONS}
-    assert ("run-dailyscrum.yaml", "v3.7.18") in {(g.name, v) for g, v, _ in GOLDEN_TARGETS}
-
-
-@pytest.mark.parametrize(("version", "path"), VERSIONS, ids=[v for v, _ in VERSIONS])
-def test_unknown_fields_are_rejected(version: str, path: Path) -> None:
-    document = golden_for(version)
-    templates(document)["report"]["container"]["imagePullPolcy"] = "Always"
-    document["spec"]["concurrency_policy"] = "Forbid"
-    errors = crd.validate(document, path)
-    assert "spec.workflowSpec.templates[5].container: unknown field(s) imagePullPolcy" in errors
-    assert "spec: unknown field(s) concurrency_policy" in errors
-
-
-@pytest.mark.parametrize(("version", "path"), VERSIONS, ids=[v for v, _ in VERSIONS])
-def test_int_or_string_and_types(version: str, path: Path) -> None:
-    document = golden_for(version)
-    retry = templates(document)["fetch-team"]["retryStrategy"]
+@pytest.mark.parametrize("version", crd.VERSIONS)
+def test_int_or_string_and_types(version: str) -> None:
+    template, cron = _documents(version)
+    retry = templates([template])["prepare"]["retryStrategy"]
     retry["limit"] = "3"  # int-or-string: both are fine
-    assert crd.validate(document, path) == []
+    assert crd.validate(template, version) == []
     retry["limit"] = [3]
-    document["spec"]["startingDeadlineSeconds"] = "600"
-    errors = crd.validate(document, path)
-    assert any(e.startswith("spec.startingDeadlineSeconds:") for e in errors)
-    assert any(e.startswith("spec.workflowSpec.templates[4].retryStrategy.limit:") for e in errors)
+    cron["spec"]["startingDeadlineSeconds"] = "600"
+    assert [e.split(":")[0] for e in crd.validate(template, version)] == [
+        "spec.templates[1].retryStrategy.limit"
+    ]
+    assert [e.split(":")[0] for e in crd.validate(cron, version)] == ["spec.startingDeadlineSeconds"]
 
 
-def test_display_names_need_argo_3_7() -> None:
-    """Why Argo 3.6 has its own golden file: the template-level `annotations` field is new in 3.7."""
-    [document] = render.render_documents(config.load(), argo_version="3.7")
-    for version, path in VERSIONS:
-        errors = crd.validate(document, path)
-        if version == "v3.6.19":
-            assert errors and all(e.endswith("unknown field(s) annotations") for e in errors)
-        else:
-            assert errors == []
+def test_argo_4_refuses_what_it_dropped() -> None:
+    _, cron = _documents("v4.1.2")
+    cron["spec"]["schedule"] = "0 9 * * *"
+    assert crd.validate(cron, "v4.1.2") == ["spec: unknown field(s) schedule"]
+    assert crd.validate(cron, "v3.7.18") == []
+    assert crd.cel_rule_count("CronWorkflow", "v4.1.2") > 0  # evaluated by the API server, not here
 
 
-def test_two_project_config_renders_lints_and_validates(tmp_path: Path) -> None:
-    from workflows import lint
+def test_releases_by_short_name() -> None:
+    assert crd.release("4.1") == "v4.1.2" and crd.release("v3.7.18") == "v3.7.18"
+    with pytest.raises(ValueError, match=r"only v3\.7\.18, v4\.1\.2"):
+        crd.release("3.6")
 
-    projects = tmp_path / "projects.toml"
-    projects.write_text(
-        '[[projects]]\nid = "GEM-001"\nname = "run-dailyscrum"\nsprint = "GEM-001-S01"\n\n'
-        '[[projects]]\nid = "ACME-042"\nschedule = ["30 9 * * 1-5", "0 16 * * 5"]\n'
-        'timezone = "Europe/Berlin"\nsuspended = true\n'
-    )
-    text = render.render_text(projects)
-    count, findings = lint.lint_text(text, "two.yaml")
-    assert (count, findings) == (2, [])
-    documents = render.render_documents(config.load(projects))
-    assert [d["metadata"]["name"] for d in documents] == ["run-dailyscrum", "run-dailyscrum-acme-042"]
-    acme = documents[1]
-    assert acme["spec"]["schedules"] == ["30 9 * * 1-5", "0 16 * * 5"]
-    assert acme["spec"]["timezone"] == "Europe/Berlin" and acme["spec"]["suspend"] is True
-    params = {p["name"]: p["value"] for p in acme["spec"]["workflowSpec"]["arguments"]["parameters"]}
-    assert params["project_id"] == "ACME-042" and params["sprint_id"] == ""
-    env = {e["name"]: e["value"] for e in templates(acme)["prepare"]["container"]["env"]}
-    assert env["SCHEDULE_TIMEZONE"] == "Europe/Berlin"
-    for version, path in VERSIONS:
-        target = "3.6" if version.startswith("v3.6") else None
-        for document in render.render_documents(config.load(projects), argo_version=target):
-            assert crd.validate(document, path) == []
+
+def test_each_validator_is_built_once() -> None:
+    document = _documents("v4.1.2")[1]
+    crd.validate(document, "v4.1.2")
+    before = crd._validator.cache_info()
+    for _ in range(50):
+        crd.validate(document, "v4.1.2")
+    after = crd._validator.cache_info()
+    assert after.misses == before.misses and after.hits == before.hits + 50
+
+
+def test_bundle_keeps_the_schema_without_descriptions(tmp_path: Path) -> None:
+    schema = {
+        "description": "a CronWorkflow",
+        "type": "object",
+        "properties": {
+            "description": {"type": "string", "description": "a field named description stays"},
+            "spec": {"type": "object", "required": ["x"], "properties": {"x": {"type": "integer"}}},
+        },
+    }
+    source = tmp_path / "argoproj.io_cronworkflows.yaml"
+    crd_document = {"spec": {"versions": [{"name": "v1alpha1", "schema": {"openAPIV3Schema": schema}}]}}
+    source.write_text(yaml.safe_dump(crd_document))
+    first = crd.bundle(source, "CronWorkflow", "v4.1.2", tmp_path)
+    data = first.read_bytes()
+    assert crd.bundle(source, "CronWorkflow", "v4.1.2", tmp_path).read_bytes() == data  # reproducible
+    assert json.loads(gzip.decompress(data)) == {
+        "type": "object",
+        "properties": {
+            "description": {"type": "string"},
+            "spec": {"type": "object", "required": ["x"], "properties": {"x": {"type": "integer"}}},
+        },
+    }
 
 
 def test_strict_transform_closes_objects_but_respects_k8s_extensions() -> None:

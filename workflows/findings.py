@@ -1,0 +1,45 @@
+"""What the lint reports: one `Finding` per problem, collected per document by a `Report`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing the lint found: an "error" fails the lint (and the local runner), a "warning" does not."""
+
+    document: str
+    where: str
+    message: str
+    level: str = "error"
+
+    @property
+    def is_error(self) -> bool:
+        return self.level == "error"
+
+    def __str__(self) -> str:
+        prefix = "warning: " if self.level == "warning" else ""
+        return f"{self.document}: {self.where}: {prefix}{self.message}"
+
+
+class Report:
+    """Collects the findings of one document; `where` strings name template, task and field."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.findings: list[Finding] = []
+
+    def error(self, where: str, message: str) -> None:
+        self.findings.append(Finding(self.label, where, message))
+
+    def warning(self, where: str, message: str) -> None:
+        self.findings.append(Finding(self.label, where, message, "warning"))
+
+
+def where(field: str, template: str | None = None, task: str | None = None) -> str:
+    parts = [f"template {template!r}"] if template is not None else []
+    if task is not None:
+        parts.append(f"task {task!r}")
+    parts.append(f"field {field}")
+    return ", ".join(parts)
