@@ -14,7 +14,7 @@ from typing import NamedTuple
 ENV_PROJECT_ID = "PROJECT_ID"
 ENV_SPRINT_ID = "SPRINT_ID"
 ENV_REPORT_DATE = "REPORT_DATE"  # YYYY-MM-DD; empty means "the day the run was created"
-ENV_FORCE = "FORCE"  # "true" reports again even when the day is already reported
+ENV_FORCE = "FORCE"  # "true" simulates and reports again even when the day is already done
 ENV_SCHEDULE_TIMEZONE = "SCHEDULE_TIMEZONE"  # IANA name; the report date is a day in this zone
 ENV_RUN_CREATED_AT = "RUN_CREATED_AT"  # RFC 3339 creation time of the workflow run
 ENV_WORKFLOW_NAME = "WORKFLOW_NAME"  # the run's name, for the page's link back to it
@@ -127,11 +127,13 @@ SIMULATE = StepSpec(
     name="simulate",
     module="steps.simulate",
     image="dailyscrum-simulate",
-    env=(ENV_SPRINT_ID, ENV_DAILY_SCRUM_SERVICE_URL, ENV_SPRINT_SERVICE_URL),
-    output_artifacts=("snapshot", "simulation"),
-    output_parameters=("tasks_updated",),
+    env=(ENV_SPRINT_ID, ENV_REPORT_DATE, ENV_FORCE, ENV_DAILY_SCRUM_SERVICE_URL, ENV_SPRINT_SERVICE_URL),
+    # Recorded per (project, sprint, day): a later run of a simulated day reuses them instead of
+    # simulating again (work avoidance), also across fresh submits.
+    carried=("snapshot", "simulation"),
+    output_parameters=("tasks_updated", "reused"),
     description="Read the sprint's tasks, then ask the daily-scrum-service to simulate one day of "
-    "progress (not idempotent).",
+    "progress (not idempotent), once per project, sprint and day.",
 )
 FETCH_TASKS = StepSpec(
     name="fetch-tasks",

@@ -1,19 +1,22 @@
 """Step `simulate`: ask the daily-scrum-service to simulate one day of progress for the sprint.
 
-Environment: SPRINT_ID, DAILY_SCRUM_SERVICE_URL, SPRINT_SERVICE_URL. Outputs: artifact `snapshot`
-(the sprint's tasks as the sprint-service lists them right before the POST: the report's exact
-"yesterday"), artifact `simulation` (the service's answer plus `recorded_at`, the UTC time the
-answer arrived, at the top and on every update) and parameter `tasks_updated`.
+Environment: SPRINT_ID, REPORT_DATE, FORCE, DAILY_SCRUM_SERVICE_URL, SPRINT_SERVICE_URL. Outputs:
+artifact `snapshot` (the sprint's tasks as the sprint-service lists them right before the POST: the
+report's exact "yesterday"), artifact `simulation` (the service's answer plus `recorded_at`, the UTC
+time the answer arrived, at the top and on every update) and parameters `tasks_updated`, `reused`.
 
 The call is not idempotent (every call adds another day of progress), so the POST is never
-retried once it may have reached the service: only "not sent" (exit 75) is safe to retry.
+retried once it may have reached the service: only "not sent" (exit 75) is safe to retry. Both
+artifacts are kept per (project, sprint, day) in the artifact repository and handed back to any
+later run of the same day (optional inputs): then the step reuses them and simulates nothing,
+unless FORCE=true.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from steps import artifacts, contract, http, shapes
+from steps import artifacts, contract, http, shapes, validate
 from steps.cli import Step, run_step
 
 SPEC = contract.SIMULATE
@@ -28,11 +31,38 @@ def with_recorded_at(answer: dict[str, Any], recorded_at: str) -> dict[str, Any]
     }
 
 
+def reuse_recorded(step: Step, sprint_id: str, report_date: str) -> bool:
+    """Hand on the day's recorded simulation, if an earlier run of this day left one."""
+    recorded = step.read_carried("simulation"), step.read_carried("snapshot")
+    if None in recorded:
+        return False
+    simulation, snapshot = recorded
+    source = f"the simulation recorded for sprint {sprint_id} on {report_date}"
+    shapes.simulation(simulation, source)
+    shapes.tasks(snapshot, source)
+    if validate.flag(contract.ENV_FORCE, step.env(contract.ENV_FORCE)):
+        step.log.warning("FORCE=true: %s is ignored; simulating the day again", source)
+        return False
+    step.write_json("snapshot", snapshot)
+    step.write_json("simulation", simulation)
+    step.write_param("tasks_updated", simulation["tasks_updated_count"])
+    step.write_param("reused", True)
+    step.log.info(
+        "Reusing %s (recorded at %s): the day is simulated once, nothing sent",
+        source, simulation.get("recorded_at", "an unknown time"),
+    )
+    return True
+
+
 def main(step: Step) -> None:
     sprint_id = step.identifier(contract.ENV_SPRINT_ID)
+    report_date = validate.date(contract.ENV_REPORT_DATE, step.env(contract.ENV_REPORT_DATE)).isoformat()
     service = step.service("daily-scrum-service")
     sprint = step.service("sprint-service")
     step.progress(0, 1)
+    if reuse_recorded(step, sprint_id, report_date):
+        step.progress(1, 1)
+        return
     try:
         snapshot = sprint.get_json(contract.TASKS_PATH, check=shapes.tasks, sprint_id=sprint_id)
     except http.HttpError as exc:
@@ -63,6 +93,7 @@ def main(step: Step) -> None:
     step.write_json("snapshot", snapshot)
     step.write_json("simulation", with_recorded_at(answer, recorded_at))
     step.write_param("tasks_updated", count)
+    step.write_param("reused", False)
     step.log.info("Simulation completed: %d tasks updated (%s)", count, answer["message"])
     if count == 0:
         step.log.warning(

@@ -26,7 +26,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 MANIFESTS = Path(__file__).parent / "cluster" / "manifests"
 MANIFEST_NAME = "dailyscrum.yaml"
 GOLDEN = MANIFESTS / MANIFEST_NAME
-RBAC_FILES = ("serviceaccount.yaml", "role.yaml", "rolebinding.yaml", "controller-configmaps.yaml")
+RBAC_FILES = ("serviceaccount.yaml", "role.yaml", "rolebinding.yaml")
 KUSTOMIZATION = "kustomization.yaml"
 
 HEADER = """\

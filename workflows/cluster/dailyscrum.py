@@ -53,15 +53,20 @@ DESCRIPTION_ANNOTATION = "workflows.argoproj.io/description"
 PROJECT_LABEL = "dsm.platform/project"
 LABELS = {"app.kubernetes.io/name": "dailyscrum", "app.kubernetes.io/part-of": "dsm"}
 
-# Fleet-wide cap on runs at once (a ConfigMap key the semaphore reads), and the memo cache that
-# records each simulated day (the controller creates its entries; Argo finds it by this label).
+# Fleet-wide cap on runs at once: a ConfigMap key the semaphore reads.
 LIMITS_CONFIGMAP = "dailyscrum-limits"
 LIMITS_KEY = "runs"
-MEMO_CONFIGMAP = "dailyscrum-simulations"
-CACHE_LABEL = {"workflows.argoproj.io/configmap-type": "Cache"}
-MEMO_MAX_AGE = "36h"  # a day and a half: a failed day can be re-run the next morning without re-simulating
 MUTEX = "dailyscrum-{{workflow.parameters.project_id}}"
-HISTORY_KEY = "dailyscrum/history/{{workflow.parameters.project_id}}/{{inputs.parameters.sprint_id}}.json"
+# Carried artifacts: key-only (the default artifact repository fills in bucket and credentials),
+# used literally by Argo, read back as an optional input by the next run. The burndown history is
+# one object per sprint; a simulated day's snapshot and answer one per day (work avoidance: a later
+# run of the same day reuses them, so the day is simulated once).
+_PROJECT_SPRINT = "dailyscrum/{{workflow.parameters.project_id}}/{{inputs.parameters.sprint_id}}"
+CARRIED_KEYS: dict[str, str] = {
+    "history": f"{_PROJECT_SPRINT}/history.json",
+    "snapshot": _PROJECT_SPRINT + "/days/{{inputs.parameters.report_date}}/snapshot.json",
+    "simulation": _PROJECT_SPRINT + "/days/{{inputs.parameters.report_date}}/simulation.json",
+}
 
 
 # --- the DAG's shape: who runs after whom (names from the contract) ------------------------------
@@ -83,7 +88,6 @@ RESOLVED_BY_PREPARE: dict[str, str] = {
     contract.ENV_SPRINT_ID: "sprint_id",
     contract.ENV_REPORT_DATE: "report_date",
 }
-MEMO_KEY = "memo_key"  # prepare's output naming the (project, sprint, day) the simulation is recorded under
 
 # Output parameters a step may legitimately leave unwritten (nothing to report, day already
 # reported): a default keeps such a run green instead of failing on a missing file.
@@ -178,17 +182,11 @@ def env_value(step: StepSpec, env_name: str) -> str:
     return ENV_SOURCES[env_name]
 
 
-def memoized(step: StepSpec) -> bool:
-    """The simulation, the one call that cannot be undone, runs once per (project, sprint, day)."""
-    return step is contract.SIMULATE and MEMO_KEY in contract.PREPARE.output_parameters
-
-
 def step_inputs(step: StepSpec) -> list[str]:
     """The parameters a step takes from prepare's outputs (as template inputs, passed by the DAG task)."""
     if step is contract.PREPARE:
         return []
-    names = [param for env, param in RESOLVED_BY_PREPARE.items() if env in step.env]
-    return [*names, MEMO_KEY] if memoized(step) else names
+    return [param for env, param in RESOLVED_BY_PREPARE.items() if env in step.env]
 
 
 def step_args(step: StepSpec) -> list[str]:
@@ -247,7 +245,10 @@ def step_template(step: StepSpec, registry: str, image_tag: str | None) -> Conta
     # default repository fills in the rest), read back by the next run; keys are used literally.
     outputs += [
         S3Artifact(
-            name=name, path=artifact_path(name, OUT_DIR), key=HISTORY_KEY, archive=NoneArchiveStrategy()
+            name=name,
+            path=artifact_path(name, OUT_DIR),
+            key=CARRIED_KEYS[name],
+            archive=NoneArchiveStrategy(),
         )
         for name in step.carried
     ]
@@ -257,16 +258,9 @@ def step_template(step: StepSpec, registry: str, image_tag: str | None) -> Conta
     inputs: list[Parameter | Artifact] = [Parameter(name=name) for name in step_inputs(step)]
     inputs += [Artifact(name=name, path=artifact_path(name, IN_DIR)) for name in step.inputs]
     inputs += [
-        S3Artifact(name=name, path=artifact_path(name, IN_DIR), key=HISTORY_KEY, optional=True)
+        S3Artifact(name=name, path=artifact_path(name, IN_DIR), key=CARRIED_KEYS[name], optional=True)
         for name in step.carried
     ]
-    memoize = None
-    if memoized(step):
-        memoize = m.Memoize(
-            key=tag(f"inputs.parameters.{MEMO_KEY}"),
-            max_age=MEMO_MAX_AGE,
-            cache=m.Cache(config_map=m.ConfigMapKeySelector(name=MEMO_CONFIGMAP, key=MEMO_CONFIGMAP)),
-        )
     return Container(
         name=step.name,
         image=image_ref(step, registry, image_tag),
@@ -278,13 +272,12 @@ def step_template(step: StepSpec, registry: str, image_tag: str | None) -> Conta
         resources=LARGE if step.needs_pandas else None,  # the rest take templateDefaults' SMALL
         retry_strategy=RETRY_SIMULATE if step is contract.SIMULATE else RETRY_SAFE,
         active_deadline_seconds=REPORT_DEADLINE_SECONDS if step is contract.REPORT else STEP_DEADLINE_SECONDS,
-        memoize=memoize,
         metrics=step_metrics(step),
     )
 
 
 def _producers() -> dict[str, str]:
-    return {name: step.name for step in contract.STEPS for name in step.output_artifacts}
+    return {name: step.name for step in contract.STEPS for name in (*step.output_artifacts, *step.carried)}
 
 
 def step_task(step: StepSpec, template: Container) -> Task:
@@ -463,31 +456,23 @@ def cron_document(project: ProjectConfig) -> dict[str, Any]:
     }
 
 
-def configmaps(config: Config) -> list[dict[str, Any]]:
-    """The fleet semaphore's size, and the memo cache (empty: the controller fills it)."""
-    limits = {
+def configmap(config: Config) -> dict[str, Any]:
+    """The fleet semaphore's size."""
+    return {
         "apiVersion": "v1",
         "kind": "ConfigMap",
         "metadata": {"name": LIMITS_CONFIGMAP, "namespace": NAMESPACE, "labels": LABELS},
         "data": {LIMITS_KEY: str(config.max_parallel_runs)},
     }
-    # Only the cache label: the controller resets the labels to exactly this on every save
-    # (cache/configmap_cache.go), and refuses a cache ConfigMap without it.
-    cache = {
-        "apiVersion": "v1",
-        "kind": "ConfigMap",
-        "metadata": {"name": MEMO_CONFIGMAP, "namespace": NAMESPACE, "labels": CACHE_LABEL},
-    }
-    return [limits, cache]
 
 
 def documents(
     config: Config, registry: str = DEFAULT_REGISTRY, image_tag: str | None = None
 ) -> list[dict[str, Any]]:
-    """Everything `make render` writes: the template, its ConfigMaps, one CronWorkflow per project."""
+    """Everything `make render` writes: the template, its ConfigMap, one CronWorkflow per project."""
     return [
         template_document(registry, image_tag),
-        *configmaps(config),
+        configmap(config),
         *(cron_document(project) for project in config.projects),
     ]
 
