@@ -129,7 +129,7 @@ def load_documents(path: Path) -> list[dict[str, Any]]:
 
 
 def select(documents: list[dict[str, Any]], path: Path, namespace: str) -> list[dict[str, Any]]:
-    """The objects submit sends, WorkflowTemplates first, ready to send; none if lint refuses the file.
+    """The objects submit sends, ready to send; none if lint refuses the file.
 
     Other kinds get one note: the Argo Server has no endpoint for them."""
     findings = lint.lint_documents(documents, str(path))  # the whole file, as `make lint` checks it
@@ -143,10 +143,7 @@ def select(documents: list[dict[str, Any]], path: Path, namespace: str) -> list[
             f"({', '.join(skipped)}): apply them with `kubectl apply -k {path.parent}`",
             file=sys.stderr,
         )
-    order = list(KINDS)
-    chosen = sorted(
-        (doc for doc in documents if doc["kind"] in KINDS), key=lambda doc: order.index(doc["kind"])
-    )
+    chosen = [doc for doc in documents if doc["kind"] in KINDS]  # send() orders them by kind
     if not chosen:
         raise SubmitError(f"{path}: no WorkflowTemplate or CronWorkflow to submit")
     return [prepare(doc, namespace) for doc in chosen]
@@ -360,7 +357,6 @@ def send_kind(server: Server, kind: str, batch: list[dict[str, Any]]) -> int:
 
 def describe(obj: dict[str, Any], conn: Connection) -> str:
     url = conn.endpoint(obj["kind"]) if conn.url else f"<ARGO_SERVER unset>/api/v1/{KINDS[obj['kind']][0]}"
-
     auth = (
         "Authorization: Bearer <redacted>"
         if conn.authorization
@@ -391,17 +387,25 @@ def parser() -> argparse.ArgumentParser:
         "--namespace", "-n", help=f"target namespace (default: ARGO_NAMESPACE, else {DEFAULT_NAMESPACE})"
     )
     parser.add_argument(
-        "--secure", "-e", action=argparse.BooleanOptionalAction, default=None,
+        "--secure",
+        "-e",
+        action=argparse.BooleanOptionalAction,
+        default=None,
         help="HTTPS (default: unless ARGO_SECURE=false)",
-    )  # fmt: skip
+    )
     parser.add_argument(
-        "--insecure-skip-verify", "-k", action="store_true",
+        "--insecure-skip-verify",
+        "-k",
+        action="store_true",
         help="do not verify the server's TLS certificate (default: ARGO_INSECURE_SKIP_VERIFY=true)",
-    )  # fmt: skip
+    )
     parser.add_argument(
-        "--header", "-H", action="append", metavar="'NAME: VALUE'",
+        "--header",
+        "-H",
+        action="append",
+        metavar="'NAME: VALUE'",
         help="extra header on every request, repeatable or comma-separated (default: ARGO_HEADER)",
-    )  # fmt: skip
+    )
     return parser
 
 
