@@ -10,9 +10,9 @@ import importlib
 import sys
 
 COMMANDS: dict[str, tuple[str, str]] = {
-    "render": ("workflows.render", "write the CronWorkflow manifest(s) to stdout or a file"),
+    "render": ("workflows.render", "write the WorkflowTemplate, ConfigMaps and CronWorkflows as YAML"),
     "lint": ("workflows.lint", "check manifests offline, like `argo lint --offline`"),
-    "submit": ("workflows.submit", "create or update the CronWorkflow(s) through the Argo Server API"),
+    "submit": ("workflows.submit", "create or update the WorkflowTemplate and CronWorkflows through the Argo Server"),
     "run": ("workflows.runner.cli", "run a rendered manifest locally, step containers as subprocesses"),
     "report": ("workflows.report_cli", "read a stored daily scrum report back from the chronicle-service"),
 }

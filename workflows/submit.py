@@ -1,39 +1,52 @@
-"""`python -m workflows submit`: create or update each CronWorkflow of a manifest through the Argo Server.
+"""`python -m workflows submit`: create or update a manifest's WorkflowTemplates, then its CronWorkflows,
+through the Argo Server.
 
-Configured like the argo CLI: ARGO_SERVER (host:port), ARGO_TOKEN (with or without "Bearer "),
-ARGO_NAMESPACE (default dsm), ARGO_SECURE (default true: HTTPS), ARGO_INSECURE_SKIP_VERIFY
-(default false), each also a flag. A CronWorkflow that exists already (409) is updated: its
-resourceVersion is read first, then the new spec is PUT. `--dry-run` prints what would be sent
-and sends nothing. The token is never printed.
+Configured as the argo CLI is (cmd/argo/commands/client/conn.go, pkg/apiclient/http1): ARGO_SERVER
+(host:port), ARGO_BASE_HREF (the path of a server behind an ingress), ARGO_SECURE (HTTPS unless exactly
+"false"), ARGO_INSECURE_SKIP_VERIFY ("true": no certificate check), ARGO_TOKEN (sent as the Authorization
+header; a bare token gets "Bearer "), ARGO_NAMESPACE (default dsm), ARGO_HEADER / --header (extra
+"Name: value" headers). Other kinds (ConfigMaps) do not go through the Argo Server: they are skipped
+with a note. See docs/submit.md.
 """
+
+# One plain requests.Session rather than Hera's WorkflowsService: it keeps one connection for every call,
+# sends the manifest's JSON unchanged (no model round trip), and lets each HTTP status (401, 400, 409)
+# and each transport failure be told apart; the server's API is four calls per kind.
 
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import os
 import re
+import socket
+import ssl
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pydantic
 import requests
+import urllib3
 import yaml
-from hera.exceptions import AlreadyExists, HeraException
-from hera.workflows import WorkflowsService
-from hera.workflows.models import CreateCronWorkflowRequest, UpdateCronWorkflowRequest
-from hera.workflows.models import CronWorkflow as CronWorkflowModel
 
 from workflows import lint
-from workflows.render import GOLDEN, GOLDEN_ARGO36, REPO_ROOT
+from workflows.render import GOLDEN as DEFAULT_MANIFEST  # the one place naming the default manifest
 
 DEFAULT_NAMESPACE = "dsm"
-TIMEOUT_SECONDS = 30.0  # Hera's service sets none; an unanswered Argo Server must not hang `make submit`
-_TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off", ""}
+TIMEOUT = (5.0, 30.0)  # (connect, read) seconds, on every call: an unanswered server must not hang submit
+PROGRESS_EVERY = 100  # above this many objects of a kind, a progress line every so many, not one per object
+MIN_ARGO = (3, 7)
+# kind -> (path segment of its Argo Server endpoints, the request body's field holding the object),
+# in the order they are sent: a CronWorkflow references the WorkflowTemplate (workflowTemplateRef).
+KINDS = {
+    "WorkflowTemplate": ("workflow-templates", "template"),
+    "CronWorkflow": ("cron-workflows", "cronWorkflow"),
+}
+PORT_FORWARD = "kubectl -n argo port-forward svc/argo-server 2746:2746"
+SERVER_OWNED = ("resourceVersion", "uid", "creationTimestamp", "generation", "managedFields")
 
 
 class SubmitError(Exception):
@@ -42,218 +55,374 @@ class SubmitError(Exception):
 
 @dataclass(frozen=True)
 class Connection:
-    host: str  # with scheme, e.g. https://argo.example:2746
-    token: str | None
+    url: str  # scheme://host:port[/base-href], no trailing slash
+    authorization: str | None
     namespace: str
     verify_tls: bool
+    headers: dict[str, str]
 
-    @property
-    def auth_shown(self) -> str:
-        return (
-            "Authorization: Bearer <redacted>" if self.token else "no Authorization header (ARGO_TOKEN unset)"
-        )
+    def endpoint(self, kind: str, name: str | None = None) -> str:
+        return f"{self.url}/api/v1/{KINDS[kind][0]}/{self.namespace}" + (f"/{name}" if name else "")
 
 
-def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
-    raw = env.get(name)
-    if raw is None:
-        return default
-    value = raw.strip().lower()
-    if value in _TRUE:
-        return True
-    if value in _FALSE:
-        return False
-    raise SubmitError(f"{name}={raw!r} is not true or false")
+def _headers(items: Iterable[str]) -> dict[str, str]:
+    """`Name: value` items, each possibly comma-separated, as the argo CLI's repeatable --header."""
+    headers: dict[str, str] = {}
+    for item in (part for raw in items for part in raw.split(",") if part.strip()):
+        name, colon, value = item.partition(":")
+        if not colon or not name.strip():
+            raise SubmitError(f"header {item.strip()!r} is not 'Name: value' (ARGO_HEADER / --header)")
+        headers[name.strip()] = value.strip()
+    return headers
 
 
 def connection(args: argparse.Namespace, env: Mapping[str, str]) -> Connection:
     server = args.argo_server or env.get("ARGO_SERVER", "")
-    secure = args.secure if args.secure is not None else _flag(env, "ARGO_SECURE", True)
-    skip_verify = args.insecure_skip_verify or _flag(env, "ARGO_INSECURE_SKIP_VERIFY", False)
-    if server and "://" not in server:
-        server = f"{'https' if secure else 'http'}://{server}"
-    token = env.get("ARGO_TOKEN", "").strip() or None
-    namespace = args.namespace or env.get("ARGO_NAMESPACE") or DEFAULT_NAMESPACE
-    return Connection(host=server.rstrip("/"), token=token, namespace=namespace, verify_tls=not skip_verify)
+    if "://" in server:
+        raise SubmitError(
+            f"ARGO_SERVER={server!r}: give host:port without a scheme, as for the argo CLI "
+            "(HTTPS unless ARGO_SECURE=false)"
+        )
+    # The CLI's own tests of the variables: anything but "false" is secure, only "true" skips verification.
+    secure = args.secure if args.secure is not None else env.get("ARGO_SECURE") != "false"
+    skip_verify = args.insecure_skip_verify or env.get("ARGO_INSECURE_SKIP_VERIFY") == "true"
+    base_href = (
+        args.argo_base_href if args.argo_base_href is not None else env.get("ARGO_BASE_HREF", "")
+    ).strip("/")
+    url = f"{'https' if secure else 'http'}://{server.rstrip('/')}" + (f"/{base_href}" if base_href else "")
+    token = env.get("ARGO_TOKEN", "").strip()
+    if token and not token.startswith(("Bearer ", "Basic ")):
+        token = f"Bearer {token}"
+    raw_headers = args.header or ([env["ARGO_HEADER"]] if env.get("ARGO_HEADER") else [])
+    return Connection(
+        url=url if server else "",
+        authorization=token or None,
+        namespace=args.namespace or env.get("ARGO_NAMESPACE") or DEFAULT_NAMESPACE,
+        verify_tls=not skip_verify,
+        headers=_headers(raw_headers),
+    )
 
 
-class _TimeoutSession(requests.Session):
-    """A session whose every request has a timeout (Hera passes none)."""
-
-    def __init__(self, timeout: float) -> None:
-        super().__init__()
-        self.timeout = timeout
-
-    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
-        kwargs.setdefault("timeout", self.timeout)
-        return super().request(method, url, *args, **kwargs)
+# --- the manifest ---------------------------------------------------------------------------------
 
 
 def load_documents(path: Path) -> list[dict[str, Any]]:
+    """The manifest's Kubernetes objects; a file that is not one gets a one-line SubmitError."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_bytes().decode("utf-8")
     except OSError as exc:
         raise SubmitError(f"{path}: cannot read: {exc.strerror}") from None
-    _, findings = lint.lint_text(text, str(path))
-    if findings:  # never send what `lint` refuses
+    except UnicodeDecodeError:
+        raise SubmitError(f"{path}: not a YAML manifest (not UTF-8 text)") from None
+    try:
+        documents = [doc for doc in yaml.safe_load_all(text) if doc is not None]
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise SubmitError(f"{path}: not valid YAML{where}: {getattr(exc, 'problem', None) or exc}") from None
+    for index, doc in enumerate(documents, start=1):
+        if not isinstance(doc, dict) or not doc.get("kind"):
+            raise SubmitError(f"{path}: document {index} is not a Kubernetes object (no `kind`)")
+    if not documents:
+        raise SubmitError(f"{path}: no YAML documents")
+    return documents
+
+
+def select(documents: list[dict[str, Any]], path: Path, namespace: str) -> list[dict[str, Any]]:
+    """The objects submit sends, ready to send; none if lint refuses the file.
+
+    Other kinds get one note: the Argo Server has no endpoint for them."""
+    findings = lint.lint_documents(documents, str(path))  # the whole file, as `make lint` checks it
+    if findings:
         details = "\n".join(f"  {finding}" for finding in findings)
         raise SubmitError(f"{path}: {len(findings)} lint finding(s), nothing sent:\n{details}")
-    return [doc for doc in yaml.safe_load_all(text) if doc is not None]
-
-
-def prepare(document: dict[str, Any], namespace: str) -> CronWorkflowModel:
-    """The model to send: the document's namespace must be the one submitted to (or unset)."""
-    metadata = document.setdefault("metadata", {})
-    name = metadata.get("name")
-    if metadata.get("namespace", namespace) != namespace:
-        raise SubmitError(
-            f"CronWorkflow {name}: metadata.namespace is {metadata['namespace']!r} but the target namespace "
-            f"is {namespace!r} (ARGO_NAMESPACE / --namespace)"
-        )
-    metadata["namespace"] = namespace
-    for key in ("resourceVersion", "uid", "creationTimestamp", "generation", "managedFields"):
-        metadata.pop(key, None)  # server-owned; a copy of a live object must not carry them
-    document.pop("status", None)
-    return CronWorkflowModel.model_validate(document)
-
-
-def request_body(model: CronWorkflowModel) -> str:
-    """The JSON Hera's WorkflowsService sends for a create (the same for an update)."""
-    return CreateCronWorkflowRequest(cron_workflow=model).model_dump_json(
-        exclude_none=True, by_alias=True, exclude_unset=True, exclude_defaults=True
-    )
-
-
-def describe(model: CronWorkflowModel, conn: Connection) -> str:
-    host = conn.host or "<ARGO_SERVER unset>"
-    base = f"{host}/api/v1/cron-workflows/{conn.namespace}"
-    body = json.dumps(json.loads(request_body(model)), indent=2)
-    return (
-        f"would POST {base}   ({conn.auth_shown}, TLS verify {'on' if conn.verify_tls else 'off'})\n"
-        f"  and if it exists (409): GET {base}/{model.metadata.name} for its resourceVersion, "
-        f"then PUT {base}/{model.metadata.name}\n{body}"
-    )
-
-
-def needs_argo_3_7(documents: list[dict[str, Any]]) -> bool:
-    """Template-level `annotations` (node display names) exist from Argo 3.7 on."""
-    return any(
-        "annotations" in template
-        for doc in documents
-        for template in (doc.get("spec", {}).get("workflowSpec", {}).get("templates") or [])
-    )
-
-
-def server_version(service: WorkflowsService) -> tuple[str, tuple[int, int] | None]:
-    """The Argo Server's version ("v3.6.19", (3, 6)); ("", None) when it cannot be read."""
-    try:
-        version = str(service.get_version().version or "")
-    except (HeraException, requests.RequestException, ValueError, pydantic.ValidationError):
-        return "", None
-    match = re.match(r"v?(\d+)\.(\d+)", version)
-    return version, (int(match.group(1)), int(match.group(2))) if match else None
-
-
-def check_server_version(service: WorkflowsService, documents: list[dict[str, Any]]) -> None:
-    """Refuse, before anything is sent, a manifest the server's Argo release does not have fields for."""
-    if not needs_argo_3_7(documents):
-        return
-    version, minor = server_version(service)
-    if minor is None:
+    skipped = [f"{doc['kind']} {name_of(doc)}" for doc in documents if doc["kind"] not in KINDS]
+    if skipped:
         print(
-            f"submit: note: the Argo Server's version is unknown ({version or 'no answer'}); "
-            "this manifest needs Argo 3.7+",
+            f"submit: note: skipped {len(skipped)} object(s) the Argo Server does not take "
+            f"({', '.join(skipped)}): apply them with `kubectl apply -k {path.parent}`",
             file=sys.stderr,
         )
-    elif minor < (3, 7):
+    chosen = [doc for doc in documents if doc["kind"] in KINDS]  # send() orders them by kind
+    if not chosen:
+        raise SubmitError(f"{path}: no WorkflowTemplate or CronWorkflow to submit")
+    return [prepare(doc, namespace) for doc in chosen]
+
+
+def prepare(document: dict[str, Any], namespace: str) -> dict[str, Any]:
+    """A copy to send, in the target namespace (the manifest's must be it, or unset), without server-owned
+    fields."""
+    document = copy.deepcopy(document)
+    metadata = document.setdefault("metadata", {})
+    if metadata.get("namespace", namespace) != namespace:
         raise SubmitError(
-            f"the Argo Server runs {version}, and this manifest needs Argo 3.7+ (node display names: "
-            f"template `annotations`); nothing sent. Submit the Argo 3.6 variant: "
-            f"--file {GOLDEN_ARGO36.relative_to(REPO_ROOT)}"
+            f"{document['kind']} {metadata.get('name')}: metadata.namespace is {metadata['namespace']!r} "
+            f"but the target namespace is {namespace!r} (ARGO_NAMESPACE / --namespace)"
         )
+    metadata["namespace"] = namespace
+    for key in SERVER_OWNED:
+        metadata.pop(key, None)  # a copy of a live object must not carry them
+    document.pop("status", None)
+    return document
 
 
-def create_or_update(service: WorkflowsService, model: CronWorkflowModel, namespace: str) -> str:
-    """'created' or 'updated'; raises HeraException / requests errors from the server exchange."""
-    try:
-        service.create_cron_workflow(CreateCronWorkflowRequest(cron_workflow=model), namespace=namespace)
-        return "created"
-    except AlreadyExists:
-        pass
-    name = str(model.metadata.name)
-    current = service.get_cron_workflow(name, namespace=namespace)
-    model.metadata.resource_version = current.metadata.resource_version
-    service.update_cron_workflow(name, UpdateCronWorkflowRequest(cron_workflow=model), namespace=namespace)
-    return "updated"
+def name_of(obj: dict[str, Any]) -> str:
+    return str((obj.get("metadata") or {}).get("name", "?"))
 
 
-def main(argv: list[str], env: Mapping[str, str] | None = None) -> int:
+# --- the server -----------------------------------------------------------------------------------
+
+
+class Refused(SubmitError):
+    """The server answered, with an error status."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(f"{status}: {message}")
+        self.status = status
+
+
+def _walk(exc: BaseException) -> Iterator[BaseException]:
+    """The exception and what it wraps (requests -> urllib3 -> socket/ssl), each once."""
+    seen: set[int] = set()
+    todo: list[object] = [exc]
+    while todo:
+        current = todo.pop()
+        if not isinstance(current, BaseException) or id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        todo += [current.__cause__, current.__context__, getattr(current, "reason", None), *current.args]
+
+
+def unreachable(exc: requests.RequestException, conn: Connection) -> SubmitError:
+    """One line: the URL, what kind of failure, and what to try."""
+    chain = list(_walk(exc))
+    hint = f"is the server up, and ARGO_SERVER right? From outside the cluster: {PORT_FORWARD}"
+    if any(isinstance(e, ssl.SSLCertVerificationError) for e in chain):
+        cause = next(e for e in chain if isinstance(e, ssl.SSLCertVerificationError))
+        kind = f"TLS: the certificate is not trusted ({cause.verify_message})"
+        hint = (
+            "a self-signed certificate: ARGO_INSECURE_SKIP_VERIFY=true, or REQUESTS_CA_BUNDLE=<its CA file>"
+        )
+    elif any(isinstance(e, ssl.SSLError) for e in chain):
+        kind = "TLS handshake failed"
+        hint = "if the server speaks plain HTTP (argo server --secure=false), set ARGO_SECURE=false"
+    elif any(isinstance(e, socket.gaierror | urllib3.exceptions.NameResolutionError) for e in chain):
+        kind = "DNS: the host name does not resolve"
+    elif any(isinstance(e, ConnectionRefusedError) for e in chain):
+        kind = "connection refused"
+    elif isinstance(exc, requests.Timeout):
+        kind = f"no answer within {TIMEOUT[0]:g} s to connect / {TIMEOUT[1]:g} s to answer (timeout)"
+    elif any(isinstance(e, ConnectionResetError | urllib3.exceptions.ProtocolError) for e in chain):
+        kind = "the server closed the connection"
+        if conn.url.startswith("http://"):
+            hint = "if the server speaks HTTPS, do not set ARGO_SECURE=false"
+    else:
+        kind = type(exc).__name__
+    return SubmitError(f"cannot reach the Argo Server at {conn.url}: {kind}; {hint}")
+
+
+class Server:
+    """The Argo Server's HTTP API over one session: one connection for every call, a timeout on each."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.session = requests.Session()
+        self.session.headers.update(conn.headers)
+        if conn.authorization:  # after the extra headers: the token wins, as in the argo CLI
+            self.session.headers["Authorization"] = conn.authorization
+        if not conn.verify_tls:
+            urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)  # said once, below
+
+    def __enter__(self) -> Server:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.session.close()
+
+    def call(self, method: str, url: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+        try:
+            # verify per call: a session-level False loses to REQUESTS_CA_BUNDLE (requests merges it in)
+            response = self.session.request(
+                method, url, json=body, timeout=TIMEOUT, verify=self.conn.verify_tls
+            )
+        except requests.RequestException as exc:
+            raise unreachable(exc, self.conn) from None
+        try:
+            answer = response.json()
+        except ValueError:
+            answer = None
+        if not isinstance(answer, dict):
+            what = "an HTML page" if "html" in response.headers.get("Content-Type", "") else "no JSON"
+            raise SubmitError(
+                f"{method} {url} answered {response.status_code} with {what}, not the Argo API: "
+                "check ARGO_SERVER and ARGO_BASE_HREF (the ingress path, if any)"
+            )
+        if response.status_code == 401:
+            raise SubmitError(
+                f"the Argo Server at {self.conn.url} refused the token (401: {answer.get('message', '')}); "
+                "set ARGO_TOKEN to a valid one ('Bearer ...', e.g. from `argo auth token`)"
+            )
+        if response.status_code != 200:
+            raise Refused(response.status_code, str(answer.get("message", answer)))
+        return answer
+
+    def check_version(self) -> None:
+        """Refuse a formal release older than 3.7; send to an untagged build (major 0: Argo's own test)."""
+        url = f"{self.conn.url}/api/v1/version"
+        try:
+            version = str(self.call("GET", url).get("version", ""))
+        except Refused as refused:
+            raise SubmitError(
+                f"GET {url} answered {refused}: not the Argo API? Check ARGO_SERVER and ARGO_BASE_HREF"
+            ) from None
+        match = re.match(r"^v(\d+)\.(\d+)\.(\d+)", version)  # Version.MajorMinorPatch
+        if match is None or match[1] == "0":
+            print(
+                f"submit: note: the Argo Server's version {version!r} is not a formal release: not checked",
+                file=sys.stderr,
+            )
+        elif (int(match[1]), int(match[2])) < MIN_ARGO:
+            raise SubmitError(
+                f"the Argo Server runs {version}; this project needs Argo 3.7 or later: nothing sent"
+            )
+
+    def create_or_update(self, obj: dict[str, Any]) -> str:
+        """'created' or 'updated'. An update keeps what the server keeps on the live object and the
+        manifest does not set: the instance-ID label create added, any other label or annotation."""
+        kind, namespace = obj["kind"], self.conn.namespace
+        body_field = KINDS[kind][1]
+        try:
+            self.call("POST", self.conn.endpoint(kind), {"namespace": namespace, body_field: obj})
+            return "created"
+        except Refused as refused:
+            if refused.status != 409:
+                raise
+        live = self.call("GET", self.conn.endpoint(kind, name_of(obj)))
+        live_metadata = live.get("metadata") or {}
+        metadata = obj["metadata"] = dict(obj["metadata"])
+        for key in ("labels", "annotations"):
+            merged = {**(live_metadata.get(key) or {}), **(metadata.get(key) or {})}
+            if merged:
+                metadata[key] = merged
+        metadata["resourceVersion"] = live_metadata.get("resourceVersion")
+        self.call("PUT", self.conn.endpoint(kind, name_of(obj)), {"namespace": namespace, body_field: obj})
+        return "updated"
+
+
+def send(objects: list[dict[str, Any]], conn: Connection) -> int:
+    if not conn.verify_tls and conn.url.startswith("https://"):
+        print(
+            "submit: note: the server's TLS certificate is not verified (ARGO_INSECURE_SKIP_VERIFY)",
+            file=sys.stderr,
+        )
+    with Server(conn) as server:
+        server.check_version()
+        for kind in KINDS:
+            batch = [obj for obj in objects if obj["kind"] == kind]
+            failures = send_kind(server, kind, batch)
+            if failures and kind == "WorkflowTemplate":
+                raise SubmitError("the CronWorkflows reference the WorkflowTemplate(s) that failed: not sent")
+            if failures:
+                return 1
+    return 0
+
+
+def send_kind(server: Server, kind: str, batch: list[dict[str, Any]]) -> int:
+    """Create or update each object of one kind; the number that the server refused."""
+    counts = {"created": 0, "updated": 0, "refused": 0}
+    where = f"{server.conn.namespace} on {server.conn.url}"
+    for done, obj in enumerate(batch, start=1):
+        try:
+            outcome = server.create_or_update(obj)
+        except Refused as refused:
+            outcome = "refused"
+            print(
+                f"submit: {kind} {server.conn.namespace}/{name_of(obj)}: the Argo Server refused it "
+                f"({refused})",
+                file=sys.stderr,
+            )
+        counts[outcome] += 1
+        if len(batch) <= PROGRESS_EVERY:
+            if outcome != "refused":
+                print(f"{outcome} {kind} {server.conn.namespace}/{name_of(obj)} on {server.conn.url}")
+        elif done % PROGRESS_EVERY == 0 or done == len(batch):
+            summary = ", ".join(f"{count} {what}" for what, count in counts.items() if count)
+            print(f"{kind}s in {where}: {done}/{len(batch)} ({summary})")
+    return counts["refused"]
+
+
+# --- the command ----------------------------------------------------------------------------------
+
+
+def describe(obj: dict[str, Any], conn: Connection) -> str:
+    url = conn.endpoint(obj["kind"]) if conn.url else f"<ARGO_SERVER unset>/api/v1/{KINDS[obj['kind']][0]}"
+    auth = (
+        "Authorization: Bearer <redacted>"
+        if conn.authorization
+        else "no Authorization header (ARGO_TOKEN unset)"
+    )
+    body = json.dumps({"namespace": conn.namespace, KINDS[obj["kind"]][1]: obj}, indent=2)
+    return (
+        f"would POST {url}   ({auth}, TLS verify {'on' if conn.verify_tls else 'off'})\n"
+        f"  and if it exists (409): GET {url}/{name_of(obj)}, then PUT there with its resourceVersion\n{body}"
+    )
+
+
+def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m workflows submit", description=__doc__.split("\n\n")[0])
     parser.add_argument(
-        "--file", "-f", default=str(GOLDEN), help=f"manifest (default {GOLDEN.name}, the golden file)"
+        "--file",
+        "-f",
+        type=Path,
+        default=DEFAULT_MANIFEST,
+        help=f"manifest (default {DEFAULT_MANIFEST.name})",
     )
     parser.add_argument("--dry-run", action="store_true", help="print what would be sent; send nothing")
-    parser.add_argument("--argo-server", help="host:port of the Argo Server (default: ARGO_SERVER)")
+    parser.add_argument("--argo-server", "-s", help="host:port of the Argo Server (default: ARGO_SERVER)")
+    parser.add_argument(
+        "--argo-base-href", help="path of a server behind an ingress (default: ARGO_BASE_HREF)"
+    )
     parser.add_argument(
         "--namespace", "-n", help=f"target namespace (default: ARGO_NAMESPACE, else {DEFAULT_NAMESPACE})"
     )
     parser.add_argument(
         "--secure",
+        "-e",
         action=argparse.BooleanOptionalAction,
         default=None,
-        help="HTTPS (default: ARGO_SECURE, else true)",
+        help="HTTPS (default: unless ARGO_SECURE=false)",
     )
     parser.add_argument(
-        "--insecure-skip-verify", "-k", action="store_true", help="do not verify the server's TLS certificate"
+        "--insecure-skip-verify",
+        "-k",
+        action="store_true",
+        help="do not verify the server's TLS certificate (default: ARGO_INSECURE_SKIP_VERIFY=true)",
     )
-    args = parser.parse_args(argv)
+    parser.add_argument(
+        "--header",
+        "-H",
+        action="append",
+        metavar="'NAME: VALUE'",
+        help="extra header on every request, repeatable or comma-separated (default: ARGO_HEADER)",
+    )
+    return parser
+
+
+def main(argv: list[str], env: Mapping[str, str] | None = None) -> int:
+    args = parser().parse_args(argv)
     env = os.environ if env is None else env
     try:
         conn = connection(args, env)
-        documents = load_documents(Path(args.file))
-        models = [prepare(doc, conn.namespace) for doc in documents]
+        objects = select(load_documents(args.file), args.file, conn.namespace)
         if args.dry_run:
-            for model in models:
-                print(describe(model, conn))
-            print(f"dry run: {len(models)} CronWorkflow(s), nothing sent")
+            for obj in objects:
+                print(describe(obj, conn))
+            print(f"dry run: {len(objects)} object(s), nothing sent")
             return 0
-        if not conn.host:
+        if not conn.url:
             raise SubmitError("ARGO_SERVER is not set (host:port of the Argo Server), nor --argo-server")
-        return _send(models, documents, conn)
+        return send(objects, conn)
     except SubmitError as exc:
         print(f"submit: {exc}", file=sys.stderr)
         return 1
-    except pydantic.ValidationError as exc:
-        print(f"submit: the manifest does not fit Hera's CronWorkflow model: {exc}", file=sys.stderr)
-        return 1
-
-
-def _send(models: list[CronWorkflowModel], documents: list[dict[str, Any]], conn: Connection) -> int:
-    failures = 0
-    session = _TimeoutSession(TIMEOUT_SECONDS)
-    with WorkflowsService(
-        host=conn.host,
-        token=conn.token,
-        namespace=conn.namespace,
-        verify_ssl=conn.verify_tls,
-        session=session,
-    ) as service:
-        check_server_version(service, documents)
-        for model in models:
-            where = f"cronworkflow {conn.namespace}/{model.metadata.name}"
-            try:
-                outcome = create_or_update(service, model, conn.namespace)
-                print(f"{outcome} {where} on {conn.host}")
-            except HeraException as exc:
-                failures += 1
-                print(f"submit: {where}: the Argo Server refused it: {exc}", file=sys.stderr)
-            except requests.RequestException as exc:
-                failures += 1
-                print(
-                    f"submit: {where}: cannot reach the Argo Server at {conn.host}: {type(exc).__name__}",
-                    file=sys.stderr,
-                )
-            except (KeyError, ValueError) as exc:  # an answer that is not Argo's JSON
-                failures += 1
-                print(f"submit: {where}: unexpected answer from {conn.host}: {exc}", file=sys.stderr)
-    return 1 if failures else 0
