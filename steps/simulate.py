@@ -38,11 +38,11 @@ def reuse_recorded(step: Step, sprint_id: str, report_date: str) -> bool:
         return False
     simulation, snapshot = recorded
     source = f"the simulation recorded for sprint {sprint_id} on {report_date}"
-    shapes.simulation(simulation, source)
-    shapes.tasks(snapshot, source)
     if validate.flag(contract.ENV_FORCE, step.env(contract.ENV_FORCE)):
         step.log.warning("FORCE=true: %s is ignored; simulating the day again", source)
         return False
+    shapes.simulation(simulation, source)  # a damaged record stops the run; force=true replaces it
+    shapes.tasks(snapshot, source)
     step.write_json("snapshot", snapshot)
     step.write_json("simulation", simulation)
     step.write_param("tasks_updated", simulation["tasks_updated_count"])

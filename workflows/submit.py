@@ -109,17 +109,9 @@ def connection(args: argparse.Namespace, env: Mapping[str, str]) -> Connection:
 def load_documents(path: Path) -> list[dict[str, Any]]:
     """The manifest's Kubernetes objects; a file that is not one gets a one-line SubmitError."""
     try:
-        text = path.read_bytes().decode("utf-8")
-    except OSError as exc:
-        raise SubmitError(f"{path}: cannot read: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise SubmitError(f"{path}: not a YAML manifest (not UTF-8 text)") from None
-    try:
-        documents = [doc for doc in yaml.safe_load_all(text) if doc is not None]
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark else ""
-        raise SubmitError(f"{path}: not valid YAML{where}: {getattr(exc, 'problem', None) or exc}") from None
+        documents = lint.load_manifest(path)
+    except lint.ManifestFileError as exc:
+        raise SubmitError(str(exc)) from None
     for index, doc in enumerate(documents, start=1):
         if not isinstance(doc, dict) or not doc.get("kind"):
             raise SubmitError(f"{path}: document {index} is not a Kubernetes object (no `kind`)")
@@ -133,9 +125,11 @@ def select(documents: list[dict[str, Any]], path: Path, namespace: str) -> list[
 
     Other kinds get one note: the Argo Server has no endpoint for them."""
     findings = lint.lint_documents(documents, str(path))  # the whole file, as `make lint` checks it
-    if findings:
-        details = "\n".join(f"  {finding}" for finding in findings)
-        raise SubmitError(f"{path}: {len(findings)} lint finding(s), nothing sent:\n{details}")
+    for warning in (finding for finding in findings if not finding.is_error):
+        print(f"submit: note: {warning}", file=sys.stderr)
+    if errors := [finding for finding in findings if finding.is_error]:
+        details = "\n".join(f"  {finding}" for finding in errors)
+        raise SubmitError(f"{path}: {len(errors)} lint error(s), nothing sent:\n{details}")
     skipped = [f"{doc['kind']} {name_of(doc)}" for doc in documents if doc["kind"] not in KINDS]
     if skipped:
         print(

@@ -73,7 +73,10 @@ def run(
     argv = [sys.executable, "-m", spec.module]
     for name in spec.inputs:
         argv += [contract.option("in", name), str((inputs or {})[name])]
-    for name in spec.output_artifacts:
+    for name in spec.carried:  # optional: absent on the first run
+        if name in (inputs or {}):
+            argv += [contract.option("in", name), str((inputs or {})[name])]
+    for name in (*spec.output_artifacts, *spec.carried):
         argv += [contract.option("out", name), str(out / contract.ARTIFACT_FILES[name])]
     for name in spec.output_parameters:
         argv += [contract.option("out", name), str(out / name)]

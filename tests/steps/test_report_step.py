@@ -35,14 +35,15 @@ def make_artifacts(
 ) -> dict[str, Path]:
     """Run the four steps before `report` and return the paths of their artifacts."""
     stack.reset()
-    env = {"PROJECT_ID": PROJECT, "SPRINT_ID": sprint}
+    env = {"PROJECT_ID": PROJECT, "SPRINT_ID": sprint, "REPORT_DATE": DATE, "FORCE": "false"}
     if fault:
         stack.fault(**fault)
     paths: dict[str, Path] = {}
     for spec in STEPS_BEFORE:
         ran = run(spec, stack.env(), workdir / spec.name, env)
         assert ran.code == 0, ran
-        paths.update({name: ran.out / contract.ARTIFACT_FILES[name] for name in spec.output_artifacts})
+        made = (*spec.output_artifacts, *spec.carried)
+        paths.update({name: ran.out / contract.ARTIFACT_FILES[name] for name in made})
     stack.reset()
     return paths
 

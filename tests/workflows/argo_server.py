@@ -114,7 +114,7 @@ def _validate(state: ArgoServer, kind: str, obj: dict[str, Any]) -> None:
         and not (kind == "WorkflowTemplate" and name == obj["metadata"].get("name"))  # not its old self
     ]
     findings = lint.lint_documents([{"apiVersion": lint.API_VERSION, "kind": kind, **obj}, *templates], kind)
-    if findings:
+    if findings := [finding for finding in findings if finding.is_error]:
         raise _Refused(400, 3, "; ".join(f"{finding.where}: {finding.message}" for finding in findings))
 
 

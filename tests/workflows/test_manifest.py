@@ -31,6 +31,10 @@ def test_golden_file_matches_the_hera_code() -> None:
     )
 
 
+def test_the_golden_manifest_holds_the_controllers_rules_and_both_schemas() -> None:
+    assert [str(f) for f in lint.lint_documents(golden_documents(), "golden")] == []
+
+
 def test_render_writes_a_deployable_folder(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "workflows", "render", "--output-dir", str(tmp_path)],
@@ -97,7 +101,7 @@ def test_the_dag_is_derived_from_the_contract(template: dict) -> None:
     assert tasks["simulate"]["when"] == "{{tasks.prepare.outputs.parameters.proceed}} == true"
     assert all(tasks[name]["depends"] == "simulate.Succeeded" for name in FETCHES)
     assert tasks["report"]["depends"] == " && ".join(f"{name}.Succeeded" for name in FETCHES)
-    producers = {name: step.name for step in contract.STEPS for name in step.output_artifacts}
+    producers = {n: step.name for step in contract.STEPS for n in (*step.output_artifacts, *step.carried)}
     sources = {a["name"]: a["from"] for a in tasks["report"]["arguments"]["artifacts"]}
     assert sources == {
         n: f"{{{{tasks.{producers[n]}.outputs.artifacts.{n}}}}}" for n in contract.REPORT.inputs

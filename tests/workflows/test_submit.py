@@ -40,6 +40,11 @@ def env_for(server: ArgoServer, **extra: str) -> dict[str, str]:
     return {"ARGO_SERVER": server.address, "ARGO_SECURE": "false", "ARGO_TOKEN": f"Bearer {TOKEN}", **extra}
 
 
+def error_lines(err: str) -> list[str]:
+    """stderr without the notes (e.g. the ConfigMap left to `kubectl apply -k`)."""
+    return [line for line in err.splitlines() if not line.startswith("submit: note:")]
+
+
 def golden() -> list[dict[str, Any]]:
     return [doc for doc in yaml.safe_load_all(submit.DEFAULT_MANIFEST.read_text()) if doc]
 
@@ -138,8 +143,9 @@ def test_update_keeps_the_instance_id_label_and_what_the_server_added() -> None:
 def test_a_schedule_the_server_refuses(server: ArgoServer, capsys: pytest.CaptureFixture) -> None:
     # The server's validation can be stricter than the project's lint: send() skips the lint to show
     # how a refusal is reported. Argo validates before it looks for the name: 400 for a new or existing one.
-    [cron] = [doc for doc in golden() if doc["kind"] == "CronWorkflow"][:1]
+    [template, cron] = [doc for doc in golden() if doc["kind"] in submit.KINDS]
     conn = submit.connection(submit.parser().parse_args([]), env_for(server))
+    assert submit.send([submit.prepare(template, "dsm")], conn) == 0  # what the cron references
     bad = copy.deepcopy(cron)
     bad["spec"]["schedules"] = ["0 25 * * 1-5"]
     for _ in ("create", "update"):
@@ -152,9 +158,11 @@ def test_a_schedule_the_server_refuses(server: ArgoServer, capsys: pytest.Captur
 
 def test_the_stand_in_is_as_strict_as_argo_on_updates(server: ArgoServer) -> None:
     """What submit must get right, refused by the stand-in as by Argo (a kinder fake hid each before)."""
-    [cron] = [doc for doc in golden() if doc["kind"] == "CronWorkflow"][:1]
+    [template, cron] = [doc for doc in golden() if doc["kind"] in submit.KINDS]
     base = f"http://{server.address}/api/v1/cron-workflows/dsm"
     auth = {"Authorization": f"Bearer {TOKEN}"}
+    templates = f"http://{server.address}/api/v1/workflow-templates/dsm"
+    assert requests.post(templates, json={"template": template}, headers=auth, timeout=10).status_code == 200
     assert requests.post(base, json={"cronWorkflow": cron}, timeout=10).status_code == 401
     assert requests.post(base, json={"cronWorkflow": cron}, headers=auth, timeout=10).status_code == 200
     current = server.stored[("cron-workflows", "dsm", cron["metadata"]["name"])]["metadata"][
@@ -181,7 +189,7 @@ def test_a_bad_token_is_one_line_and_nothing_is_sent(
 ) -> None:
     assert submit.main([], env=env_for(server, ARGO_TOKEN="Bearer wrong")) == 1
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "refused the token (401: token not valid" in err
+    assert len(error_lines(err)) == 1 and "refused the token (401: token not valid" in err
     assert "wrong" not in err and server.api_requests() == []
 
 
@@ -242,7 +250,7 @@ def test_unreachable_servers_are_one_line_naming_url_and_cause(
             assert submit.main([], env={"ARGO_SERVER": address, "ARGO_SECURE": "false"}) == 1
             err = capsys.readouterr().err
             assert f"cannot reach the Argo Server at http://{address}: " in err and cause in err, err
-            assert submit.PORT_FORWARD in err and err.count("\n") == 1 and "version" not in err
+            assert submit.PORT_FORWARD in err and len(error_lines(err)) == 1 and "version" not in err
 
 
 @pytest.mark.parametrize(
@@ -263,11 +271,11 @@ def test_user_mistakes_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixtur
     not_a_manifest = tmp_path / "list.yaml"
     not_a_manifest.write_text("- a\n- b\n")
     cases = {
-        "/bin/ls": "/bin/ls: not a YAML manifest (not UTF-8 text)",
-        str(tmp_path / "missing.yaml"): "missing.yaml: cannot read: No such file or directory",
-        str(tmp_path): f"{tmp_path}: cannot read: Is a directory",
+        "/bin/ls": "/bin/ls: not UTF-8 text",
+        str(tmp_path / "missing.yaml"): "missing.yaml: no such file",
+        str(tmp_path): f"{tmp_path}: is a directory, not a manifest file",
         str(REPO_ROOT / "pyproject.toml"): "pyproject.toml: not valid YAML at line 2",
-        str(not_a_manifest): "list.yaml: document 1 is not a Kubernetes object (no `kind`)",
+        str(not_a_manifest): "list.yaml: not a manifest (no document is a mapping with a kind)",
     }
     for file, message in cases.items():
         assert submit.main(["--dry-run", "--file", file], env={}) == 1
