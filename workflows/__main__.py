@@ -10,9 +10,9 @@ import importlib
 import sys
 
 COMMANDS: dict[str, tuple[str, str]] = {
-    "render": ("workflows.render", "write the WorkflowTemplate, ConfigMaps and CronWorkflows as YAML"),
+    "render": ("workflows.render", "write the WorkflowTemplate, its ConfigMap and the CronWorkflows"),
     "lint": ("workflows.lint", "check manifests offline, like `argo lint --offline`"),
-    "submit": ("workflows.submit", "create or update the WorkflowTemplate and CronWorkflows through the Argo Server"),
+    "submit": ("workflows.submit", "create or update the template and CronWorkflows via the Argo Server"),
     "run": ("workflows.runner.cli", "run a rendered manifest locally, step containers as subprocesses"),
     "report": ("workflows.report_cli", "read a stored daily scrum report back from the chronicle-service"),
 }

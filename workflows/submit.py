@@ -30,7 +30,6 @@ from typing import Any
 
 import requests
 import urllib3
-import yaml
 
 from workflows import lint
 from workflows.render import GOLDEN as DEFAULT_MANIFEST  # the one place naming the default manifest
