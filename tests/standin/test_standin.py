@@ -601,6 +601,13 @@ def test_a_status_fault_can_carry_retry_after(stack: StandIn) -> None:
     assert "Retry-After" not in call("GET", f"{stack.url('sprint')}/health").headers
 
 
+def test_answer_fault_answers_the_given_status_and_json(stack: StandIn) -> None:
+    stack.fault("sprint", "answer", status=200, body={"sprint_id": "../x"}, path="/sprints/active/")
+    answer = call("GET", f"{stack.url('sprint')}/sprints/active/GEM-001")
+    assert (answer.status_code, answer.json()) == (200, {"sprint_id": "../x"})
+    assert call("GET", f"{stack.url('sprint')}/sprints/active/GEM-001").json() == {"sprint_id": SPRINT}
+
+
 def test_status_fault_defaults_to_one_500(stack: StandIn) -> None:
     fault = stack.fault("project", "status")
     assert (fault["status"], fault["remaining"]) == (500, 1)

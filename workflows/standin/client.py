@@ -120,7 +120,8 @@ class StandIn:
     # --- admin API --------------------------------------------------------------------------------
     def fault(self, service: str, kind: str, count: int = 1, **kw: Any) -> dict[str, Any]:
         """Make the next `count` matching requests of `service` fail. kind: status (status=500,
-        retry_after=None), delay (seconds=1.0), malformed, drop, wrong_shape; optional path= (prefix),
+        retry_after=None), delay (seconds=1.0), malformed, drop, wrong_shape, answer (status=, body=);
+        optional path= (prefix),
         method= and skip= (matching requests let through first)."""
         spec = {"kind": kind, "count": count, **kw}
         return self._admin("POST", f"/services/{service}/faults", service, json=spec)["fault"]

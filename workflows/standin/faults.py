@@ -7,6 +7,7 @@ Kinds (the failure modes the job's HTTP client must survive or report):
 - `malformed`   200 with a truncated, invalid JSON body
 - `drop`        close the connection without any answer
 - `wrong_shape` 200 with valid JSON of the wrong shape: `{"unexpected": true}`
+- `answer`      answer `status` with `body` (any JSON), e.g. status=200, body={"sprint_id": "../x"}
 A fault may be limited to a path prefix and/or a method, and may first let `skip` matching requests
 through (e.g. skip=1: prepare's preflight GET passes, the fetch step's GET of the same path fails).
 The first matching fault is consumed.
@@ -21,7 +22,7 @@ from typing import Any
 
 from workflows.standin import validation as v
 
-KINDS = ("status", "delay", "malformed", "drop", "wrong_shape")
+KINDS = ("status", "delay", "malformed", "drop", "wrong_shape", "answer")
 
 SPEC = v.model(
     "Fault",
@@ -34,6 +35,7 @@ SPEC = v.model(
         "method": v.Field(v.optional(v.string), required=False),
         "skip": v.Field(v.bounded(v.integer, ge=0), required=False, default=0),
         "retry_after": v.Field(v.optional(v.bounded(v.integer, ge=0)), required=False),
+        "body": v.Field(lambda value, loc, errors: value, required=False),  # any JSON, for `answer`
     },
     top_level=True,
     forbid_extra=True,  # a typo ("second") must not silently become a default
@@ -51,6 +53,7 @@ class Fault:
     method: str | None
     skip: int  # matching requests still let through before the fault applies
     retry_after: int | None
+    body: Any
 
     def matches(self, method: str, path: str) -> bool:
         return (self.method is None or self.method.upper() == method) and (
@@ -82,6 +85,7 @@ class FaultBook:
             method=data["method"].upper() if data["method"] else None,
             skip=data["skip"],
             retry_after=data["retry_after"],
+            body=data["body"],
         )
         with self._lock:
             self._faults.append(fault)

@@ -193,6 +193,8 @@ class Service:
             response = detail(fault.status, f"Injected fault: status {fault.status}")
             if fault.retry_after is not None:
                 response.headers["Retry-After"] = str(fault.retry_after)
+        elif fault.kind == "answer":
+            response = json_response(fault.status, fault.body)
         elif fault.kind == "malformed":
             response = Response(200, MALFORMED_BODY)
         elif fault.kind == "wrong_shape":
