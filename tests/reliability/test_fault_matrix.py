@@ -143,8 +143,6 @@ ROWS: list[Row] = [
         {"fetch-summary": [0]}, notes=1, simulations=1),
     Row("sprint-timeout", after_preflight("sprint", "delay", seconds=SLOWER_THAN_TIMEOUT, path=SUMMARY),
         "Succeeded", {"fetch-summary": [SERVICE, 0]}, notes=1, simulations=1),
-    Row("sprint-malformed", after_preflight("sprint", "malformed", path=SUMMARY), "Succeeded",
-        {"fetch-summary": [SERVICE, 0]}, notes=1, simulations=1),
     Row("sprint-wrong-shape", after_preflight("sprint", "wrong_shape", MANY, path=SUMMARY), "Failed",
         {"fetch-summary": RETRIED_4}, notes=0, simulations=1, failed=("fetch-summary",)),
     # A well-formed but unknown sprint: found by the preflight, never retried, nothing simulated.
@@ -184,8 +182,6 @@ ROWS: list[Row] = [
         logs=(("prepare", UNKNOWN_DAY), ("prepare", "no answer within 0.5 s"))),
     Row("chronicle-get-malformed", fault("chronicle", "malformed", method="GET", path=NOTES), "Succeeded",
         {"prepare": [SERVICE, 0]}, notes=1, simulations=1),
-    Row("chronicle-get-wrong-shape", fault("chronicle", "wrong_shape", method="GET", path=NOTES),
-        "Succeeded", {"prepare": [SERVICE, 0]}, notes=1, simulations=1),
     Row("chronicle-get-404", nothing, "Succeeded", {"prepare": [0], "report": [0]}, notes=1, simulations=1,
         logs=(("prepare", "is not reported yet"),)),
     Row("chronicle-report-get-500", fault("chronicle", "status", method="GET", path=NOTES), "Succeeded",
