@@ -223,7 +223,8 @@ def main(step: Step) -> None:
         for problem in problems if len(problems) > 1 else ():
             step.log.error("%s", problem)
         failure = _fail(problems)
-        outcome.write(sprint_id, False, False, f"preflight failed: {failure}", key)
+        reason = "preflight failed, nothing was simulated: " + "; ".join(str(problem) for problem in problems)
+        outcome.write(sprint_id, False, False, reason, key)
         raise failure
     if nothing_to_do:
         step.log.warning("Nothing to do: %s", nothing_to_do)

@@ -233,7 +233,8 @@ def test_an_unknown_sprint_is_not_found_before_anything_else(stack: Any, tmp_pat
     ran = _prepare(stack, tmp_path, SPRINT_ID="gem-001-s01")  # well-formed, but no such sprint
     assert ran.code == contract.EXIT_NOT_FOUND, ran
     assert "sprint gem-001-s01 does not exist according to the sprint-service" in ran.stderr
-    assert ran.param("proceed") == "false" and ran.param("reason").startswith("preflight failed: ")
+    assert ran.param("proceed") == "false"
+    assert ran.param("reason").startswith("preflight failed, nothing was simulated: sprint gem-001-s01 does")
     assert _chronicle_gets(stack) == []
     assert len(stack.requests("sprint", path_prefix="/sprints/gem-001-s01/")) == 1  # never retried
 
@@ -275,6 +276,9 @@ def test_every_problem_is_one_error_line_and_not_found_wins(stack: Any, tmp_path
     assert "sprint GEM-001-S99 does not exist" in errors[2]
     assert "project-service GET" in errors[3] and "HTTP 500" in errors[3]
     assert "preflight found 4 problems" in errors[4]
+    reason = ran.param("reason")  # all four in the output the Argo UI shows
+    for text in ("daily-scrum-service GET", "chronicle-service GET", "S99 does not exist", "HTTP 500"):
+        assert text in reason, reason
     assert stack.requests("daily-scrum", method="POST") == []
 
 
