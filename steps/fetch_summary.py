@@ -2,7 +2,8 @@
 
 Environment: SPRINT_ID, SPRINT_SERVICE_URL. Output: artifact `summary` ({total_tasks,
 completed_tasks, pending_tasks} as answered) and parameters total_tasks, completed_tasks,
-pending_tasks. An unknown sprint (404) exits 4, which the workflow does not retry.
+pending_tasks. An unknown sprint (404) exits 4, which the workflow does not retry (prepare's
+preflight asks the same question before the simulation, so this is a sprint deleted since).
 """
 
 from __future__ import annotations

@@ -5,7 +5,8 @@ service answered, after a shape check) and parameter `task_count`.
 
 The sprint-service answers `[]` both for a sprint without tasks and for an unknown sprint; this
 step cannot tell them apart, so it succeeds with `[]`, task_count 0 and a WARNING line (the
-report then has no entries; fetch-summary fails with exit 4 if the sprint does not exist).
+report then has no entries). An unknown sprint is refused earlier, by prepare's preflight (its
+task summary answers 404), before anything is simulated.
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 Environment: PROJECT_ID, PROJECT_SERVICE_URL. Output: artifact `team` ({project_id, team_members}
 as answered) and parameter `team_size`. The project-service answers an empty team for an unknown
-project; that succeeds with team_size 0 and a WARNING line.
+project; prepare's preflight refuses that before anything is simulated, so an empty team here
+(the team emptied since) succeeds with team_size 0 and a WARNING line.
 """
 
 from __future__ import annotations

@@ -8,7 +8,9 @@ Rules (why they matter for a workflow step):
 - Every call has a (connect, read) timeout: defaults 3.05 s and 30 s, overridden by the environment
   variables HTTP_CONNECT_TIMEOUT and HTTP_READ_TIMEOUT (seconds).
 - GETs are retried by urllib3 on connection errors and on 502/503/504, at most HTTP_RETRIES times
-  (default 3) with exponential backoff (HTTP_BACKOFF_FACTOR, default 0.5 s: waits 0, 1, 2 s).
+  in all (default 3) with exponential backoff (HTTP_BACKOFF_FACTOR, default 0.5 s: waits 0, 1, 2 s).
+  A `Retry-After` header is ignored: a service asking for minutes must not hold the step past its
+  deadline. `worst_case_seconds()` is the longest one call can take under these rules.
 - A POST is retried only when the connection could not be opened (it never reached the service).
   Once it may have been sent it is never retried: the daily-scrum simulation and the chronicle
   are not idempotent.
@@ -28,7 +30,7 @@ from urllib.parse import quote
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError
-from urllib3.util.retry import Retry
+from urllib3.util.retry import RequestHistory, Retry
 
 from steps import contract, validate
 
@@ -106,7 +108,9 @@ def retry_policy(environ: Mapping[str, str] | None = None) -> Retry:
         ENV_BACKOFF_FACTOR, env.get(ENV_BACKOFF_FACTOR), DEFAULT_BACKOFF_FACTOR, allow_zero=True
     )
     return Retry(
-        total=None,
+        # One budget for every kind of retry: with separate counters a call could alternate
+        # refused connections and 503s and make 1 + 2 x retries attempts.
+        total=retries,
         # Connect errors happen before the request is sent: urllib3 retries them for any method.
         connect=retries,
         # Read errors (timeout or reset after sending) are never retried here: for a POST the
@@ -120,8 +124,24 @@ def retry_policy(environ: Mapping[str, str] | None = None) -> Retry:
         backoff_factor=backoff,
         backoff_max=10.0,
         raise_on_status=False,  # hand back the last 5xx so the message can show it
-        respect_retry_after_header=False,  # keep the total wait bounded
+        respect_retry_after_header=False,  # keep the total wait bounded (worst_case_seconds)
     )
+
+
+def worst_case_seconds(environ: Mapping[str, str] | None = None) -> float:
+    """The longest one call (get_json or post_json) can take before it gives up, in seconds.
+
+    Every attempt (the first and each retry) waits its full connect and read timeouts, plus
+    urllib3's backoff sleeps between attempts, computed by urllib3 itself. `Retry-After` adds
+    nothing (ignored). The read timeout bounds each wait for data, so a service that trickles a
+    body byte by byte could exceed this; the step's activeDeadlineSeconds is the last guard.
+    """
+    connect, read = timeouts(environ)
+    policy = retry_policy(environ)
+    retries = policy.total or 0
+    attempt = RequestHistory("GET", None, None, 503, None)  # any error counts the same
+    sleeps = sum(policy.new(history=(attempt,) * done).get_backoff_time() for done in range(1, retries + 1))
+    return (retries + 1) * (connect + read) + sleeps
 
 
 def make_session(environ: Mapping[str, str] | None = None) -> requests.Session:

@@ -87,6 +87,16 @@ def simulation(answer: Any, source: str) -> dict[str, Any]:
     return top
 
 
+def health(answer: Any, source: str) -> dict[str, Any]:
+    """GET /health: {"status": "ok"}."""
+    shape = _Shape(source, "health answer")
+    top = shape.obj(answer, "the answer")
+    status = shape.string(top, "status", "status")
+    if status != "ok":
+        raise shape.fail("status", "'ok'", status)
+    return top
+
+
 def active_sprint(answer: Any, source: str) -> str:
     """GET /sprints/active/{project}: {"sprint_id": str}; returns the sprint ID."""
     shape = _Shape(source, "active sprint answer")

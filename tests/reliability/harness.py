@@ -5,7 +5,8 @@ chronicle's read-back, never from the run's view of itself:
 - simulations: POSTs the daily-scrum-service received (each may have moved the sprint by a day);
 - stored notes: chronicle POSTs the chronicle answered 201 (a note it stored, whether or not the
   answer reached the step);
-- the day as the team reads it: GET /v1/notes/daily_scrum_report by sprint, project and date.
+- the notes stored for the day: the stand-in's admin view (`GET /_stand-in/notes`), since the
+  chronicle's own GET answers 500 once a day is stored (its deployed defect, modelled exactly).
 """
 
 from __future__ import annotations
@@ -127,7 +128,8 @@ def stored_notes(stack: StandIn) -> int:
 def read_day(
     stack: StandIn, day: str = DAY, sprint: str = SPRINT, project: str = PROJECT
 ) -> requests.Response:
-    """The day as the team reads it back (the chronicle merges every note of the day)."""
+    """The chronicle's own GET for the day: 404 while nothing is stored, then 500 (its deployed
+    read defect), so it proves "nothing stored" and nothing else."""
     with requests.Session() as session:
         session.trust_env = False  # 127.0.0.1 traffic never goes through a proxy
         return session.get(
@@ -137,24 +139,25 @@ def read_day(
         )
 
 
+def day_notes(stack: StandIn, day: str = DAY, sprint: str = SPRINT, project: str = PROJECT) -> list[Any]:
+    """The notes the chronicle stored for the day, oldest first (the stand-in's admin view)."""
+    return stack.notes(project_id=project, sprint_id=sprint, daily_scrum_date=day)
+
+
 def task_entries(stack: StandIn, day: str = DAY) -> Counter[str]:
-    """How often each task id appears in the day's merged reports: all 1 = one note, all 2 = two."""
-    answer = read_day(stack, day)
-    if answer.status_code == 404:
-        return Counter()
-    assert answer.status_code == 200, answer.text
+    """How often each task id appears in the day's stored notes: all 1 = one note, all 2 = two."""
     return Counter(
-        task["id"] for entry in answer.json()["reports"].get(day, []) for task in entry["tasks"]
+        task["id"] for note in day_notes(stack, day) for entry in note["reports"].get(day, [])
+        for task in entry["tasks"]
     )
 
 
-def notes_read_back(stack: StandIn, day: str = DAY) -> int:
-    """How many notes the day's read-back holds (0 when the chronicle answers 404)."""
-    counts = set(task_entries(stack, day).values())
-    if not counts:
-        return 0 if read_day(stack, day).status_code == 404 else 1  # a stored note without tasks
-    assert len(counts) == 1, f"tasks stored an uneven number of times: {task_entries(stack, day)}"
-    return counts.pop()
+def notes_of_day(stack: StandIn, day: str = DAY) -> int:
+    """How many notes are stored for the day; the chronicle's own GET agrees (404 for none, its
+    500 defect for some)."""
+    count = len(day_notes(stack, day))
+    assert read_day(stack, day).status_code == (500 if count else 404)
+    return count
 
 
 def settle(stack: StandIn, service: str, method: str, timeout: float = 10.0) -> None:

@@ -3,9 +3,12 @@
 One test per row (pytest id `<service>-<fault>`), each asserting what the run did (phase, which task
 failed, every attempt's exit code), how many notes the chronicle stored for the day, and how many
 times the daily-scrum-service was asked to simulate. Rows with a `recover` step also prove the
-recovery the README gives (`--retry RUN_DIR`, like `argo retry`). The README table
-"Reliability: one report per day, safe retries, the fault matrix" lists the same rows by id
-(test_readme_table_lists_every_row keeps them in step).
+recovery docs/fault-matrix.md gives (`--retry RUN_DIR`, like `argo retry`). That page's table lists
+the same rows by id (test_doc_table_lists_every_row keeps them in step).
+
+`prepare` asks every service before the simulation (health, the sprint's task summary, the
+project's team), so a fault meant for a later step's GET of the same path carries `skip=1`: the
+preflight's request passes, the step's request gets the fault.
 
 Faults are injected into the stand-in (workflows/standin): `status` (answer N, not acted on), `delay`
 (answer late but act: beyond the step's read timeout the answer is lost after the fact), `drop`
@@ -32,7 +35,7 @@ from tests.reliability.harness import (
     SPRINT,
     Run,
     chronicle_posts,
-    notes_read_back,
+    notes_of_day,
     progress_writes,
     run_workflow,
     settle,
@@ -42,8 +45,8 @@ from tests.reliability.harness import (
 from workflows.runner.executor import MAX_BACKOFF_ENV
 from workflows.standin.client import StandIn
 
-README = Path(__file__).resolve().parents[2] / "README.md"
-SECTION = "## Reliability: one report per day, safe retries, the fault matrix"
+DOC = Path(__file__).resolve().parents[2] / "docs" / "fault-matrix.md"
+NOTES = "/v1/notes/daily_scrum_report"
 
 RUN = f"/scrums/{SPRINT}/run"
 SUMMARY = f"/sprints/{SPRINT}/task-summary"
@@ -55,6 +58,11 @@ Inject = Callable[[StandIn], None]
 
 def fault(service: str, kind: str, count: int = 1, **kw: object) -> Inject:
     return lambda stack: stack.fault(service, kind, count, **kw)
+
+
+def after_preflight(service: str, kind: str, count: int = 1, **kw: object) -> Inject:
+    """A fault for the later step's request, not prepare's preflight request of the same path."""
+    return fault(service, kind, count, skip=1, **kw)
 
 
 def down(service: str) -> Inject:
@@ -93,103 +101,102 @@ FULL = ("prepare", "simulate", "fetch-tasks", "fetch-summary", "fetch-team", "re
 NOT_SENT, SERVICE, NOT_FOUND = 75, 3, 4
 RETRIED_4 = [SERVICE] * 4  # retryStrategy limit 3: four attempts, then the task fails
 MAY_HAVE_RUN = "The simulation may have run anyway: check the sprint's tasks"
-UNKNOWN = f"could not tell whether sprint {SPRINT} on {DAY} is already reported"
+
+PREFLIGHT = "preflight found"
+UNKNOWN_DAY = f"unknown: could not tell whether sprint {SPRINT} on {DAY} is already reported"
+DOWN = [NOT_SENT] * 4  # prepare: connection refused by a health check, retried, then Failed
 
 ROWS: list[Row] = [
-    # --- daily-scrum-service: POST /scrums/{sprint}/run, not idempotent, retried only on exit 75 --------
-    Row("daily-scrum-down", down("daily-scrum"), "Failed", {"simulate": [NOT_SENT] * 3},
-        notes=0, simulations=0, failed=("simulate",), recover=True,
-        logs=(("simulate", "could not connect, the request was not sent"),)),
-    Row("daily-scrum-500", fault("daily-scrum", "status", status=500), "Failed", {"simulate": [SERVICE]},
-        notes=0, simulations=1, failed=("simulate",), logs=(("simulate", MAY_HAVE_RUN),)),
-    Row("daily-scrum-503-twice", fault("daily-scrum", "status", 2, status=503), "Failed",
+    # --- daily-scrum-service: GET /health by prepare; POST /scrums/{sprint}/run, retried only on 75 ---------
+    Row("daily-scrum-down", down("daily-scrum"), "Failed", {"prepare": DOWN}, notes=0, simulations=0,
+        failed=("prepare",), recover=True,
+        logs=(("prepare", "daily-scrum-service GET"), ("prepare", "/health: could not connect"))),
+    Row("daily-scrum-500", fault("daily-scrum", "status", status=500, path=RUN), "Failed",
+        {"simulate": [SERVICE]}, notes=0, simulations=1, failed=("simulate",),
+        logs=(("simulate", MAY_HAVE_RUN),)),
+    Row("daily-scrum-503-twice", fault("daily-scrum", "status", 2, status=503, path=RUN), "Failed",
         {"simulate": [SERVICE]}, notes=0, simulations=1, failed=("simulate",),
         logs=(("simulate", "HTTP 503"),)),
-    Row("daily-scrum-timeout", fault("daily-scrum", "delay", seconds=SLOWER_THAN_TIMEOUT), "Failed",
+    Row("daily-scrum-timeout", fault("daily-scrum", "delay", seconds=SLOWER_THAN_TIMEOUT, path=RUN), "Failed",
         {"simulate": [SERVICE]}, notes=0, simulations=1, failed=("simulate",), day_simulated=True,
         logs=(("simulate", f"no answer within {READ_TIMEOUT:g} s"), ("simulate", MAY_HAVE_RUN))),
-    Row("daily-scrum-drop", fault("daily-scrum", "drop"), "Failed", {"simulate": [SERVICE]},
+    Row("daily-scrum-drop", fault("daily-scrum", "drop", path=RUN), "Failed", {"simulate": [SERVICE]},
         notes=0, simulations=1, failed=("simulate",),
         logs=(("simulate", "the connection broke after the request was sent"),)),
-    Row("daily-scrum-malformed", fault("daily-scrum", "malformed"), "Failed", {"simulate": [SERVICE]},
-        notes=0, simulations=1, failed=("simulate",), logs=(("simulate", "the body is not JSON"),)),
-    Row("daily-scrum-wrong-shape", fault("daily-scrum", "wrong_shape"), "Failed", {"simulate": [SERVICE]},
-        notes=0, simulations=1, failed=("simulate",)),
-    Row("daily-scrum-404", fault("daily-scrum", "status", status=404), "Failed", {"simulate": [NOT_FOUND]},
-        notes=0, simulations=1, failed=("simulate",)),
-    # --- sprint-service: read by the simulation itself, then GET /sprints/{id}/task-summary, /tasks ------
-    Row("sprint-down", down("sprint"), "Failed", {"simulate": [SERVICE]}, notes=0, simulations=1,
-        failed=("simulate",), day_simulated=False,
-        logs=(("simulate", "Failed to fetch tasks for sprint"),)),
-    Row("sprint-down-active-sprint", down("sprint"), "Failed", {"prepare": [NOT_SENT] * 4},
-        notes=0, simulations=0, failed=("prepare",), params=("sprint_id=",), recover=True),
-    Row("sprint-500", fault("sprint", "status", path=SUMMARY), "Succeeded",
-        {"fetch-summary": [SERVICE, 0]}, notes=1, simulations=1),
-    Row("sprint-500-persistent", fault("sprint", "status", MANY, path=SUMMARY), "Failed",
+    Row("daily-scrum-malformed", fault("daily-scrum", "malformed", path=RUN), "Failed",
+        {"simulate": [SERVICE]}, notes=0, simulations=1, failed=("simulate",),
+        logs=(("simulate", "the body is not JSON"),)),
+    Row("daily-scrum-wrong-shape", fault("daily-scrum", "wrong_shape", path=RUN), "Failed",
+        {"simulate": [SERVICE]}, notes=0, simulations=1, failed=("simulate",)),
+    Row("daily-scrum-404", fault("daily-scrum", "status", status=404, path=RUN), "Failed",
+        {"simulate": [NOT_FOUND]}, notes=0, simulations=1, failed=("simulate",)),
+    # --- sprint-service: prepare's health, active sprint and task summary; the fetches' GETs -------------
+    Row("sprint-down", down("sprint"), "Failed", {"prepare": DOWN}, notes=0, simulations=0,
+        failed=("prepare",), day_simulated=False,
+        logs=(("prepare", "sprint-service GET"), ("prepare", "/health: could not connect"))),
+    Row("sprint-500-at-preflight", fault("sprint", "status", path=SUMMARY), "Succeeded",
+        {"prepare": [SERVICE, 0], "fetch-summary": [0]}, notes=1, simulations=1),
+    Row("sprint-500-persistent", after_preflight("sprint", "status", MANY, path=SUMMARY), "Failed",
         {"fetch-summary": RETRIED_4, "simulate": [0]}, notes=0, simulations=1,
         failed=("fetch-summary",), recover=True),
-    Row("sprint-503-twice", fault("sprint", "status", 2, status=503, path=SUMMARY), "Succeeded",
+    Row("sprint-503-twice", after_preflight("sprint", "status", 2, status=503, path=SUMMARY), "Succeeded",
         {"fetch-summary": [0]}, notes=1, simulations=1),
-    Row("sprint-timeout", fault("sprint", "delay", seconds=SLOWER_THAN_TIMEOUT, path=SUMMARY), "Succeeded",
-        {"fetch-summary": [SERVICE, 0]}, notes=1, simulations=1),
-    Row("sprint-malformed", fault("sprint", "malformed", path=SUMMARY), "Succeeded",
-        {"fetch-summary": [SERVICE, 0]}, notes=1, simulations=1),
-    Row("sprint-wrong-shape", fault("sprint", "wrong_shape", MANY, path=SUMMARY), "Failed",
+    Row("sprint-timeout", after_preflight("sprint", "delay", seconds=SLOWER_THAN_TIMEOUT, path=SUMMARY),
+        "Succeeded", {"fetch-summary": [SERVICE, 0]}, notes=1, simulations=1),
+    Row("sprint-wrong-shape", after_preflight("sprint", "wrong_shape", MANY, path=SUMMARY), "Failed",
         {"fetch-summary": RETRIED_4}, notes=0, simulations=1, failed=("fetch-summary",)),
-    Row("sprint-404-unknown-sprint", nothing, "Failed", {"simulate": [0], "fetch-summary": [NOT_FOUND]},
-        notes=0, simulations=1, failed=("fetch-summary",), params=("sprint_id=GEM-001-S99",),
-        logs=(("fetch-summary", "sprint GEM-001-S99 does not exist"),)),
+    # A well-formed but unknown sprint: found by the preflight, never retried, nothing simulated.
+    Row("sprint-404-unknown-sprint", nothing, "Failed", {"prepare": [NOT_FOUND]}, notes=0, simulations=0,
+        failed=("prepare",), params=("sprint_id=gem-001-s01",),
+        logs=(("prepare", "sprint gem-001-s01 does not exist according to the sprint-service"),)),
     Row("sprint-404-no-active-sprint", nothing, "Succeeded", {"prepare": [0]}, notes=0, simulations=0,
         params=("project_id=GEM-003", "sprint_id="),
         logs=(("prepare", "no active sprint for project GEM-003"),)),
-    # --- project-service: GET /projects/{id}/team-members -----------------------------------------------
-    Row("project-down", down("project"), "Failed", {"fetch-team": [NOT_SENT] * 4, "simulate": [0]},
-        notes=0, simulations=1, failed=("fetch-team",), recover=True),
-    Row("project-500", fault("project", "status", path=TEAM), "Succeeded", {"fetch-team": [SERVICE, 0]},
-        notes=1, simulations=1),
-    Row("project-503-twice", fault("project", "status", 2, status=503, path=TEAM), "Succeeded",
-        {"fetch-team": [0]}, notes=1, simulations=1),
-    Row("project-timeout", fault("project", "delay", seconds=SLOWER_THAN_TIMEOUT, path=TEAM), "Succeeded",
+    # --- project-service: prepare's health and team check; fetch-team's GET ----------------------------
+    Row("project-down", down("project"), "Failed", {"prepare": DOWN}, notes=0, simulations=0,
+        failed=("prepare",),
+        logs=(("prepare", "project-service GET"), ("prepare", "/health: could not connect"))),
+    Row("project-unknown", nothing, "Failed", {"prepare": [NOT_FOUND]}, notes=0, simulations=0,
+        failed=("prepare",), params=("project_id=GEM-404",),
+        logs=(("prepare", "project GEM-404 is unknown to the project-service"),)),
+    Row("project-500", after_preflight("project", "status", path=TEAM), "Succeeded",
         {"fetch-team": [SERVICE, 0]}, notes=1, simulations=1),
-    Row("project-malformed", fault("project", "malformed", path=TEAM), "Succeeded",
-        {"fetch-team": [SERVICE, 0]}, notes=1, simulations=1),
-    Row("project-wrong-shape", fault("project", "wrong_shape", path=TEAM), "Succeeded",
-        {"fetch-team": [SERVICE, 0]}, notes=1, simulations=1),
-    Row("project-404", fault("project", "status", status=404, path=TEAM), "Failed",
+    Row("project-404", after_preflight("project", "status", status=404, path=TEAM), "Failed",
         {"fetch-team": [NOT_FOUND]}, notes=0, simulations=1, failed=("fetch-team",)),
-    # --- chronicle-service: GET by prepare and by report, POST by report ---------------------------------
-    Row("chronicle-down", down("chronicle"), "Failed", {"prepare": [NOT_SENT] * 4}, notes=0, simulations=0,
-        failed=("prepare",), recover=True),
-    Row("chronicle-get-500", fault("chronicle", "status", MANY, method="GET"), "Failed",
+    # --- chronicle-service: prepare's health and GET; report's GET and POST -----------------------------
+    Row("chronicle-down", down("chronicle"), "Failed", {"prepare": DOWN}, notes=0, simulations=0,
+        failed=("prepare",),
+        logs=(("prepare", "chronicle-service GET"), ("prepare", "/health: could not connect"))),
+    # A lasting 500 is what the deployed chronicle answers for a day already stored.
+    Row("chronicle-get-500", fault("chronicle", "status", MANY, method="GET", path=NOTES), "Failed",
         {"prepare": RETRIED_4}, notes=0, simulations=0, failed=("prepare",),
-        logs=(("prepare", UNKNOWN), ("prepare", "nothing was simulated; rerun later (or with force=true"))),
-    Row("chronicle-get-503-twice", fault("chronicle", "status", 2, status=503, method="GET"), "Succeeded",
-        {"prepare": [0], "report": [0]}, notes=1, simulations=1),
+        logs=(("prepare", UNKNOWN_DAY), ("prepare", "most likely reported already"),
+              ("prepare", "Nothing was simulated"))),
+    Row("chronicle-get-503-twice", fault("chronicle", "status", 2, status=503, method="GET", path=NOTES),
+        "Succeeded", {"prepare": [0], "report": [0]}, notes=1, simulations=1),
     # Only prepare runs, four times: a shorter read timeout keeps the row fast.
-    Row("chronicle-get-timeout", fault("chronicle", "delay", MANY, seconds=SLOWER_THAN_TIMEOUT, method="GET"),
+    Row("chronicle-get-timeout",
+        fault("chronicle", "delay", MANY, seconds=SLOWER_THAN_TIMEOUT, method="GET", path=NOTES),
         "Failed", {"prepare": RETRIED_4}, notes=0, simulations=0, failed=("prepare",),
         env={http.ENV_READ_TIMEOUT: "0.5"},
-        logs=(("prepare", UNKNOWN), ("prepare", "no answer within 0.5 s"))),
-    Row("chronicle-get-malformed", fault("chronicle", "malformed", method="GET"), "Succeeded",
-        {"prepare": [SERVICE, 0]}, notes=1, simulations=1),
-    Row("chronicle-get-wrong-shape", fault("chronicle", "wrong_shape", method="GET"), "Succeeded",
+        logs=(("prepare", UNKNOWN_DAY), ("prepare", "no answer within 0.5 s"))),
+    Row("chronicle-get-malformed", fault("chronicle", "malformed", method="GET", path=NOTES), "Succeeded",
         {"prepare": [SERVICE, 0]}, notes=1, simulations=1),
     Row("chronicle-get-404", nothing, "Succeeded", {"prepare": [0], "report": [0]}, notes=1, simulations=1,
         logs=(("prepare", "is not reported yet"),)),
-    Row("chronicle-report-get-500", fault("chronicle", "status", method="GET"), "Succeeded",
+    Row("chronicle-report-get-500", fault("chronicle", "status", method="GET", path=NOTES), "Succeeded",
         {"report": [SERVICE, 0]}, notes=1, simulations=1, chronicle_posts=1, params=("force=true",),
         logs=(("report", "so the note was not stored (a retry asks again)"),)),
-    Row("chronicle-post-500", fault("chronicle", "status", method="POST"), "Succeeded",
-        {"report": [SERVICE, 0]}, notes=1, simulations=1, chronicle_posts=2),
     Row("chronicle-post-503-twice", fault("chronicle", "status", 2, status=503, method="POST"), "Succeeded",
         {"report": [SERVICE, SERVICE, 0]}, notes=1, simulations=1, chronicle_posts=3),
     Row("chronicle-post-drop", fault("chronicle", "drop", method="POST"), "Succeeded",
         {"report": [SERVICE, 0]}, notes=1, simulations=1, chronicle_posts=2),
-    # Stored, but the answer comes after the read timeout: the retry finds this run's note and does
-    # not POST again. The retry must ask after the late store: here 1 s of backoff, 5 s in the cluster.
+    # Stored, but the answer comes after the read timeout. The retry asks the chronicle whether the
+    # note is there and gets the deployed chronicle's 500 (a note for the day is stored): unknown,
+    # so it never POSTs again; the run fails with the one note stored.
     Row("chronicle-post-timeout", fault("chronicle", "delay", seconds=SLOWER_THAN_TIMEOUT, method="POST"),
-        "Succeeded", {"report": [SERVICE, 0]}, notes=1, simulations=1, chronicle_posts=1,
-        env={MAX_BACKOFF_ENV: "1"}, logs=(("report", "already stored by this run"),)),
+        "Failed", {"report": RETRIED_4}, notes=1, simulations=1, chronicle_posts=1, failed=("report",),
+        env={MAX_BACKOFF_ENV: "1"}, logs=(("report", "so the note was not stored (a retry asks again)"),)),
 ]
 
 
@@ -204,7 +211,7 @@ def test_fault(stack: StandIn, tmp_path: Path, row: Row) -> None:
         assert again.code == 0 and again.phase == "Succeeded", again
         # What had succeeded was kept: a simulation that ran is not run again by --retry.
         assert simulations(stack) == 1
-        assert stored_notes(stack) == 1 and notes_read_back(stack) == 1
+        assert stored_notes(stack) == 1 and notes_of_day(stack) == 1
 
 
 def check(stack: StandIn, run: Run, row: Row) -> None:
@@ -224,34 +231,29 @@ def check(stack: StandIn, run: Run, row: Row) -> None:
         assert (progress_writes(stack) > 0) is row.day_simulated
     assert simulations(stack) == row.simulations
     assert stored_notes(stack) == row.notes
-    # The day as the team reads it (one set of entries per note), once the faults are gone.
+    # The notes stored for the day (one set of entries per note), once the faults are gone.
     stack.clear_faults()
     stack.up("chronicle")
-    assert notes_read_back(stack) == row.notes
+    assert notes_of_day(stack) == row.notes
     if row.chronicle_posts is not None:
         assert len(chronicle_posts(stack)) == row.chronicle_posts
-    if row.notes:
+    if row.notes and row.phase == "Succeeded":
         report = run.outputs("report")
-        stored_by_this_attempt = row.id != "chronicle-post-timeout"
-        assert bool(report["note_id"]) is stored_by_this_attempt
-        assert report["already_reported"] == ("false" if stored_by_this_attempt else "true")
+        assert report["note_id"] and report["already_reported"] == "false"
 
 
-def readme_rows() -> list[tuple[str, str, str]]:
-    """(service, fault, test id) of every row of the README's fault-matrix table."""
-    text = README.read_text(encoding="utf-8")
-    assert SECTION in text, f"README.md has no section {SECTION!r}"
-    section = text.split(SECTION, 1)[1].split("\n## ", 1)[0]
+def doc_rows() -> list[tuple[str, str, str]]:
+    """(service, fault, test id) of every row of docs/fault-matrix.md's table."""
     rows = []
-    for line in section.splitlines():
+    for line in DOC.read_text(encoding="utf-8").splitlines():
         cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
         if line.startswith("|") and len(cells) == 7 and (ids := re.findall(r"`([a-z0-9-]+)`", cells[6])):
             rows.append((cells[0], cells[1], ids[0]))
     return rows
 
 
-def test_readme_table_lists_every_row() -> None:
-    table = readme_rows()
+def test_doc_table_lists_every_row() -> None:
+    table = doc_rows()
     assert [test_id for _, _, test_id in table] == [row.id for row in ROWS]
     for service, _, test_id in table:
         assert test_id.startswith(service.replace("-service", "").replace(" ", "-")), (service, test_id)

@@ -138,7 +138,7 @@ def test_a_database_given_with_db_keeps_its_notes_across_restarts(tmp_path: Path
     with StandIn.start(db) as first:
         assert post_note(first, note()).status_code == 201
     with StandIn.start(db) as second:
-        assert get_notes(second, project_id="GEM-001").status_code == 200
+        assert len(second.notes(project_id="GEM-001")) == 1
         assert len(tasks_of(second)) == 10
     assert db.exists()
 
@@ -219,6 +219,20 @@ def test_active_sprint(stack: StandIn, project_id: str, status: int, sprint_id: 
     assert answer.json() == ({"sprint_id": sprint_id} if sprint_id else {"detail": answer.json()["detail"]})
 
 
+def test_one_sprint_with_its_tasks_or_404(stack: StandIn) -> None:
+    answer = call("GET", f"{stack.url('sprint')}/sprints/{SPRINT}").json()
+    assert answer["sprint"] == dict(
+        zip(
+            ("sprint_id", "project_id", "sprint_name", "start_date", "end_date", "duration_weeks", "status"),
+            seed.SPRINTS[0],
+            strict=True,
+        )
+    )
+    assert [t["task_id"] for t in answer["tasks"]] == list(tasks_of(stack))
+    unknown = call("GET", f"{stack.url('sprint')}/sprints/GEM-404-S01")
+    assert (unknown.status_code, unknown.json()) == (404, {"detail": "Sprint GEM-404-S01 not found."})
+
+
 def test_sprints_by_project(stack: StandIn) -> None:
     answer = call("GET", f"{stack.url('sprint')}/sprints/by-project/GEM-001").json()
     assert [s["sprint_id"] for s in answer] == [SPRINT, "GEM-001-S02"]
@@ -286,6 +300,13 @@ def test_team_members(stack: StandIn) -> None:
     )
     unknown = call("GET", f"{stack.url('project')}/projects/GEM-404/team-members")
     assert (unknown.status_code, unknown.json()) == (200, {"project_id": "GEM-404", "team_members": []})
+
+
+def test_project_and_its_500_for_an_unknown_project(stack: StandIn) -> None:
+    known = call("GET", f"{stack.url('project')}/projects/GEM-001")
+    assert known.json() == dict(zip(("id", "name", "description", "status"), seed.PROJECTS[0], strict=True))
+    unknown = call("GET", f"{stack.url('project')}/projects/GEM-404")  # not 404, as in production
+    assert (unknown.status_code, unknown.json()) == (500, {"detail": "Database operation failed."})
 
 
 # --- daily-scrum-service -----------------------------------------------------------------------------
@@ -380,8 +401,10 @@ def test_every_post_stores_a_new_note(stack: StandIn) -> None:
         assert answer.json()["message"] == "Daily scrum report recorded successfully"
         uuid.UUID(answer.json()["note_id"], version=4)
     assert first.json()["note_id"] != second.json()["note_id"]
-    merged = get_notes(stack, project_id="GEM-001", sprint_id=SPRINT, daily_scrum_date="2025-08-30").json()
-    assert len(merged["reports"]["2025-08-30"]) == 2  # both notes, no de-duplication
+    stored = stack.notes(project_id="GEM-001", sprint_id=SPRINT, daily_scrum_date="2025-08-30")
+    assert [n["note_id"] for n in stored] == [first.json()["note_id"], second.json()["note_id"]]
+    task = stored[0]["reports"]["2025-08-30"][0]["tasks"][0]
+    assert task["created_at"] == "2025-08-30T14:00:03.120000Z"  # pydantic's datetime serialization
 
 
 @pytest.mark.parametrize(
@@ -451,60 +474,62 @@ def test_note_accepts_employee_id_and_minimal_bodies(stack: StandIn) -> None:
         },
     }
     assert post_note(stack, minimal).status_code == 201
-    merged = get_notes(stack, project_id="GEM-002").json()
-    assert merged["reports"]["2025-09-01"][0]["employee_id"] == "frank"
-    assert merged["sprint_id"] is None and merged["summary_metrics"] is None
+    [stored] = stack.notes(project_id="GEM-002")
+    assert stored["reports"]["2025-09-01"][0]["employee_id"] == "frank"
+    assert stored["sprint_id"] is None and stored["summary_metrics"] is None
 
 
-def test_get_merges_matching_notes_most_recent_scalars_win(stack: StandIn) -> None:
+INTERNAL_SERVER_ERROR = (500, "text/plain; charset=utf-8", "Internal Server Error")
+
+
+def plain(answer: requests.Response) -> tuple[int, str, str]:
+    return answer.status_code, answer.headers["Content-Type"], answer.text
+
+
+def test_get_of_a_stored_day_is_500_its_deployed_defect(stack: StandIn) -> None:
+    day = {"project_id": "GEM-001", "sprint_id": SPRINT, "daily_scrum_date": "2025-08-30"}
+    assert get_notes(stack, **day).status_code == 404
     post_note(stack, note())
-    post_note(stack, note(summary="second", summary_metrics=None))
-    unassigned = {
-        "assigned_to": None,
-        "tasks": [{"id": "GEM-001-TASK009", "created_at": "2025-08-31T14:00:00Z"}],
+    assert plain(get_notes(stack, **day)) == INTERNAL_SERVER_ERROR
+    assert plain(get_notes(stack, sprint_id=SPRINT)) == INTERNAL_SERVER_ERROR  # sprint-wide: too
+    assert plain(get_notes(stack)) == INTERNAL_SERVER_ERROR
+    assert get_notes(stack, **{**day, "daily_scrum_date": "2025-08-31"}).status_code == 404  # no match
+
+
+def test_get_reads_back_only_notes_stored_with_empty_reports(stack: StandIn) -> None:
+    post_note(stack, note(reports={}))
+    post_note(stack, note(summary=None, summary_metrics=None, reports={}))
+    merged = get_notes(stack, sprint_id=SPRINT, daily_scrum_date="2025-08-30")
+    assert merged.status_code == 200
+    assert merged.json() == {  # the most recent note's scalars
+        "project_id": "GEM-001",
+        "sprint_id": SPRINT,
+        "created_at": stack.notes()[-1]["created_at"],
+        "summary": "No Holiday or PTO reported for this daily stand-up",
+        "summary_metrics": None,
+        "reports": {},
     }
-    post_note(stack, note("2025-08-31", summary="third", reports={"2025-08-31": [unassigned]}))
-    merged = get_notes(stack, sprint_id=SPRINT).json()
-    assert set(merged) == {"project_id", "sprint_id", "created_at", "summary", "summary_metrics", "reports"}
-    assert (merged["project_id"], merged["sprint_id"], merged["summary"]) == ("GEM-001", SPRINT, "third")
-    assert merged["summary_metrics"] == note()["summary_metrics"]
-    assert list(merged["reports"]) == ["2025-08-30", "2025-08-31"]
-    assert [e["employee_id"] for e in merged["reports"]["2025-08-30"]] == ["alice", "alice"]
-    assert merged["reports"]["2025-08-31"] == [
-        {
-            "employee_id": "unassigned",
-            "tasks": [
-                {
-                    "id": "GEM-001-TASK009",
-                    "yesterday_work": None,
-                    "today_work": None,
-                    "impediments": None,
-                    "created_at": "2025-08-31T14:00:00Z",
-                }
-            ],
-        }
-    ]
-    task = merged["reports"]["2025-08-30"][0]["tasks"][0]
-    assert task["created_at"] == "2025-08-30T14:00:03.120000Z"  # pydantic's datetime serialization
-    second_only = get_notes(stack, daily_scrum_date="2025-08-30").json()
-    assert second_only["summary"] == "second" and second_only["summary_metrics"] is None
+    post_note(stack, note())  # one note with a report among them: the whole GET fails
+    assert plain(get_notes(stack, sprint_id=SPRINT)) == INTERNAL_SERVER_ERROR
 
 
-def test_get_filters_are_anded_and_match_a_date_by_key_or_report_date(stack: StandIn) -> None:
+def test_filters_are_anded_and_match_a_date_by_key_or_report_date(stack: StandIn) -> None:
     post_note(stack, note())  # report_date 2025-08-30, reports key 2025-08-30
     post_note(stack, note(report_date="2025-09-02"))  # key 2025-08-30, report_date 2025-09-02
     post_note(stack, note("2025-09-01", project_id="GEM-002", sprint_id="GEM-002-S01"))
-    assert get_notes(stack).status_code == 200
-    assert len(get_notes(stack, daily_scrum_date="2025-08-30").json()["reports"]["2025-08-30"]) == 2
-    assert len(get_notes(stack, daily_scrum_date="2025-09-02").json()["reports"]["2025-08-30"]) == 1
-    assert get_notes(stack, project_id="GEM-002").json()["sprint_id"] == "GEM-002-S01"
-    assert get_notes(stack, project_id="GEM-002", sprint_id="GEM-002-S01", daily_scrum_date="2025-09-01").ok
+    assert len(stack.notes()) == 3
+    assert len(stack.notes(daily_scrum_date="2025-08-30")) == 2
+    assert len(stack.notes(daily_scrum_date="2025-09-02")) == 1
+    assert [n["sprint_id"] for n in stack.notes(project_id="GEM-002")] == ["GEM-002-S01"]
+    one_day = {"project_id": "GEM-002", "sprint_id": "GEM-002-S01", "daily_scrum_date": "2025-09-01"}
+    assert get_notes(stack, **one_day).status_code == 500
     for params in (
         {"project_id": "GEM-002", "sprint_id": SPRINT},
         {"project_id": "GEM-001", "daily_scrum_date": "2025-09-01"},
         {"sprint_id": "GEM-404-S01"},
         {"daily_scrum_date": "2025-08-29"},
     ):
+        assert stack.notes(**params) == [], params
         answer = get_notes(stack, **params)
         assert (answer.status_code, answer.json()) == (
             404,
@@ -514,13 +539,38 @@ def test_get_filters_are_anded_and_match_a_date_by_key_or_report_date(stack: Sta
 
 def test_get_with_a_bad_date_is_422(stack: StandIn) -> None:
     assert error_locs(get_notes(stack, daily_scrum_date="yesterday")) == [["query", "daily_scrum_date"]]
+    admin = call("GET", f"{stack.url('sprint')}/_stand-in/notes", params={"daily_scrum_date": "x"})
+    assert error_locs(admin) == [["query", "daily_scrum_date"]]
+
+
+FLEET = 50  # projects of a fleet run, all at once
+
+
+def test_a_fleet_of_concurrent_writers_all_succeed(stack: StandIn) -> None:
+    """50 runs at once: each simulates (progress writes through the sprint-service), fetches and
+    stores its note, every writer on the one SQLite file; none may fail or wait for a SYN retry."""
+
+    def one_run(i: int) -> list[int]:
+        simulated = run_simulation(stack, "GEM-002-S01" if i % 2 else SPRINT)
+        summary = call("GET", f"{stack.url('sprint')}/sprints/{SPRINT}/task-summary")
+        stored = post_note(stack, note(project_id=f"FLEET-{i:03d}"))
+        return [simulated.status_code, summary.status_code, stored.status_code]
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(FLEET) as pool:
+        answers = list(pool.map(one_run, range(FLEET)))
+    assert answers == [[200, 200, 201]] * FLEET
+    assert len(stack.notes()) == FLEET
+    writes = stack.requests("sprint", method="POST")
+    assert writes and {w["status"] for w in writes} == {200}  # no write lost to a locked database
+    assert time.monotonic() - started < 30
 
 
 def test_concurrent_posts_are_all_stored(stack: StandIn) -> None:
     with ThreadPoolExecutor(8) as pool:
         answers = list(pool.map(lambda i: post_note(stack, note(summary=f"n{i}")), range(24)))
     assert [a.status_code for a in answers] == [201] * 24
-    assert len(get_notes(stack).json()["reports"]["2025-08-30"]) == 24
+    assert len(stack.notes()) == 24
 
 
 # --- fault injection ---------------------------------------------------------------------------------
@@ -536,6 +586,26 @@ def test_status_fault_hits_the_next_n_matching_requests(stack: StandIn) -> None:
     assert call("GET", f"{base}/sprints/{SPRINT}/task-summary").status_code == 503
     assert call("GET", f"{base}/sprints/{SPRINT}/tasks").status_code == 200
     assert [r["status"] for r in stack.requests("sprint")] == [200, 200, 503, 503, 200]
+
+
+def test_a_fault_can_let_the_first_matching_requests_through(stack: StandIn) -> None:
+    team = f"{stack.url('project')}/projects/GEM-001/team-members"
+    stack.fault("project", "status", count=2, status=502, skip=1, path="/projects/")
+    assert [call("GET", team).status_code for _ in range(4)] == [200, 502, 502, 200]
+
+
+def test_a_status_fault_can_carry_retry_after(stack: StandIn) -> None:
+    stack.fault("sprint", "status", status=503, retry_after=120)
+    answer = call("GET", f"{stack.url('sprint')}/sprints/{SPRINT}/tasks")
+    assert (answer.status_code, answer.headers["Retry-After"]) == (503, "120")
+    assert "Retry-After" not in call("GET", f"{stack.url('sprint')}/health").headers
+
+
+def test_answer_fault_answers_the_given_status_and_json(stack: StandIn) -> None:
+    stack.fault("sprint", "answer", status=200, body={"sprint_id": "../x"}, path="/sprints/active/")
+    answer = call("GET", f"{stack.url('sprint')}/sprints/active/GEM-001")
+    assert (answer.status_code, answer.json()) == (200, {"sprint_id": "../x"})
+    assert call("GET", f"{stack.url('sprint')}/sprints/active/GEM-001").json() == {"sprint_id": SPRINT}
 
 
 def test_status_fault_defaults_to_one_500(stack: StandIn) -> None:
@@ -635,7 +705,7 @@ def test_request_log_filters(stack: StandIn) -> None:
         ("GET", "/v1/notes/daily_scrum_report"),
         ("GET", "/health"),
     ]
-    assert log[1]["query"] == {"project_id": "GEM-001"} and log[1]["status"] == 200
+    assert log[1]["query"] == {"project_id": "GEM-001"} and log[1]["status"] == 500  # the read defect
     assert all(set(r) == {"method", "path", "query", "status", "at"} for r in log)
     assert len(stack.requests("chronicle", method="get")) == 2
     assert len(stack.requests("chronicle", path_prefix="/v1/")) == 2

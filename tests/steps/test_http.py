@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -23,8 +24,10 @@ def test_excerpt_is_one_short_line() -> None:
 
 
 def test_timeouts_from_the_environment() -> None:
-    assert http.timeouts({}) == (http.DEFAULT_CONNECT_TIMEOUT, http.DEFAULT_READ_TIMEOUT)
+    # Literal values: a changed default must fail here, not be compared with itself.
+    assert http.timeouts({}) == (3.05, 30.0)
     assert http.timeouts({http.ENV_CONNECT_TIMEOUT: "0.5", http.ENV_READ_TIMEOUT: "2"}) == (0.5, 2.0)
+    assert http.timeouts({http.ENV_READ_TIMEOUT: "7"}) == (3.05, 7.0)
     with pytest.raises(InvalidInput, match="HTTP_CONNECT_TIMEOUT"):
         http.timeouts({http.ENV_CONNECT_TIMEOUT: "fast"})
 
@@ -38,6 +41,31 @@ def test_retry_policy_only_repeats_what_cannot_have_acted() -> None:
         assert not policy.is_retry("POST", status)
     assert not policy.is_retry("GET", 500)
     assert http.retry_policy({http.ENV_RETRIES: "0"}).connect == 0
+    assert policy.total == 3  # one budget: refused connections and 503s together
+    assert policy.respect_retry_after_header is False
+
+
+def test_worst_case_of_one_call() -> None:
+    # 4 attempts of 3.05 s connect + 30 s read, urllib3's sleeps 0 + 1 + 2 s between them.
+    assert http.worst_case_seconds({}) == pytest.approx(4 * 33.05 + 3)
+    assert http.worst_case_seconds({http.ENV_RETRIES: "0"}) == pytest.approx(33.05)
+    tuned = {http.ENV_RETRIES: "5", http.ENV_BACKOFF_FACTOR: "4", http.ENV_READ_TIMEOUT: "10"}
+    # sleeps 0, 8, 16 -> capped at 10, 10, 10 (urllib3's backoff_max)
+    assert http.worst_case_seconds(tuned) == pytest.approx(6 * 13.05 + 0 + 8 + 10 + 10 + 10)
+
+
+def test_a_long_retry_after_does_not_hold_a_get(stack: Any) -> None:
+    """A 503 asking to come back in 4 s, three times: urllib3 would sleep 12 s if it honoured it."""
+    service = http.Service(
+        "sprint-service", stack.url("sprint"),
+        session=http.make_session({http.ENV_BACKOFF_FACTOR: "0"}), timeout=(1.0, 5.0),
+    )
+    stack.fault("sprint", "status", count=10, status=503, retry_after=4, path="/sprints/")
+    started = time.monotonic()
+    with pytest.raises(http.ServiceError, match="HTTP 503"):
+        service.get_json(contract.TASKS_PATH, sprint_id="GEM-001-S01")
+    assert time.monotonic() - started < 2.0
+    assert len(stack.requests("sprint", method="GET")) == 1 + http.DEFAULT_RETRIES
 
 
 @pytest.mark.parametrize(

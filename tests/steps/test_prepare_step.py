@@ -1,8 +1,10 @@
-"""prepare as a subprocess against the stand-in: inputs, active sprint, report date, chronicle check."""
+"""prepare as a subprocess against the stand-in: inputs, preflight, active sprint, report date,
+the chronicle check (with its deployed read defect) and the memo key."""
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +12,7 @@ import pytest
 import requests
 
 from steps import contract
+from steps.prepare import memo_key
 from tests.steps.runner import BAD_IDS, Ran, run
 
 PROJECT = "GEM-001"
@@ -17,13 +20,17 @@ SPRINT = "GEM-001-S01"
 CREATED = "2026-11-30T14:00:00Z"
 NOTES = "/v1/notes/daily_scrum_report"
 ENV = {"PROJECT_ID": PROJECT, "SPRINT_ID": SPRINT, "RUN_CREATED_AT": CREATED}
+KEY = memo_key(PROJECT, SPRINT, dt.date(2026, 11, 30))
+ARGO_CACHE_KEY = re.compile(r"[a-zA-Z0-9][-a-zA-Z0-9]*")  # workflow/controller/cache/cache.go
 
 
 def _prepare(stack: Any, tmp_path: Path, **env: str) -> Ran:
     return run(contract.PREPARE, stack.env(), tmp_path, {**ENV, **env})
 
 
-def _store_note(stack: Any, day: str, project: str = PROJECT, sprint: str = SPRINT) -> None:
+def _store_note(
+    stack: Any, day: str, project: str = PROJECT, sprint: str = SPRINT, *, empty: bool = False
+) -> None:
     note = {
         "project_id": project,
         "sprint_id": sprint,
@@ -35,6 +42,8 @@ def _store_note(stack: Any, day: str, project: str = PROJECT, sprint: str = SPRI
             {"id": "GEM-001-TASK003", "yesterday_work": "a", "today_work": "b", "impediments": "none",
              "created_at": f"{day}T14:00:03.120000+00:00"}]}]},
     }
+    if empty:  # the only kind of note the deployed chronicle can read back
+        note["reports"] = {}
     answer = requests.post(stack.env()["CHRONICLE_SERVICE_URL"] + NOTES, json=note, timeout=10)
     assert answer.status_code == 201, answer.text
 
@@ -52,9 +61,17 @@ def test_not_reported_yet_proceeds(stack: Any, tmp_path: Path) -> None:
         "proceed": "true",
         "already_reported": "false",
         "reason": "sprint GEM-001-S01 on 2026-11-30 is not reported yet",
+        "memo_key": KEY,
     }
     assert len(_chronicle_gets(stack)) == 1
-    assert stack.requests("sprint") == []  # the sprint was given: no lookup
+    # The preflight: every service's health, the sprint's summary, the project's team; no lookup.
+    for service in ("daily-scrum", "sprint", "project", "chronicle"):
+        assert [r["path"] for r in stack.requests(service, path_prefix="/health")] == ["/health"], service
+    assert [r["path"] for r in stack.requests("sprint", path_prefix="/sprints/")] == [
+        f"/sprints/{SPRINT}/task-summary"
+    ]
+    assert [r["path"] for r in stack.requests("project")][1:] == [f"/projects/{PROJECT}/team-members"]
+    assert stack.requests("daily-scrum", method="POST") == []
 
 
 def test_the_chronicle_is_asked_for_this_project_sprint_and_day(stack: Any, tmp_path: Path) -> None:
@@ -63,10 +80,27 @@ def test_the_chronicle_is_asked_for_this_project_sprint_and_day(stack: Any, tmp_
     ran = _prepare(stack, tmp_path)
     assert ran.code == 0, ran
     assert ran.param("proceed") == "true"
+    assert _chronicle_gets(stack)[0]["query"] == {
+        "project_id": PROJECT, "sprint_id": SPRINT, "daily_scrum_date": "2026-11-30"
+    }
 
 
-def test_already_reported_stops_quietly(stack: Any, tmp_path: Path) -> None:
+def test_a_reported_day_reads_as_500_and_stops_the_run_as_unknown(stack: Any, tmp_path: Path) -> None:
+    """The deployed chronicle answers 500 once the day is stored: never "not reported"."""
     _store_note(stack, "2026-11-30")
+    ran = _prepare(stack, tmp_path)
+    assert ran.code == contract.EXIT_SERVICE_ERROR, ran
+    reason = ran.param("reason")
+    assert reason.startswith(f"unknown: could not tell whether sprint {SPRINT} on 2026-11-30 is already")
+    assert "HTTP 500" in reason and "most likely reported already" in reason
+    assert "Nothing was simulated" in reason and "force=true" in reason
+    assert (ran.param("proceed"), ran.param("already_reported")) == ("false", "false")
+    assert reason in ran.stderr  # the log says the same
+    assert ran.param("memo_key") == KEY
+
+
+def test_a_readable_stored_note_stops_quietly(stack: Any, tmp_path: Path) -> None:
+    _store_note(stack, "2026-11-30", empty=True)  # stored with "reports": {}: the chronicle answers 200
     ran = _prepare(stack, tmp_path)
     assert ran.code == 0, ran
     assert ran.params() == {
@@ -75,18 +109,55 @@ def test_already_reported_stops_quietly(stack: Any, tmp_path: Path) -> None:
         "proceed": "false",
         "already_reported": "true",
         "reason": "already reported: sprint GEM-001-S01 on 2026-11-30",
+        "memo_key": KEY,
     }
     assert "already reported: sprint GEM-001-S01 on 2026-11-30" in ran.stderr
 
 
 @pytest.mark.parametrize("force", ["true", "TRUE", "True"])
-def test_force_skips_the_chronicle(stack: Any, tmp_path: Path, force: str) -> None:
+def test_force_skips_the_chronicle_and_has_a_memo_key_of_its_own(
+    stack: Any, tmp_path: Path, force: str
+) -> None:
     _store_note(stack, "2026-11-30")
-    ran = _prepare(stack, tmp_path, FORCE=force)
+    ran = _prepare(stack, tmp_path, FORCE=force, WORKFLOW_UID="0b9c5c2e-1f6a-4c39-9d58-3a1e2b7c4d10")
     assert ran.code == 0, ran
     assert ran.param("proceed") == "true"
     assert ran.param("already_reported") == "false"
     assert _chronicle_gets(stack) == []
+    assert ran.param("memo_key") == memo_key(
+        PROJECT, SPRINT, dt.date(2026, 11, 30), "0b9c5c2e-1f6a-4c39-9d58-3a1e2b7c4d10"
+    )
+    assert ran.param("memo_key").startswith("GEM-001-GEM-001-S01-2026-11-30-force-0b9c5c2e-")
+
+
+def test_forced_runs_without_a_uid_still_get_keys_of_their_own(stack: Any, tmp_path: Path) -> None:
+    keys = {_prepare(stack, tmp_path / str(i), FORCE="true").param("memo_key") for i in range(2)}
+    assert len(keys) == 2 and KEY not in keys
+
+
+def test_memo_keys_are_argo_cache_keys_one_per_project_sprint_and_day() -> None:
+    day = dt.date(2026, 11, 27)
+    assert memo_key("GEM-001", "GEM-001-S01", day).startswith("GEM-001-GEM-001-S01-2026-11-27-")
+    keys = {
+        memo_key("GEM-001", "GEM-001-S01", day),
+        memo_key("GEM-001", "GEM-001-S01", day + dt.timedelta(days=1)),
+        memo_key("GEM-001", "GEM-001-S02", day),
+        memo_key("A-B", "C", day), memo_key("A", "B-C", day),  # the same readable part
+        memo_key("A_B", "C", day),
+        memo_key("GEM-001", "GEM-001-S01", day, "uid-1"),
+        memo_key("_x", "_y", day),  # would start with a dash
+        memo_key("P" * 64, "S" * 64, day, "u" * 64),
+    }
+    assert len(keys) == 9
+    assert all(ARGO_CACHE_KEY.fullmatch(key) and len(key) <= 253 for key in keys), keys
+    assert memo_key("GEM-001", "GEM-001-S01", day) == memo_key("GEM-001", "GEM-001-S01", day)
+
+
+def test_a_manifest_without_the_memo_key_option_still_runs_prepare(stack: Any, tmp_path: Path) -> None:
+    older = contract.PREPARE._replace(output_parameters=contract.PREPARE.output_parameters[:-1])
+    ran = run(older, stack.env(), tmp_path, ENV)
+    assert ran.code == 0, ran
+    assert ran.written() == ["already_reported", "proceed", "reason", "report_date", "sprint_id"]
 
 
 @pytest.mark.parametrize(
@@ -128,12 +199,13 @@ def test_empty_sprint_means_the_active_sprint(stack: Any, tmp_path: Path, projec
     assert ran.param("sprint_id") == sprint
     assert ran.param("proceed") == "true"
     assert len(stack.requests("sprint", method="GET", path_prefix=f"/sprints/active/{project}")) == 1
+    assert len(stack.requests("sprint", method="GET", path_prefix=f"/sprints/{sprint}/task-summary")) == 1
 
 
 def test_no_active_sprint_stops_quietly(stack: Any, tmp_path: Path) -> None:
     ran = _prepare(stack, tmp_path, PROJECT_ID="GEM-003", SPRINT_ID="")
     assert ran.code == 0, ran
-    assert ran.params() == {
+    assert {k: v for k, v in ran.params().items() if k != "memo_key"} == {
         "sprint_id": "",
         "report_date": "2026-11-30",
         "proceed": "false",
@@ -141,6 +213,80 @@ def test_no_active_sprint_stops_quietly(stack: Any, tmp_path: Path) -> None:
         "reason": "no active sprint for project GEM-003",
     }
     assert _chronicle_gets(stack) == []
+
+
+def test_an_unusable_active_sprint_id_is_the_services_fault(stack: Any, tmp_path: Path) -> None:
+    stack.fault("sprint", "answer", status=200, body={"sprint_id": "../x"}, path="/sprints/active/")
+    ran = _prepare(stack, tmp_path, SPRINT_ID="")
+    assert ran.code == contract.EXIT_SERVICE_ERROR, ran  # not 2: the input was fine
+    assert "sprint-service answered an unusable active sprint" in ran.stderr and "'../x'" in ran.stderr
+    assert _chronicle_gets(stack) == []
+    assert not any("%2F" in r["path"] or ".." in r["path"] for r in stack.requests("sprint"))
+
+
+# --- preflight: every problem in one pass, the most specific exit code -----------------------------
+def _errors(ran: Ran) -> list[str]:
+    return [line for line in ran.stderr.splitlines() if " ERROR " in line]
+
+
+def test_an_unknown_sprint_is_not_found_before_anything_else(stack: Any, tmp_path: Path) -> None:
+    ran = _prepare(stack, tmp_path, SPRINT_ID="gem-001-s01")  # well-formed, but no such sprint
+    assert ran.code == contract.EXIT_NOT_FOUND, ran
+    assert "sprint gem-001-s01 does not exist according to the sprint-service" in ran.stderr
+    assert ran.param("proceed") == "false"
+    assert ran.param("reason").startswith("preflight failed, nothing was simulated: sprint gem-001-s01 does")
+    assert _chronicle_gets(stack) == []
+    assert len(stack.requests("sprint", path_prefix="/sprints/gem-001-s01/")) == 1  # never retried
+
+
+def test_an_unknown_project_answers_an_empty_team_and_is_not_found(stack: Any, tmp_path: Path) -> None:
+    ran = _prepare(stack, tmp_path, PROJECT_ID="GEM-404")
+    assert ran.code == contract.EXIT_NOT_FOUND, ran
+    assert "project GEM-404 is unknown to the project-service" in ran.stderr
+    assert _chronicle_gets(stack) == []
+
+
+@pytest.mark.parametrize("service", ["daily-scrum", "sprint", "project", "chronicle"])
+def test_a_service_down_stops_the_run_naming_it(stack: Any, tmp_path: Path, service: str) -> None:
+    stack.down(service)
+    ran = _prepare(stack, tmp_path)
+    assert ran.code == contract.EXIT_NOT_SENT, ran
+    [error, *_] = _errors(ran)
+    assert f"{service}-service GET http" in error and "/health: could not connect" in error
+    assert ran.param("proceed") == "false"
+    assert _chronicle_gets(stack) == []
+
+
+def test_unhealthy_answers_are_service_errors(stack: Any, tmp_path: Path) -> None:
+    stack.fault("daily-scrum", "answer", status=200, body={"status": "degraded"}, path="/health")
+    ran = _prepare(stack, tmp_path)
+    assert ran.code == contract.EXIT_SERVICE_ERROR, ran
+    assert "status must be 'ok', got 'degraded'" in ran.stderr
+
+
+def test_every_problem_is_one_error_line_and_not_found_wins(stack: Any, tmp_path: Path) -> None:
+    stack.down("chronicle")
+    stack.down("daily-scrum")
+    stack.fault("project", "status", status=500, path="/projects/")
+    ran = _prepare(stack, tmp_path, SPRINT_ID="GEM-001-S99")
+    assert ran.code == contract.EXIT_NOT_FOUND, ran  # retrying cannot make the sprint exist
+    errors = _errors(ran)
+    assert len(errors) == 6, ran  # four problems, the summary, the step's "failed after" line
+    assert "daily-scrum-service GET" in errors[0] and "chronicle-service GET" in errors[1]
+    assert "sprint GEM-001-S99 does not exist" in errors[2]
+    assert "project-service GET" in errors[3] and "HTTP 500" in errors[3]
+    assert "preflight found 4 problems" in errors[4]
+    reason = ran.param("reason")  # all four in the output the Argo UI shows
+    for text in ("daily-scrum-service GET", "chronicle-service GET", "S99 does not exist", "HTTP 500"):
+        assert text in reason, reason
+    assert stack.requests("daily-scrum", method="POST") == []
+
+
+def test_services_are_retried_briefly_in_the_step(stack: Any, tmp_path: Path) -> None:
+    stack.fault("sprint", "status", status=503, path="/health")
+    ran = _prepare(stack, tmp_path)
+    assert ran.code == 0, ran
+    assert len(stack.requests("sprint", path_prefix="/health")) == 2
 
 
 @pytest.mark.parametrize(
@@ -154,8 +300,8 @@ def test_chronicle_that_cannot_tell_stops_the_run(stack: Any, tmp_path: Path, fa
     ran = _prepare(stack, tmp_path)
     assert ran.code == contract.EXIT_SERVICE_ERROR, ran
     assert "could not tell whether sprint GEM-001-S01 on 2026-11-30 is already reported" in ran.stderr
-    assert "nothing was simulated" in ran.stderr and "force=true" in ran.stderr
-    assert ran.written() == []
+    assert "Nothing was simulated" in ran.stderr and "force=true" in ran.stderr
+    assert ran.param("proceed") == "false" and ran.param("reason").startswith("unknown: ")
 
 
 def test_chronicle_gateway_error_is_retried(stack: Any, tmp_path: Path) -> None:
@@ -164,13 +310,6 @@ def test_chronicle_gateway_error_is_retried(stack: Any, tmp_path: Path) -> None:
     assert ran.code == 0, ran
     assert ran.param("proceed") == "true"
     assert len(_chronicle_gets(stack)) == 2
-
-
-def test_chronicle_down_is_not_sent(stack: Any, tmp_path: Path) -> None:
-    stack.down("chronicle")
-    ran = _prepare(stack, tmp_path)
-    assert ran.code == contract.EXIT_NOT_SENT, ran
-    assert ran.written() == []
 
 
 @pytest.mark.parametrize(
@@ -188,12 +327,6 @@ def test_active_sprint_lookup_failures(stack: Any, tmp_path: Path, fault: dict[s
     assert _chronicle_gets(stack) == []
 
 
-def test_sprint_service_down_is_not_sent(stack: Any, tmp_path: Path) -> None:
-    stack.down("sprint")
-    ran = _prepare(stack, tmp_path, SPRINT_ID="")
-    assert ran.code == contract.EXIT_NOT_SENT, ran
-
-
 BAD_INPUTS = (
     [("PROJECT_ID", bad) for bad in BAD_IDS]
     + [("SPRINT_ID", bad) for bad in BAD_IDS if bad]  # empty SPRINT_ID means "the active sprint"
@@ -203,6 +336,8 @@ BAD_INPUTS = (
     + [("RUN_CREATED_AT", bad) for bad in ["2026-11-30T14:00:00", "now"]]
     + [("SPRINT_SERVICE_URL", bad) for bad in ["", "sprint", "ftp://sprint"]]
     + [("CHRONICLE_SERVICE_URL", bad) for bad in ["", "http://", "http://host:port"]]
+    + [("DAILY_SCRUM_SERVICE_URL", "ftp://x"), ("PROJECT_SERVICE_URL", "x")]
+    + [("WORKFLOW_UID", bad) for bad in ["../x", "a b"]]
 )
 
 
@@ -212,4 +347,4 @@ def test_bad_inputs_are_refused_before_any_request(stack: Any, tmp_path: Path, n
     assert ran.code == contract.EXIT_INVALID_INPUT, ran
     assert name in ran.stderr and repr(value) in ran.stderr
     assert ran.written() == []
-    assert stack.requests("sprint") == [] and stack.requests("chronicle") == []
+    assert all(stack.requests(service) == [] for service in ("daily-scrum", "sprint", "project", "chronicle"))

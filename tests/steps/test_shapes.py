@@ -32,6 +32,13 @@ def test_documented_answers_pass() -> None:
     assert shapes.active_sprint({"sprint_id": "GEM-001-S01"}, "src") == "GEM-001-S01"
     assert shapes.stored_note({"message": "ok", "note_id": "abc"}, "src") == "abc"
     assert shapes.reported_notes({"reports": {}}, "src")
+    assert shapes.health({"status": "ok", "version": "1"}, "src") == {"status": "ok", "version": "1"}
+
+
+@pytest.mark.parametrize("answer", [{"status": "degraded"}, {}, {"status": None}, ["ok"], "ok"])
+def test_health_must_say_ok(answer: Any) -> None:
+    with pytest.raises(ServiceError, match="src: the health answer has the wrong shape"):
+        shapes.health(answer, "src")
 
 
 def _with(base: Any, path: tuple[Any, ...], value: Any) -> Any:

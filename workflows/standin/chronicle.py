@@ -1,12 +1,14 @@
 """chronicle-service stand-in: daily scrum report notes (docs/dsm-services.md, "chronicle-service").
 
 POST validates the note as the real service's pydantic models do and stores every POST as a new
-row (no de-duplication). GET merges all matching notes into one object:
-- `reports`: the union of the notes' reports, per date in insertion order (oldest note first);
-  an entry's `employee_id` is its `assigned_to`/`employee_id`, or "unassigned" when it had none.
-- scalar fields (`project_id`, `sprint_id`, `created_at`, `summary`, `summary_metrics`): from the
-  MOST RECENT matching note (the last one stored); a null summary reads back as the real service's
-  default text.
+row (no de-duplication). GET has the deployed defect: it answers 500 (plain text
+`Internal Server Error`) as soon as one matching note has non-empty `reports`, 404 when nothing
+matches, and 200 only when every matching note was stored with `"reports": {}`. That answer is one
+object whose scalar fields (`project_id`, `sprint_id`, `created_at`, `summary`, `summary_metrics`)
+come from the MOST RECENT matching note; a null summary reads back as the real service's default text.
+
+What was stored is never readable through the service API, as in production: tests read it with
+the admin route `GET /_stand-in/notes` (`stored()` below).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Any
 
 from workflows.standin import validation as v
 from workflows.standin.db import Database
-from workflows.standin.server import Request, Response, Router, detail, json_response
+from workflows.standin.server import Request, Response, Router, detail, internal_server_error, json_response
 
 TASK = v.model(
     "TaskReport",
@@ -99,21 +101,13 @@ def routes(db: Database) -> Router:
         return json_response(201, {"message": "Daily scrum report recorded successfully", "note_id": note_id})
 
     def read(request: Request) -> Response:
-        query = v.validate(QUERY, request.query, ("query",))
-        sql, args = "SELECT * FROM notes WHERE 1 = 1", []
-        for name in ("sprint_id", "project_id"):
-            if query[name]:  # an empty value is no filter, as in the real service
-                sql += f" AND {name} = ?"
-                args.append(query[name])
-        with db.read() as conn:
-            rows = [dict(row) for row in conn.execute(sql + " ORDER BY seq", args)]
-        for row in rows:
-            row["reports"] = json.loads(row["reports"])
-        day = query["daily_scrum_date"]
-        if day is not None:
-            rows = [row for row in rows if row["report_date"] == day or day in row["reports"]]
+        rows = stored(db, v.validate(QUERY, request.query, ("query",)))
         if not rows:
             return detail(404, NOT_FOUND)
+        if any(row["reports"] for row in rows):
+            # The deployed service reads `additional_data = {"reports": {...}}` back as if it were
+            # `{date: [...]}` and fails: any matching note with a report makes the whole GET fail.
+            return internal_server_error()
         return json_response(200, merge(rows))
 
     router.add("GET", "/health", health)
@@ -122,23 +116,38 @@ def routes(db: Database) -> Router:
     return router
 
 
-def merge(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """One answer for several notes (rows oldest first); see the module docstring for who wins."""
-    latest = rows[-1]
-    reports: dict[str, list[dict[str, Any]]] = {}
+def stored(db: Database, query: dict[str, Any]) -> list[dict[str, Any]]:
+    """The stored notes matching a (validated) query, oldest first, `reports` and metrics decoded.
+
+    Filters are AND-ed; an empty value is no filter, as in the real service. A date matches a
+    note's `report_date` or a key of its `reports`."""
+    sql, args = "SELECT * FROM notes WHERE 1 = 1", []
+    for name in ("sprint_id", "project_id"):
+        if query.get(name):
+            sql += f" AND {name} = ?"
+            args.append(query[name])
+    with db.read() as conn:
+        rows = [dict(row) for row in conn.execute(sql + " ORDER BY seq", args)]
     for row in rows:
-        for day, entries in row["reports"].items():
-            reports.setdefault(day, []).extend(
-                {"employee_id": entry["employee_id"] or "unassigned", "tasks": entry["tasks"]}
-                for entry in entries
-            )
+        row["reports"] = json.loads(row["reports"])
+        for name in ("summary_metrics", "orchestration_decision_details"):
+            row[name] = json.loads(row[name]) if row[name] else None
+    day = query.get("daily_scrum_date")
+    if day:
+        rows = [row for row in rows if row["report_date"] == day or day in row["reports"]]
+    return rows
+
+
+def merge(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The 200 answer for notes that all have empty `reports` (rows oldest first): the most recent wins."""
+    latest = rows[-1]
     return {
         "project_id": latest["project_id"],
         "sprint_id": latest["sprint_id"],
         "created_at": latest["created_at"],
         "summary": latest["summary"] if latest["summary"] is not None else DEFAULT_SUMMARY,
-        "summary_metrics": json.loads(latest["summary_metrics"]) if latest["summary_metrics"] else None,
-        "reports": dict(sorted(reports.items())),
+        "summary_metrics": latest["summary_metrics"],
+        "reports": {},
     }
 
 

@@ -5,6 +5,7 @@
         stack.fault("sprint", "status", status=503, path="/sprints/")
         stack.down("chronicle")                    # connection refused until up()/reset()
         stack.requests("sprint", method="POST")    # what the sprint-service was asked
+        stack.notes(daily_scrum_date="2026-11-27") # what the chronicle stored (its GET cannot say)
 
 Services are named "daily-scrum", "sprint", "project", "chronicle". Admin requests go to the
 service concerned when it is up, else through any other service that is up (the admin API
@@ -118,8 +119,10 @@ class StandIn:
 
     # --- admin API --------------------------------------------------------------------------------
     def fault(self, service: str, kind: str, count: int = 1, **kw: Any) -> dict[str, Any]:
-        """Make the next `count` matching requests of `service` fail. kind: status (status=500),
-        delay (seconds=1.0), malformed, drop, wrong_shape; optional path= (prefix) and method=."""
+        """Make the next `count` matching requests of `service` fail. kind: status (status=500,
+        retry_after=None), delay (seconds=1.0), malformed, drop, wrong_shape, answer (status=, body=);
+        optional path= (prefix),
+        method= and skip= (matching requests let through first)."""
         spec = {"kind": kind, "count": count, **kw}
         return self._admin("POST", f"/services/{service}/faults", service, json=spec)["fault"]
 
@@ -147,6 +150,12 @@ class StandIn:
     def reset(self) -> None:
         """Reseed the database, clear every fault and request log, bring every service up."""
         self._admin("POST", "/reset", None)
+
+    def notes(self, **query: str) -> list[dict[str, Any]]:
+        """The notes the chronicle stored, oldest first, filtered like its GET (project_id=,
+        sprint_id=, daily_scrum_date=): each {"note_id", "project_id", "sprint_id", "report_date",
+        "summary", "summary_metrics", "reports", "orchestration_decision_details", "created_at"}."""
+        return self._admin("GET", "/notes", "chronicle", params=query)
 
     def states(self) -> dict[str, dict[str, Any]]:
         """{service: {"url", "up"}} as the stand-in sees it."""

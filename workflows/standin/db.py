@@ -17,7 +17,9 @@ from workflows.standin import seed
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS projects (
     project_id TEXT PRIMARY KEY,
-    name TEXT NOT NULL
+    name TEXT NOT NULL,
+    description TEXT NOT NULL,
+    status TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS team_members (
     position INTEGER NOT NULL,            -- the order the project-service lists them in

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from workflows.standin.db import Database
-from workflows.standin.server import Request, Response, Router, json_response
+from workflows.standin.server import Request, Response, Router, detail, json_response
 
 
 def routes(db: Database) -> Router:
@@ -23,6 +23,17 @@ def routes(db: Database) -> Router:
             ).fetchall()
         return json_response(200, {"project_id": project_id, "team_members": [dict(row) for row in rows]})
 
+    def project(request: Request) -> Response:
+        with db.read() as conn:
+            row = conn.execute(
+                "SELECT project_id AS id, name, description, status FROM projects WHERE project_id = ?",
+                (request.params["project_id"],),
+            ).fetchone()
+        if row is None:  # not 404: the real service fails on the missing row
+            return detail(500, "Database operation failed.")
+        return json_response(200, dict(row))
+
     router.add("GET", "/health", health)
     router.add("GET", "/projects/{project_id}/team-members", team_members)
+    router.add("GET", "/projects/{project_id}", project)
     return router

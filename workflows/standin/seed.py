@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import sqlite3
 
-# (project_id, name)
+# (project_id, name, description, status)
 PROJECTS = [
-    ("GEM-001", "Gemini Platform"),
-    ("GEM-002", "Gemini Mobile"),
-    ("GEM-003", "Gemini Archive"),
+    ("GEM-001", "Gemini Platform", "Core platform services", "active"),
+    ("GEM-002", "Gemini Mobile", "Mobile apps", "active"),
+    ("GEM-003", "Gemini Archive", "Archive of retired systems", "completed"),
 ]
 
 # (project_id, id, name, gender, state, age)
@@ -66,7 +66,9 @@ TASKS = [
 
 def load(conn: sqlite3.Connection) -> None:
     """Insert the seed rows (the tables must be empty)."""
-    conn.executemany("INSERT INTO projects (project_id, name) VALUES (?, ?)", PROJECTS)
+    conn.executemany(
+        "INSERT INTO projects (project_id, name, description, status) VALUES (?, ?, ?, ?)", PROJECTS
+    )
     conn.executemany(
         "INSERT INTO team_members (position, project_id, id, name, gender, state, age)"
         " VALUES (?, ?, ?, ?, ?, ?, ?)",

@@ -46,6 +46,7 @@ class Response:
     body: bytes
     content_type: str = "application/json"
     after: Callable[[], None] | None = None  # runs once the answer is on the wire
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 def json_response(status: int, payload: Any) -> Response:
@@ -54,6 +55,11 @@ def json_response(status: int, payload: Any) -> Response:
 
 def detail(status: int, text: str) -> Response:
     return json_response(status, {"detail": text})
+
+
+def internal_server_error() -> Response:
+    """Starlette's answer to an unhandled exception: 500, plain text, not JSON."""
+    return Response(500, b"Internal Server Error", "text/plain; charset=utf-8")
 
 
 Handler = Callable[[Request], Response]
@@ -185,6 +191,10 @@ class Service:
             response = self.routes.dispatch(request)
         elif fault.kind == "status":
             response = detail(fault.status, f"Injected fault: status {fault.status}")
+            if fault.retry_after is not None:
+                response.headers["Retry-After"] = str(fault.retry_after)
+        elif fault.kind == "answer":
+            response = json_response(fault.status, fault.body)
         elif fault.kind == "malformed":
             response = Response(200, MALFORMED_BODY)
         elif fault.kind == "wrong_shape":
@@ -198,6 +208,9 @@ class Service:
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
+    # The default listen backlog (5) drops SYNs when a fleet of runs connects at once; the client
+    # then waits ~1 s for its SYN retransmission. Uvicorn's default is 2048.
+    request_queue_size = 256
 
     def __init__(
         self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], service: Service
@@ -259,7 +272,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
             response = self.server.service.handle(request)
         except Exception:  # a bug in a stand-in handler: answer like Starlette does, keep serving
             traceback.print_exc()
-            response = Response(500, b"Internal Server Error", "text/plain; charset=utf-8")
+            response = internal_server_error()
         if response is None:
             self.close_connection = True
             with suppress(OSError):
@@ -268,6 +281,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
         self.send_response(response.status)
         self.send_header("Content-Type", response.content_type)
         self.send_header("Content-Length", str(len(response.body)))
+        for name, value in response.headers.items():
+            self.send_header(name, value)
         self.end_headers()
         self.wfile.write(response.body)
         self.wfile.flush()

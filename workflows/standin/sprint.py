@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
 from workflows.standin import validation as v
@@ -18,6 +19,17 @@ PROGRESS_BODY = v.model(
     top_level=True,
 )
 
+SPRINT_FIELDS = "sprint_id, project_id, sprint_name, start_date, end_date, duration_weeks, status"
+
+
+def _tasks(conn: sqlite3.Connection, sprint_id: str) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        "SELECT task_id, title, status, sprint_id, progress_percentage, assigned_to"
+        " FROM tasks WHERE sprint_id = ? ORDER BY task_id",
+        (sprint_id,),
+    ).fetchall()
+    return [dict(row) for row in rows]
+
 
 def routes(db: Database) -> Router:
     router = Router()
@@ -28,12 +40,16 @@ def routes(db: Database) -> Router:
     def tasks(request: Request) -> Response:
         # An unknown sprint answers 200 [] (not 404), as the real service does.
         with db.read() as conn:
-            rows = conn.execute(
-                "SELECT task_id, title, status, sprint_id, progress_percentage, assigned_to"
-                " FROM tasks WHERE sprint_id = ? ORDER BY task_id",
-                (request.params["sprint_id"],),
-            ).fetchall()
-        return json_response(200, [dict(row) for row in rows])
+            return json_response(200, _tasks(conn, request.params["sprint_id"]))
+
+    def one_sprint(request: Request) -> Response:
+        sprint_id = request.params["sprint_id"]
+        with db.read() as conn:
+            query = f"SELECT {SPRINT_FIELDS} FROM sprints WHERE sprint_id = ?"
+            row = conn.execute(query, (sprint_id,)).fetchone()
+            if row is None:
+                return detail(404, f"Sprint {sprint_id} not found.")
+            return json_response(200, {"sprint": dict(row), "tasks": _tasks(conn, sprint_id)})
 
     def task_summary(request: Request) -> Response:
         sprint_id = request.params["sprint_id"]
@@ -64,8 +80,7 @@ def routes(db: Database) -> Router:
     def by_project(request: Request) -> Response:
         with db.read() as conn:
             rows = conn.execute(
-                "SELECT sprint_id, project_id, sprint_name, start_date, end_date, duration_weeks, status"
-                " FROM sprints WHERE project_id = ? ORDER BY start_date, sprint_id",
+                f"SELECT {SPRINT_FIELDS} FROM sprints WHERE project_id = ? ORDER BY start_date, sprint_id",
                 (request.params["project_id"],),
             ).fetchall()
         return json_response(200, [dict(row) for row in rows])
@@ -88,6 +103,7 @@ def routes(db: Database) -> Router:
     router.add("GET", "/health", health)
     router.add("GET", "/sprints/active/{project_id}", active)
     router.add("GET", "/sprints/by-project/{project_id}", by_project)
+    router.add("GET", "/sprints/{sprint_id}", one_sprint)
     router.add("GET", "/sprints/{sprint_id}/tasks", tasks)
     router.add("GET", "/sprints/{sprint_id}/task-summary", task_summary)
     router.add("POST", "/tasks/{task_id}/progress", progress)

@@ -8,6 +8,9 @@ Admin routes, served by every service under /_stand-in/ (never logged, never fau
   DELETE /_stand-in/requests               clear this service's request log
   .../_stand-in/services/{name}/faults     the same two for service {name}, through any service
   .../_stand-in/services/{name}/requests   (so a service that is down can still be prepared)
+  GET    /_stand-in/notes                  the notes the chronicle stored, oldest first
+                                           (?project_id=&sprint_id=&daily_scrum_date=, AND-ed): what
+                                           the chronicle's own GET cannot show (its read defect)
   POST   /_stand-in/reset                  ALL services: reseed the database, clear faults and logs,
                                            bring every service back up
   GET    /_stand-in/services               every service's URL and whether it is up
@@ -26,7 +29,7 @@ from pathlib import Path
 from workflows.standin import SERVICES, chronicle, daily_scrum, project, sprint
 from workflows.standin.db import Database
 from workflows.standin.server import Handler, Request, Response, Router, Service, detail, json_response
-from workflows.standin.validation import parse_json_body
+from workflows.standin.validation import parse_json_body, validate
 
 RANDOM_SEED = 20250830  # the simulation draws the same sequence after every reset
 
@@ -118,6 +121,11 @@ class Stack:
         def states(_: Request) -> Response:
             return json_response(200, self._states())
 
+        def notes(request: Request) -> Response:
+            query = validate(chronicle.QUERY, request.query, ("query",))  # Invalid -> 422
+            rows = chronicle.stored(self.db, query)
+            return json_response(200, [{k: v for k, v in row.items() if k != "seq"} for row in rows])
+
         def up(request: Request) -> Response:
             about = target(request)
             about.start()
@@ -153,6 +161,7 @@ class Stack:
             service.admin.add(method, prefix + "/services/{name}" + path, guarded(handler))
         service.admin.add("POST", f"{prefix}/reset", reset)
         service.admin.add("GET", f"{prefix}/services", states)
+        service.admin.add("GET", f"{prefix}/notes", notes)
         service.admin.add("POST", f"{prefix}/services/{{name}}/down", guarded(down))
         service.admin.add("POST", f"{prefix}/services/{{name}}/up", guarded(up))
 
