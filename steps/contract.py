@@ -17,7 +17,6 @@ ENV_REPORT_DATE = "REPORT_DATE"  # YYYY-MM-DD; empty means "the day the run was 
 ENV_FORCE = "FORCE"  # "true" simulates and reports again even when the day is already done
 ENV_SCHEDULE_TIMEZONE = "SCHEDULE_TIMEZONE"  # IANA name; the report date is a day in this zone
 ENV_RUN_CREATED_AT = "RUN_CREATED_AT"  # RFC 3339 creation time of the workflow run
-ENV_WORKFLOW_UID = "WORKFLOW_UID"  # the run's uid ({{workflow.uid}}): a forced run's own memo key
 ENV_WORKFLOW_NAME = "WORKFLOW_NAME"  # the run's name, for the page's link back to it
 ENV_WORKFLOW_NAMESPACE = "WORKFLOW_NAMESPACE"
 ENV_ARGO_UI_URL = "ARGO_UI_URL"  # base URL of the Argo UI; empty: the page names the run without a link
@@ -114,15 +113,13 @@ PREPARE = StepSpec(
         ENV_FORCE,
         ENV_SCHEDULE_TIMEZONE,
         ENV_RUN_CREATED_AT,
-        ENV_WORKFLOW_UID,
         # All four: prepare checks every service before the one irreversible step.
         ENV_DAILY_SCRUM_SERVICE_URL,
         ENV_SPRINT_SERVICE_URL,
         ENV_PROJECT_SERVICE_URL,
         ENV_CHRONICLE_SERVICE_URL,
     ),
-    # memo_key: the key of simulate's `memoize` (one simulation per project, sprint and day).
-    output_parameters=("sprint_id", "report_date", "proceed", "already_reported", "reason", "memo_key"),
+    output_parameters=("sprint_id", "report_date", "proceed", "already_reported", "reason"),
     description="Check everything before the simulation: inputs, services, sprint, project, and "
     "whether the day is already reported.",
 )

@@ -1,9 +1,9 @@
 """Step `prepare`: check everything before the one irreversible step, and decide whether to run.
 
 Environment: PROJECT_ID, SPRINT_ID (empty: the project's active sprint), REPORT_DATE (empty: the day
-of RUN_CREATED_AT in SCHEDULE_TIMEZONE, default UTC; RUN_CREATED_AT empty: now), FORCE, WORKFLOW_UID
-(a forced run's own memo key), and the four service URLs.
-Output parameters: sprint_id, report_date, proceed, already_reported, reason, memo_key.
+of RUN_CREATED_AT in SCHEDULE_TIMEZONE, default UTC; RUN_CREATED_AT empty: now), FORCE, and the
+four service URLs.
+Output parameters: sprint_id, report_date, proceed, already_reported, reason.
 
 The simulation is not idempotent (every call adds a day of progress), so `simulate` runs only when
 this step says proceed=true. In order:
@@ -17,31 +17,21 @@ this step says proceed=true. In order:
    (proceed=false, exit 0). Anything else is "unknown" and stops the run with exit 3: the deployed
    chronicle answers 500 as soon as a note for the day is stored (dsm-services.md), so a 500 most
    likely means "already reported", but a chronicle failure reads the same; a run never simulates
-   on "unknown". FORCE=true skips this question (and the memo, below), never the preflight.
+   on "unknown". FORCE=true skips this question, never the preflight.
 
-memo_key names the day in simulate's Argo `memoize` cache, so a fresh run for a day that was
-simulated but not reported reuses the recorded simulation instead of simulating again. Argo accepts
-only `[a-zA-Z0-9][-a-zA-Z0-9]*` as a cache key (workflow/controller/cache/cache.go, cacheKeyRegex,
-v3.7 and v4.1): no dots or underscores, so the key is the readable project-sprint-date, plus a short
-digest that keeps two different days apart whatever their IDs. A forced run gets a key of its own
-(its WORKFLOW_UID), so it always simulates.
+A day that was simulated but not reported is not simulated again by a later run: `simulate` finds
+the day's recorded simulation (an artifact kept per project, sprint and day) and reuses it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import re
-import sys
-import uuid
-from collections.abc import Sequence
 
 from steps import contract, http, shapes, validate
 from steps.cli import Step, run_step
 
 SPEC = contract.PREPARE
 HEALTH_READ_TIMEOUT = 5.0  # seconds: /health answers at once or the service is not fit to run
-MEMO_KEY_MAX = 253  # a ConfigMap key
 # The most specific problem decides the exit code (see the module docstring).
 SPECIFICITY: tuple[type[http.HttpError], ...] = (http.NotFound, http.ServiceError, http.NotSent)
 
@@ -71,18 +61,6 @@ def _report_date(step: Step) -> dt.date:
     return day
 
 
-def memo_key(project_id: str, sprint_id: str, day: dt.date, run_id: str = "") -> str:
-    """The simulate step's Argo cache key: project-sprint-date[-force-<run>]-<digest>.
-
-    memo_key("GEM-001", "GEM-001-S01", date(2026, 11, 27)) == "GEM-001-GEM-001-S01-2026-11-27-<12 hex>"
-    """
-    readable = f"{project_id}-{sprint_id}-{day.isoformat()}" + (f"-force-{run_id}" if run_id else "")
-    digest = hashlib.sha256("\0".join((project_id, sprint_id, day.isoformat(), run_id)).encode()).hexdigest()
-    key = f"{re.sub(r'[^A-Za-z0-9-]', '-', readable)}-{digest[:12]}".lstrip("-")
-    assert len(key) <= MEMO_KEY_MAX, key  # IDs are at most 64 characters each
-    return key
-
-
 class Outcome:
     """What prepare decided, written as its output parameters."""
 
@@ -90,15 +68,13 @@ class Outcome:
         self.step = step
         self.report_date = report_date
 
-    def write(self, sprint_id: str, proceed: bool, already_reported: bool, reason: str, key: str) -> None:
+    def write(self, sprint_id: str, proceed: bool, already_reported: bool, reason: str) -> None:
         step = self.step
         step.write_param("sprint_id", sprint_id)
         step.write_param("report_date", self.report_date.isoformat())
         step.write_param("proceed", proceed)
         step.write_param("already_reported", already_reported)
         step.write_param("reason", reason)
-        if "memo_key" in step.spec.output_parameters:  # see _spec_for()
-            step.write_param("memo_key", key)
 
 
 def _health(step: Step, services: dict[str, http.Service], problems: list[http.HttpError]) -> set[str]:
@@ -191,9 +167,6 @@ def main(step: Step) -> None:
     if sprint_id:
         validate.identifier(contract.ENV_SPRINT_ID, sprint_id)
     force = validate.flag(contract.ENV_FORCE, step.env(contract.ENV_FORCE))
-    run_uid = step.env(contract.ENV_WORKFLOW_UID)
-    if run_uid:
-        validate.identifier(contract.ENV_WORKFLOW_UID, run_uid)
     report_date = _report_date(step)
     services = {name: step.service(name) for name in contract.SERVICE_URL_ENV}
     outcome = Outcome(step, report_date)
@@ -217,18 +190,16 @@ def main(step: Step) -> None:
     if "project-service" in healthy:
         _project_known(services["project-service"], project_id, problems)
     step.progress(1, 3)
-    # A forced run has a memo key of its own: it always simulates.
-    key = memo_key(project_id, sprint_id, report_date, (run_uid or uuid.uuid4().hex) if force else "")
     if problems:
         for problem in problems if len(problems) > 1 else ():
             step.log.error("%s", problem)
         failure = _fail(problems)
         reason = "preflight failed, nothing was simulated: " + "; ".join(str(problem) for problem in problems)
-        outcome.write(sprint_id, False, False, reason, key)
+        outcome.write(sprint_id, False, False, reason)
         raise failure
     if nothing_to_do:
         step.log.warning("Nothing to do: %s", nothing_to_do)
-        outcome.write("", False, False, nothing_to_do, key)
+        outcome.write("", False, False, nothing_to_do)
         return
     step.log.info("Preflight passed: all four services answer, sprint %s and project %s exist", sprint_id,
                   project_id)
@@ -240,7 +211,7 @@ def main(step: Step) -> None:
             "FORCE=true: not asking the chronicle; sprint %s on %s will be simulated and reported "
             "even if it already is", sprint_id, report_date,
         )
-        outcome.write(sprint_id, True, False, "force=true: the chronicle was not checked", key)
+        outcome.write(sprint_id, True, False, "force=true: the chronicle was not checked")
         step.progress(3, 3)
         return
     query = {"project_id": project_id, "sprint_id": sprint_id, "daily_scrum_date": report_date.isoformat()}
@@ -249,8 +220,8 @@ def main(step: Step) -> None:
         services["chronicle-service"].get_json(contract.NOTES_PATH, params=query, check=shapes.reported_notes)
     except http.NotFound:
         reason = f"sprint {sprint_id} on {report_date} is not reported yet"
-        step.log.info("Proceeding: %s (memo key %s)", reason, key)
-        outcome.write(sprint_id, True, False, reason, key)
+        step.log.info("Proceeding: %s (memo key %s)", reason)
+        outcome.write(sprint_id, True, False, reason)
         step.progress(3, 3)
         return
     except http.NotSent:
@@ -258,21 +229,13 @@ def main(step: Step) -> None:
     except http.ServiceError as exc:
         # "Unknown" is never "not reported": a second simulation cannot be undone.
         reason = _unknown(exc, sprint_id, report_date)
-        outcome.write(sprint_id, False, False, reason, key)
+        outcome.write(sprint_id, False, False, reason)
         raise http.ServiceError(reason, status=exc.status, body=exc.body) from exc
     reason = f"already reported: sprint {sprint_id} on {report_date}"
     step.log.warning("Not simulating: %s (use force=true to report it again)", reason)
-    outcome.write(sprint_id, False, True, reason, key)
+    outcome.write(sprint_id, False, True, reason)
     step.progress(3, 3)
 
 
-def _spec_for(argv: Sequence[str]) -> contract.StepSpec:
-    """Transitional: a manifest rendered before memo_key existed passes no --out-memo-key; such a
-    manifest runs prepare without that output (nothing there reads it)."""
-    if contract.option("out", "memo_key") in argv:
-        return SPEC
-    return SPEC._replace(output_parameters=tuple(p for p in SPEC.output_parameters if p != "memo_key"))
-
-
 if __name__ == "__main__":
-    run_step(_spec_for(sys.argv[1:]), main)
+    run_step(SPEC, main)

@@ -1,5 +1,5 @@
 """prepare as a subprocess against the stand-in: inputs, preflight, active sprint, report date,
-the chronicle check (with its deployed read defect) and the memo key."""
+the chronicle check (with its deployed read defect)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ import pytest
 import requests
 
 from steps import contract
-from steps.prepare import memo_key
 from tests.steps.runner import BAD_IDS, Ran, run
 
 PROJECT = "GEM-001"
@@ -20,7 +19,6 @@ SPRINT = "GEM-001-S01"
 CREATED = "2026-11-30T14:00:00Z"
 NOTES = "/v1/notes/daily_scrum_report"
 ENV = {"PROJECT_ID": PROJECT, "SPRINT_ID": SPRINT, "RUN_CREATED_AT": CREATED}
-KEY = memo_key(PROJECT, SPRINT, dt.date(2026, 11, 30))
 ARGO_CACHE_KEY = re.compile(r"[a-zA-Z0-9][-a-zA-Z0-9]*")  # workflow/controller/cache/cache.go
 
 
@@ -61,7 +59,6 @@ def test_not_reported_yet_proceeds(stack: Any, tmp_path: Path) -> None:
         "proceed": "true",
         "already_reported": "false",
         "reason": "sprint GEM-001-S01 on 2026-11-30 is not reported yet",
-        "memo_key": KEY,
     }
     assert len(_chronicle_gets(stack)) == 1
     # The preflight: every service's health, the sprint's summary, the project's team; no lookup.
@@ -96,7 +93,6 @@ def test_a_reported_day_reads_as_500_and_stops_the_run_as_unknown(stack: Any, tm
     assert "Nothing was simulated" in reason and "force=true" in reason
     assert (ran.param("proceed"), ran.param("already_reported")) == ("false", "false")
     assert reason in ran.stderr  # the log says the same
-    assert ran.param("memo_key") == KEY
 
 
 def test_a_readable_stored_note_stops_quietly(stack: Any, tmp_path: Path) -> None:
@@ -109,55 +105,18 @@ def test_a_readable_stored_note_stops_quietly(stack: Any, tmp_path: Path) -> Non
         "proceed": "false",
         "already_reported": "true",
         "reason": "already reported: sprint GEM-001-S01 on 2026-11-30",
-        "memo_key": KEY,
     }
     assert "already reported: sprint GEM-001-S01 on 2026-11-30" in ran.stderr
 
 
 @pytest.mark.parametrize("force", ["true", "TRUE", "True"])
-def test_force_skips_the_chronicle_and_has_a_memo_key_of_its_own(
-    stack: Any, tmp_path: Path, force: str
-) -> None:
+def test_force_skips_the_chronicle(stack: Any, tmp_path: Path, force: str) -> None:
     _store_note(stack, "2026-11-30")
-    ran = _prepare(stack, tmp_path, FORCE=force, WORKFLOW_UID="0b9c5c2e-1f6a-4c39-9d58-3a1e2b7c4d10")
+    ran = _prepare(stack, tmp_path, FORCE=force)
     assert ran.code == 0, ran
     assert ran.param("proceed") == "true"
     assert ran.param("already_reported") == "false"
     assert _chronicle_gets(stack) == []
-    assert ran.param("memo_key") == memo_key(
-        PROJECT, SPRINT, dt.date(2026, 11, 30), "0b9c5c2e-1f6a-4c39-9d58-3a1e2b7c4d10"
-    )
-    assert ran.param("memo_key").startswith("GEM-001-GEM-001-S01-2026-11-30-force-0b9c5c2e-")
-
-
-def test_forced_runs_without_a_uid_still_get_keys_of_their_own(stack: Any, tmp_path: Path) -> None:
-    keys = {_prepare(stack, tmp_path / str(i), FORCE="true").param("memo_key") for i in range(2)}
-    assert len(keys) == 2 and KEY not in keys
-
-
-def test_memo_keys_are_argo_cache_keys_one_per_project_sprint_and_day() -> None:
-    day = dt.date(2026, 11, 27)
-    assert memo_key("GEM-001", "GEM-001-S01", day).startswith("GEM-001-GEM-001-S01-2026-11-27-")
-    keys = {
-        memo_key("GEM-001", "GEM-001-S01", day),
-        memo_key("GEM-001", "GEM-001-S01", day + dt.timedelta(days=1)),
-        memo_key("GEM-001", "GEM-001-S02", day),
-        memo_key("A-B", "C", day), memo_key("A", "B-C", day),  # the same readable part
-        memo_key("A_B", "C", day),
-        memo_key("GEM-001", "GEM-001-S01", day, "uid-1"),
-        memo_key("_x", "_y", day),  # would start with a dash
-        memo_key("P" * 64, "S" * 64, day, "u" * 64),
-    }
-    assert len(keys) == 9
-    assert all(ARGO_CACHE_KEY.fullmatch(key) and len(key) <= 253 for key in keys), keys
-    assert memo_key("GEM-001", "GEM-001-S01", day) == memo_key("GEM-001", "GEM-001-S01", day)
-
-
-def test_a_manifest_without_the_memo_key_option_still_runs_prepare(stack: Any, tmp_path: Path) -> None:
-    older = contract.PREPARE._replace(output_parameters=contract.PREPARE.output_parameters[:-1])
-    ran = run(older, stack.env(), tmp_path, ENV)
-    assert ran.code == 0, ran
-    assert ran.written() == ["already_reported", "proceed", "reason", "report_date", "sprint_id"]
 
 
 @pytest.mark.parametrize(
@@ -205,7 +164,7 @@ def test_empty_sprint_means_the_active_sprint(stack: Any, tmp_path: Path, projec
 def test_no_active_sprint_stops_quietly(stack: Any, tmp_path: Path) -> None:
     ran = _prepare(stack, tmp_path, PROJECT_ID="GEM-003", SPRINT_ID="")
     assert ran.code == 0, ran
-    assert {k: v for k, v in ran.params().items() if k != "memo_key"} == {
+    assert ran.params() == {
         "sprint_id": "",
         "report_date": "2026-11-30",
         "proceed": "false",
@@ -337,7 +296,6 @@ BAD_INPUTS = (
     + [("SPRINT_SERVICE_URL", bad) for bad in ["", "sprint", "ftp://sprint"]]
     + [("CHRONICLE_SERVICE_URL", bad) for bad in ["", "http://", "http://host:port"]]
     + [("DAILY_SCRUM_SERVICE_URL", "ftp://x"), ("PROJECT_SERVICE_URL", "x")]
-    + [("WORKFLOW_UID", bad) for bad in ["../x", "a b"]]
 )
 
 

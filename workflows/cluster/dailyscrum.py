@@ -89,9 +89,16 @@ RESOLVED_BY_PREPARE: dict[str, str] = {
     contract.ENV_REPORT_DATE: "report_date",
 }
 
-# Output parameters a step may legitimately leave unwritten (nothing to report, day already
-# reported): a default keeps such a run green instead of failing on a missing file.
-OUTPUT_DEFAULTS: dict[str, str] = {"reason": "", "note_id": "", "already_reported": "false"}
+# Output parameters a step may leave unwritten (nothing to report, a refused input): a default keeps
+# the node's own exit status, not "failed to save outputs", as what the run shows.
+OUTPUT_DEFAULTS: dict[str, str] = {
+    "sprint_id": "",
+    "report_date": "",
+    "proceed": "false",
+    "reason": "",
+    "note_id": "",
+    "already_reported": "false",
+}
 
 # --- retries (exit codes from the contract) ----------------------------------------------------
 # No backoff.maxDuration: Argo counts it from the first attempt's start and hands retry pods that
