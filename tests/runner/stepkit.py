@@ -19,6 +19,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--stamp", help="append {start, end, pid} as a JSON line to this file")
     parser.add_argument("--sleep", type=float, default=0.0)
+    parser.add_argument("--sleep-from-call", type=int, default=1, help="sleep only from this call on")
     parser.add_argument("--counter", help="file counting the calls (kept outside the attempt directory)")
     parser.add_argument("--fail-times", type=int, default=0, help="exit with --fail-code the first N calls")
     parser.add_argument("--fail-code", type=int, default=3)
@@ -34,15 +35,16 @@ def main(argv: list[str] | None = None) -> int:
         counter = Path(args.counter)
         calls = int(counter.read_text()) + 1 if counter.exists() else 1
         counter.write_text(str(calls))
-    time.sleep(args.sleep)
+    if calls >= args.sleep_from_call or not args.counter:
+        time.sleep(args.sleep)
     for item in args.write:
         path, _, text = item.partition("=")
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         Path(path).write_text(text)
-    for item in args.copy:
+    for item in args.copy:  # a missing source copies as "<missing>" (an optional input not given)
         source, _, target = item.partition("=")
         Path(target).parent.mkdir(parents=True, exist_ok=True)
-        Path(target).write_text(Path(source).read_text())
+        Path(target).write_text(Path(source).read_text() if Path(source).exists() else "<missing>")
     for item in args.env:
         name, _, path = item.partition("=")
         Path(path).parent.mkdir(parents=True, exist_ok=True)
