@@ -1,8 +1,9 @@
 """A tiny step program for the runner's tests: `python -m tests.runner.stepkit [actions]`.
 
-It does what a test manifest asks, in order: record its start, sleep, fail the first N times
-(a counter file outside the attempt survives retries), write files, copy an input to an output,
-then exit with the asked code. Real files and a real process, so the runner is tested end to end.
+It does what a test manifest asks, in order: count its calls (a counter file outside the attempt
+survives retries), sleep, write files, copy an input to an output, append to a file, record its
+start and end, then fail the first N times or exit with the asked code. Real files and a real
+process, so the runner is tested end to end.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fail-code", type=int, default=3)
     parser.add_argument("--write", action="append", default=[], metavar="PATH=TEXT")
     parser.add_argument("--copy", action="append", default=[], metavar="SRC=DST")
+    parser.add_argument("--append", action="append", default=[], metavar="PATH=TEXT")
     parser.add_argument("--env", action="append", default=[], metavar="NAME=PATH", help="write $NAME to PATH")
     parser.add_argument("--exit", type=int, default=0)
     args = parser.parse_args(argv)
@@ -45,6 +47,10 @@ def main(argv: list[str] | None = None) -> int:
         source, _, target = item.partition("=")
         Path(target).parent.mkdir(parents=True, exist_ok=True)
         Path(target).write_text(Path(source).read_text() if Path(source).exists() else "<missing>")
+    for item in args.append:
+        path, _, text = item.partition("=")
+        with open(path, "a") as handle:
+            handle.write(text)
     for item in args.env:
         name, _, path = item.partition("=")
         Path(path).parent.mkdir(parents=True, exist_ok=True)

@@ -142,6 +142,16 @@ def mutate_hooks(doc: dict[str, Any]) -> None:
     task(doc, "b")["hooks"] = {"exit": {"template": "produce"}}
 
 
+def mutate_keyed_output_as_tgz(doc: dict[str, Any]) -> None:
+    artifact = template(doc, "produce")["outputs"]["artifacts"][0]
+    artifact.pop("archive")
+    artifact["s3"] = {"key": "history/{{workflow.parameters.who}}.json"}
+
+
+def mutate_s3_bucket(doc: dict[str, Any]) -> None:
+    template(doc, "consume")["inputs"]["artifacts"][0]["s3"] = {"key": "k", "bucket": "other"}
+
+
 def mutate_suspend(doc: dict[str, Any]) -> None:
     spec(doc)["templates"].append({"name": "wait", "suspend": {}})
 
@@ -161,6 +171,8 @@ def mutate_suspend(doc: dict[str, Any]) -> None:
         (mutate_host_path, "volume other than emptyDir", "spec.workflowSpec.volumes[1]"),
         (mutate_env_from_secret, "`valueFrom`", "container.env[0].valueFrom"),
         (mutate_literal_path, "literal container path '/work/out/n'", "container.args[2]"),
+        (mutate_keyed_output_as_tgz, "without `archive: {none: {}}`", "outputs.artifacts[0]"),
+        (mutate_s3_bucket, "s3 artifact with more than a key", "inputs.artifacts[0].s3"),
     ],
 )
 def test_unsupported_features_are_refused_by_name_and_place(mutate: Any, feature: str, where: str) -> None:
