@@ -28,7 +28,7 @@ from workflows.runner.manifest import (
     build_plan,
     document_name,
     load_documents,
-    select_workflows,
+    load_plans,
 )
 from workflows.runner.progress import Reporter, summary_table
 from workflows.runner.rundir import DEFAULT_ROOT, RunDir, new_run_dir, utc_now
@@ -145,14 +145,10 @@ def refuse_what_the_lint_refuses(documents: list[dict[str, Any]], source: str, o
 
 
 def plans_for(path: Path, name: str | None, out: TextIO) -> list[WorkflowPlan]:
-    """Load the manifest, choose, lint what the chosen workflows use, and build their plans."""
-    documents = load_documents(path)
-    chosen = select_workflows(documents, name)
-    plans = [build_plan(doc, documents) for doc in chosen]
+    """Load the manifest, choose and build, then lint what the chosen workflows use."""
+    plans = load_plans(path, name)
     used = {id(doc): doc for plan in plans for doc in plan.documents}
-    refuse_what_the_lint_refuses([doc for doc in documents if id(doc) in used], str(path), out)
-    if len(documents) == 1:  # the run directory keeps the file as written (comments and all)
-        plans[0].source = path.read_text(encoding="utf-8")
+    refuse_what_the_lint_refuses(list(used.values()), str(path), out)
     return plans
 
 

@@ -583,7 +583,7 @@ class Executor:
             for artifact in template.input_artifacts:
                 source = inputs["artifacts"].get(artifact.name)
                 if source is not None:
-                    _copy(source, mapper.local(artifact.path))
+                    store.copy(source, mapper.local(artifact.path))
             values = dict(self.workflow_values)
             values.update({f"inputs.parameters.{k}": v for k, v in inputs["parameters"].items()})
             for kind, items in (
@@ -704,7 +704,7 @@ class Executor:
             saved = self.run_dir.artifact_dir(name) / artifact.name / local.name
             if saved.parent.exists():
                 shutil.rmtree(saved.parent)
-            _copy(local, saved)
+            store.copy(local, saved)
             artifacts[artifact.name] = self.run_dir.relative(saved)
         return AttemptResult("Succeeded", 0, "", duration, params, artifacts)
 
@@ -788,14 +788,6 @@ def _describe(result: AttemptResult) -> str:
     if result.phase == "Failed":
         return f"failed ({result.message})"
     return f"errored ({result.message})"
-
-
-def _copy(source: Path, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if source.is_dir():
-        shutil.copytree(source, target, dirs_exist_ok=True)
-    else:
-        shutil.copy2(source, target)
 
 
 def _kill(process: subprocess.Popen[bytes]) -> None:
