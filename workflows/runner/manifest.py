@@ -640,7 +640,10 @@ def _container_template(b: _Builder, raw: dict[str, Any], path: str, volumes: se
         where = f"{path}.container.volumeMounts[{index}]"
         if m["name"] not in volumes:
             raise ManifestError(f"{b.at(where)}: no emptyDir volume named {m['name']!r}")
-        b.cluster_only.extend(f"{where}.{key}" for key in set(m) - {"name", "mountPath"})
+        for key in set(m) - {"name", "mountPath", "readOnly"}:
+            raise UnsupportedFeature(f"volume mount `{key}`", b.at(f"{where}.{key}"))
+        if "readOnly" in m:
+            b.cluster_only.append(f"{where}.readOnly")
         mounts.append((str(m["name"]), _absolute(b, str(m["mountPath"]), f"{where}.mountPath")))
 
     # Container paths must reach the step through variables, which the runner maps to local files.
