@@ -338,3 +338,10 @@ def test_the_workflow_is_chosen_by_name_or_kind_and_name() -> None:
     twins = [*documents, cron_ref("dailyscrum", "dailyscrum")]
     with pytest.raises(ManifestError, match=r"ambiguous .*give kind/name"):
         select_workflows(twins, "dailyscrum")
+
+
+def test_a_shape_the_lint_refuses_is_an_error_not_a_traceback() -> None:
+    doc = two_tasks()
+    spec(doc)["templates"].append({"container": {}})  # no name
+    with pytest.raises(ManifestError, match=r"CronWorkflow/mini: malformed \(KeyError: 'name'\)"):
+        check_workflow(doc)

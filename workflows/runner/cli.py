@@ -145,11 +145,10 @@ def refuse_what_the_lint_refuses(documents: list[dict[str, Any]], source: str, o
 
 
 def plans_for(path: Path, name: str | None, out: TextIO) -> list[WorkflowPlan]:
-    """Load the manifest, choose and build, then lint what the chosen workflows use."""
-    plans = load_plans(path, name)
-    used = {id(doc): doc for plan in plans for doc in plan.documents}
-    refuse_what_the_lint_refuses(list(used.values()), str(path), out)
-    return plans
+    """Load the manifest, choose, lint what the chosen workflows use, and build their plans."""
+    return load_plans(
+        path, name, lint=lambda documents: refuse_what_the_lint_refuses(documents, str(path), out)
+    )
 
 
 def _refuse_unknown(overrides: Mapping[str, str], plans: Sequence[WorkflowPlan]) -> None:

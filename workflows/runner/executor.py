@@ -171,10 +171,9 @@ class Executor:
         environ: Mapping[str, str] | None = None,
         max_backoff: float | None = None,
         previous: Mapping[str, Any] | None = None,
-        runs_root: Path | None = None,
     ) -> None:
         self.plan = plan
-        self.runs_root = runs_root or run_dir.path.parent  # where key-only artifacts and caches live
+        self.runs_root = run_dir.path.parent  # where key-only artifacts and the memoization cache live
         self.parameters = dict(parameters)
         self.run_dir = run_dir
         self.workflow_name = workflow_name

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import graphlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -312,10 +313,17 @@ def find(documents: list[dict[str, Any]], kind: str, name: str, namespace: str) 
     return None
 
 
-def load_plans(path: Path, name: str | None = None) -> list[WorkflowPlan]:
-    """Load, select and build; every selected workflow is built before any of them runs."""
+def load_plans(
+    path: Path, name: str | None = None, lint: Callable[[list[dict[str, Any]]], None] | None = None
+) -> list[WorkflowPlan]:
+    """Load, select, `lint` what the chosen workflows may use (them, the file's WorkflowTemplates and
+    ConfigMaps), and build; every selected workflow is built before any of them runs."""
     documents = load_documents(path)
-    plans = [build_plan(doc, documents) for doc in select_workflows(documents, name)]
+    chosen = select_workflows(documents, name)
+    if lint is not None:
+        ids = {id(doc) for doc in chosen}
+        lint([d for d in documents if d.get("kind") in ("WorkflowTemplate", "ConfigMap") or id(d) in ids])
+    plans = [build_plan(doc, documents) for doc in chosen]
     if len(documents) == 1:  # the run directory keeps the file as written (comments and all)
         plans[0].source = path.read_text(encoding="utf-8")
     return plans
@@ -326,7 +334,7 @@ def resolve_spec(doc: dict[str, Any], documents: list[dict[str, Any]]) -> tuple[
     """The spec Argo would run for `doc`, and the documents it came from (the template first)."""
     kind, namespace = doc.get("kind"), _namespace(doc)
     spec = doc.get("spec") or {}
-    own = spec.get("workflowSpec") or {} if kind == "CronWorkflow" else spec
+    own = (spec.get("workflowSpec") or {}) if kind == "CronWorkflow" else spec
     reference = own.get("workflowTemplateRef")
     if kind == "WorkflowTemplate" or not reference:
         return own, [doc]
@@ -408,6 +416,15 @@ class _Builder:
 
 def build_plan(doc: dict[str, Any], documents: list[dict[str, Any]]) -> WorkflowPlan:
     """The plan for one runnable document; raise ManifestError when the runner cannot run it."""
+    try:
+        return _build_plan(doc, documents)
+    except (KeyError, TypeError, AttributeError) as exc:  # a shape the lint would have refused
+        raise ManifestError(
+            f"{label(doc)}: malformed ({type(exc).__name__}: {exc}); `python -m workflows lint` says where"
+        ) from exc
+
+
+def _build_plan(doc: dict[str, Any], documents: list[dict[str, Any]]) -> WorkflowPlan:
     kind, namespace = str(doc.get("kind")), _namespace(doc)
     spec, used = resolve_spec(doc, documents)
     base = "spec.workflowSpec" if kind == "CronWorkflow" and len(used) == 1 else "spec"
