@@ -16,10 +16,13 @@ from workflows.runner.expressions import parse_retry_expression
 from workflows.runner.retry import Retry, decide, retry_schedule
 
 # The contract's strategy for the HTTP steps: 5 s doubling, 1 min in all.
-CONTRACT = Retry(limit=3, policy="Always", duration=5, factor=2, max_duration=60)
+CONTRACT = Retry.from_manifest(
+    {"limit": 3, "retryPolicy": "Always", "backoff": {"duration": "5s", "factor": 2, "maxDuration": "1m"}}
+)
 
 
 def test_waits_grow_by_the_factor_and_stop_at_the_cap() -> None:
+    assert Retry(limit=3, policy="Always", duration=5, factor=2, max_duration=60) == CONTRACT
     assert [CONTRACT.wait(n) for n in (1, 2, 3)] == [5, 10, 20]
     capped = Retry(limit=3, duration=5, factor=2, cap=8)
     assert [capped.wait(n) for n in (1, 2, 3)] == [5, 8, 8]

@@ -23,16 +23,10 @@ from typing import Any
 
 import yaml
 
-from workflows.runner.expressions import (
-    Depends,
-    ExpressionError,
-    parse_depends,
-    parse_duration,
-    parse_retry_expression,
-)
+from workflows.runner.expressions import Depends, ExpressionError, parse_depends, parse_duration
 from workflows.runner.merge import merged_workflow_spec, with_template_defaults
 from workflows.runner.mutex import Semaphore
-from workflows.runner.retry import RETRIED_PHASES, Retry
+from workflows.runner.retry import Retry
 from workflows.runner.templating import TAG
 
 
@@ -579,24 +573,9 @@ def _retry(b: _Builder, raw: dict[str, Any] | None, path: str) -> Retry | None:
     b.keys(raw, path, "retry")
     if raw.get("limit") is None:
         raise UnsupportedFeature("retryStrategy without `limit` (unlimited retries)", b.at(path))
-    backoff = raw.get("backoff")
     try:
-        if backoff is not None and not backoff.get("duration"):
-            raise ExpressionError("backoff without `duration` (Argo: no base duration specified)")
-        policy = str(raw.get("retryPolicy") or "OnFailure")
-        if policy not in RETRIED_PHASES:
-            raise ExpressionError(f"unknown retryPolicy {policy!r}")
-        backoff = backoff or {}
-        return Retry(
-            limit=int(str(raw["limit"])),
-            policy=policy,
-            duration=parse_duration(backoff["duration"]) if backoff else None,
-            factor=int(str(backoff["factor"])) if backoff.get("factor") is not None else None,
-            max_duration=parse_duration(backoff["maxDuration"]) if backoff.get("maxDuration") else None,
-            cap=parse_duration(backoff["cap"]) if backoff.get("cap") else None,
-            expression=parse_retry_expression(str(raw["expression"])) if raw.get("expression") else None,
-        )
-    except (ExpressionError, ValueError) as exc:
+        return Retry.from_manifest(raw)
+    except ValueError as exc:
         raise ManifestError(f"{b.at(path)}: {exc}") from exc
 
 

@@ -14,10 +14,11 @@ A retry's pod is killed at that maxDuration deadline too (`opts.executionDeadlin
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
-from workflows.runner.expressions import RetryExpression
+from workflows.runner.expressions import RetryExpression, parse_duration, parse_retry_expression
 
 # Policy -> the attempt phases it retries. OnTransientError: the runner has no transient errors of
 # Kubernetes' kind, so only an Error (the step's pod failing, not its program) is retried.
@@ -38,6 +39,26 @@ class Retry:
     max_duration: float | None = None  # counted from the first attempt's start
     cap: float | None = None  # the longest single wait
     expression: RetryExpression | None = None
+
+    @classmethod
+    def from_manifest(cls, raw: Mapping[str, Any]) -> Retry:
+        """A template's `retryStrategy` as written (limit required); ValueError says what is wrong."""
+        backoff = raw.get("backoff")
+        if backoff is not None and not backoff.get("duration"):
+            raise ValueError("backoff without `duration` (Argo: no base duration specified)")
+        policy = str(raw.get("retryPolicy") or "OnFailure")
+        if policy not in RETRIED_PHASES:
+            raise ValueError(f"unknown retryPolicy {policy!r}")
+        backoff = backoff or {}
+        return cls(
+            limit=int(str(raw["limit"])),
+            policy=policy,
+            duration=parse_duration(backoff["duration"]) if backoff else None,
+            factor=int(str(backoff["factor"])) if backoff.get("factor") is not None else None,
+            max_duration=parse_duration(backoff["maxDuration"]) if backoff.get("maxDuration") else None,
+            cap=parse_duration(backoff["cap"]) if backoff.get("cap") else None,
+            expression=parse_retry_expression(str(raw["expression"])) if raw.get("expression") else None,
+        )
 
     def wait(self, attempts: int) -> float:
         """The backoff after `attempts` attempts: before retry number `attempts`."""
