@@ -77,3 +77,14 @@ def test_no_traceback_from_the_command_line(tmp_path: Path, manifest: Path) -> N
         and "Traceback" not in done.stderr
     )
     assert not (tmp_path / "runs").exists()
+
+
+def test_a_file_is_linted_again_once_it_changes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    doc = cron([{"name": "t", "template": "quick"}], [container("quick", [])])
+    path = write(tmp_path / "m.yaml", doc)
+    assert run([str(path), "--run-dir", str(tmp_path / "first")], environ=ENV) == 0
+    assert len(list((tmp_path / "lint-passed").iterdir())) == 1  # this file passed: not linted again
+    doc["spec"]["schedules"] = ["0 25 * * *"]
+    write(path, doc)
+    assert run([str(path), "--run-dir", str(tmp_path / "second")], environ=ENV) == 2
+    assert "the lint refuses the manifest" in capsys.readouterr().err

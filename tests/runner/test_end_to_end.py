@@ -77,7 +77,7 @@ def test_daily_scrum_runs_end_to_end_and_the_report_reads_back(stack: StandIn, t
 
 
 def test_the_three_fetches_run_in_parallel(stack: StandIn, tmp_path: Path) -> None:
-    delay = 0.8
+    delay = 1.2
     # Every read of the three paths is slow (also the ones other steps make before the fetches).
     stack.fault("sprint", "delay", count=100, seconds=delay, method="GET", path=f"/sprints/{SPRINT}/tasks")
     stack.fault(

@@ -307,7 +307,7 @@ def test_concurrent_runs_share_no_files(tmp_path: Path) -> None:
     ]
     outputs = [p.communicate(timeout=60)[0] for p in procs]
     assert [p.returncode for p in procs] == [0, 0], outputs
-    run_dirs = sorted((tmp_path / "runs").iterdir())
+    run_dirs = sorted(p for p in (tmp_path / "runs").iterdir() if (p / "status.json").exists())
     assert len(run_dirs) == 2 and all(d.name.startswith("mini-") for d in run_dirs)
     uids = set()
     for run_dir in run_dirs:

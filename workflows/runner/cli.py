@@ -10,6 +10,8 @@ runner refuses (nothing ran).
 from __future__ import annotations
 
 import argparse
+import contextlib
+import hashlib
 import os
 import signal
 import string
@@ -34,6 +36,7 @@ from workflows.runner.progress import Reporter, summary_table
 from workflows.runner.rundir import DEFAULT_ROOT, RunDir, new_run_dir, utc_now
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+LINT_CODE = Path(__file__).resolve().parents[1]  # the workflows package
 _MANIFESTS = REPO_ROOT / "workflows" / "cluster" / "manifests"
 # The one-file layout (WorkflowTemplate + CronWorkflows + ConfigMaps), else the older single CronWorkflow.
 DEFAULT_MANIFEST = next(
@@ -129,12 +132,19 @@ def resolve_parameters(
     return values
 
 
-def refuse_what_the_lint_refuses(documents: list[dict[str, Any]], source: str, out: TextIO) -> None:
+def refuse_what_the_lint_refuses(
+    path: Path, documents: list[dict[str, Any]], out: TextIO, root: Path
+) -> None:
     """The cluster would refuse what the lint refuses: so does the runner, before anything runs.
-    Warnings are printed and do not stop the run."""
-    from workflows.lint import lint_documents  # Hera's models: imported only when a run starts
+    Warnings are printed and do not stop the run. A file that passed without a finding is not linted
+    again while it and the lint's code stay the same (`<runs root>/lint-passed/<digest>`): importing
+    the lint's models costs ~1.5 s, which every run, and each of a fleet's runs, would pay."""
+    passed = root / "lint-passed" / _lint_digest(path)
+    if passed.exists():
+        return
+    from workflows.lint import lint_documents
 
-    findings = lint_documents(documents, source)
+    findings = lint_documents(documents, str(path))
     errors = [finding for finding in findings if getattr(finding, "is_error", True)]
     for finding in findings:
         if finding not in errors:
@@ -142,12 +152,27 @@ def refuse_what_the_lint_refuses(documents: list[dict[str, Any]], source: str, o
     if errors:
         lines = "\n".join(f"  {finding}" for finding in errors)
         raise ManifestError(f"the lint refuses the manifest ({len(errors)} error(s)):\n{lines}")
+    if not findings and root.is_dir():  # never creates the runs root itself
+        with contextlib.suppress(OSError):  # only a shortcut for the next run
+            passed.parent.mkdir(exist_ok=True)
+            passed.touch()
 
 
-def plans_for(path: Path, name: str | None, out: TextIO) -> list[WorkflowPlan]:
-    """Load the manifest, choose, lint what the chosen workflows use, and build their plans."""
+def _lint_digest(path: Path) -> str:
+    """The file's bytes and the size and time of every file of the workflows package (the lint, its
+    rules and its bundled schemas among them)."""
+    digest = hashlib.sha256(path.read_bytes())
+    for part in sorted(LINT_CODE.rglob("*")):
+        if part.is_file() and "__pycache__" not in part.parts:
+            stat = part.stat()
+            digest.update(f"{part}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+    return digest.hexdigest()[:32]
+
+
+def plans_for(path: Path, name: str | None, out: TextIO, root: Path) -> list[WorkflowPlan]:
+    """Load the manifest, choose, lint it, and build the plans of the chosen workflows."""
     return load_plans(
-        path, name, lint=lambda documents: refuse_what_the_lint_refuses(documents, str(path), out)
+        path, name, lint=lambda documents: refuse_what_the_lint_refuses(path, documents, out, root)
     )
 
 
@@ -236,7 +261,7 @@ def run(argv: Sequence[str], environ: Mapping[str, str] | None = None, out: Text
                 return retry
             return EXIT_OK if _execute(retry, out, environ)["phase"] == "Succeeded" else EXIT_FAILED
         manifest = args.manifest or DEFAULT_MANIFEST
-        plans = plans_for(manifest, args.workflow, out)
+        plans = plans_for(manifest, args.workflow, out, args.run_dir.parent if args.run_dir else DEFAULT_ROOT)
         _refuse_unknown(overrides, plans)
         parameters = [resolve_parameters(plan, overrides, environ) for plan in plans]
     except (UsageError, ManifestError, ValueError) as exc:
@@ -295,7 +320,7 @@ def _prepare_retry(
     if len(chosen) != 1:
         raise UsageError(f"{path}: its manifest.yaml holds no {kind} named {name!r}")
     plan = build_plan(chosen[0], documents)
-    refuse_what_the_lint_refuses(plan.documents, str(run_dir.manifest_path), out)
+    refuse_what_the_lint_refuses(run_dir.manifest_path, documents, out, path.parent)
     _refuse_unknown(overrides, [plan])
     parameters = {**previous.get("parameters", {}), **overrides}
     if previous.get("phase") == "Succeeded" and not overrides:

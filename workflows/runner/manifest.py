@@ -310,13 +310,12 @@ def find(documents: list[dict[str, Any]], kind: str, name: str, namespace: str) 
 def load_plans(
     path: Path, name: str | None = None, lint: Callable[[list[dict[str, Any]]], None] | None = None
 ) -> list[WorkflowPlan]:
-    """Load, select, `lint` what the chosen workflows may use (them, the file's WorkflowTemplates and
-    ConfigMaps), and build; every selected workflow is built before any of them runs."""
+    """Load, select, `lint` the file's documents, and build; every selected workflow is built before
+    any of them runs."""
     documents = load_documents(path)
     chosen = select_workflows(documents, name)
     if lint is not None:
-        ids = {id(doc) for doc in chosen}
-        lint([d for d in documents if d.get("kind") in ("WorkflowTemplate", "ConfigMap") or id(d) in ids])
+        lint(documents)
     plans = [build_plan(doc, documents) for doc in chosen]
     if len(documents) == 1:  # the run directory keeps the file as written (comments and all)
         plans[0].source = path.read_text(encoding="utf-8")
