@@ -100,6 +100,7 @@ def test_retry_expression_stops_retries_and_downstream_is_omitted(tmp_path: Path
     assert phases(status) == {"fetch": "Failed", "report": "Omitted"}
     assert status["phase"] == "Failed"
     assert status["tasks"]["fetch"]["exit_code"] == 2
+    assert "fetch   failed (exit 2), backoff 0.2 s before Argo decides on a retry" in out  # as Argo waits
     assert "fetch   failed (exit 2); not retried: retryStrategy.expression evaluated to false" in out
     assert "report  omitted" in out
     assert "mini: Failed" in out

@@ -442,6 +442,8 @@ class Executor:
                 self.reporter.line(
                     name, f"{what}, retrying in {seconds(wait)} (attempt {attempts + 1}/{total})"
                 )
+            elif wait:
+                self.reporter.line(name, f"{what}, backoff {seconds(wait)} before Argo decides on a retry")
             self.save()
             if self.stop.wait(wait):  # Argo waits out the backoff also before it says "no retry"
                 self._finish(
