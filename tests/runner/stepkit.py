@@ -1,8 +1,9 @@
 """A tiny step program for the runner's tests: `python -m tests.runner.stepkit [actions]`.
 
-It does what a test manifest asks, in order: record its start, sleep, fail the first N times
-(a counter file outside the attempt survives retries), write files, copy an input to an output,
-then exit with the asked code. Real files and a real process, so the runner is tested end to end.
+It does what a test manifest asks, in order: count its calls (a counter file outside the attempt
+survives retries), sleep, write files, copy an input to an output, append to a file, record its
+start and end, then fail the first N times or exit with the asked code. Real files and a real
+process, so the runner is tested end to end.
 """
 
 from __future__ import annotations
@@ -19,11 +20,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--stamp", help="append {start, end, pid} as a JSON line to this file")
     parser.add_argument("--sleep", type=float, default=0.0)
+    parser.add_argument("--sleep-from-call", type=int, default=1, help="sleep only from this call on")
     parser.add_argument("--counter", help="file counting the calls (kept outside the attempt directory)")
     parser.add_argument("--fail-times", type=int, default=0, help="exit with --fail-code the first N calls")
     parser.add_argument("--fail-code", type=int, default=3)
     parser.add_argument("--write", action="append", default=[], metavar="PATH=TEXT")
     parser.add_argument("--copy", action="append", default=[], metavar="SRC=DST")
+    parser.add_argument("--append", action="append", default=[], metavar="PATH=TEXT")
     parser.add_argument("--env", action="append", default=[], metavar="NAME=PATH", help="write $NAME to PATH")
     parser.add_argument("--exit", type=int, default=0)
     args = parser.parse_args(argv)
@@ -34,15 +37,20 @@ def main(argv: list[str] | None = None) -> int:
         counter = Path(args.counter)
         calls = int(counter.read_text()) + 1 if counter.exists() else 1
         counter.write_text(str(calls))
-    time.sleep(args.sleep)
+    if calls >= args.sleep_from_call or not args.counter:
+        time.sleep(args.sleep)
     for item in args.write:
         path, _, text = item.partition("=")
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         Path(path).write_text(text)
-    for item in args.copy:
+    for item in args.copy:  # a missing source copies as "<missing>" (an optional input not given)
         source, _, target = item.partition("=")
         Path(target).parent.mkdir(parents=True, exist_ok=True)
-        Path(target).write_text(Path(source).read_text())
+        Path(target).write_text(Path(source).read_text() if Path(source).exists() else "<missing>")
+    for item in args.append:
+        path, _, text = item.partition("=")
+        with open(path, "a") as handle:
+            handle.write(text)
     for item in args.env:
         name, _, path = item.partition("=")
         Path(path).parent.mkdir(parents=True, exist_ok=True)

@@ -77,15 +77,14 @@ def test_daily_scrum_runs_end_to_end_and_the_report_reads_back(stack: StandIn, t
 
 
 def test_the_three_fetches_run_in_parallel(stack: StandIn, tmp_path: Path) -> None:
-    delay = 1.5
-    # The daily-scrum stand-in reads the sprint's tasks too, before the fetches:
-    # count=2 leaves one delay for fetch-tasks.
-    stack.fault("sprint", "delay", count=2, seconds=delay, method="GET", path=f"/sprints/{SPRINT}/tasks")
+    delay = 1.2
+    # Every read of the three paths is slow (also the ones other steps make before the fetches).
+    stack.fault("sprint", "delay", count=100, seconds=delay, method="GET", path=f"/sprints/{SPRINT}/tasks")
     stack.fault(
-        "sprint", "delay", count=1, seconds=delay, method="GET", path=f"/sprints/{SPRINT}/task-summary"
+        "sprint", "delay", count=100, seconds=delay, method="GET", path=f"/sprints/{SPRINT}/task-summary"
     )
     stack.fault(
-        "project", "delay", count=1, seconds=delay, method="GET", path=f"/projects/{PROJECT}/team-members"
+        "project", "delay", count=100, seconds=delay, method="GET", path=f"/projects/{PROJECT}/team-members"
     )
     code, status, out = run_daily_scrum(stack, tmp_path / "run")
     assert code == 0, out

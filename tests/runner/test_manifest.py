@@ -1,4 +1,8 @@
-"""What the runner accepts, what it lists as cluster-only, and what it refuses (by name and place)."""
+"""What the runner runs, what it lists as cluster-only, and what it refuses (by name and place).
+
+Whether Argo accepts a manifest is the lint's business (tests/workflows); these are the runner's own
+limits, plus how it resolves what a workflow references (WorkflowTemplate, ConfigMaps).
+"""
 
 from __future__ import annotations
 
@@ -8,9 +12,32 @@ from typing import Any
 
 import pytest
 
-from tests.runner.builder import container, cron, in_artifact, out_artifact, out_param, write
+from tests.runner.builder import (
+    config_map,
+    container,
+    cron,
+    cron_ref,
+    in_artifact,
+    out_artifact,
+    out_param,
+    semaphore,
+    workflow_template,
+    write,
+)
 from workflows.runner.cli import DEFAULT_MANIFEST, run
-from workflows.runner.manifest import ManifestError, UnsupportedFeature, check_workflow, load_plans
+from workflows.runner.manifest import (
+    ManifestError,
+    UnsupportedFeature,
+    build_plan,
+    label,
+    load_plans,
+    select_workflows,
+)
+from workflows.runner.mutex import Semaphore
+
+
+def check_workflow(doc: dict[str, Any]) -> Any:
+    return build_plan(doc, [doc])
 
 
 def two_tasks() -> dict[str, Any]:
@@ -93,12 +120,6 @@ def mutate_unknown_variable(doc: dict[str, Any]) -> None:
     template(doc, "produce")["container"]["args"].append("{{pod.name}}")
 
 
-def mutate_undeclared_parameter(doc: dict[str, Any]) -> None:
-    template(doc, "produce")["container"]["env"].append(
-        {"name": "X", "value": "{{workflow.parameters.nope}}"}
-    )
-
-
 def mutate_unknown_field(doc: dict[str, Any]) -> None:
     template(doc, "produce")["container"]["lifecycle"] = {}
 
@@ -121,8 +142,14 @@ def mutate_hooks(doc: dict[str, Any]) -> None:
     task(doc, "b")["hooks"] = {"exit": {"template": "produce"}}
 
 
-def mutate_not_upstream(doc: dict[str, Any]) -> None:
-    task(doc, "a")["arguments"] = {"parameters": [{"name": "n", "value": "{{tasks.b.outputs.parameters.n}}"}]}
+def mutate_keyed_output_as_tgz(doc: dict[str, Any]) -> None:
+    artifact = template(doc, "produce")["outputs"]["artifacts"][0]
+    artifact.pop("archive")
+    artifact["s3"] = {"key": "history/{{workflow.parameters.who}}.json"}
+
+
+def mutate_s3_bucket(doc: dict[str, Any]) -> None:
+    template(doc, "consume")["inputs"]["artifacts"][0]["s3"] = {"key": "k", "bucket": "other"}
 
 
 def mutate_suspend(doc: dict[str, Any]) -> None:
@@ -140,22 +167,16 @@ def mutate_suspend(doc: dict[str, Any]) -> None:
         (mutate_hooks, "lifecycle hooks", "dag.tasks[name=b].hooks"),
         (mutate_expression_tag, "expression tag", "templates[name=produce].container.args[2]"),
         (mutate_unknown_variable, "variable `{{pod.name}}`", "templates[name=produce].container.args[2]"),
-        (mutate_undeclared_parameter, "{{workflow.parameters.nope}}", "container.env[0].value"),
         (mutate_unknown_field, "field `lifecycle`", "templates[name=produce].container.lifecycle"),
         (mutate_host_path, "volume other than emptyDir", "spec.workflowSpec.volumes[1]"),
         (mutate_env_from_secret, "`valueFrom`", "container.env[0].valueFrom"),
         (mutate_literal_path, "literal container path '/work/out/n'", "container.args[2]"),
-        (
-            mutate_not_upstream,
-            "{{tasks.b.outputs.parameters.n}}",
-            "dag.tasks[name=a].arguments.parameters[0]",
-        ),
+        (mutate_keyed_output_as_tgz, "without `archive: {none: {}}`", "outputs.artifacts[0]"),
+        (mutate_s3_bucket, "s3 artifact with more than a key", "inputs.artifacts[0].s3"),
     ],
 )
 def test_unsupported_features_are_refused_by_name_and_place(mutate: Any, feature: str, where: str) -> None:
     doc = copy.deepcopy(two_tasks())
-    if mutate is mutate_not_upstream:
-        template(doc, "produce")["inputs"] = {"parameters": [{"name": "n"}]}
     mutate(doc)
     with pytest.raises(UnsupportedFeature) as error:
         check_workflow(doc)
@@ -167,16 +188,14 @@ def test_unsupported_features_are_refused_by_name_and_place(mutate: Any, feature
 @pytest.mark.parametrize(
     ("mutate", "message"),
     [
-        (lambda d: task(d, "b").update(depends="a && ghost"), "depends on unknown task 'ghost'"),
         (lambda d: task(d, "a").update(depends="b"), "dependency cycle"),
-        (lambda d: task(d, "b").update(depends="a.Finished"), "unsupported task result"),
-        (lambda d: task(d, "b").update(template="nope"), "no container template named 'nope'"),
-        (
-            lambda d: task(d, "b")["arguments"].update(parameters=[]),
-            "input parameter 'n' of 'consume' is not supplied",
-        ),
-        (lambda d: spec(d).update(entrypoint="nope"), "no template named 'nope'"),
+        (lambda d: task(d, "b").update(depends="a.AnySucceeded"), "unsupported task result"),
         (lambda d: template(d, "consume").update(retryStrategy={"retryPolicy": "Always"}), "without `limit`"),
+        (
+            lambda d: template(d, "consume").update(retryStrategy={"limit": 1, "backoff": {"factor": 2}}),
+            "backoff without `duration`",
+        ),
+        (lambda d: template(d, "consume").update(memoize=memo("k", "1d")), "not a Go duration"),
     ],
 )
 def test_inconsistent_manifests_are_refused(mutate: Any, message: str) -> None:
@@ -186,6 +205,10 @@ def test_inconsistent_manifests_are_refused(mutate: Any, message: str) -> None:
         ManifestError, match=message.replace("(", r"\(").replace(")", r"\)").replace("`", ".")
     ):
         check_workflow(doc)
+
+
+def memo(key: str, max_age: str = "1h") -> dict[str, Any]:
+    return {"key": key, "maxAge": max_age, "cache": {"configMap": {"name": "memo"}}}
 
 
 def test_refused_manifest_exits_2_and_names_the_feature(
@@ -207,7 +230,9 @@ def test_multi_document_manifest_selects_workflows(tmp_path: Path) -> None:
     path = write(tmp_path / "m.yaml", rbac, first, second)
     assert [p.name for p in load_plans(path)] == ["mini", "other"]
     assert [p.name for p in load_plans(path, "other")] == ["other"]
-    with pytest.raises(ManifestError, match=r"no workflow named .ghost..*mini, other"):
+    with pytest.raises(
+        ManifestError, match=r"no workflow named .ghost..*CronWorkflow/mini, CronWorkflow/other"
+    ):
         load_plans(path, "ghost")
 
 
@@ -221,3 +246,102 @@ def test_the_golden_manifest_is_runnable() -> None:
             plan.tasks
         )
         assert all(t.command[:2] == ("python", "-m") for t in plan.templates.values())
+
+
+def fleet() -> list[dict[str, Any]]:
+    """The fleet layout: a WorkflowTemplate with templateDefaults and a semaphore, and two crons."""
+    tmpl = workflow_template(
+        tasks=[{"name": "a", "template": "echo"}],
+        templates=[
+            {
+                "name": "echo",
+                "container": {
+                    "image": "example/echo",
+                    "command": ["python", "-m", "tests.runner.stepkit"],
+                    "env": [{"name": "A", "value": "own"}],
+                },
+            }
+        ],
+        parameters={"project_id": None, "sprint_id": "S1", "report_date": ""},
+        name="dailyscrum",
+        templateDefaults={
+            "container": {
+                "volumeMounts": [{"name": "work", "mountPath": "/work"}],
+                "env": [{"name": "A", "value": "default"}, {"name": "B", "value": "default"}],
+                "resources": {"limits": {"memory": "64Mi"}},
+            },
+            "dag": {"failFast": True},  # a type's defaults apply to that type only
+        },
+        synchronization=semaphore(),
+    )
+    tmpl["spec"]["arguments"]["parameters"][1]["enum"] = ["S1", "S2"]
+    return [
+        config_map("limits", {"runs": "3"}),
+        tmpl,
+        cron_ref("run-p1", "dailyscrum", {"project_id": "P1", "sprint_id": "S9"}),
+        cron_ref("run-p2", "dailyscrum", {"project_id": "P2"}),
+    ]
+
+
+def test_a_workflow_template_ref_is_merged_as_argo_merges_it() -> None:
+    documents = fleet()
+    plan = build_plan(documents[2], documents)
+    # Parameters by name, the cron's whole parameter wins (so the template's enum is gone with S9).
+    assert [(p.name, p.value, p.enum) for p in plan.parameters] == [
+        ("project_id", "P1", ()),
+        ("sprint_id", "S9", ()),
+        ("report_date", "", ()),
+    ]
+    other = build_plan(documents[3], documents)
+    assert [(p.name, p.value, p.enum) for p in other.parameters][1] == ("sprint_id", "S1", ("S1", "S2"))
+    echo = plan.templates["echo"]
+    assert echo.mounts == (("work", "/work"),)  # from templateDefaults.container
+    assert echo.env == (("A", "own"), ("B", "default"))  # env merged by name, the template's own wins
+    assert "spec.templates[name=echo].container.resources" in plan.cluster_only
+    assert "spec.templates[name=main].dag.failFast" in plan.cluster_only  # the dag got the dag's defaults
+    assert plan.semaphores == (Semaphore("dsm", "limits", "runs", 3),)
+    assert [label(d) for d in plan.documents] == [
+        "ConfigMap/limits",
+        "WorkflowTemplate/dailyscrum",
+        "CronWorkflow/run-p1",
+    ]
+
+
+def test_what_a_workflow_refers_to_must_be_in_the_manifest() -> None:
+    documents = fleet()
+    with pytest.raises(
+        ManifestError, match=r"workflowTemplateRef: no WorkflowTemplate named 'nope'.*dailyscrum"
+    ):
+        build_plan(cron_ref("x", "nope"), documents)
+    without_limits = documents[1:]
+    with pytest.raises(ManifestError, match=r"semaphores\[0\]: no ConfigMap 'limits'"):
+        build_plan(documents[2], without_limits)
+    for data, message in (
+        ({}, "has no key 'runs'"),
+        ({"runs": "0"}, "whole number >= 1"),
+        ({"runs": "x"}, "'x'"),
+    ):
+        with pytest.raises(ManifestError, match=message):
+            build_plan(documents[2], [config_map("limits", data), *without_limits])
+
+
+def test_the_workflow_is_chosen_by_name_or_kind_and_name() -> None:
+    documents = fleet()
+    assert [label(d) for d in select_workflows(documents)] == ["CronWorkflow/run-p1", "CronWorkflow/run-p2"]
+    assert [label(d) for d in select_workflows(documents, "run-p2")] == ["CronWorkflow/run-p2"]
+    assert [label(d) for d in select_workflows(documents, "wftmpl/dailyscrum")] == [
+        "WorkflowTemplate/dailyscrum"
+    ]
+    assert [label(d) for d in select_workflows(documents[:2])] == ["WorkflowTemplate/dailyscrum"]
+    with pytest.raises(ManifestError, match="unknown kind 'pod'"):
+        select_workflows(documents, "pod/x")
+    twins = [*documents, cron_ref("dailyscrum", "dailyscrum")]
+    with pytest.raises(ManifestError, match=r"ambiguous .*give kind/name"):
+        select_workflows(twins, "dailyscrum")
+
+
+def test_a_shape_the_lint_refuses_is_an_error_not_a_traceback() -> None:
+    doc = two_tasks()
+    spec(doc)["templates"].append({"container": {}})  # no name
+    with pytest.raises(ManifestError, match=r"CronWorkflow/mini: malformed \(KeyError: 'name'\)"):
+        check_workflow(doc)

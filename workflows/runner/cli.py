@@ -1,16 +1,20 @@
-"""`python -m workflows run`: run a rendered CronWorkflow manifest locally, steps as subprocesses.
+"""`python -m workflows run`: run a rendered manifest locally, each container step as a subprocess.
 
-    python -m workflows run [MANIFEST] [-p name=value ...] [--run-dir DIR] [--workflow NAME]
+    python -m workflows run [MANIFEST] [-p name=value ...] [--run-dir DIR] [--workflow [KIND/]NAME]
     python -m workflows run --retry RUN_DIR [-p name=value ...]
 
-Exit status: 0 every workflow succeeded, 1 one failed, 2 usage error or a manifest the runner refuses.
+Exit status: 0 every workflow succeeded, 1 one failed, 2 usage error or a manifest the lint or the
+runner refuses (nothing ran).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import hashlib
 import os
 import signal
+import string
 import sys
 import uuid
 from collections.abc import Mapping, Sequence
@@ -20,12 +24,25 @@ from typing import Any, TextIO
 
 from workflows.runner import mutex
 from workflows.runner.executor import Executor, max_backoff_from_env
-from workflows.runner.manifest import ManifestError, WorkflowPlan, check_workflow, load_plans
+from workflows.runner.manifest import (
+    ManifestError,
+    WorkflowPlan,
+    build_plan,
+    document_name,
+    load_documents,
+    load_plans,
+)
 from workflows.runner.progress import Reporter, summary_table
 from workflows.runner.rundir import DEFAULT_ROOT, RunDir, new_run_dir, utc_now
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_MANIFEST = REPO_ROOT / "workflows" / "cluster" / "manifests" / "run-dailyscrum.yaml"
+LINT_CODE = Path(__file__).resolve().parents[1]  # the workflows package
+_MANIFESTS = REPO_ROOT / "workflows" / "cluster" / "manifests"
+# The one-file layout (WorkflowTemplate + CronWorkflows + ConfigMaps), else the older single CronWorkflow.
+DEFAULT_MANIFEST = next(
+    (p for p in (_MANIFESTS / "dailyscrum.yaml", _MANIFESTS / "run-dailyscrum.yaml") if p.exists()),
+    _MANIFESTS / "dailyscrum.yaml",
+)
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
@@ -36,11 +53,14 @@ class UsageError(ValueError):
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m workflows run",
-        description="Run a rendered CronWorkflow manifest locally: the DAG of spec.workflowSpec, each "
-        "container step as a subprocess of this Python (`python -m steps.<name>`, cwd = repo root).",
+        description="Run a rendered manifest locally: the DAG of a CronWorkflow, Workflow or "
+        "WorkflowTemplate "
+        "(a workflowTemplateRef resolved within the file), each container step as a subprocess of this "
+        "Python (`python -m steps.<name>`, cwd = repo root). The manifest is linted first.",
         epilog="Parameters: manifest defaults, overridden by environment variables named like the parameter "
-        "in upper case (SPRINT_SERVICE_URL, ...), overridden by -p. DSM_RUNNER_MAX_BACKOFF_SECONDS caps "
-        "every retry backoff. Exit: 0 succeeded, 1 failed, 2 usage error or refused manifest.",
+        "in upper case (SPRINT_SERVICE_URL, ...), overridden by -p. DSM_RUNNER_MAX_BACKOFF_SECONDS shortens "
+        "every retry backoff; DSM_RUNNER_LOCK_DIR shares mutexes and semaphores across checkouts. "
+        "Exit: 0 succeeded, 1 failed, 2 usage error or refused manifest.",
     )
     parser.add_argument(
         "manifest", nargs="?", type=Path, help=f"default: {DEFAULT_MANIFEST.relative_to(REPO_ROOT)}"
@@ -54,7 +74,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="set a workflow parameter (repeatable)",
     )
     parser.add_argument(
-        "--run-dir", type=Path, help="run directory (default: runs/<workflow>-<time>-<random>)"
+        "--run-dir",
+        type=Path,
+        help="run directory (default: runs/<workflow>-<time>-<random>); its parent holds the locks, "
+        "the memoization cache and key-only artifacts",
     )
     parser.add_argument(
         "--retry",
@@ -62,7 +85,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="RUN_DIR",
         help="rerun only what failed or never ran in RUN_DIR, reusing what succeeded",
     )
-    parser.add_argument("--workflow", metavar="NAME", help="run only the CronWorkflow with this name")
+    parser.add_argument(
+        "--workflow",
+        metavar="[KIND/]NAME",
+        help="run only this CronWorkflow, Workflow or WorkflowTemplate (kind as in argo submit --from: "
+        "cronwf/NAME, wftmpl/NAME); default: every CronWorkflow and Workflow",
+    )
     return parser
 
 
@@ -104,6 +132,50 @@ def resolve_parameters(
     return values
 
 
+def refuse_what_the_lint_refuses(
+    path: Path, documents: list[dict[str, Any]], out: TextIO, root: Path
+) -> None:
+    """The cluster would refuse what the lint refuses: so does the runner, before anything runs.
+    Warnings are printed and do not stop the run. A file that passed without a finding is not linted
+    again while it and the lint's code stay the same (`<runs root>/lint-passed/<digest>`): importing
+    the lint's models costs ~1.5 s, which every run, and each of a fleet's runs, would pay."""
+    passed = root / "lint-passed" / _lint_digest(path)
+    if passed.exists():
+        return
+    from workflows.lint import lint_documents
+
+    findings = lint_documents(documents, str(path))
+    errors = [finding for finding in findings if getattr(finding, "is_error", True)]
+    for finding in findings:
+        if finding not in errors:
+            print(f"lint: {finding}", file=out)
+    if errors:
+        lines = "\n".join(f"  {finding}" for finding in errors)
+        raise ManifestError(f"the lint refuses the manifest ({len(errors)} error(s)):\n{lines}")
+    if not findings and root.is_dir():  # never creates the runs root itself
+        with contextlib.suppress(OSError):  # only a shortcut for the next run
+            passed.parent.mkdir(exist_ok=True)
+            passed.touch()
+
+
+def _lint_digest(path: Path) -> str:
+    """The file's bytes and the size and time of every file of the workflows package (the lint, its
+    rules and its bundled schemas among them)."""
+    digest = hashlib.sha256(path.read_bytes())
+    for part in sorted(LINT_CODE.rglob("*")):
+        if part.is_file() and "__pycache__" not in part.parts:
+            stat = part.stat()
+            digest.update(f"{part}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+    return digest.hexdigest()[:32]
+
+
+def plans_for(path: Path, name: str | None, out: TextIO, root: Path) -> list[WorkflowPlan]:
+    """Load the manifest, choose, lint it, and build the plans of the chosen workflows."""
+    return load_plans(
+        path, name, lint=lambda documents: refuse_what_the_lint_refuses(path, documents, out, root)
+    )
+
+
 def _refuse_unknown(overrides: Mapping[str, str], plans: Sequence[WorkflowPlan]) -> None:
     known = {param.name for plan in plans for param in plan.parameters}
     unknown = sorted(set(overrides) - known)
@@ -119,12 +191,46 @@ def _cluster_only_note(plan: WorkflowPlan) -> str:
     return f"cluster-only, not enforced locally: {', '.join(names)}" if names else ""
 
 
-def _execute(executor: Executor, out: TextIO, environ: Mapping[str, str]) -> dict[str, Any]:
+def workflow_name(plan: WorkflowPlan, created: datetime) -> str:
+    """As Argo names the run: `<cron>-<unix time>` for a CronWorkflow (cron/operator.go), else the
+    generateName `<name>-` plus five random characters (argo submit --from, Kubernetes)."""
+    if plan.kind == "CronWorkflow":
+        return f"{plan.name}-{int(created.timestamp())}"
+    alphabet = string.ascii_lowercase + string.digits
+    return f"{plan.name}-{''.join(alphabet[b % len(alphabet)] for b in os.urandom(5))}"
+
+
+def _run_dir_for(requested: Path | None, plan: WorkflowPlan, several: bool, created: datetime) -> Path:
+    """The run directory: new under runs/, or the one asked for (created, never its parents)."""
+    if requested is None:
+        return new_run_dir(plan.name, created, DEFAULT_ROOT)
+    path = requested / plan.name if several else requested
+    for directory in (requested, path) if several else (path,):
+        if directory.exists() and not directory.is_dir():
+            raise UsageError(f"--run-dir {directory}: is a file, not a directory")
+        if not directory.parent.is_dir():
+            raise UsageError(f"--run-dir {directory}: {directory.parent} does not exist (create it first)")
+        try:
+            directory.mkdir(exist_ok=True)
+        except OSError as exc:
+            raise UsageError(f"--run-dir {directory}: cannot create it: {exc.strerror or exc}") from exc
     try:
-        with mutex.held(executor.mutex_names(), mutex.lock_dir(environ), out):
+        if any(path.iterdir()):
+            raise UsageError(f"run directory {path} is not empty (use --retry to continue a run)")
+    except OSError as exc:
+        raise UsageError(f"--run-dir {path}: cannot read it: {exc.strerror or exc}") from exc
+    return path
+
+
+def _execute(executor: Executor, out: TextIO, environ: Mapping[str, str]) -> dict[str, Any]:
+    plan = executor.plan
+    directory = mutex.lock_dir(executor.runs_root, environ)
+    holder = f"pid {os.getpid()}, run directory {executor.run_dir.path}"
+    try:
+        with mutex.held(plan.namespace, executor.mutex_names(), plan.semaphores, directory, holder, out):
             status = executor.run()
-    except KeyboardInterrupt:  # while waiting for a mutex: nothing ran; say so in status.json
-        status = executor.save("Failed", "interrupted while waiting for a mutex", finished=True)
+    except KeyboardInterrupt:  # while waiting for a lock: nothing ran; say so in status.json
+        status = executor.save("Failed", "interrupted while waiting for a mutex or semaphore", finished=True)
     print("", file=out)
     print(summary_table(status), file=out)
     print("", file=out)
@@ -151,36 +257,27 @@ def run(argv: Sequence[str], environ: Mapping[str, str] | None = None, out: Text
                     "--retry takes the manifest and run directory from RUN_DIR; give nothing else"
                 )
             retry = _prepare_retry(args.retry, overrides, environ, max_backoff, out)
-        else:
-            retry = None
-            plans = load_plans(args.manifest or DEFAULT_MANIFEST, args.workflow)
-            _refuse_unknown(overrides, plans)
-            parameters = [resolve_parameters(plan, overrides, environ) for plan in plans]
+            if isinstance(retry, int):
+                return retry
+            return EXIT_OK if _execute(retry, out, environ)["phase"] == "Succeeded" else EXIT_FAILED
+        manifest = args.manifest or DEFAULT_MANIFEST
+        plans = plans_for(manifest, args.workflow, out, args.run_dir.parent if args.run_dir else DEFAULT_ROOT)
+        _refuse_unknown(overrides, plans)
+        parameters = [resolve_parameters(plan, overrides, environ) for plan in plans]
     except (UsageError, ManifestError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    if retry is not None:
-        if isinstance(retry, int):
-            return retry
-        return EXIT_OK if _execute(retry, out, environ)["phase"] == "Succeeded" else EXIT_FAILED
 
-    manifest = str(args.manifest or DEFAULT_MANIFEST)
     phases = []
     for plan, values in zip(plans, parameters, strict=True):
         created = utc_now()
-        if args.run_dir is None:
-            path = new_run_dir(plan.name, created, DEFAULT_ROOT)
-        else:
-            path = args.run_dir / plan.name if len(plans) > 1 else args.run_dir
-            path.mkdir(parents=True, exist_ok=True)
-            if any(path.iterdir()):
-                print(
-                    f"error: run directory {path} is not empty (use --retry to continue a run)",
-                    file=sys.stderr,
-                )
-                return EXIT_USAGE
+        try:
+            path = _run_dir_for(args.run_dir, plan, len(plans) > 1, created)
+        except UsageError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_USAGE
         run_dir = RunDir(path)
-        run_dir.write_manifest(plan.document, plan.source)
+        run_dir.write_manifest(plan.documents, plan.source)
         print(f"{plan.name}: running locally, run directory {run_dir.path}", file=out)
         note = _cluster_only_note(plan)
         if note:
@@ -191,10 +288,10 @@ def run(argv: Sequence[str], environ: Mapping[str, str] | None = None, out: Text
             plan,
             values,
             run_dir,
-            workflow_name=f"{plan.name}-{int(created.timestamp())}",
+            workflow_name=workflow_name(plan, created),
             uid=str(uuid.uuid4()),
             created_at=created,
-            manifest=manifest,
+            manifest=str(manifest),
             reporter=Reporter(out, width=max(map(len, plan.tasks))),
             workdir=REPO_ROOT,
             environ=environ,
@@ -215,10 +312,15 @@ def _prepare_retry(
     run_dir = RunDir(path)
     try:
         previous = run_dir.read_status()
-        document = run_dir.read_manifest()
+        documents = load_documents(run_dir.manifest_path)
     except (OSError, ValueError) as exc:
         raise UsageError(f"{path} is not a run directory of this runner: {exc}") from exc
-    plan = check_workflow(document)
+    kind, name = previous.get("kind", "CronWorkflow"), previous.get("workflow", "")
+    chosen = [d for d in documents if d.get("kind") == kind and document_name(d) == name]
+    if len(chosen) != 1:
+        raise UsageError(f"{path}: its manifest.yaml holds no {kind} named {name!r}")
+    plan = build_plan(chosen[0], documents)
+    refuse_what_the_lint_refuses(run_dir.manifest_path, documents, out, path.parent)
     _refuse_unknown(overrides, [plan])
     parameters = {**previous.get("parameters", {}), **overrides}
     if previous.get("phase") == "Succeeded" and not overrides:

@@ -1,10 +1,15 @@
-"""Run a checked WorkflowPlan: DAG scheduling, one subprocess per container attempt, retries, artifacts.
+"""Run a WorkflowPlan: DAG scheduling, one subprocess per container attempt, retries, artifacts, memoization.
 
 Semantics follow Argo's controller where they matter for the result:
 - a task starts when every task its `depends` names is fulfilled; a false `depends` marks it Omitted,
   a false `when` marks it Skipped; a bare task name in `depends` means Succeeded or Skipped;
-- retries follow retryStrategy (limit, retryPolicy, expression over lastRetry, backoff with
-  factor / cap / maxDuration); every attempt gets fresh emptyDir volumes, like a new pod;
+- retries are decided by retry.py as processNodeRetries decides them; every attempt gets fresh
+  emptyDir volumes, like a new pod; DSM_RUNNER_MAX_BACKOFF_SECONDS shortens the waits but each wait
+  still counts in full toward backoff.maxDuration, so the same retries happen as in the cluster;
+- a memoized template whose key has a fresh entry does not run: its outputs are restored and it
+  Succeeds; a Succeeded memoized task records its outputs (store.py);
+- key-only artifacts are read from and written to the runs root's artifact store (store.py); like
+  Argo's wait container, outputs are saved after the program exits, also when it failed;
 - the workflow fails when a branch that ends in a leaf task (through Skipped/Omitted tasks) ends
   in a Failed or Error task; a failure handled by a downstream task (e.g. `depends: a.Failed`) does not.
 Independent tasks run at the same time on worker threads, each waiting on its own subprocess.
@@ -12,6 +17,7 @@ Independent tasks run at the same time on worker threads, each waiting on its ow
 
 from __future__ import annotations
 
+import functools
 import os
 import queue
 import re
@@ -27,9 +33,11 @@ from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from workflows.runner import store
 from workflows.runner.expressions import ExpressionError, evaluate_when
 from workflows.runner.manifest import ContainerTemplate, Task, WorkflowPlan
 from workflows.runner.progress import Reporter, seconds
+from workflows.runner.retry import Retry, decide
 from workflows.runner.rundir import RunDir, rfc3339, utc_now
 from workflows.runner.templating import TemplateError, substitute
 
@@ -78,10 +86,11 @@ class TaskState:
     started_at: str | None = None
     finished_at: str | None = None
     duration_seconds: float | None = None
+    memoization: dict[str, Any] | None = None  # {key, cacheName, hit} as Argo's node memoizationStatus
 
     def as_json(self) -> dict[str, Any]:
         last = self.attempts[-1] if self.attempts else {}
-        return {
+        data = {
             "phase": self.phase,
             "template": self.template,
             "message": self.message,
@@ -92,6 +101,9 @@ class TaskState:
             "attempts": self.attempts,
             "outputs": {"parameters": self.parameters, "artifacts": self.artifacts},
         }
+        if self.memoization is not None:
+            data["memoization"] = self.memoization
+        return data
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> TaskState:
@@ -106,6 +118,7 @@ class TaskState:
             started_at=data.get("started_at"),
             finished_at=data.get("finished_at"),
             duration_seconds=data.get("duration_seconds"),
+            memoization=data.get("memoization"),
         )
 
 
@@ -160,6 +173,7 @@ class Executor:
         previous: Mapping[str, Any] | None = None,
     ) -> None:
         self.plan = plan
+        self.runs_root = run_dir.path.parent  # where key-only artifacts and the memoization cache live
         self.parameters = dict(parameters)
         self.run_dir = run_dir
         self.workflow_name = workflow_name
@@ -248,13 +262,12 @@ class Executor:
         self.save()
         done: queue.Queue[str] = queue.Queue()
         running: set[str] = set()
-        workers = self.plan.parallelism or len(self.plan.tasks)
         interrupted = False
-        # One thread per running task (at most `workers`, see _schedule); each ends by putting its
-        # name on `done`. Plain threads: concurrent.futures would add ~8 ms to every local run.
+        # One thread per running task; each ends by putting its name on `done`.
+        # Plain threads: concurrent.futures would add ~8 ms to every local run.
         try:
             while True:
-                self._schedule(running, done, workers)
+                self._schedule(running, done)
                 if not running:
                     break
                 timeout = None if self.deadline is None else max(0.0, self.deadline - time.monotonic())
@@ -284,13 +297,13 @@ class Executor:
         for process in processes:
             _kill(process)
 
-    def _schedule(self, running: set[str], done: queue.Queue[str], workers: int) -> None:
+    def _schedule(self, running: set[str], done: queue.Queue[str]) -> None:
         progress = True
         while progress and not self.stop.is_set():
             progress = False
             for name, task in self.plan.tasks.items():
                 state = self.states[name]
-                if state.phase != "Pending" or name in running or len(running) >= workers:
+                if state.phase != "Pending" or name in running:
                     continue
                 deps = self.plan.dependencies(name)
                 if any(self.states[dep].phase not in FULFILLED for dep in deps):
@@ -365,21 +378,24 @@ class Executor:
         state = self.states[name]
         try:
             inputs = self._inputs(task, template)
-        except TemplateError as exc:
+        except (TemplateError, store.StoreError) as exc:
             self._finish(name, "Error", str(exc), event=f"errored ({exc})")
             return
-        first_start = time.monotonic()
         with self._lock:
             state.started_at = rfc3339(utc_now(), precise=True)
-        round_attempt = 0
+        if template.memoize is not None and self._memoized(task, template, inputs):
+            return
+        first_start = time.monotonic()
+        skipped = 0.0  # backoff not waited (DSM_RUNNER_MAX_BACKOFF_SECONDS): it still counts, as in Argo
+        deadline: float | None = None  # for retries: backoff.maxDuration after the first start
+        attempts = 0
         while True:
-            round_attempt += 1
+            attempts += 1
             number = len(state.attempts) + 1
-            self.reporter.line(
-                name, "started" if round_attempt == 1 else f"started (attempt {round_attempt}/{total})"
-            )
+            self.reporter.line(name, "started" if attempts == 1 else f"started (attempt {attempts}/{total})")
             started = rfc3339(utc_now(), precise=True)
-            result = self._attempt(task, template, inputs, number)
+            left = None if deadline is None else deadline - (time.monotonic() - first_start + skipped)
+            result = self._attempt(task, template, inputs, number, left)
             record = {
                 "attempt": number,
                 "phase": result.phase,
@@ -394,65 +410,118 @@ class Executor:
                 state.attempts.append(record)
                 state.duration_seconds = round(time.monotonic() - first_start, 3)
             if result.phase == "Succeeded":
-                with self._lock:
-                    state.parameters = result.parameters
-                    state.artifacts = result.artifacts
-                self._finish(name, "Succeeded", "", event=f"succeeded ({seconds(result.duration)})")
+                self._succeed(task, template, inputs, result)
                 return
             what = _describe(result)
-            wait, why_not = self._retry_wait(template, result, round_attempt, first_start)
-            if wait is None:
-                tail = f"; {why_not}" if why_not else ""
-                self._finish(name, result.phase, result.message, event=f"{what}{tail}")
+            if retry is None:
+                self._finish(name, result.phase, result.message, event=what)
                 return
-            self.reporter.line(
-                name, f"{what}, retrying in {seconds(wait)} (attempt {round_attempt + 1}/{total})"
-            )
-            self.save()
-            if self.stop.wait(wait):
+            if self.stop.is_set():
                 self._finish(
                     name, result.phase, result.message, event=f"{what}; not retried ({self.stop_reason})"
                 )
                 return
-
-    def _retry_wait(
-        self, template: ContainerTemplate, result: AttemptResult, round_attempt: int, first_start: float
-    ) -> tuple[float | None, str]:
-        """Seconds to wait before the next attempt, or (None, why not) when there is none."""
-        retry = template.retry
-        if retry is None:
-            return None, ""
-        if self.stop.is_set():
-            return None, f"not retried ({self.stop_reason})"
-        if round_attempt > retry.limit:
-            return None, f"no retries left ({round_attempt} attempts)" if retry.limit else ""
-        wanted = {"Always": {"Failed", "Error"}, "OnFailure": {"Failed"}}.get(retry.policy, {"Error"})
-        if result.phase not in wanted:
-            return None, f"not retried (retryPolicy {retry.policy})"
-        if retry.expression is not None:
-            last = {
-                "exitCode": str(result.exit_code if result.exit_code is not None else -1),
-                "status": result.phase,
-                "duration": str(int(result.duration)),
-                "message": result.message,
-            }
+            now = time.monotonic() - first_start + skipped
             try:
-                if not retry.expression.evaluate(last):
-                    return None, "not retried (retry expression false)"
-            except ExpressionError as exc:
-                return None, f"not retried (retry expression: {exc})"
-        wait = retry.wait(round_attempt)
-        if self.max_backoff is not None:
-            wait = min(wait, self.max_backoff)
-        if retry.max_duration is not None:
-            elapsed = time.monotonic() - first_start
-            if elapsed + wait > retry.max_duration:
-                return None, f"not retried (backoff maxDuration {seconds(retry.max_duration)} reached)"
-        return wait, ""
+                decision = decide(
+                    retry,
+                    attempts,
+                    result.phase,
+                    now,
+                    now,
+                    functools.partial(_retry_expression, retry, result),
+                )
+            except ExpressionError as exc:  # Argo: an expression that cannot be evaluated errors the node
+                self._finish(
+                    name, "Error", f"retryStrategy.expression: {exc}", event=f"{what}; errored ({exc})"
+                )
+                return
+            wait = decision.wait if self.max_backoff is None else min(decision.wait, self.max_backoff)
+            skipped += decision.wait - wait
+            if decision.retry:
+                self.reporter.line(
+                    name, f"{what}, retrying in {seconds(wait)} (attempt {attempts + 1}/{total})"
+                )
+            elif wait:
+                self.reporter.line(name, f"{what}, backoff {seconds(wait)} before Argo decides on a retry")
+            self.save()
+            if self.stop.wait(wait):  # Argo waits out the backoff also before it says "no retry"
+                self._finish(
+                    name, result.phase, result.message, event=f"{what}; not retried ({self.stop_reason})"
+                )
+                return
+            if not decision.retry:
+                self._finish(
+                    name, result.phase, result.message, event=f"{what}; not retried: {decision.message}"
+                )
+                return
+            deadline = decision.deadline
+
+    def _succeed(
+        self, task: Task, template: ContainerTemplate, inputs: dict[str, Any], result: AttemptResult
+    ) -> None:
+        state = self.states[task.name]
+        with self._lock:
+            state.parameters = result.parameters
+            state.artifacts = result.artifacts
+        event = f"succeeded ({seconds(result.duration)})"
+        memo = template.memoize
+        if memo is not None:
+            try:
+                cache = store.MemoCache(self.runs_root, memo.cache)
+                files = {name: self.run_dir.path / path for name, path in result.artifacts.items()}
+                cache.save(inputs["memo_key"], f"{self.workflow_name}.{task.name}", result.parameters, files)
+            except (store.StoreError, OSError) as exc:  # Argo: a failed cache save errors the node
+                self._finish(
+                    task.name,
+                    "Error",
+                    f"could not save to the memoization cache: {exc}",
+                    event=f"errored ({exc})",
+                )
+                return
+            event += f"; saved as memoize key {inputs['memo_key']} in cache {memo.cache}"
+        self._finish(task.name, "Succeeded", "", event=event)
+
+    def _memoized(self, task: Task, template: ContainerTemplate, inputs: dict[str, Any]) -> bool:
+        """A cache hit: restore the outputs and succeed without running (True), or a miss (False)."""
+        memo = template.memoize
+        assert memo is not None
+        key = inputs["memo_key"]
+        state = self.states[task.name]
+        with self._lock:
+            state.memoization = {"key": key, "cacheName": memo.cache, "hit": False}
+        try:
+            problem = _cache_configmap_problem(self.plan.cache_configmaps.get(memo.cache))
+            if problem:
+                raise store.StoreError(problem)
+            hit = store.MemoCache(self.runs_root, memo.cache).load(key, memo.max_age)
+            if hit is None:
+                return False
+            artifacts = {}
+            for name, cached in hit.artifacts.items():
+                saved = self.run_dir.artifact_dir(task.name) / name / cached.name
+                store.copy(cached, saved)
+                artifacts[name] = self.run_dir.relative(saved)
+        except (store.StoreError, OSError) as exc:
+            self._finish(task.name, "Error", str(exc), event=f"errored ({exc})")
+            return True
+        with self._lock:
+            state.memoization["hit"] = True
+            state.parameters = hit.parameters
+            state.artifacts = artifacts
+            state.duration_seconds = 0.0
+        self._finish(
+            task.name,
+            "Succeeded",
+            f"reused the cached result of memoize key {key} (saved {hit.created})",
+            event=f"reused the cached result (memoize key {key}, cache {memo.cache}, saved {hit.created})",
+        )
+        return True
 
     # --- one attempt: one subprocess -------------------------------------------------------------
     def _inputs(self, task: Task, template: ContainerTemplate) -> dict[str, Any]:
-        """Resolve the task's arguments: input parameter values and the local files of input artifacts."""
+        """Resolve the task's arguments: input parameter values, the local files of input artifacts,
+        the keys of key-only artifacts and the memoization key (all substituted once, as Argo does)."""
         values = self._task_values()
         given = {
             name: substitute(value, values, f"{task.where}.arguments.parameters.{name}")
@@ -471,6 +540,7 @@ class Executor:
                     f"input parameter {param.name}={value!r} is not one of {list(param.enum)}"
                 )
             params[param.name] = value
+        scope = {**self.workflow_values, **{f"inputs.parameters.{k}": v for k, v in params.items()}}
         artifacts: dict[str, Path] = {}
         for argument in task.artifacts:
             relative = self.states[argument.task].artifacts.get(argument.artifact)
@@ -480,11 +550,29 @@ class Executor:
                     f"(needed as {argument.name!r})"
                 )
             artifacts[argument.name] = self.run_dir.path / relative
-        return {"parameters": params, "artifacts": artifacts}
+        keys = {}  # output artifact -> its key-only location
+        for artifact in (*template.input_artifacts, *template.output_artifacts):
+            if artifact.key is None:
+                continue
+            key = substitute(artifact.key, scope, f"{template.where}.{artifact.name}.s3.key")
+            path = store.artifact_path(self.runs_root, key)
+            if artifact in template.output_artifacts:
+                keys[artifact.name] = path
+            elif path.exists():
+                artifacts[artifact.name] = path
+            elif not artifact.optional:  # optional and missing: skipped, the step gets no file
+                raise TemplateError(
+                    f"artifact {artifact.name} failed to load: no object at key {key} ({path})"
+                )
+        memo_key = None
+        if template.memoize is not None:
+            memo_key = substitute(template.memoize.key, scope, f"{template.where}.memoize.key")
+        return {"parameters": params, "artifacts": artifacts, "keys": keys, "memo_key": memo_key}
 
     def _attempt(
-        self, task: Task, template: ContainerTemplate, inputs: dict[str, Any], number: int
+        self, task: Task, template: ContainerTemplate, inputs: dict[str, Any], number: int, left: float | None
     ) -> AttemptResult:
+        """One attempt; `left`: seconds until a retry's backoff.maxDuration deadline (None: none)."""
         name = task.name
         attempt_dir = self.run_dir.attempt_dir(name, number)
         mapper = PathMapper(attempt_dir, template.mounts)
@@ -496,7 +584,7 @@ class Executor:
             for artifact in template.input_artifacts:
                 source = inputs["artifacts"].get(artifact.name)
                 if source is not None:
-                    _copy(source, mapper.local(artifact.path))
+                    store.copy(source, mapper.local(artifact.path))
             values = dict(self.workflow_values)
             values.update({f"inputs.parameters.{k}": v for k, v in inputs["parameters"].items()})
             for kind, items in (
@@ -523,10 +611,23 @@ class Executor:
             )
         if command[0] in PYTHON_COMMANDS:
             command[0] = sys.executable  # the same module the image runs, in this interpreter
-        timeout = template.deadline
+        # The pod's deadlines: the template's activeDeadlineSeconds, and the workflow's deadline or a
+        # retry's maxDuration deadline, whichever is first (workflowpod.go getDeadline).
+        limits = []
+        if template.deadline is not None:
+            limits.append(
+                (template.deadline, f"activeDeadlineSeconds ({seconds(template.deadline)}) exceeded")
+            )
         if self.deadline is not None:
-            left = max(0.0, self.deadline - time.monotonic())
-            timeout = left if timeout is None else min(timeout, left)
+            limits.append(
+                (
+                    max(0.0, self.deadline - time.monotonic()),
+                    f"workflow activeDeadlineSeconds ({seconds(self.plan.deadline or 0)}) exceeded",
+                )
+            )
+        if left is not None:
+            limits.append((max(0.0, left), "Step exceeded its deadline (backoff maxDuration)"))
+        timeout, why = min(limits, default=(None, ""))
         log_path = self.run_dir.log_path(name, number)
         with open(log_path, "wb") as log:
             try:
@@ -552,23 +653,30 @@ class Executor:
             except subprocess.TimeoutExpired:
                 _kill(process)
                 process.wait()
-                duration = time.monotonic() - started
-                if template.deadline is not None and duration >= template.deadline - 0.05:
-                    why = f"activeDeadlineSeconds ({seconds(template.deadline)}) exceeded"
-                else:
-                    why = f"workflow activeDeadlineSeconds ({seconds(self.plan.deadline or 0)}) exceeded"
-                return AttemptResult("Failed", None, why, duration)
+                return AttemptResult("Failed", None, why, time.monotonic() - started)
             finally:
                 with self._lock:
                     self._processes.pop(name, None)
         duration = time.monotonic() - started
         if self.stop.is_set() and exit_code != 0:
             return AttemptResult("Failed", None, f"stopped: {self.stop_reason}", duration)
+        try:
+            self._save_keyed(template, mapper, inputs["keys"])
+        except (store.StoreError, OSError) as exc:
+            return AttemptResult("Error", exit_code, f"could not save a key-only artifact: {exc}", duration)
         if exit_code != 0:
             reason = failure_reason(log_path)
             message = f"exit code {exit_code}: {reason}" if reason else f"exit code {exit_code}"
             return AttemptResult("Failed", exit_code, message, duration)
         return self._collect(name, template, mapper, duration)
+
+    def _save_keyed(self, template: ContainerTemplate, mapper: PathMapper, keys: dict[str, Path]) -> None:
+        """Key-only outputs go to the store after the program ends, whatever its exit code (Argo's
+        wait container saves outputs also for a failed main); a missing one is for _collect to judge."""
+        for artifact in template.output_artifacts:
+            local = mapper.local(artifact.path)
+            if artifact.name in keys and local.exists():
+                store.copy(local, keys[artifact.name])
 
     def _collect(
         self, name: str, template: ContainerTemplate, mapper: PathMapper, duration: float
@@ -597,7 +705,7 @@ class Executor:
             saved = self.run_dir.artifact_dir(name) / artifact.name / local.name
             if saved.parent.exists():
                 shutil.rmtree(saved.parent)
-            _copy(local, saved)
+            store.copy(local, saved)
             artifacts[artifact.name] = self.run_dir.relative(saved)
         return AttemptResult("Succeeded", 0, "", duration, params, artifacts)
 
@@ -610,7 +718,7 @@ class Executor:
         if never_ran:
             return "Failed", f"tasks never ran: {', '.join(never_ran)}"
         branch: dict[str, set[str]] = {}
-        for name in _topological(self.plan):
+        for name in self.plan.order:
             phase = self.states[name].phase
             if phase in COMPLETED:
                 branch[name] = {phase}
@@ -634,21 +742,29 @@ class Executor:
 _ERROR_LINE = re.compile(r"^\S+Z \S+ ERROR\s+(.*)$")
 
 
-def _topological(plan: WorkflowPlan) -> list[str]:
-    order: list[str] = []
-    seen: set[str] = set()
+def _retry_expression(retry: Retry, result: AttemptResult) -> bool:
+    """retryStrategy.expression over `lastRetry`, every value a string as in Argo."""
+    assert retry.expression is not None
+    last = {
+        "exitCode": str(result.exit_code if result.exit_code is not None else -1),
+        "status": result.phase,
+        "duration": str(int(result.duration)),
+        "message": result.message,
+    }
+    return retry.expression.evaluate(last)
 
-    def visit(name: str) -> None:
-        if name in seen:
-            return
-        seen.add(name)
-        for dep in plan.dependencies(name):
-            visit(dep)
-        order.append(name)
 
-    for name in plan.tasks:
-        visit(name)
-    return order
+def _cache_configmap_problem(config_map: Mapping[str, Any] | None) -> str:
+    """Argo refuses a cache ConfigMap without its label (configmap_cache.go validateConfigmap);
+    one not in the manifest is created on the first save, with the label."""
+    if config_map is None:
+        return ""
+    value = ((config_map.get("metadata") or {}).get("labels") or {}).get(store.CACHE_LABEL)
+    if value is None:
+        return f"memoization configmap doesn't have {store.CACHE_LABEL} label, refusing to use it"
+    if value != "Cache":
+        return f"memoization configmap doesn't have label {store.CACHE_LABEL} = Cache, refusing to use it"
+    return ""
 
 
 def failure_reason(log_path: Path, limit: int = 300) -> str:
@@ -673,14 +789,6 @@ def _describe(result: AttemptResult) -> str:
     if result.phase == "Failed":
         return f"failed ({result.message})"
     return f"errored ({result.message})"
-
-
-def _copy(source: Path, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if source.is_dir():
-        shutil.copytree(source, target, dirs_exist_ok=True)
-    else:
-        shutil.copy2(source, target)
 
 
 def _kill(process: subprocess.Popen[bytes]) -> None:

@@ -262,8 +262,8 @@ def _require_bool(value: Any, text: str) -> bool:
 
 
 # --- depends ---------------------------------------------------------------------------------
-TASK_RESULTS = ("Succeeded", "Failed", "Errored", "Skipped", "Omitted", "Daemoned")
-# The task phase (as recorded by the runner) that makes each result true.
+# The task phase (as recorded by the runner) that makes each result true. The lint knows Argo's
+# whole list; AnySucceeded and AllFailed are about loops, which the runner does not run.
 _RESULT_PHASE = {
     "Succeeded": "Succeeded",
     "Failed": "Failed",
@@ -271,11 +271,12 @@ _RESULT_PHASE = {
     "Skipped": "Skipped",
     "Omitted": "Omitted",
 }
+TASK_RESULTS = (*_RESULT_PHASE, "Daemoned")
 
 
 @dataclass(frozen=True)
 class Depends:
-    """A parsed `depends` expression (or the translation of a legacy `dependencies` list)."""
+    """A parsed `depends` expression."""
 
     text: str
     tree: Node
@@ -325,11 +326,6 @@ def parse_depends(text: str) -> Depends:
 
     walk(tree)
     return Depends(text=text, tree=tree, tasks=tuple(tasks))
-
-
-def depends_from_dependencies(names: list[str]) -> Depends:
-    """Legacy `dependencies: [a, b]` means every one of them succeeded or was skipped."""
-    return parse_depends(" && ".join(names))
 
 
 # --- when ------------------------------------------------------------------------------------

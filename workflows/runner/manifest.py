@@ -1,35 +1,37 @@
-"""Load a rendered manifest, pick its workflows, and turn each into a checked plan.
+"""Load a manifest, pick what to run, resolve what it references and turn it into a plan.
 
-Every field of the workflow spec is either supported (run locally), cluster-only (accepted,
-listed, not enforced locally) or refused with an `UnsupportedFeature` that names the feature
-and where it is. Unknown fields and unknown `{{variables}}` are refused too: the runner never
-silently ignores something that would change what a run does on the cluster.
+Whether Argo accepts a document is the lint's business: `python -m workflows run` lints the
+documents a run uses before this module sees them (cli.py), so the structure is taken as valid
+here. This module decides what the runner does with each field: run it locally, list it as
+cluster-only (accepted, not enforced locally), or refuse it with an `UnsupportedFeature` that names
+the feature and its place, so a local run never quietly does something else than the cluster.
+
+A workflow is a CronWorkflow (its workflowSpec), a Workflow, or a WorkflowTemplate run directly as
+`argo submit --from workflowtemplate/NAME` runs it. A `workflowTemplateRef` is resolved within the
+same manifest and merged as Argo merges it (merge.py); a semaphore's limit is read from its
+ConfigMap in the same manifest.
 """
 
 from __future__ import annotations
 
+import graphlib
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 import yaml
 
-from workflows.runner.expressions import (
-    Depends,
-    ExpressionError,
-    RetryExpression,
-    depends_from_dependencies,
-    parse_depends,
-    parse_duration,
-    parse_retry_expression,
-)
-from workflows.runner.templating import TemplateError, variables
+from workflows.runner.expressions import Depends, ExpressionError, parse_depends, parse_duration
+from workflows.runner.merge import merged_workflow_spec, with_template_defaults
+from workflows.runner.mutex import Semaphore
+from workflows.runner.retry import Retry
+from workflows.runner.templating import TAG
 
 
 class ManifestError(ValueError):
-    """The manifest cannot be run locally (unreadable, invalid, or uses an unsupported feature)."""
+    """The manifest cannot be run locally (unreadable, refers to what is not there, or unsupported)."""
 
 
 class UnsupportedFeature(ManifestError):
@@ -56,111 +58,70 @@ FEATURE_NAMES: dict[str, str] = {
     "onExit": "exit handler (`onExit`)",
     "hooks": "lifecycle hooks (`hooks`)",
     "templateRef": "template reference (`templateRef`)",
-    "workflowTemplateRef": "workflow template reference (`workflowTemplateRef`)",
     "inline": "inline template (`inline`)",
     "continueOn": "`continueOn`",
-    "target": "DAG target (`target`)",
-    "memoize": "memoization (`memoize`)",
+    "dependencies": "`dependencies` (use `depends`)",
+    "parallelism": "`parallelism`",
     "sidecars": "sidecars (`sidecars`)",
     "initContainers": "init containers (`initContainers`)",
     "daemon": "daemon containers (`daemon`)",
     "valueFrom": "`valueFrom`",
     "globalName": "global output (`globalName`)",
-    "templateDefaults": "template defaults (`templateDefaults`)",
     "volumeClaimTemplates": "volume claim templates (`volumeClaimTemplates`)",
     "podSpecPatch": "pod spec patch (`podSpecPatch`)",
     "workingDir": "container `workingDir`",
-    "shutdown": "`shutdown`",
+    "mutex": "singular `mutex` (Argo 4 has only `mutexes`)",
+    "semaphore": "singular `semaphore` (Argo 4 has only `semaphores`)",
 }
 
-# Field sets per object. Anything not listed in SUPPORTED or CLUSTER_ONLY is refused.
-CRON_SPEC_SUPPORTED = {"workflowSpec"}
-CRON_SPEC_CLUSTER = {
-    "schedule",
-    "schedules",
-    "timezone",
-    "concurrencyPolicy",
-    "startingDeadlineSeconds",
-    "successfulJobsHistoryLimit",
-    "failedJobsHistoryLimit",
-    "suspend",
-    "workflowMetadata",
-    "stopStrategy",
-    "when",
+# Per object: the fields run locally, and those accepted but only meaningful on a cluster.
+# Anything else Argo knows is refused (FEATURE_NAMES says what it is).
+RUN, CLUSTER = "run", "cluster"
+FIELDS: dict[str, dict[str, set[str]]] = {
+    kind: {RUN: set(run.split()), CLUSTER: set(cluster.split())}
+    for kind, run, cluster in (
+        (
+            "cron",
+            "workflowSpec",
+            "schedule schedules timezone concurrencyPolicy startingDeadlineSeconds successfulJobsHistoryLimit"
+            " failedJobsHistoryLimit suspend workflowMetadata stopStrategy when",
+        ),
+        (
+            "spec",
+            "entrypoint arguments templates volumes activeDeadlineSeconds synchronization workflowTemplateRef"
+            " templateDefaults",
+            "serviceAccountName automountServiceAccountToken securityContext podGC ttlStrategy podMetadata"
+            " workflowMetadata metrics archiveLogs artifactGC podDisruptionBudget priority"
+            " podPriorityClassName nodeSelector tolerations affinity imagePullSecrets dnsPolicy dnsConfig"
+            " hostAliases executor artifactRepositoryRef schedulerName hostNetwork",
+        ),
+        (
+            "template",
+            "name container dag inputs outputs retryStrategy activeDeadlineSeconds memoize",
+            "metadata annotations securityContext metrics synchronization serviceAccountName"
+            " automountServiceAccountToken nodeSelector affinity tolerations archiveLocation"
+            " priorityClassName schedulerName",
+        ),
+        (
+            "container",
+            "command args env volumeMounts name",
+            "image imagePullPolicy resources securityContext",
+        ),
+        ("dag", "tasks", "failFast"),
+        ("task", "name template depends when arguments", ""),
+        ("retry", "limit retryPolicy backoff expression", "affinity"),
+        ("artifact", "name path optional s3 archive", "archiveLogs mode"),
+    )
 }
-WF_SUPPORTED = {
-    "entrypoint",
-    "arguments",
-    "templates",
-    "volumes",
-    "activeDeadlineSeconds",
-    "parallelism",
-    "synchronization",
-}
-WF_CLUSTER = {
-    "serviceAccountName",
-    "automountServiceAccountToken",
-    "securityContext",
-    "podGC",
-    "ttlStrategy",
-    "podMetadata",
-    "workflowMetadata",
-    "metrics",
-    "archiveLogs",
-    "artifactGC",
-    "podDisruptionBudget",
-    "priority",
-    "podPriorityClassName",
-    "nodeSelector",
-    "tolerations",
-    "affinity",
-    "imagePullSecrets",
-    "dnsPolicy",
-    "dnsConfig",
-    "hostAliases",
-    "executor",
-    "artifactRepositoryRef",
-    "schedulerName",
-    "hostNetwork",
-}
-TEMPLATE_SUPPORTED = {
-    "name",
-    "container",
-    "dag",
-    "inputs",
-    "outputs",
-    "retryStrategy",
-    "activeDeadlineSeconds",
-    "volumes",
-    "parallelism",
-}
-TEMPLATE_CLUSTER = {
-    "metadata",
-    "annotations",  # Argo 3.7+: the node's display name in the UI
-    "securityContext",
-    "metrics",
-    "synchronization",
-    "serviceAccountName",
-    "automountServiceAccountToken",
-    "nodeSelector",
-    "affinity",
-    "tolerations",
-    "archiveLocation",
-    "priorityClassName",
-    "schedulerName",
-}
-CONTAINER_SUPPORTED = {"command", "args", "env", "volumeMounts", "name"}
-CONTAINER_CLUSTER = {"image", "imagePullPolicy", "resources", "securityContext"}
-DAG_SUPPORTED = {"tasks"}
-DAG_CLUSTER = {"failFast"}
-TASK_SUPPORTED = {"name", "template", "depends", "dependencies", "when", "arguments"}
-RETRY_SUPPORTED = {"limit", "retryPolicy", "backoff", "expression"}
-RETRY_CLUSTER = {"affinity"}
-BACKOFF_SUPPORTED = {"duration", "factor", "maxDuration", "cap"}
-RETRY_POLICIES = {"Always", "OnFailure", "OnError", "OnTransientError"}
 
-WORKFLOW_VARIABLES = ("workflow.name", "workflow.namespace", "workflow.uid", "workflow.creationTimestamp")
-METRIC_VARIABLES = ("status", "workflow.status", "duration", "workflow.duration", "exitCode")
+# What the runner substitutes (the lint checks that a name exists where it is used).
+_PROVIDED = re.compile(
+    r"^(workflow\.(name|namespace|uid|creationTimestamp|parameters\.[^.]+)"
+    r"|inputs\.parameters\.[^.]+|(inputs|outputs)\.artifacts\.[^.]+\.path|outputs\.parameters\.[^.]+\.path"
+    r"|tasks\.[^.]+\.outputs\.parameters\.[^.]+)$"
+)
+_TASK_ARTIFACT = re.compile(r"^\{\{\s*tasks\.([^.]+)\.outputs\.artifacts\.([^.}\s]+)\s*\}\}$")
+_GO_DURATION = re.compile(r"^(0|([0-9]*\.?[0-9]+(ns|us|µs|ms|s|m|h))+)$")  # time.ParseDuration: units
 
 
 @dataclass(frozen=True)
@@ -175,6 +136,7 @@ class ArtifactPath:
     name: str
     path: str  # container path
     optional: bool = False
+    key: str | None = None  # key-only artifact: its key in the artifact repository, with {{...}}
 
 
 @dataclass(frozen=True)
@@ -185,19 +147,10 @@ class OutputParameter:
 
 
 @dataclass(frozen=True)
-class Retry:
-    limit: int
-    policy: str  # Always | OnFailure | OnError | OnTransientError
-    duration: float  # seconds before the first retry
-    factor: float
-    max_duration: float | None  # total time allowed since the first attempt started
-    cap: float | None  # longest single wait
-    expression: RetryExpression | None
-
-    def wait(self, retry_number: int) -> float:
-        """Backoff before retry number `retry_number` (1 for the first retry)."""
-        seconds = self.duration * (self.factor ** (retry_number - 1))
-        return min(seconds, self.cap) if self.cap is not None else seconds
+class Memoize:
+    key: str  # with {{...}}
+    max_age: float | None  # seconds; None: entries never expire
+    cache: str  # the ConfigMap's name
 
 
 @dataclass(frozen=True)
@@ -215,6 +168,7 @@ class ContainerTemplate:
     retry: Retry | None
     deadline: float | None  # activeDeadlineSeconds
     mounts: tuple[tuple[str, str], ...]  # (volume name, mount path)
+    memoize: Memoize | None = None
 
 
 @dataclass(frozen=True)
@@ -245,10 +199,12 @@ class WorkflowPlan:
     tasks: dict[str, Task]  # manifest order
     templates: dict[str, ContainerTemplate]
     deadline: float | None
-    parallelism: int | None
-    document: dict[str, Any]
+    documents: list[dict[str, Any]]  # what the run uses: the workflow, its template, their ConfigMaps
+    order: tuple[str, ...] = ()  # the tasks, each after everything it depends on
     cluster_only: list[str] = field(default_factory=list)
     mutexes: tuple[str, ...] = ()  # workflow-level mutex names, still with their {{variables}}
+    semaphores: tuple[Semaphore, ...] = ()
+    cache_configmaps: dict[str, dict[str, Any]] = field(default_factory=dict)  # memoize caches declared here
     source: str | None = None  # the manifest's text, when this workflow is all the file holds
 
     def dependencies(self, task: str) -> tuple[str, ...]:
@@ -258,22 +214,29 @@ class WorkflowPlan:
     def dependents(self, task: str) -> list[str]:
         return [name for name in self.tasks if task in self.dependencies(name)]
 
-    def ancestors(self, task: str) -> set[str]:
-        seen: set[str] = set()
-        stack = list(self.dependencies(task))
+    def descendants(self, task: str) -> set[str]:
+        found: set[str] = set()
+        stack = self.dependents(task)
         while stack:
             name = stack.pop()
-            if name not in seen:
-                seen.add(name)
-                stack.extend(self.dependencies(name))
-        return seen
-
-    def descendants(self, task: str) -> set[str]:
-        return {name for name in self.tasks if task in self.ancestors(name)}
+            if name not in found:
+                found.add(name)
+                stack.extend(self.dependents(name))
+        return found
 
 
-# --- loading ---------------------------------------------------------------------------------
-RUNNABLE_KINDS = ("CronWorkflow", "Workflow")
+# --- loading and choosing --------------------------------------------------------------------
+RUNNABLE_KINDS = ("CronWorkflow", "Workflow", "WorkflowTemplate")
+# `kind/name` as `argo submit --from` spells it (pkg/apis/workflow/register.go), lower case.
+KIND_NAMES = {
+    alias: kind
+    for kind, aliases in (
+        ("CronWorkflow", "cronwf cronworkflow cronworkflows"),
+        ("Workflow", "wf workflow workflows"),
+        ("WorkflowTemplate", "wftmpl workflowtemplate workflowtemplates"),
+    )
+    for alias in aliases.split()
+}
 # libyaml's parser when PyYAML has it (same safe constructors, same result, ~8x faster): parsing
 # the manifest is most of the runner's start-up, which every local run waits for.
 SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -282,15 +245,16 @@ SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 def load_documents(path: Path) -> list[dict[str, Any]]:
     try:
         text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ManifestError(f"cannot read manifest {path}: {exc.strerror or exc}") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise ManifestError(f"cannot read manifest {path}: {reason}") from exc
     try:
         documents = [doc for doc in yaml.load_all(text, Loader=SAFE_LOADER) if doc is not None]
     except yaml.YAMLError as exc:
-        raise ManifestError(f"{path} is not valid YAML: {exc}") from exc
+        raise ManifestError(f"{path} is not valid YAML: {' '.join(str(exc).split())}") from exc
     for index, doc in enumerate(documents):
         if not isinstance(doc, dict):
-            raise ManifestError(f"{path}: document {index + 1} is not a mapping")
+            raise ManifestError(f"{path}: document {index + 1} is not a mapping (is it a manifest?)")
     return documents
 
 
@@ -299,342 +263,383 @@ def document_name(doc: dict[str, Any]) -> str:
     return str(metadata.get("name") or metadata.get("generateName", "").rstrip("-") or "workflow")
 
 
+def label(doc: dict[str, Any]) -> str:
+    return f"{doc.get('kind')}/{document_name(doc)}"
+
+
 def select_workflows(documents: list[dict[str, Any]], name: str | None = None) -> list[dict[str, Any]]:
-    """The runnable documents (CronWorkflow, Workflow), or only the one named `name`."""
+    """What to run: the one named `name` (or `kind/name`); by default every CronWorkflow and Workflow,
+    or the WorkflowTemplate when the manifest holds nothing else to run."""
     runnable = [doc for doc in documents if doc.get("kind") in RUNNABLE_KINDS]
-    if not runnable:
-        raise ManifestError("the manifest holds no CronWorkflow (nor Workflow) to run")
     if name is None:
-        return runnable
-    chosen = [doc for doc in runnable if document_name(doc) == name]
+        chosen = [doc for doc in runnable if doc.get("kind") != "WorkflowTemplate"]
+        templates = [doc for doc in runnable if doc.get("kind") == "WorkflowTemplate"]
+        if not chosen and len(templates) == 1:
+            chosen = templates
+        if not chosen:
+            raise ManifestError(
+                "the manifest holds no CronWorkflow nor Workflow to run"
+                + (" (choose a WorkflowTemplate with --workflow)" if templates else "")
+            )
+        return chosen
+    kind_name, slash, wanted = name.rpartition("/")
+    kind = KIND_NAMES.get(kind_name.lower()) if slash else None
+    if slash and kind is None:
+        raise ManifestError(f"--workflow {name}: unknown kind {kind_name!r} (cronwf, wftmpl or wf)")
+    chosen = [doc for doc in runnable if document_name(doc) == wanted and kind in (None, doc.get("kind"))]
     if not chosen:
-        names = ", ".join(document_name(doc) for doc in runnable)
-        raise ManifestError(f"no workflow named {name!r} in the manifest (it has: {names})")
+        names = ", ".join(label(doc) for doc in runnable[:10]) + (", ..." if len(runnable) > 10 else "")
+        raise ManifestError(f"no workflow named {name!r} in the manifest (it has: {names or 'none'})")
+    if len(chosen) > 1:
+        raise ManifestError(
+            f"--workflow {name} is ambiguous ({', '.join(map(label, chosen))}): give kind/name"
+        )
     return chosen
 
 
-# --- checking --------------------------------------------------------------------------------
-class _Checker:
+def find(documents: list[dict[str, Any]], kind: str, name: str, namespace: str) -> dict[str, Any] | None:
+    """The `kind` named `name` in `namespace` (a document without a namespace matches any)."""
+    for doc in documents:
+        metadata = doc.get("metadata") or {}
+        same = doc.get("kind") == kind and metadata.get("name") == name
+        if same and metadata.get("namespace") in (None, namespace):
+            return doc
+    return None
+
+
+def load_plans(
+    path: Path, name: str | None = None, lint: Callable[[list[dict[str, Any]]], None] | None = None
+) -> list[WorkflowPlan]:
+    """Load, select, `lint` the file's documents, and build; every selected workflow is built before
+    any of them runs."""
+    documents = load_documents(path)
+    chosen = select_workflows(documents, name)
+    if lint is not None:
+        lint(documents)
+    plans = [build_plan(doc, documents) for doc in chosen]
+    if len(documents) == 1:  # the run directory keeps the file as written (comments and all)
+        plans[0].source = path.read_text(encoding="utf-8")
+    return plans
+
+
+# --- resolving what a workflow references ------------------------------------------------------
+def resolve_spec(doc: dict[str, Any], documents: list[dict[str, Any]]) -> tuple[dict[str, Any], list[dict]]:
+    """The spec Argo would run for `doc`, and the documents it came from (the template first)."""
+    kind, namespace = doc.get("kind"), _namespace(doc)
+    spec = doc.get("spec") or {}
+    own = (spec.get("workflowSpec") or {}) if kind == "CronWorkflow" else spec
+    reference = own.get("workflowTemplateRef")
+    if kind == "WorkflowTemplate" or not reference:
+        return own, [doc]
+    where = f"{label(doc)}: {'spec.workflowSpec' if kind == 'CronWorkflow' else 'spec'}.workflowTemplateRef"
+    if reference.get("clusterScope"):
+        raise UnsupportedFeature("ClusterWorkflowTemplate reference (`clusterScope`)", where)
+    template = find(documents, "WorkflowTemplate", str(reference.get("name")), namespace)
+    if template is None:
+        have = [document_name(d) for d in documents if d.get("kind") == "WorkflowTemplate"]
+        raise ManifestError(
+            f"{where}: no WorkflowTemplate named {reference.get('name')!r} in namespace {namespace!r} "
+            f"in this manifest (it has: {', '.join(have) or 'none'})"
+        )
+    return merged_workflow_spec(own, template.get("spec") or {}), [template, doc]
+
+
+def _namespace(doc: dict[str, Any]) -> str:
+    return str((doc.get("metadata") or {}).get("namespace") or "default")
+
+
+def semaphore(
+    entry: dict[str, Any], namespace: str, documents: list[dict[str, Any]], where: str
+) -> tuple[Semaphore, dict[str, Any]]:
+    """A configMapKeyRef semaphore with its limit, read as the controller reads it (strconv.Atoi)."""
+    ref = entry.get("configMapKeyRef")
+    if not ref:
+        raise UnsupportedFeature("semaphore without configMapKeyRef (database semaphore)", where)
+    namespace = str(entry.get("namespace") or namespace)
+    name, key = str(ref.get("name")), str(ref.get("key"))
+    config_map = find(documents, "ConfigMap", name, namespace)
+    if config_map is None:
+        raise ManifestError(f"{where}: no ConfigMap {name!r} in this manifest (the semaphore's limit)")
+    value = (config_map.get("data") or {}).get(key)
+    if value is None:
+        raise ManifestError(f"{where}: ConfigMap {name!r} has no key {key!r} (the semaphore's limit)")
+    if not re.fullmatch(r"[+-]?[0-9]+", str(value)) or int(value) < 1:
+        raise ManifestError(
+            f"{where}: ConfigMap {name!r} key {key!r} is {value!r}; the limit must be a whole number >= 1"
+        )
+    return Semaphore(namespace, name, key, int(value)), config_map
+
+
+# --- building the plan -------------------------------------------------------------------------
+class _Builder:
     def __init__(self, doc: dict[str, Any]) -> None:
-        self.doc = doc
-        self.label = f"{doc.get('kind')}/{document_name(doc)}"
+        self.label = label(doc)  # names the document a refused field is written in
         self.cluster_only: list[str] = []
 
     def at(self, path: str) -> str:
         return f"{self.label}: {path}"
 
-    def mapping(self, value: Any, path: str) -> dict[str, Any]:
-        if value is None:
-            return {}
-        if not isinstance(value, dict):
-            raise ManifestError(f"{self.at(path)} must be a mapping")
-        return value
-
-    def listing(self, value: Any, path: str) -> list[Any]:
-        if value is None:
-            return []
-        if not isinstance(value, list):
-            raise ManifestError(f"{self.at(path)} must be a list")
-        return value
-
-    def string(self, value: Any, path: str) -> str:
-        if isinstance(value, bool) or not isinstance(value, str | int | float):
-            raise ManifestError(f"{self.at(path)} must be a string")
-        return str(value)
-
-    def keys(self, obj: dict[str, Any], path: str, supported: set[str], cluster: Iterable[str] = ()) -> None:
-        cluster = set(cluster)
+    def keys(self, obj: dict[str, Any], path: str, kind: str) -> None:
         for key in obj:
-            if key in supported:
+            if key in FIELDS[kind][RUN]:
                 continue
-            if key in cluster:
+            if key in FIELDS[kind][CLUSTER]:
                 self.cluster_only.append(f"{path}.{key}")
                 continue
             raise UnsupportedFeature(FEATURE_NAMES.get(key, f"field `{key}`"), self.at(f"{path}.{key}"))
 
-    def check_variables(self, text: str, path: str, allowed: Callable[[str], bool]) -> None:
-        try:
-            names = variables(text)
-        except TemplateError as exc:
-            raise UnsupportedFeature("expression tag `{{=...}}`", self.at(path)) from exc
-        for name in names:
-            if not allowed(name):
-                raise UnsupportedFeature(
-                    f"variable `{{{{{name}}}}}`", self.at(path), "unknown or not available here"
-                )
+    def variables(self, value: Any, path: str) -> None:
+        """Refuse `{{...}}` the runner cannot substitute (expression tags, pod.name, ...)."""
+        if isinstance(value, dict):
+            for key, item in value.items():
+                self.variables(item, f"{path}.{key}")
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                self.variables(item, f"{path}[{index}]")
+        elif isinstance(value, str):
+            for match in TAG.finditer(value):
+                inner = match.group(1).strip()
+                if inner.startswith("="):
+                    raise UnsupportedFeature("expression tag `{{=...}}`", self.at(path))
+                if not _PROVIDED.match(inner):
+                    raise UnsupportedFeature(
+                        f"variable `{{{{{inner}}}}}`", self.at(path), "not provided locally"
+                    )
 
 
-def check_workflow(doc: dict[str, Any]) -> WorkflowPlan:
-    """Check one CronWorkflow/Workflow document and build its plan; raise ManifestError if refused."""
-    c = _Checker(doc)
-    kind = str(doc.get("kind"))
-    metadata = c.mapping(doc.get("metadata"), "metadata")
-    c.keys(metadata, "metadata", {"name", "generateName", "namespace"}, {"labels", "annotations"})
-    spec = c.mapping(doc.get("spec"), "spec")
+def build_plan(doc: dict[str, Any], documents: list[dict[str, Any]]) -> WorkflowPlan:
+    """The plan for one runnable document; raise ManifestError when the runner cannot run it."""
+    try:
+        return _build_plan(doc, documents)
+    except (KeyError, TypeError, AttributeError) as exc:  # a shape the lint would have refused
+        raise ManifestError(
+            f"{label(doc)}: malformed ({type(exc).__name__}: {exc}); `python -m workflows lint` says where"
+        ) from exc
+
+
+def _build_plan(doc: dict[str, Any], documents: list[dict[str, Any]]) -> WorkflowPlan:
+    kind, namespace = str(doc.get("kind")), _namespace(doc)
+    spec, used = resolve_spec(doc, documents)
+    base = "spec.workflowSpec" if kind == "CronWorkflow" and len(used) == 1 else "spec"
+    b = _Builder(doc)
     if kind == "CronWorkflow":
-        c.keys(spec, "spec", CRON_SPEC_SUPPORTED, CRON_SPEC_CLUSTER)
-        base = "spec.workflowSpec"
-        wf = c.mapping(spec.get("workflowSpec"), base)
-    else:
-        base = "spec"
-        wf = spec
-    c.keys(wf, base, WF_SUPPORTED, WF_CLUSTER)
+        b.keys({k: v for k, v in (doc.get("spec") or {}).items() if k != "workflowSpec"}, "spec", "cron")
+    b.label = label(used[0])  # the spec's fields are written in the template when it is referenced
+    b.keys(spec, base, "spec")
 
-    parameters = _workflow_parameters(c, wf, base)
-    param_names = {p.name for p in parameters}
-
-    def workflow_variable(name: str) -> bool:
-        if name in WORKFLOW_VARIABLES:
-            return True
-        return (
-            name.startswith("workflow.parameters.")
-            and name.removeprefix("workflow.parameters.") in param_names
+    parameters = tuple(
+        Parameter(
+            str(p["name"]),
+            _scalar(p["value"]) if p.get("value") is not None else None,
+            tuple(_scalar(v) for v in p.get("enum") or ()),
         )
+        for p in (spec.get("arguments") or {}).get("parameters") or ()
+    )
+    if (spec.get("arguments") or {}).get("artifacts"):
+        raise UnsupportedFeature("workflow argument artifacts", b.at(f"{base}.arguments.artifacts"))
 
-    mutexes = _mutexes(c, wf.get("synchronization"), f"{base}.synchronization", workflow_variable)
-    volumes = _empty_dirs(c, wf.get("volumes"), f"{base}.volumes")
-    raw_templates = c.listing(wf.get("templates"), f"{base}.templates")
-    by_name: dict[str, tuple[dict[str, Any], str]] = {}
-    for index, raw in enumerate(raw_templates):
-        raw = c.mapping(raw, f"{base}.templates[{index}]")
-        name = c.string(raw.get("name"), f"{base}.templates[{index}].name")
-        if name in by_name:
-            raise ManifestError(f"{c.at(f'{base}.templates')}: two templates named {name!r}")
-        by_name[name] = (raw, f"{base}.templates[name={name}]")
+    sync = spec.get("synchronization") or {}
+    for key in sync:
+        if key not in {"mutexes", "semaphores"}:
+            raise UnsupportedFeature(
+                FEATURE_NAMES.get(key, f"field `{key}`"), b.at(f"{base}.synchronization.{key}")
+            )
+    mutexes = tuple(str(m.get("name")) for m in sync.get("mutexes") or ())
+    b.variables(list(mutexes), f"{base}.synchronization.mutexes")
+    semaphores, config_maps = [], []
+    for index, entry in enumerate(sync.get("semaphores") or ()):
+        found, config_map = semaphore(
+            entry, namespace, documents, b.at(f"{base}.synchronization.semaphores[{index}]")
+        )
+        semaphores.append(found)
+        config_maps.append(config_map)
 
-    entrypoint = c.string(wf.get("entrypoint"), f"{base}.entrypoint")
-    if entrypoint not in by_name:
-        raise ManifestError(f"{c.at(f'{base}.entrypoint')}: no template named {entrypoint!r}")
-
-    containers: dict[str, ContainerTemplate] = {}
-    dag_raw: tuple[dict[str, Any], str] | None = None
-    for name, (raw, path) in by_name.items():
-        c.keys(raw, path, TEMPLATE_SUPPORTED, TEMPLATE_CLUSTER)
-        _check_metrics(c, raw.get("metrics"), f"{path}.metrics", workflow_variable)
-        kinds = [k for k in ("container", "dag") if k in raw]
-        if len(kinds) != 1:
-            raise ManifestError(f"{c.at(path)} must have exactly one of container or dag")
-        if kinds[0] == "container":
-            template_volumes = {**volumes, **_empty_dirs(c, raw.get("volumes"), f"{path}.volumes")}
-            containers[name] = _container_template(c, name, raw, path, template_volumes, workflow_variable)
-        elif name != entrypoint:
-            raise UnsupportedFeature("nested DAG template (a DAG that is not the entrypoint)", c.at(path))
-        else:
-            dag_raw = (raw, path)
-    if dag_raw is None:
+    volumes = _empty_dirs(b, spec.get("volumes"), f"{base}.volumes")
+    by_name = {}
+    for raw in spec.get("templates") or ():
+        by_name[raw["name"]] = (
+            with_template_defaults(raw, spec.get("templateDefaults")),
+            f"{base}.templates[name={raw['name']}]",
+        )
+    entrypoint = str(spec.get("entrypoint"))
+    if entrypoint not in by_name or "dag" not in by_name[entrypoint][0]:
         raise UnsupportedFeature(
-            "entrypoint that is not a DAG template", c.at(f"{base}.entrypoint"), "the runner runs DAGs"
+            "entrypoint that is not a DAG template", b.at(f"{base}.entrypoint"), "the runner runs DAGs"
         )
-    raw, path = dag_raw
-    for key in ("inputs", "outputs", "retryStrategy", "volumes", "activeDeadlineSeconds"):
-        if raw.get(key):
-            raise UnsupportedFeature(f"`{key}` on the DAG template", c.at(f"{path}.{key}"))
-    tasks = _dag_tasks(c, raw, path, containers, workflow_variable)
+    containers: dict[str, ContainerTemplate] = {}
+    for name, (raw, path) in by_name.items():
+        b.keys(raw, path, "template")
+        if name == entrypoint:
+            continue
+        if "dag" in raw:
+            raise UnsupportedFeature("nested DAG template (a DAG that is not the entrypoint)", b.at(path))
+        containers[name] = _container_template(b, raw, path, volumes)
+    dag_raw, dag_path = by_name[entrypoint]
+    for key in ("inputs", "outputs", "retryStrategy", "activeDeadlineSeconds", "memoize"):
+        if dag_raw.get(key):
+            raise UnsupportedFeature(f"`{key}` on the DAG template", b.at(f"{dag_path}.{key}"))
+    tasks = _dag_tasks(b, dag_raw, dag_path, containers)
+    try:
+        order = tuple(
+            graphlib.TopologicalSorter(
+                {n: t.depends.tasks if t.depends else () for n, t in tasks.items()}
+            ).static_order()
+        )
+    except graphlib.CycleError as exc:
+        raise ManifestError(
+            f"{b.at(f'{dag_path}.dag')}: dependency cycle {' -> '.join(exc.args[1])}"
+        ) from exc
 
-    deadline = wf.get("activeDeadlineSeconds")
-    parallelism = wf.get("parallelism")
-    dag_parallelism = raw.get("parallelism")
-    if dag_parallelism is not None:
-        parallelism = min(int(dag_parallelism), int(parallelism)) if parallelism else int(dag_parallelism)
+    caches = {t.memoize.cache for t in containers.values() if t.memoize}
+    cache_maps = {name: cm for name in caches if (cm := find(documents, "ConfigMap", name, namespace))}
+    deadline = spec.get("activeDeadlineSeconds")
     return WorkflowPlan(
         kind=kind,
         name=document_name(doc),
-        namespace=str(metadata.get("namespace") or "default"),
+        namespace=namespace,
         entrypoint=entrypoint,
         parameters=parameters,
         tasks=tasks,
         templates=containers,
         deadline=float(deadline) if deadline is not None else None,
-        parallelism=int(parallelism) if parallelism is not None else None,
-        document=doc,
-        cluster_only=c.cluster_only,
+        documents=[*{id(d): d for d in [*config_maps, *cache_maps.values(), *used]}.values()],
+        order=order,
+        cluster_only=b.cluster_only,
         mutexes=mutexes,
+        semaphores=tuple(semaphores),
+        cache_configmaps=cache_maps,
     )
 
 
-def _mutexes(c: _Checker, raw: Any, path: str, allowed: Callable[[str], bool]) -> tuple[str, ...]:
-    """Workflow-level mutex names (held locally); semaphores need the cluster's ConfigMap."""
-    sync = c.mapping(raw, path)
-    c.keys(sync, path, {"mutex", "mutexes"}, {"semaphore", "semaphores"})
-    entries = [sync["mutex"]] if sync.get("mutex") else c.listing(sync.get("mutexes"), f"{path}.mutexes")
-    names = []
-    for index, entry in enumerate(entries):
-        where = f"{path}.mutexes[{index}]"
-        entry = c.mapping(entry, where)
-        c.keys(entry, where, {"name"}, {"namespace", "database"})
-        name = c.string(entry.get("name"), f"{where}.name")
-        c.check_variables(name, f"{where}.name", allowed)
-        names.append(name)
-    return tuple(names)
-
-
-def _workflow_parameters(c: _Checker, wf: dict[str, Any], base: str) -> tuple[Parameter, ...]:
-    arguments = c.mapping(wf.get("arguments"), f"{base}.arguments")
-    c.keys(arguments, f"{base}.arguments", {"parameters"})
-    result = []
-    for index, raw in enumerate(c.listing(arguments.get("parameters"), f"{base}.arguments.parameters")):
-        path = f"{base}.arguments.parameters[{index}]"
-        raw = c.mapping(raw, path)
-        c.keys(raw, path, {"name", "value", "enum", "description"})
-        name = c.string(raw.get("name"), f"{path}.name")
-        value = raw.get("value")
-        if value is not None:
-            value = _scalar(c, value, f"{path}.value")
-            c.check_variables(value, f"{path}.value", lambda _name: False)
-        enum = tuple(_scalar(c, v, f"{path}.enum") for v in c.listing(raw.get("enum"), f"{path}.enum"))
-        result.append(Parameter(name=name, value=value, enum=enum))
-    return tuple(result)
-
-
-def _scalar(c: _Checker, value: Any, path: str) -> str:
+def _scalar(value: Any) -> str:
     """Parameter values are strings in Argo; YAML booleans and numbers are written as Go would."""
     if isinstance(value, bool):
         return "true" if value else "false"
-    return c.string(value, path)
+    return str(value)
 
 
-def _empty_dirs(c: _Checker, raw: Any, path: str) -> dict[str, str]:
-    volumes = {}
-    for index, volume in enumerate(c.listing(raw, path)):
-        vpath = f"{path}[{index}]"
-        volume = c.mapping(volume, vpath)
-        if "emptyDir" not in volume:
+def _empty_dirs(b: _Builder, raw: Any, path: str) -> set[str]:
+    names = set()
+    for index, volume in enumerate(raw or ()):
+        if set(volume) != {"name", "emptyDir"}:
             kinds = ", ".join(sorted(set(volume) - {"name"})) or "none"
-            raise UnsupportedFeature(f"volume other than emptyDir ({kinds})", c.at(vpath))
-        c.keys(volume, vpath, {"name", "emptyDir"})
-        empty_dir = c.mapping(volume.get("emptyDir"), f"{vpath}.emptyDir")
-        c.keys(empty_dir, f"{vpath}.emptyDir", set(), {"medium", "sizeLimit"})
-        volumes[c.string(volume.get("name"), f"{vpath}.name")] = vpath
-    return volumes
+            raise UnsupportedFeature(f"volume other than emptyDir ({kinds})", b.at(f"{path}[{index}]"))
+        b.cluster_only.extend(f"{path}[{index}].emptyDir.{key}" for key in volume["emptyDir"] or {})
+        names.add(volume["name"])
+    return names
 
 
-def _check_metrics(c: _Checker, raw: Any, path: str, workflow_variable: Callable[[str], bool]) -> None:
-    """Metrics are cluster-only; their variables must still be ones Argo knows there."""
-    if raw is None:
-        return
+def _absolute(b: _Builder, path: str, where: str) -> str:
+    if not PurePosixPath(path).is_absolute() or ".." in PurePosixPath(path).parts:
+        raise ManifestError(f"{b.at(where)}: {path!r} must be an absolute container path without '..'")
+    return path
 
-    def allowed(name: str) -> bool:
-        return (
-            workflow_variable(name)
-            or name in METRIC_VARIABLES
-            or name.startswith(("inputs.parameters.", "outputs.parameters.", "workflow.labels."))
+
+def _artifacts(b: _Builder, items: Any, path: str, output: bool) -> tuple[ArtifactPath, ...]:
+    result = []
+    for index, a in enumerate(items or ()):
+        where = f"{path}[{index}]"
+        b.keys(a, where, "artifact")
+        key = None
+        if "s3" in a:
+            if set(a["s3"]) != {"key"}:
+                raise UnsupportedFeature(
+                    "s3 artifact with more than a key (only key-only artifacts run locally)",
+                    b.at(f"{where}.s3"),
+                )
+            key = str(a["s3"]["key"])
+            b.variables(key, f"{where}.s3.key")
+        archive = a.get("archive")
+        if output and key is not None and archive != {"none": {}}:
+            raise UnsupportedFeature(
+                "key-only output artifact without `archive: {none: {}}`",
+                b.at(where),
+                "Argo would store it as a .tgz; the runner stores plain files",
+            )
+        if archive and set(archive) != {"none"}:
+            raise UnsupportedFeature("artifact archive other than `none`", b.at(f"{where}.archive"))
+        result.append(
+            ArtifactPath(
+                str(a["name"]), _absolute(b, str(a["path"]), f"{where}.path"), bool(a.get("optional")), key
+            )
         )
-
-    def walk(value: Any, where: str) -> None:
-        if isinstance(value, str):
-            c.check_variables(value, where, allowed)
-        elif isinstance(value, dict):
-            for key, item in value.items():
-                walk(item, f"{where}.{key}")
-        elif isinstance(value, list):
-            for index, item in enumerate(value):
-                walk(item, f"{where}[{index}]")
-
-    walk(raw, path)
+    return tuple(result)
 
 
-def _container_template(
-    c: _Checker,
-    name: str,
-    raw: dict[str, Any],
-    path: str,
-    volumes: dict[str, str],
-    workflow_variable: Callable[[str], bool],
-) -> ContainerTemplate:
-    container = c.mapping(raw.get("container"), f"{path}.container")
-    c.keys(container, f"{path}.container", CONTAINER_SUPPORTED, CONTAINER_CLUSTER)
+def _retry(b: _Builder, raw: dict[str, Any] | None, path: str) -> Retry | None:
+    if raw is None:
+        return None
+    b.keys(raw, path, "retry")
+    if raw.get("limit") is None:
+        raise UnsupportedFeature("retryStrategy without `limit` (unlimited retries)", b.at(path))
+    try:
+        return Retry.from_manifest(raw)
+    except ValueError as exc:
+        raise ManifestError(f"{b.at(path)}: {exc}") from exc
 
-    inputs = c.mapping(raw.get("inputs"), f"{path}.inputs")
-    c.keys(inputs, f"{path}.inputs", {"parameters", "artifacts"})
-    outputs = c.mapping(raw.get("outputs"), f"{path}.outputs")
-    c.keys(outputs, f"{path}.outputs", {"parameters", "artifacts"})
+
+def _memoize(b: _Builder, raw: dict[str, Any] | None, path: str) -> Memoize | None:
+    if raw is None:
+        return None
+    b.variables(str(raw["key"]), f"{path}.key")
+    max_age = str(raw.get("maxAge") or "")
+    if max_age and not _GO_DURATION.match(max_age):
+        raise ManifestError(f"{b.at(f'{path}.maxAge')}: {max_age!r} is not a Go duration such as 36h")
+    return Memoize(
+        str(raw["key"]), parse_duration(max_age) if max_age else None, str(raw["cache"]["configMap"]["name"])
+    )
+
+
+def _container_template(b: _Builder, raw: dict[str, Any], path: str, volumes: set[str]) -> ContainerTemplate:
+    name = str(raw["name"])
+    container = raw.get("container") or {}
+    b.keys(container, f"{path}.container", "container")
+    inputs, outputs = raw.get("inputs") or {}, raw.get("outputs") or {}
+    for part, values in (("inputs", inputs), ("outputs", outputs)):
+        for key in set(values) - {"parameters", "artifacts"}:
+            raise UnsupportedFeature(f"`{part}.{key}`", b.at(f"{path}.{part}.{key}"))
+    b.variables(container, f"{path}.container")
+    b.variables(inputs, f"{path}.inputs")
 
     in_params = []
-    for index, p in enumerate(c.listing(inputs.get("parameters"), f"{path}.inputs.parameters")):
-        ppath = f"{path}.inputs.parameters[{index}]"
-        p = c.mapping(p, ppath)
-        c.keys(p, ppath, {"name", "value", "default", "enum", "description"})
+    for p in inputs.get("parameters") or ():
         default = p.get("value", p.get("default"))
-        if default is not None:
-            default = _scalar(c, default, f"{ppath}.value")
-            c.check_variables(default, f"{ppath}.value", workflow_variable)
-        enum = tuple(_scalar(c, v, f"{ppath}.enum") for v in c.listing(p.get("enum"), f"{ppath}.enum"))
-        in_params.append(Parameter(c.string(p.get("name"), f"{ppath}.name"), default, enum))
-
-    def artifacts(raw_list: Any, apath: str, extra: set[str]) -> list[ArtifactPath]:
-        result = []
-        for index, a in enumerate(c.listing(raw_list, apath)):
-            item_path = f"{apath}[{index}]"
-            a = c.mapping(a, item_path)
-            c.keys(a, item_path, {"name", "path", "optional", *extra}, {"archiveLogs"})
-            archive = c.mapping(a.get("archive"), f"{item_path}.archive")
-            if archive and set(archive) != {"none"}:
-                raise UnsupportedFeature("artifact archive other than `none`", c.at(f"{item_path}.archive"))
-            if "path" not in a:
-                raise ManifestError(f"{c.at(item_path)} needs a path")
-            art_path = c.string(a.get("path"), f"{item_path}.path")
-            c.check_variables(art_path, f"{item_path}.path", lambda _n: False)
-            _absolute(c, art_path, f"{item_path}.path")
-            result.append(
-                ArtifactPath(c.string(a.get("name"), f"{item_path}.name"), art_path, bool(a.get("optional")))
+        if "valueFrom" in p:
+            raise UnsupportedFeature("`valueFrom`", b.at(f"{path}.inputs.parameters[name={p['name']}]"))
+        in_params.append(
+            Parameter(
+                str(p["name"]),
+                _scalar(default) if default is not None else None,
+                tuple(_scalar(v) for v in p.get("enum") or ()),
             )
-        return result
-
-    in_arts = artifacts(inputs.get("artifacts"), f"{path}.inputs.artifacts", set())
-    out_arts = artifacts(outputs.get("artifacts"), f"{path}.outputs.artifacts", {"archive"})
-
+        )
     out_params = []
-    for index, p in enumerate(c.listing(outputs.get("parameters"), f"{path}.outputs.parameters")):
-        ppath = f"{path}.outputs.parameters[{index}]"
-        p = c.mapping(p, ppath)
-        c.keys(p, ppath, {"name", "valueFrom", "description"})
-        value_from = c.mapping(p.get("valueFrom"), f"{ppath}.valueFrom")
-        c.keys(value_from, f"{ppath}.valueFrom", {"path", "default"})
-        if "path" not in value_from:
-            raise ManifestError(f"{c.at(ppath)}.valueFrom needs a path")
-        param_path = c.string(value_from.get("path"), f"{ppath}.valueFrom.path")
-        c.check_variables(param_path, f"{ppath}.valueFrom.path", lambda _n: False)
-        _absolute(c, param_path, f"{ppath}.valueFrom.path")
+    for p in outputs.get("parameters") or ():
+        where = f"{path}.outputs.parameters[name={p['name']}]"
+        value_from = p.get("valueFrom") or {}
+        if set(value_from) - {"path", "default"} or "path" not in value_from:
+            raise UnsupportedFeature("output parameter not read from a file (`valueFrom.path`)", b.at(where))
         default = value_from.get("default")
-        default = _scalar(c, default, f"{ppath}.valueFrom.default") if default is not None else None
-        out_params.append(OutputParameter(c.string(p.get("name"), f"{ppath}.name"), param_path, default))
-
-    for kind, items in (
-        ("inputs.parameters", in_params),
-        ("inputs.artifacts", in_arts),
-        ("outputs.artifacts", out_arts),
-        ("outputs.parameters", out_params),
-    ):
-        names = [item.name for item in items]
-        if len(set(names)) != len(names):
-            raise ManifestError(f"{c.at(f'{path}.{kind}')}: duplicate names")
-
-    def allowed(variable: str) -> bool:
-        if workflow_variable(variable):
-            return True
-        for prefix, items, suffix in (
-            ("inputs.parameters.", in_params, ""),
-            ("inputs.artifacts.", in_arts, ".path"),
-            ("outputs.artifacts.", out_arts, ".path"),
-            ("outputs.parameters.", out_params, ".path"),
-        ):
-            if variable.startswith(prefix) and variable.endswith(suffix):
-                item = variable[len(prefix) : len(variable) - len(suffix)]
-                if item in {i.name for i in items}:
-                    return True
-        return False
+        out_params.append(
+            OutputParameter(
+                str(p["name"]),
+                _absolute(b, str(value_from["path"]), where),
+                _scalar(default) if default is not None else None,
+            )
+        )
+    in_arts = _artifacts(b, inputs.get("artifacts"), f"{path}.inputs.artifacts", output=False)
+    out_arts = _artifacts(b, outputs.get("artifacts"), f"{path}.outputs.artifacts", output=True)
 
     mounts = []
-    for index, m in enumerate(c.listing(container.get("volumeMounts"), f"{path}.container.volumeMounts")):
-        mpath = f"{path}.container.volumeMounts[{index}]"
-        m = c.mapping(m, mpath)
-        c.keys(m, mpath, {"name", "mountPath"}, {"readOnly"})
-        volume = c.string(m.get("name"), f"{mpath}.name")
-        if volume not in volumes:
-            raise ManifestError(f"{c.at(mpath)}: no emptyDir volume named {volume!r}")
-        mount_path = c.string(m.get("mountPath"), f"{mpath}.mountPath")
-        _absolute(c, mount_path, f"{mpath}.mountPath")
-        mounts.append((volume, mount_path))
+    for index, m in enumerate(container.get("volumeMounts") or ()):
+        where = f"{path}.container.volumeMounts[{index}]"
+        if m["name"] not in volumes:
+            raise ManifestError(f"{b.at(where)}: no emptyDir volume named {m['name']!r}")
+        for key in set(m) - {"name", "mountPath", "readOnly"}:
+            raise UnsupportedFeature(f"volume mount `{key}`", b.at(f"{where}.{key}"))
+        if "readOnly" in m:
+            b.cluster_only.append(f"{where}.readOnly")
+        mounts.append((str(m["name"]), _absolute(b, str(m["mountPath"]), f"{where}.mountPath")))
 
     # Container paths must reach the step through variables, which the runner maps to local files.
     literal_paths = sorted(  # the most specific path first: the alternation takes the first that fits
@@ -642,259 +647,82 @@ def _container_template(
         key=len,
         reverse=True,
     )
-    # One pattern per template, not one per path and field: compiling is most of the check's time.
     literal_re = re.compile(rf"(?:^|[\s=:])({'|'.join(map(re.escape, literal_paths))})(?:/|$|\s)")
 
-    def text_field(value: Any, where: str) -> str:
-        text = c.string(value, where)
-        c.check_variables(text, where, allowed)
-        match = literal_re.search(_TAGS.sub("", text)) if literal_paths else None
+    def text(value: Any, where: str) -> str:
+        value = _scalar(value)
+        match = literal_re.search(TAG.sub("", value)) if literal_paths else None
         if match:
             raise UnsupportedFeature(
                 f"literal container path {match.group(1)!r}",
-                c.at(where),
+                b.at(where),
                 "use {{inputs.artifacts.X.path}} / {{outputs...path}} so the runner can map it",
             )
-        return text
+        return value
 
     command = [
-        text_field(v, f"{path}.container.command[{i}]")
-        for i, v in enumerate(c.listing(container.get("command"), f"{path}.container.command"))
+        text(v, f"{path}.container.command[{i}]") for i, v in enumerate(container.get("command") or ())
     ]
     if not command:
-        raise UnsupportedFeature("container without `command` (image entrypoint)", c.at(f"{path}.container"))
-    args = [
-        text_field(v, f"{path}.container.args[{i}]")
-        for i, v in enumerate(c.listing(container.get("args"), f"{path}.container.args"))
-    ]
+        raise UnsupportedFeature("container without `command` (image entrypoint)", b.at(f"{path}.container"))
+    args = [text(v, f"{path}.container.args[{i}]") for i, v in enumerate(container.get("args") or ())]
     env = []
-    for index, e in enumerate(c.listing(container.get("env"), f"{path}.container.env")):
-        epath = f"{path}.container.env[{index}]"
-        e = c.mapping(e, epath)
-        c.keys(e, epath, {"name", "value"})
-        value = (
-            ""
-            if e.get("value") is None
-            else text_field(_scalar(c, e["value"], f"{epath}.value"), f"{epath}.value")
-        )
-        env.append((c.string(e.get("name"), f"{epath}.name"), value))
+    for index, e in enumerate(container.get("env") or ()):
+        if "valueFrom" in e:
+            raise UnsupportedFeature("`valueFrom`", b.at(f"{path}.container.env[{index}].valueFrom"))
+        env.append((str(e["name"]), text(e.get("value") or "", f"{path}.container.env[{index}].value")))
 
     deadline = raw.get("activeDeadlineSeconds")
     return ContainerTemplate(
         name=name,
-        where=c.at(path),
+        where=b.at(path),
         image=str(container.get("image", "")),
         command=tuple(command),
         args=tuple(args),
         env=tuple(env),
         input_parameters=tuple(in_params),
-        input_artifacts=tuple(in_arts),
-        output_artifacts=tuple(out_arts),
+        input_artifacts=in_arts,
+        output_artifacts=out_arts,
         output_parameters=tuple(out_params),
-        retry=_retry(c, raw.get("retryStrategy"), f"{path}.retryStrategy"),
+        retry=_retry(b, raw.get("retryStrategy"), f"{path}.retryStrategy"),
         deadline=float(parse_duration(deadline)) if deadline is not None else None,
         mounts=tuple(mounts),
+        memoize=_memoize(b, raw.get("memoize"), f"{path}.memoize"),
     )
 
 
-def _absolute(c: _Checker, path: str, where: str) -> None:
-    if not PurePosixPath(path).is_absolute() or ".." in PurePosixPath(path).parts:
-        raise ManifestError(f"{c.at(where)}: {path!r} must be an absolute container path without '..'")
-
-
-def _retry(c: _Checker, raw: Any, path: str) -> Retry | None:
-    if raw is None:
-        return None
-    raw = c.mapping(raw, path)
-    c.keys(raw, path, RETRY_SUPPORTED, RETRY_CLUSTER)
-    if raw.get("limit") is None:
-        raise UnsupportedFeature("retryStrategy without `limit` (unlimited retries)", c.at(path))
-    try:
-        limit = int(str(raw["limit"]))
-    except ValueError as exc:
-        raise ManifestError(f"{c.at(f'{path}.limit')}: not a number: {raw['limit']!r}") from exc
-    policy = str(raw.get("retryPolicy") or "OnFailure")
-    if policy not in RETRY_POLICIES:
-        raise ManifestError(f"{c.at(f'{path}.retryPolicy')}: unknown policy {policy!r}")
-    backoff = c.mapping(raw.get("backoff"), f"{path}.backoff")
-    c.keys(backoff, f"{path}.backoff", BACKOFF_SUPPORTED)
-    try:
-        duration = parse_duration(backoff["duration"]) if "duration" in backoff else 0.0
-        factor = float(str(backoff.get("factor", 1)))
-        max_duration = parse_duration(backoff["maxDuration"]) if "maxDuration" in backoff else None
-        cap = parse_duration(backoff["cap"]) if "cap" in backoff else None
-        expression = parse_retry_expression(str(raw["expression"])) if raw.get("expression") else None
-    except (ExpressionError, ValueError) as exc:
-        raise ManifestError(f"{c.at(path)}: {exc}") from exc
-    return Retry(limit, policy, duration, factor, max_duration, cap, expression)
-
-
-_TAGS = re.compile(r"\{\{.*?\}\}")
-_TASK_PARAM = re.compile(r"^tasks\.([^.]+)\.outputs\.parameters\.([^.]+)$")
-_TASK_ARTIFACT = re.compile(r"^\{\{\s*tasks\.([^.]+)\.outputs\.artifacts\.([^.}\s]+)\s*\}\}$")
-
-
 def _dag_tasks(
-    c: _Checker,
-    raw: dict[str, Any],
-    path: str,
-    containers: dict[str, ContainerTemplate],
-    workflow_variable: Callable[[str], bool],
+    b: _Builder, raw: dict[str, Any], path: str, containers: dict[str, ContainerTemplate]
 ) -> dict[str, Task]:
-    dag = c.mapping(raw.get("dag"), f"{path}.dag")
-    c.keys(dag, f"{path}.dag", DAG_SUPPORTED, DAG_CLUSTER)
-    raw_tasks = c.listing(dag.get("tasks"), f"{path}.dag.tasks")
-    if not raw_tasks:
-        raise ManifestError(f"{c.at(f'{path}.dag.tasks')}: the DAG has no tasks")
-    names = [
-        c.string(c.mapping(t, f"{path}.dag.tasks[{i}]").get("name"), f"{path}.dag.tasks[{i}].name")
-        for i, t in enumerate(raw_tasks)
-    ]
-    if len(set(names)) != len(names):
-        raise ManifestError(f"{c.at(f'{path}.dag.tasks')}: duplicate task names")
-
-    # First pass: dependencies, so ancestry is known when variables are checked.
-    depends: dict[str, Depends | None] = {}
-    for name, t in zip(names, raw_tasks, strict=True):
-        tpath = f"{path}.dag.tasks[name={name}]"
-        c.keys(t, tpath, TASK_SUPPORTED)
-        try:
-            if t.get("depends") and t.get("dependencies"):
-                raise ManifestError(f"{c.at(tpath)}: use either depends or dependencies, not both")
-            if t.get("depends"):
-                depends[name] = parse_depends(c.string(t["depends"], f"{tpath}.depends"))
-            elif t.get("dependencies"):
-                deps = [c.string(d, f"{tpath}.dependencies") for d in c.listing(t["dependencies"], tpath)]
-                depends[name] = depends_from_dependencies(deps)
-            else:
-                depends[name] = None
-        except ExpressionError as exc:
-            raise ManifestError(f"{c.at(tpath)}.depends: {exc}") from exc
-        for dep in depends[name].tasks if depends[name] else ():
-            if dep not in names:
-                raise ManifestError(f"{c.at(tpath)}: depends on unknown task {dep!r}")
-            if dep == name:
-                raise ManifestError(f"{c.at(tpath)}: depends on itself")
-    _refuse_cycles(c, path, depends)
-
-    def ancestors(task: str) -> set[str]:
-        seen: set[str] = set()
-        stack = list(depends[task].tasks if depends[task] else ())
-        while stack:
-            dep = stack.pop()
-            if dep not in seen:
-                seen.add(dep)
-                stack.extend(depends[dep].tasks if depends[dep] else ())
-        return seen
-
-    tasks_template = {
-        n: c.string(rt.get("template"), f"{path}.dag.tasks[name={n}].template")
-        for n, rt in zip(names, raw_tasks, strict=True)
-    }
+    dag = raw["dag"]
+    b.keys(dag, f"{path}.dag", "dag")
     tasks: dict[str, Task] = {}
-    for name, t in zip(names, raw_tasks, strict=True):
-        tpath = f"{path}.dag.tasks[name={name}]"
-        template_name = c.string(t.get("template"), f"{tpath}.template")
-        if template_name not in containers:
-            raise ManifestError(f"{c.at(f'{tpath}.template')}: no container template named {template_name!r}")
-        template = containers[template_name]
-        upstream = ancestors(name)
-
-        def allowed(variable: str, upstream: set[str] = upstream) -> bool:
-            if workflow_variable(variable):
-                return True
-            match = _TASK_PARAM.match(variable)
-            if not match or match.group(1) not in upstream:
-                return False
-            producer = containers.get(tasks_template[match.group(1)])
-            return producer is not None and match.group(2) in {p.name for p in producer.output_parameters}
-
-        when = None
-        if t.get("when") is not None:
-            when = c.string(t["when"], f"{tpath}.when")
-            c.check_variables(when, f"{tpath}.when", allowed)
-
-        arguments = c.mapping(t.get("arguments"), f"{tpath}.arguments")
-        c.keys(arguments, f"{tpath}.arguments", {"parameters", "artifacts"})
-        params = []
-        for index, p in enumerate(c.listing(arguments.get("parameters"), f"{tpath}.arguments.parameters")):
-            ppath = f"{tpath}.arguments.parameters[{index}]"
-            p = c.mapping(p, ppath)
-            c.keys(p, ppath, {"name", "value"})
-            pname = c.string(p.get("name"), f"{ppath}.name")
-            if pname not in {ip.name for ip in template.input_parameters}:
-                raise ManifestError(
-                    f"{c.at(ppath)}: template {template_name!r} has no input parameter {pname!r}"
-                )
-            value = _scalar(c, p.get("value", ""), f"{ppath}.value")
-            c.check_variables(value, f"{ppath}.value", allowed)
-            params.append((pname, value))
-        given = {n for n, _ in params}
-        for ip in template.input_parameters:
-            if ip.name not in given and ip.value is None:
-                raise ManifestError(
-                    f"{c.at(tpath)}: input parameter {ip.name!r} of {template_name!r} is not supplied"
-                )
-
+    for t in dag.get("tasks") or ():
+        name = str(t["name"])
+        where = f"{path}.dag.tasks[name={name}]"
+        b.keys(t, where, "task")
+        b.variables([t.get("when"), (t.get("arguments") or {}).get("parameters")], where)
+        if t.get("template") not in containers:
+            raise ManifestError(
+                f"{b.at(f'{where}.template')}: no container template named {t.get('template')!r}"
+            )
+        try:
+            depends = parse_depends(str(t["depends"])) if t.get("depends") else None
+        except ExpressionError as exc:
+            raise ManifestError(f"{b.at(where)}.depends: {exc}") from exc
+        arguments = t.get("arguments") or {}
+        params = tuple(
+            (str(p["name"]), _scalar(p.get("value", ""))) for p in arguments.get("parameters") or ()
+        )
         arts = []
-        for index, a in enumerate(c.listing(arguments.get("artifacts"), f"{tpath}.arguments.artifacts")):
-            apath = f"{tpath}.arguments.artifacts[{index}]"
-            a = c.mapping(a, apath)
-            c.keys(a, apath, {"name", "from"})
-            aname = c.string(a.get("name"), f"{apath}.name")
-            if "from" not in a:
-                raise UnsupportedFeature("artifact argument without `from`", c.at(apath))
-            source = c.string(a["from"], f"{apath}.from")
+        for index, a in enumerate(arguments.get("artifacts") or ()):
+            source = str(a.get("from") or "")
             match = _TASK_ARTIFACT.match(source)
-            if not match:
-                c.check_variables(source, f"{apath}.from", lambda _n: False)
-                raise UnsupportedFeature(f"artifact source {source!r}", c.at(f"{apath}.from"))
-            producer, artifact = match.group(1), match.group(2)
-            if producer not in upstream:
+            if set(a) != {"name", "from"} or not match:
                 raise UnsupportedFeature(
-                    f"variable `{source}`", c.at(f"{apath}.from"), f"{producer!r} is not upstream of {name!r}"
+                    "artifact argument other than `from: {{tasks.X.outputs.artifacts.Y}}`",
+                    b.at(f"{where}.arguments.artifacts[{index}]"),
                 )
-            if artifact not in {o.name for o in containers[tasks_template[producer]].output_artifacts}:
-                raise ManifestError(
-                    f"{c.at(f'{apath}.from')}: task {producer!r} has no output artifact {artifact!r}"
-                )
-            if aname not in {ia.name for ia in template.input_artifacts}:
-                raise ManifestError(
-                    f"{c.at(apath)}: template {template_name!r} has no input artifact {aname!r}"
-                )
-            arts.append(ArtifactArgument(aname, producer, artifact))
-        given_arts = {a.name for a in arts}
-        for ia in template.input_artifacts:
-            if ia.name not in given_arts and not ia.optional:
-                raise ManifestError(
-                    f"{c.at(tpath)}: input artifact {ia.name!r} of {template_name!r} is not supplied"
-                )
-
-        tasks[name] = Task(name, c.at(tpath), template_name, depends[name], when, tuple(params), tuple(arts))
+            arts.append(ArtifactArgument(str(a["name"]), match.group(1), match.group(2)))
+        tasks[name] = Task(name, b.at(where), str(t["template"]), depends, t.get("when"), params, tuple(arts))
     return tasks
-
-
-def _refuse_cycles(c: _Checker, path: str, depends: dict[str, Depends | None]) -> None:
-    state: dict[str, int] = {}
-
-    def visit(task: str, trail: list[str]) -> None:
-        if state.get(task) == 2:
-            return
-        if state.get(task) == 1:
-            raise ManifestError(f"{c.at(f'{path}.dag')}: dependency cycle {' -> '.join([*trail, task])}")
-        state[task] = 1
-        for dep in depends[task].tasks if depends[task] else ():
-            visit(dep, [*trail, task])
-        state[task] = 2
-
-    for task in depends:
-        visit(task, [])
-
-
-def load_plans(path: Path, name: str | None = None) -> list[WorkflowPlan]:
-    """Load, select and check; every selected workflow is checked before any of them runs."""
-    documents = load_documents(path)
-    plans = [check_workflow(doc) for doc in select_workflows(documents, name)]
-    if len(documents) == 1:  # the run directory keeps the file as written (comments and all)
-        plans[0].source = path.read_text(encoding="utf-8")
-    return plans
