@@ -167,14 +167,14 @@ REPORT = StepSpec(
     module="steps.report",
     image="dailyscrum-report",
     env=(
-        ENV_PROJECT_ID, ENV_SPRINT_ID, ENV_REPORT_DATE, ENV_FORCE, ENV_CHRONICLE_SERVICE_URL,
+        ENV_PROJECT_ID, ENV_SPRINT_ID, ENV_REPORT_DATE, ENV_CHRONICLE_SERVICE_URL,
         ENV_SPRINT_SERVICE_URL,  # the sprint's dates, for the burndown
         ENV_WORKFLOW_NAME, ENV_WORKFLOW_NAMESPACE, ENV_ARGO_UI_URL,
     ),
     inputs=("snapshot", "simulation", "tasks", "summary", "team"),
     output_artifacts=("report", "report-html"),
     # done_tasks/open_tasks: done means progress 100 (steps/note.py), as the task summary counts it.
-    output_parameters=("note_id", "already_reported", "done_tasks", "open_tasks"),
+    output_parameters=("note_id", "done_tasks", "open_tasks"),
     carried=("history",),
     needs_pandas=True,
     description="Join the artifacts, build the daily scrum note, store it in the chronicle-service.",

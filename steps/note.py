@@ -18,7 +18,6 @@ the JSON entries and building the final note dicts.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import datetime
 from operator import itemgetter
 from typing import Any, NamedTuple
 
@@ -514,44 +513,3 @@ def _entries(day: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 # --- the chronicle's answer --------------------------------------------------------------------
-
-
-def _instant(value: Any) -> Any:
-    """created_at as an instant when it parses, so "…+00:00" and "…Z" compare equal."""
-    if isinstance(value, str):
-        try:
-            return datetime.fromisoformat(value)
-        except ValueError:
-            return value
-    return value
-
-
-def fingerprint(note: Mapping[str, Any]) -> set[tuple[str, Any]]:
-    """(task id, created_at) of every task in the note: unique to the run that built it."""
-    report_date = note["report_date"]
-    return {
-        (task["id"], _instant(task["created_at"]))
-        for entry in note["reports"].get(report_date, [])
-        for task in entry["tasks"]
-    }
-
-
-def stored_by_this_run(stored: Mapping[str, Any], note: Mapping[str, Any]) -> bool:
-    """Whether the chronicle's merged answer already holds a task of this very note.
-
-    created_at is when this run's simulation recorded the update, so an equal (id, created_at)
-    means this run stored the note before (a retried step whose POST answer was lost).
-    """
-    ours = fingerprint(note)
-    reports = stored.get("reports")
-    if not ours or not isinstance(reports, Mapping):
-        return False
-    entries = reports.get(note["report_date"])
-    if not isinstance(entries, list):
-        return False
-    for entry in entries:
-        tasks = entry.get("tasks") if isinstance(entry, Mapping) else None
-        for task in tasks if isinstance(tasks, list) else []:
-            if isinstance(task, Mapping) and (task.get("id"), _instant(task.get("created_at"))) in ours:
-                return True
-    return False

@@ -1,20 +1,18 @@
 """Step `report`: build the daily scrum note from the artifacts and store it in the chronicle once.
 
-Environment: PROJECT_ID, SPRINT_ID, REPORT_DATE (from prepare), FORCE, CHRONICLE_SERVICE_URL,
+Environment: PROJECT_ID, SPRINT_ID, REPORT_DATE (from prepare), CHRONICLE_SERVICE_URL,
 SPRINT_SERVICE_URL (the sprint's dates), WORKFLOW_NAME, WORKFLOW_NAMESPACE and ARGO_UI_URL (the
 page's link back to the run). Input artifacts: snapshot, simulation, tasks, summary, team; carried
 artifact `history` (optional: the burndown series so far). Outputs: artifact `report` (the note as
 stored, or as it would have been stored when the step decided not to store it, with the sprint
 view and the burndown series in orchestration_decision_details), artifact `report-html` (the page
-people read), artifact `history` (the series with today's point), parameters `note_id` ("" when
-nothing was stored), `already_reported`, `done_tasks` and `open_tasks` (done = progress 100).
+people read), artifact `history` (the series with today's point), parameters `note_id`,
+`done_tasks` and `open_tasks` (done = progress 100).
 
-The chronicle stores every POST, so before storing, the step asks the chronicle for the day:
-- 404: nothing stored yet: POST.
-- 200 with a task of this very note (same task id and created_at, i.e. the same simulation):
-  this run stored it before (the step is being retried after a lost answer): do not POST.
-- 200 from another run: POST only with FORCE=true, else do not POST (already_reported=true).
-- anything else (5xx, timeout, garbage): unknown; fail with exit 3 and never POST.
+The chronicle stores every POST and its read-back fails once a day is stored (dsm-services.md), so
+the step POSTs once and never asks: `prepare` alone decides whether the day is reported. Like the
+simulation, the POST is retried only when it never reached the service (exit 75); after a lost
+answer the run fails saying so, and a later run's `prepare` finds the day stored.
 """
 
 from __future__ import annotations
@@ -31,23 +29,6 @@ from steps import artifacts, burndown, contract, http, note, report_html, shapes
 from steps.cli import Step, run_step
 
 SPEC = contract.REPORT
-
-
-def _existing(chronicle: http.Service, project_id: str, sprint_id: str, report_date: str) -> Any:
-    """The chronicle's merged note for the day, or None when it answers 404 (nothing stored)."""
-    query = {"project_id": project_id, "sprint_id": sprint_id, "daily_scrum_date": report_date}
-    try:
-        return chronicle.get_json(contract.NOTES_PATH, params=query, check=shapes.reported_notes)
-    except http.NotFound:
-        return None
-    except http.NotSent:
-        raise  # exit 75: nothing was asked, nothing stored; the retry asks again
-    except http.ServiceError as exc:
-        # The chronicle has a known defect answering 500 on reads: "unknown" is not "absent".
-        raise http.ServiceError(
-            f"the chronicle could not tell whether sprint {sprint_id} on {report_date} is already "
-            f"reported, so the note was not stored (a retry asks again). Cause: {exc}"
-        ) from exc
 
 
 def _loads(text: str) -> Any:
@@ -108,7 +89,6 @@ def main(step: Step) -> None:
     project_id = step.identifier(contract.ENV_PROJECT_ID)
     sprint_id = step.identifier(contract.ENV_SPRINT_ID)
     report_date = validate.date(contract.ENV_REPORT_DATE, step.env(contract.ENV_REPORT_DATE)).isoformat()
-    force = validate.flag(contract.ENV_FORCE, step.env(contract.ENV_FORCE))
     chronicle = step.service("chronicle-service")
     sprint = step.service("sprint-service")
     run = _run_link(step)
@@ -159,66 +139,42 @@ def main(step: Step) -> None:
     else:
         step.write_bytes("report", payload + b"\n")
 
-    # The chronicle reads the day back and stores the note (for a big sprint it takes a while to
-    # validate it) while this thread draws the page; the page's outcome line waits for its answer.
+    # The chronicle stores the note (for a big sprint it takes a while to validate it) while this
+    # thread draws the page; the page's outcome line waits for its answer.
     # result() re-raises the chronicle's error here, so the exit codes are those of a plain call.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="chronicle") as pool:
-        storing = pool.submit(
-            _store, step, chronicle, day.note, payload, project_id, sprint_id, report_date, force
-        )
+        storing = pool.submit(_store, step, chronicle, payload)
         del payload
         tables = report_html.sections(day, on_section=step.progress)
-        note_id, already_reported, outcome = storing.result()
+        note_id = storing.result()
+    outcome = f"Stored in the chronicle as note {note_id}."
 
     page = report_html.render(day, outcome=outcome, run=run, days=days, calendar=calendar, tables=tables)
     del tables  # the page holds the same text: free the pieces before writing it
     step.write_text("report-html", page)
     step.write_param("note_id", note_id)
-    step.write_param("already_reported", already_reported)
     step.write_param("done_tasks", totals.done)
     step.write_param("open_tasks", totals.open)
 
 
-def _store(
-    step: Step,
-    chronicle: http.Service,
-    body: dict[str, Any],
-    payload: bytes,
-    project_id: str,
-    sprint_id: str,
-    report_date: str,
-    force: bool,
-) -> tuple[str, bool, str]:
-    """Store the note (`body`, encoded as `payload`) unless the day is already reported.
-
-    Returns (note_id or "", already_reported, the outcome line of the page).
-    """
-    existing = _existing(chronicle, project_id, sprint_id, report_date)
-    if existing is not None and note.stored_by_this_run(existing, body):
-        step.log.info("Not posting: already stored by this run (a note holds this run's task updates)")
-        return "", True, "Not stored again: this run already stored this note (the step was retried)."
-    if existing is not None and not force:
-        outcome = (
-            f"Not stored: sprint {sprint_id} on {report_date} is already reported by another run "
-            f"(run with force=true to store it again)."
-        )
-        step.log.warning("Not posting: %s", outcome)
-        return "", True, outcome
-    if existing is not None:
-        step.log.warning("FORCE=true: storing a second note for sprint %s on %s", sprint_id, report_date)
+def _store(step: Step, chronicle: http.Service, payload: bytes) -> str:
+    """POST the note (already encoded) once; its note_id."""
     try:
         note_id = chronicle.post_json(contract.NOTES_PATH, encoded=payload, check=shapes.stored_note)
+    except http.NotSent:
+        raise  # exit 75: nothing reached the chronicle, the retry posts again
     except http.ServiceError as exc:
-        if exc.status == 422:
-            raise http.ServiceError(
-                f"the chronicle refused the note as invalid (HTTP 422), nothing was stored; "
-                f"the note is in the report artifact. Cause: {exc}",
-                status=exc.status,
-                body=exc.body,
-            ) from exc
-        raise
+        cause = (
+            "the chronicle refused the note as invalid (HTTP 422), nothing was stored"
+            if exc.status == 422
+            else "the note may or may not be stored (not retried: a second POST would store it twice); "
+            "a later run's prepare finds the day if it is"
+        )
+        raise http.ServiceError(
+            f"{cause}; the note is in the report artifact. Cause: {exc}", status=exc.status, body=exc.body
+        ) from exc
     step.log.info("Stored the daily scrum note: note_id %s", note_id)
-    return note_id, False, f"Stored in the chronicle as note {note_id}."
+    return str(note_id)
 
 
 if __name__ == "__main__":

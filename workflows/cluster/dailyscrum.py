@@ -105,13 +105,13 @@ OUTPUT_DEFAULTS: dict[str, str] = {
 # deadline, so it would cut promised retries short; each attempt is bounded by its template's
 # activeDeadlineSeconds and the whole run by the workflow's (tests/workflows/test_retries.py).
 _NEVER_RETRIED = f"[{contract.EXIT_INVALID_INPUT}, {contract.EXIT_NOT_FOUND}]"
-RETRY_SAFE = RetryStrategy(  # prepare, fetches and report: reads, or a write the report step de-duplicates
+RETRY_SAFE = RetryStrategy(  # prepare and the fetches: reads, safe to repeat
     retry_policy="Always",
     limit=3,
     backoff=m.Backoff(duration="5s", factor=2, cap="1m"),
     expression=f'lastRetry.status == "Error" || !(asInt(lastRetry.exitCode) in {_NEVER_RETRIED})',
 )
-RETRY_SIMULATE = RetryStrategy(  # not idempotent: retry only when the request never reached the service
+RETRY_IF_NOT_SENT = RetryStrategy(  # simulate and report: each call stores; retried only if never sent
     retry_policy="Always",
     limit=2,
     backoff=m.Backoff(duration="5s", factor=2, cap="1m"),
@@ -277,7 +277,7 @@ def step_template(step: StepSpec, registry: str, image_tag: str | None) -> Conta
         inputs=inputs or None,
         outputs=outputs or None,
         resources=LARGE if step.needs_pandas else None,  # the rest take templateDefaults' SMALL
-        retry_strategy=RETRY_SIMULATE if step is contract.SIMULATE else RETRY_SAFE,
+        retry_strategy=RETRY_IF_NOT_SENT if step in (contract.SIMULATE, contract.REPORT) else RETRY_SAFE,
         active_deadline_seconds=REPORT_DEADLINE_SECONDS if step is contract.REPORT else STEP_DEADLINE_SECONDS,
         metrics=step_metrics(step),
     )
