@@ -252,9 +252,15 @@ def main(
         if error.status is not None and error.status >= 500:
             status = error.status
             print(f"error: the chronicle could not answer (status {status}): unknown, not absent", file=err)
+            print(
+                "  the deployed chronicle answers 500 for every day with a stored note (its known defect):"
+                " the day is most likely reported; read its page from the run (Argo UI: the report"
+                " node's report-html artifact; locally: --run-dir)",
+                file=err,
+            )
         else:
             print("error: the chronicle's answer is unusable: unknown, not absent", file=err)
-        print(f"  the report for {query.describe()} may or may not exist; try again later", file=err)
+        print(f"  the report for {query.describe()} may or may not exist", file=err)
         print(f"  {error}", file=err)
         return contract.EXIT_SERVICE_ERROR
     if args.json:

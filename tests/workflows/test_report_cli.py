@@ -82,9 +82,24 @@ def report(
     )  # fmt: skip
 
 
-def test_shows_the_stored_report_as_a_table(stack: StandIn) -> None:
-    store(stack, note(DAY))
-    result = report(stack, "--sprint-id", "GEM-001-S01", "--project-id", "GEM-001", "--date", DAY)
+def local_run(root: Path, name: str, body: dict[str, Any], age: float = 0) -> Path:
+    """A run directory as the local runner leaves it: status.json naming the report's note."""
+    run_dir = root / "runs" / name
+    (run_dir / "report").mkdir(parents=True)
+    (run_dir / "report" / "report.json").write_text(json.dumps(body), encoding="utf-8")
+    status = {
+        "tasks": {
+            "report": {"phase": "Succeeded", "outputs": {"artifacts": {"report": "report/report.json"}}}
+        }
+    }
+    (run_dir / "status.json").write_text(json.dumps(status), encoding="utf-8")
+    os.utime(run_dir / "status.json", (1e9 + age, 1e9 + age))
+    return run_dir
+
+
+def test_shows_the_report_as_a_table(tmp_path: Path) -> None:
+    local_run(tmp_path, "run-a", note(DAY))
+    result = report(None, env={"CHRONICLE_SERVICE_URL": ""}, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0] == f"Daily scrum report: project GEM-001, sprint GEM-001-S01, {DAY}"
@@ -95,34 +110,40 @@ def test_shows_the_stored_report_as_a_table(stack: StandIn) -> None:
     alice = next(line for line in lines if "alice" in line)
     assert alice.split()[:3] == [DAY, "alice", "GEM-001-TASK001"]
     assert "Take the login form from 20% to 45%." in alice
-    bob = next(line for line in lines if "bob" in line)
-    assert "Waiting for the sandbox keys" in bob
+    assert "Waiting for the sandbox keys" in next(line for line in lines if "bob" in line)
+
+
+def test_a_stored_day_reads_as_the_deployed_chronicles_500(stack: StandIn) -> None:
+    """The chronicle answers 500 for every day with a stored note: unknown, never "no report", and
+    the message says where the day's page is instead."""
+    store(stack, note(DAY))
+    result = report(stack, "--sprint-id", "GEM-001-S01", "--project-id", "GEM-001", "--date", DAY)
+    assert result.returncode == 3, result.stderr
+    assert "answers 500 for every day with a stored note" in result.stderr and "report-html" in result.stderr
     queries = stack.requests("chronicle", method="GET", path_prefix=NOTES)
     assert [q["query"] for q in queries] == [
         {"sprint_id": "GEM-001-S01", "daily_scrum_date": DAY, "project_id": "GEM-001"}
     ]
 
 
-def test_json_prints_the_chronicle_answer(stack: StandIn) -> None:
-    store(stack, note(DAY))
+def test_json_prints_what_the_chronicle_can_read_back(stack: StandIn) -> None:
+    """A note stored with empty reports is what the deployed chronicle still reads back."""
+    store(stack, {**note(DAY), "reports": {}})
     result = report(stack, "--date", DAY, "--json")
     assert result.returncode == 0, result.stderr
     query = {"sprint_id": "GEM-001-S01", "daily_scrum_date": DAY}
-    direct = requests.get(stack.url("chronicle") + NOTES, params=query, timeout=10).json()
-    assert json.loads(result.stdout) == direct
-    assert [entry["employee_id"] for entry in direct["reports"][DAY]] == ["alice", "bob"]
+    assert (
+        json.loads(result.stdout)
+        == requests.get(stack.url("chronicle") + NOTES, params=query, timeout=10).json()
+    )
 
 
-def test_defaults_show_todays_report_of_the_sprint_in_the_environment(stack: StandIn) -> None:
-    """What `make report` runs: no options, SPRINT_ID from the environment, today in UTC."""
+def test_defaults_ask_for_today_of_the_sprint_in_the_environment(stack: StandIn) -> None:
+    """What `make report` runs with a chronicle: no options, SPRINT_ID from the environment, today in UTC."""
     today = dt.datetime.now(dt.UTC).date().isoformat()
-    store(stack, note(today, sprint_id="GEM-001-S02"))
     result = report(stack, env={"SPRINT_ID": "GEM-001-S02"})
-    assert result.returncode == 0, result.stderr
-    assert f"sprint GEM-001-S02, {today}" in result.stdout.splitlines()[0]
-    without_env = report(stack)  # default sprint GEM-001-S01 has no note today
-    assert without_env.returncode == 1
-    assert f"no report for sprint GEM-001-S01 on {today}" in without_env.stderr
+    assert result.returncode == 1
+    assert f"no report for sprint GEM-001-S02 on {today}" in result.stderr
 
 
 def test_a_day_without_report_says_so_and_exits_1(stack: StandIn) -> None:
@@ -185,13 +206,7 @@ def test_no_chronicle_url_and_no_local_run_says_what_it_needs(tmp_path: Path) ->
 def test_without_a_chronicle_url_the_newest_local_run_is_shown(tmp_path: Path) -> None:
     """`make report` after `make run`: the stand-ins are gone, the run's report.json is not."""
     for age, (name, day) in enumerate((("run-a", "2026-11-26"), ("run-b", DAY))):
-        run_dir = tmp_path / "runs" / name
-        (run_dir / "report").mkdir(parents=True)
-        (run_dir / "report" / "report.json").write_text(json.dumps(note(day)), encoding="utf-8")
-        outputs = {"artifacts": {"report": "report/report.json"}}
-        status = {"tasks": {"report": {"phase": "Succeeded", "outputs": outputs}}}
-        (run_dir / "status.json").write_text(json.dumps(status), encoding="utf-8")
-        os.utime(run_dir / "status.json", (1e9 + age, 1e9 + age))  # run-b is the newer
+        local_run(tmp_path, name, note(day), age)  # run-b is the newer
     result = report(None, env={"CHRONICLE_SERVICE_URL": ""}, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[0] == f"Daily scrum report: project GEM-001, sprint GEM-001-S01, {DAY}"
@@ -203,9 +218,10 @@ def test_without_a_chronicle_url_the_newest_local_run_is_shown(tmp_path: Path) -
     assert report(None, "--run-dir", str(tmp_path), cwd=tmp_path).returncode == 2
 
 
-def test_the_same_day_reported_twice_is_pointed_out(stack: StandIn) -> None:
-    store(stack, note(DAY))
-    store(stack, note(DAY))  # the chronicle keeps both
-    result = report(stack, "--date", DAY)
+def test_the_same_day_reported_twice_is_pointed_out(tmp_path: Path) -> None:
+    twice = note(DAY)
+    twice["reports"][DAY] += twice["reports"][DAY]  # what a merged answer of two notes holds
+    local_run(tmp_path, "run-a", twice)
+    result = report(None, env={"CHRONICLE_SERVICE_URL": ""}, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "2 task entries repeated" in result.stdout
