@@ -116,9 +116,8 @@ def test_base_venv_cannot_import_pandas(venvs: dict[Path, Path], app_dir: Path) 
 def test_step_help_runs_in_its_image(venvs: dict[Path, Path], app_dir: Path, step: StepSpec) -> None:
     result = run_in_image(venvs, app_dir, step, ["--help"])
     assert result.returncode == 0, result.stderr
-    options = [contract.option("in", name) for name in step.inputs] + [
-        contract.option("out", name) for name in (*step.output_artifacts, *step.output_parameters)
-    ]
+    outs = (*step.output_artifacts, *step.carried, *step.output_parameters)
+    options = [contract.option("in", n) for n in step.inputs] + [contract.option("out", n) for n in outs]
     for option in options:
         assert option in result.stdout
 
@@ -128,7 +127,7 @@ def outputs(step: StepSpec, out: Path) -> list[str]:
     args: list[str] = []
     for name in step.inputs:
         args += [contract.option("in", name), str(out / contract.ARTIFACT_FILES[name])]
-    for name in step.output_artifacts:
+    for name in (*step.output_artifacts, *step.carried):  # carried: written, none read (a first run)
         args += [contract.option("out", name), str(out / contract.ARTIFACT_FILES[name])]
     for name in step.output_parameters:
         args += [contract.option("out", name), str(out / name)]

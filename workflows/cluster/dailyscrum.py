@@ -119,9 +119,17 @@ RETRY_IF_NOT_SENT = RetryStrategy(  # simulate and report: each call stores; ret
 )
 
 # --- limits ----------------------------------------------------------------------------------------
-WORKFLOW_DEADLINE_SECONDS = 60 * 60  # every promised attempt of the critical path fits (test_retries)
-STEP_DEADLINE_SECONDS = 3 * 60  # per attempt; the steps' HTTP timeouts are far shorter
-REPORT_DEADLINE_SECONDS = 5 * 60
+# Per attempt: at least the step's HTTP calls at their worst (timeouts and urllib3's retries, see
+# steps/http.py worst_case_seconds), and the whole run at least every promised attempt and wait of
+# the critical path (tests/workflows/test_retries.py computes both). prepare makes eight calls
+# (four /health with a short read timeout), simulate and report two, each fetch one.
+DEADLINE_SECONDS = {
+    contract.PREPARE.name: 12 * 60,
+    contract.SIMULATE.name: 5 * 60,
+    contract.REPORT.name: 5 * 60,
+}
+STEP_DEADLINE_SECONDS = 3 * 60
+WORKFLOW_DEADLINE_SECONDS = 2 * 3600
 STARTING_DEADLINE_SECONDS = 10 * 60  # a run missed by more than this (controller down) is skipped
 TTL_AFTER_SUCCESS = 3 * 24 * 3600
 TTL_AFTER_FAILURE = 7 * 24 * 3600  # failed runs stay longer: someone has to look at them
@@ -278,7 +286,7 @@ def step_template(step: StepSpec, registry: str, image_tag: str | None) -> Conta
         outputs=outputs or None,
         resources=LARGE if step.needs_pandas else None,  # the rest take templateDefaults' SMALL
         retry_strategy=RETRY_IF_NOT_SENT if step in (contract.SIMULATE, contract.REPORT) else RETRY_SAFE,
-        active_deadline_seconds=REPORT_DEADLINE_SECONDS if step is contract.REPORT else STEP_DEADLINE_SECONDS,
+        active_deadline_seconds=DEADLINE_SECONDS.get(step.name, STEP_DEADLINE_SECONDS),
         metrics=step_metrics(step),
     )
 
