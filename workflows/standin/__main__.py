@@ -1,8 +1,10 @@
-"""`python -m workflows.standin [--db PATH] [--host 127.0.0.1]`: run the four stand-in services.
+"""`python -m workflows.standin [--db PATH] [--host 127.0.0.1] [--fleet N]`: run the four stand-in services.
 
 Prints one `<ENV_NAME>=<url>` line per service (the step contract's env names, in its order),
 then `READY`, and serves until SIGTERM or SIGINT (exit 0). Ports are ephemeral. Without --db the
 database is a temporary file removed at exit; with --db the file is kept (and seeded only if new).
+--fleet N adds projects FLEET-0001..FLEET-N to the seed (seed.load_fleet); a reset goes back to
+the seed alone.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import tempfile
 import threading
 from pathlib import Path
 
+from workflows.standin import seed
 from workflows.standin.stack import Stack
 
 
@@ -21,7 +24,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m workflows.standin", description=__doc__.splitlines()[0])
     parser.add_argument("--db", type=Path, help="SQLite file to use (default: a temporary file)")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    parser.add_argument(
+        "--fleet", type=int, default=0, metavar="N", help="add N projects FLEET-0001.. (default: 0)"
+    )
     args = parser.parse_args(argv)
+    if args.fleet < 0:
+        parser.error(f"--fleet must be 0 or more, got {args.fleet}")
 
     stop = threading.Event()
     # Handlers before anything slow, so an early SIGTERM still ends in a clean exit.
@@ -31,6 +39,9 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="dsm-stand-in-") as tmp:
         db_path = args.db if args.db is not None else Path(tmp) / "stand-in.sqlite"
         stack = Stack(db_path, args.host)
+        if args.fleet:
+            with stack.db.write() as conn:
+                seed.load_fleet(conn, args.fleet)
         stack.start()
         try:
             for env, url in stack.urls().items():

@@ -54,12 +54,15 @@ class StandIn:
     # --- lifecycle ------------------------------------------------------------------------------
     @classmethod
     def start(
-        cls, db_path: str | os.PathLike[str] | None = None, *, timeout: float = START_TIMEOUT
+        cls, db_path: str | os.PathLike[str] | None = None, *, timeout: float = START_TIMEOUT, fleet: int = 0
     ) -> StandIn:
-        """Launch the stand-in with cwd = repo root and wait for its READY line."""
+        """Launch the stand-in with cwd = repo root and wait for its READY line (`fleet`: the
+        number of extra projects FLEET-0001.., `--fleet`)."""
         command = [sys.executable, "-m", "workflows.standin"]
         if db_path is not None:
             command += ["--db", str(db_path)]
+        if fleet:
+            command += ["--fleet", str(fleet)]
         # stderr goes to a file: a pipe nobody reads would block the services once full.
         # It lives as long as the process (closed by stop()), hence no `with`.
         stderr = tempfile.TemporaryFile(mode="w+", prefix="stand-in-", suffix=".log")  # noqa: SIM115

@@ -5,6 +5,10 @@ cases the job must handle: every task status, a `completed` task at 100 (skipped
 simulation), an `in_progress` task already at 100 (NOT skipped: the simulation keys on status),
 tasks at 0, and one unassigned task. GEM-001-S02 is planned (no tasks, not active). GEM-002 is a
 second project with its own active sprint; GEM-003 has only a closed sprint, so no active sprint.
+
+A fleet (`python -m workflows.standin --fleet N`, the fleet benchmark) adds N look-alike projects
+FLEET-0001.. with `load_fleet()`: each an active sprint FLEET-nnnn-S01 of four tasks and a
+two-member team, the same for every N (project n is always the same rows).
 """
 
 from __future__ import annotations
@@ -85,3 +89,49 @@ def load(conn: sqlite3.Connection) -> None:
         " VALUES (?, ?, ?, ?, ?, ?)",
         TASKS,
     )
+
+
+FLEET_TEAM = (("ana", "Ana Fleet", "female", "Nevada", 33), ("ben", "Ben Fleet", "male", "Utah", 40))
+FLEET_TASKS = (  # (title, status, progress_percentage, index in FLEET_TEAM or None): one of each kind
+    ("Plan the sprint", "completed", 100, 0),
+    ("Build the feature", "in_progress", 40, 1),
+    ("Write the tests", "assigned_to_sprint", 0, 0),
+    ("Triage incoming bugs", "assigned_to_sprint", 0, None),
+)
+
+
+def fleet_project_id(number: int) -> str:
+    """FLEET-0001 for 1: the id of the fleet's n-th project (1-based)."""
+    return f"FLEET-{number:04d}"
+
+
+def load_fleet(conn: sqlite3.Connection, count: int) -> None:
+    """Add projects FLEET-0001..FLEET-<count> beside the seed; rows already there are kept, so a
+    database file given again with --db is not doubled."""
+    for number in range(1, count + 1):
+        project_id = fleet_project_id(number)
+        sprint_id = f"{project_id}-S01"
+        conn.execute(
+            "INSERT OR IGNORE INTO projects (project_id, name, description, status) VALUES (?, ?, ?, ?)",
+            (project_id, f"Fleet project {number}", "A project of the fleet benchmark", "active"),
+        )
+        conn.executemany(
+            "INSERT OR IGNORE INTO team_members (position, project_id, id, name, gender, state, age)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [(position, project_id, *member) for position, member in enumerate(FLEET_TEAM)],
+        )
+        conn.execute(
+            "INSERT OR IGNORE INTO sprints"
+            " (sprint_id, project_id, sprint_name, start_date, end_date, duration_weeks, status)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (sprint_id, project_id, f"{project_id} Sprint 1", "2025-08-25", "2025-09-05", 2, SPRINT_ACTIVE),
+        )
+        conn.executemany(
+            "INSERT OR IGNORE INTO tasks (task_id, sprint_id, title, status, progress_percentage,"
+            " assigned_to) VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                (f"{project_id}-TASK{n:03d}", sprint_id, title, status, progress,
+                 None if member is None else FLEET_TEAM[member][0])
+                for n, (title, status, progress, member) in enumerate(FLEET_TASKS, start=1)
+            ],
+        )
