@@ -220,7 +220,7 @@ def main(step: Step) -> None:
         services["chronicle-service"].get_json(contract.NOTES_PATH, params=query, check=shapes.reported_notes)
     except http.NotFound:
         reason = f"sprint {sprint_id} on {report_date} is not reported yet"
-        step.log.info("Proceeding: %s (memo key %s)", reason)
+        step.log.info("Proceeding: %s", reason)
         outcome.write(sprint_id, True, False, reason)
         step.progress(3, 3)
         return
