@@ -22,7 +22,7 @@ $(VENV)/.installed: pyproject.toml
 
 test: setup
 	$(VENV)/bin/ruff check .
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto
 
 lint: setup
 	$(VENV)/bin/ruff check .

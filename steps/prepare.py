@@ -155,8 +155,8 @@ def _unknown(exc: http.HttpError, sprint_id: str, day: dt.date) -> str:
         cause = f"the chronicle's answer was unusable ({exc})"
     return (
         f"unknown: could not tell whether sprint {sprint_id} on {day} is already reported: {cause}. "
-        "Nothing was simulated. Look for the day's report (python -m workflows report); if it is "
-        "there, nothing to do; if it is missing, rerun later or with force=true"
+        "Nothing was simulated. Look for the day's report (the page of that day's run in the Argo UI); "
+        "if it is there, nothing to do; if it is missing, rerun later or with force=true"
     )
 
 
