@@ -7,7 +7,7 @@ error, as with `kubectl apply --validate=strict`) and parsed with Hera's model o
 the controller's own rules are checked (workflows/rules.py): a WorkflowTemplate once, in full, and
 each CronWorkflow that refers to it lightly (its name, schedules, time zone, the parameters it sets,
 and no field Argo's `templateReferencing: Strict` forbids), so a file of 1,000 projects stays fast.
-ConfigMaps are checked for what Argo reads from them (semaphore limits, the memoization cache).
+ConfigMaps are checked for what Argo reads from them (semaphore limits).
 docs/offline-checks.md says what this proves and what only a cluster can.
 
 Exit status: 0 when no document has an error (warnings are printed), 1 on any error, 2 when a file
@@ -344,7 +344,7 @@ def _check_cron(report: Report, document: dict[str, Any]) -> None:
 
 
 def _check_configmap(report: Report, document: dict[str, Any]) -> None:
-    """What the API server refuses in a ConfigMap (apimachinery), and Argo's 1 MiB cache bound."""
+    """What the API server refuses in a ConfigMap (apimachinery), including its 1 MiB object bound."""
     if document.get("apiVersion") != "v1":
         report.error(where("apiVersion"), f"{document.get('apiVersion')!r}: a ConfigMap is v1")
     for key in sorted(set(document) - _CONFIGMAP_FIELDS):
@@ -366,7 +366,7 @@ def _check_configmap(report: Report, document: dict[str, Any]) -> None:
                 where(f"data[{key}]"),
                 f"{value!r} is a {type(value).__name__}; quote it: ConfigMap data are strings",
             )
-    if len(json.dumps(document)) > _ONE_MIB:  # cache/configmap_cache.go; the API server's object limit too
+    if len(json.dumps(document)) > _ONE_MIB:  # the API server's object limit
         report.error(where("data"), "the ConfigMap is larger than 1 MiB")
 
 

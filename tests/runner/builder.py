@@ -4,7 +4,7 @@ Their containers run `python -m tests.runner.stepkit` (cwd = repo root), with an
 like the real steps, so paths reach the program only through Argo variables. `cron` builds the
 inline layout (a CronWorkflow with its whole workflowSpec); `workflow_template`, `cron_ref` and
 `config_map` build the fleet layout (one WorkflowTemplate, CronWorkflows that reference it, and the
-ConfigMaps of its semaphore and memoization cache).
+ConfigMap of its semaphore).
 """
 
 from __future__ import annotations

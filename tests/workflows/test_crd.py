@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.workflows.test_lint import for_argo_37, layout, templates
+from tests.workflows.test_lint import layout, templates
 from workflows import crd
 
 CASES = [(kind, version) for kind in crd.KINDS for version in crd.VERSIONS]
@@ -28,10 +28,7 @@ def test_every_schema_is_bundled_with_its_source_and_licence(kind: str, version:
 
 
 def _documents(version: str) -> list[dict]:
-    documents = layout()
-    if version.startswith("v3.7"):
-        for_argo_37(documents)
-    return [d for d in documents if d["kind"] in crd.KINDS]
+    return [d for d in layout() if d["kind"] in crd.KINDS]
 
 
 @pytest.mark.parametrize("version", crd.VERSIONS)

@@ -77,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--run-dir",
         type=Path,
         help="run directory (default: runs/<workflow>-<time>-<random>); its parent holds the locks, "
-        "the memoization cache and key-only artifacts",
+        "the lint record and key-only artifacts",
     )
     parser.add_argument(
         "--retry",
