@@ -162,12 +162,20 @@ MERGE_KEYS = {
 }
 
 
+def _absent(value: Any) -> bool:
+    # Argo merges JSON from Go's json.Marshal, which drops nil and empty `omitempty` fields: a null
+    # or empty value in the patch never overrides (nor deletes) what the base has.
+    return value is None or value == "" or value == [] or value == {}
+
+
 def strategic_merge(base: Any, patch: Any, field: str | None = None) -> Any:
-    """`patch` over `base` as Kubernetes' strategic merge patch: maps merge, keyed lists merge by key."""
+    """`patch` over `base` as Kubernetes' strategic merge patch: maps merge, keyed lists merge by key
+    (base order, new items appended)."""
     if isinstance(base, dict) and isinstance(patch, dict):
         merged = dict(base)
         for key, value in patch.items():
-            merged[key] = strategic_merge(base[key], value, key) if key in base else copy.deepcopy(value)
+            if not _absent(value):
+                merged[key] = strategic_merge(base[key], value, key) if key in base else copy.deepcopy(value)
         return merged
     key = MERGE_KEYS.get(field or "")
     if (
@@ -211,7 +219,13 @@ def with_template_defaults(template: dict[str, Any], defaults: dict[str, Any] | 
 
 
 def _has_value(parameter: dict[str, Any]) -> bool:
+    # Parameter.HasValue(): value, default or valueFrom is set (an empty string counts, null does not).
     return any(parameter.get(key) is not None for key in ("value", "default", "valueFrom"))
+
+
+def _valued_parameters(spec: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    # merge.go parametersToMapByName: only the parameters that have a value.
+    return {p.get("name"): p for p in (spec.get("arguments") or {}).get("parameters") or [] if _has_value(p)}
 
 
 def merged_workflow_spec(workflow_spec: dict[str, Any], template_spec: dict[str, Any]) -> dict[str, Any]:
@@ -219,12 +233,15 @@ def merged_workflow_spec(workflow_spec: dict[str, Any], template_spec: dict[str,
 
     workflow/util/merge.go (v4.1.2 and v3.7.18, JoinWorkflowSpec/MergeTo): the workflow's spec is
     strategic-merged over the template's (the workflow's fields win, parameters merge by name); then
-    each merged parameter that has a value is the workflow's own parameter if it has one, else the
-    template's, whole (value, default and valueFrom are never mixed across the two).
+    each merged parameter that has a value is the workflow's own parameter if that has a value, else
+    the template's, whole (value, default and valueFrom are never mixed across the two). `suspend`
+    is the workflow's own, whatever the template says.
     """
     merged = strategic_merge(template_spec, workflow_spec)
-    own = {p.get("name"): p for p in (workflow_spec.get("arguments") or {}).get("parameters") or []}
-    theirs = {p.get("name"): p for p in (template_spec.get("arguments") or {}).get("parameters") or []}
+    merged.pop("suspend", None)
+    if "suspend" in workflow_spec:
+        merged["suspend"] = workflow_spec["suspend"]
+    own, theirs = _valued_parameters(workflow_spec), _valued_parameters(template_spec)
     parameters = (merged.get("arguments") or {}).get("parameters") or []
     for index, parameter in enumerate(parameters):
         if _has_value(parameter):

@@ -728,6 +728,24 @@ def test_resolve_workflow_template_merges_as_argo() -> None:
     assert resolved.spec["synchronization"] == documents[0]["spec"]["synchronization"]
 
 
+def test_merge_keeps_argo_edges() -> None:
+    """util/merge.go: null/empty values never override; a valueless parameter takes the template's;
+    `suspend` is the workflow's own."""
+    template = {
+        "entrypoint": "main",
+        "suspend": True,
+        "arguments": {"parameters": [{"name": "a", "value": "1", "enum": ["1", "2"]}]},
+    }
+    workflow = {
+        "entrypoint": None,
+        "podGC": {},
+        "arguments": {"parameters": [{"name": "a", "description": "x"}]},
+    }
+    merged = checks.merged_workflow_spec(workflow, template)
+    assert merged["entrypoint"] == "main" and "podGC" not in merged and "suspend" not in merged
+    assert merged["arguments"]["parameters"] == [{"name": "a", "value": "1", "enum": ["1", "2"]}]
+
+
 def test_resolve_workflow_template_refuses_a_missing_template() -> None:
     with pytest.raises(checks.UnresolvedTemplate, match="'dailyscrum'"):
         checks.resolve_workflow_template([cron()])

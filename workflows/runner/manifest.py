@@ -8,8 +8,8 @@ the feature and its place, so a local run never quietly does something else than
 
 A workflow is a CronWorkflow (its workflowSpec), a Workflow, or a WorkflowTemplate run directly as
 `argo submit --from workflowtemplate/NAME` runs it. A `workflowTemplateRef` is resolved within the
-same manifest and merged as Argo merges it (merge.py); a semaphore's limit is read from its
-ConfigMap in the same manifest.
+same manifest and merged as Argo merges it (workflows/checks.py, shared with the lint); a
+semaphore's limit is read from its ConfigMap in the same manifest.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from typing import Any
 
 import yaml
 
+from workflows.checks import merged_workflow_spec, with_template_defaults
 from workflows.runner.expressions import Depends, ExpressionError, parse_depends, parse_duration
-from workflows.runner.merge import merged_workflow_spec, with_template_defaults
 from workflows.runner.mutex import Semaphore
 from workflows.runner.retry import Retry
 from workflows.runner.templating import TAG
