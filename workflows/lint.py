@@ -31,11 +31,11 @@ from hera.workflows.models import WorkflowTemplate as WorkflowTemplateModel
 
 from workflows import crd
 from workflows.checks import (
-    RETRY_POLICIES,
-    TASK_RESULTS,
-    TEMPLATE_TYPES,
+    ManifestFileError,
     UnresolvedTemplate,
+    load_manifest,
     name_problem,
+    parse_documents,
     resolve_cron,
     schedule_problem,
     timezone_problem,
@@ -45,9 +45,6 @@ from workflows.findings import Finding, Report, where
 from workflows.rules import Context, check_labels, check_workflow_spec
 
 __all__ = [
-    "RETRY_POLICIES",
-    "TASK_RESULTS",
-    "TEMPLATE_TYPES",
     "Finding",
     "ManifestFileError",
     "lint_documents",
@@ -106,7 +103,7 @@ def model_problems(document: dict[str, Any]) -> list[tuple[str, str, str]]:
     except TypeError:  # pydantic older than 2.11: no per-call `extra`; compare a round trip instead
         return _round_trip_problems(document)
     except pydantic.ValidationError as exc:
-        return [(_loc(error["loc"]), error["msg"], error["type"]) for error in exc.errors()]
+        return [(crd.field_path(error["loc"]), error["msg"], error["type"]) for error in exc.errors()]
     return []
 
 
@@ -114,7 +111,7 @@ def _round_trip_problems(document: dict[str, Any]) -> list[tuple[str, str, str]]
     try:
         model = MODELS[document["kind"]].model_validate(document)
     except pydantic.ValidationError as exc:
-        return [(_loc(error["loc"]), error["msg"], error["type"]) for error in exc.errors()]
+        return [(crd.field_path(error["loc"]), error["msg"], error["type"]) for error in exc.errors()]
     kept = model.model_dump(by_alias=True, exclude_unset=True, mode="json")
     return [
         (field, "Extra inputs are not permitted", "extra_forbidden") for field in _dropped(document, kept, "")
@@ -131,13 +128,6 @@ def _dropped(given: Any, kept: Any, path: str) -> Iterator[str]:
     elif isinstance(given, list) and isinstance(kept, list):
         for index, (value, kept_value) in enumerate(zip(given, kept, strict=False)):
             yield from _dropped(value, kept_value, f"{path}[{index}]")
-
-
-def _loc(parts: tuple[Any, ...]) -> str:
-    text = ""
-    for part in parts:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text or "(document)"
 
 
 def _check_structure(
@@ -373,49 +363,12 @@ def _check_configmap(report: Report, document: dict[str, Any]) -> None:
 # --- files and the command --------------------------------------------------------------------------
 
 
-class ManifestFileError(ValueError):
-    """A file that cannot be linted at all: one line naming the path and what is wrong."""
-
-
-def load_manifest(path: Path) -> list[Any]:
-    """The YAML documents of `path`; ManifestFileError if it is unreadable, not UTF-8 or not YAML."""
-    try:
-        data = path.read_bytes()
-    except IsADirectoryError:
-        raise ManifestFileError(f"{path}: is a directory, not a manifest file") from None
-    except FileNotFoundError:
-        raise ManifestFileError(f"{path}: no such file") from None
-    except OSError as exc:
-        raise ManifestFileError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ManifestFileError(
-            f"{path}: not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}); save it as UTF-8"
-        ) from None
-    try:
-        documents = [doc for doc in yaml.load_all(text, Loader=_LOADER) if doc is not None]
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ManifestFileError(f"{path}: not valid YAML{at}: {problem}") from None
-    if not documents:
-        raise ManifestFileError(f"{path}: no YAML documents")
-    if not any(isinstance(doc, dict) for doc in documents):
-        raise ManifestFileError(f"{path}: not a manifest (no document is a mapping with a kind)")
-    return documents
-
-
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: a fleet file is large
-
-
 def lint_text(
     text: str, source: str, argo_versions: Iterable[str] = crd.VERSIONS
 ) -> tuple[int, list[Finding]]:
     """(number of documents, findings) for the YAML in `text` (`argo_versions`: see `lint_documents`)."""
     try:
-        documents = [doc for doc in yaml.load_all(text, Loader=_LOADER) if doc is not None]
+        documents = parse_documents(text)
     except yaml.YAMLError as exc:
         return 0, [Finding(source, "YAML", str(exc).replace("\n", " "))]
     if not documents:

@@ -236,7 +236,6 @@ def test_multi_document_manifest_selects_workflows(tmp_path: Path) -> None:
         load_plans(path, "ghost")
 
 
-@pytest.mark.skipif(not DEFAULT_MANIFEST.exists(), reason="the golden manifest is not rendered yet")
 def test_the_golden_manifest_is_runnable() -> None:
     """Every field of the rendered manifest is supported or knowingly cluster-only."""
     plans = load_plans(DEFAULT_MANIFEST)

@@ -21,9 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-import yaml
-
-from workflows.checks import merged_workflow_spec, with_template_defaults
+from workflows.checks import ManifestFileError, load_manifest, merged_workflow_spec, with_template_defaults
 from workflows.runner.expressions import Depends, ExpressionError, parse_depends, parse_duration
 from workflows.runner.mutex import Semaphore
 from workflows.runner.retry import Retry
@@ -228,21 +226,13 @@ KIND_NAMES = {
     )
     for alias in aliases.split()
 }
-# libyaml's parser when PyYAML has it (same safe constructors, same result, ~8x faster): parsing
-# the manifest is most of the runner's start-up, which every local run waits for.
-SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def load_documents(path: Path) -> list[dict[str, Any]]:
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise ManifestError(f"cannot read manifest {path}: {reason}") from exc
-    try:
-        documents = [doc for doc in yaml.load_all(text, Loader=SAFE_LOADER) if doc is not None]
-    except yaml.YAMLError as exc:
-        raise ManifestError(f"{path} is not valid YAML: {' '.join(str(exc).split())}") from exc
+        documents = load_manifest(path)
+    except ManifestFileError as exc:
+        raise ManifestError(str(exc)) from exc
     for index, doc in enumerate(documents):
         if not isinstance(doc, dict):
             raise ManifestError(f"{path}: document {index + 1} is not a mapping (is it a manifest?)")
