@@ -88,7 +88,7 @@ def problems(document: dict[str, Any], version: str) -> list[tuple[str, str, str
         return [("kind", f"{kind!r} has no bundled CRD (only {', '.join(KINDS)})", "enum")]
     errors = _validator(kind, version).iter_errors(document)
     ordered = sorted(errors, key=lambda e: [str(p) for p in e.absolute_path])
-    return [(_field(error.absolute_path), _short(error), str(error.validator)) for error in ordered]
+    return [(field_path(error.absolute_path), _short(error), str(error.validator)) for error in ordered]
 
 
 def validate(document: dict[str, Any], version: str) -> list[str]:
@@ -105,12 +105,8 @@ def release(text: str) -> str:
     raise ValueError(f"Argo {text!r} has no bundled CRD schemas (only {', '.join(VERSIONS)})")
 
 
-def cel_rule_count(kind: str, version: str) -> int:
-    """How many CEL rules the CRD carries (not checked here; the API server checks them)."""
-    return json.dumps(openapi_schema(kind, version)).count('"x-kubernetes-validations"')
-
-
-def _field(parts: Any) -> str:
+def field_path(parts: Any) -> str:
+    """`spec.templates[3].container` from the parts of a location (jsonschema's or pydantic's)."""
     text = ""
     for part in parts:
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))

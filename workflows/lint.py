@@ -7,7 +7,7 @@ error, as with `kubectl apply --validate=strict`) and parsed with Hera's model o
 the controller's own rules are checked (workflows/rules.py): a WorkflowTemplate once, in full, and
 each CronWorkflow that refers to it lightly (its name, schedules, time zone, the parameters it sets,
 and no field Argo's `templateReferencing: Strict` forbids), so a file of 1,000 projects stays fast.
-ConfigMaps are checked for what Argo reads from them (semaphore limits, the memoization cache).
+ConfigMaps are checked for what Argo reads from them (semaphore limits).
 docs/offline-checks.md says what this proves and what only a cluster can.
 
 Exit status: 0 when no document has an error (warnings are printed), 1 on any error, 2 when a file
@@ -31,11 +31,11 @@ from hera.workflows.models import WorkflowTemplate as WorkflowTemplateModel
 
 from workflows import crd
 from workflows.checks import (
-    RETRY_POLICIES,
-    TASK_RESULTS,
-    TEMPLATE_TYPES,
+    ManifestFileError,
     UnresolvedTemplate,
+    load_manifest,
     name_problem,
+    parse_documents,
     resolve_cron,
     schedule_problem,
     timezone_problem,
@@ -45,9 +45,6 @@ from workflows.findings import Finding, Report, where
 from workflows.rules import Context, check_labels, check_workflow_spec
 
 __all__ = [
-    "RETRY_POLICIES",
-    "TASK_RESULTS",
-    "TEMPLATE_TYPES",
     "Finding",
     "ManifestFileError",
     "lint_documents",
@@ -106,7 +103,7 @@ def model_problems(document: dict[str, Any]) -> list[tuple[str, str, str]]:
     except TypeError:  # pydantic older than 2.11: no per-call `extra`; compare a round trip instead
         return _round_trip_problems(document)
     except pydantic.ValidationError as exc:
-        return [(_loc(error["loc"]), error["msg"], error["type"]) for error in exc.errors()]
+        return [(crd.field_path(error["loc"]), error["msg"], error["type"]) for error in exc.errors()]
     return []
 
 
@@ -114,7 +111,7 @@ def _round_trip_problems(document: dict[str, Any]) -> list[tuple[str, str, str]]
     try:
         model = MODELS[document["kind"]].model_validate(document)
     except pydantic.ValidationError as exc:
-        return [(_loc(error["loc"]), error["msg"], error["type"]) for error in exc.errors()]
+        return [(crd.field_path(error["loc"]), error["msg"], error["type"]) for error in exc.errors()]
     kept = model.model_dump(by_alias=True, exclude_unset=True, mode="json")
     return [
         (field, "Extra inputs are not permitted", "extra_forbidden") for field in _dropped(document, kept, "")
@@ -131,13 +128,6 @@ def _dropped(given: Any, kept: Any, path: str) -> Iterator[str]:
     elif isinstance(given, list) and isinstance(kept, list):
         for index, (value, kept_value) in enumerate(zip(given, kept, strict=False)):
             yield from _dropped(value, kept_value, f"{path}[{index}]")
-
-
-def _loc(parts: tuple[Any, ...]) -> str:
-    text = ""
-    for part in parts:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text or "(document)"
 
 
 def _check_structure(
@@ -344,7 +334,7 @@ def _check_cron(report: Report, document: dict[str, Any]) -> None:
 
 
 def _check_configmap(report: Report, document: dict[str, Any]) -> None:
-    """What the API server refuses in a ConfigMap (apimachinery), and Argo's 1 MiB cache bound."""
+    """What the API server refuses in a ConfigMap (apimachinery), including its 1 MiB object bound."""
     if document.get("apiVersion") != "v1":
         report.error(where("apiVersion"), f"{document.get('apiVersion')!r}: a ConfigMap is v1")
     for key in sorted(set(document) - _CONFIGMAP_FIELDS):
@@ -366,48 +356,11 @@ def _check_configmap(report: Report, document: dict[str, Any]) -> None:
                 where(f"data[{key}]"),
                 f"{value!r} is a {type(value).__name__}; quote it: ConfigMap data are strings",
             )
-    if len(json.dumps(document)) > _ONE_MIB:  # cache/configmap_cache.go; the API server's object limit too
+    if len(json.dumps(document)) > _ONE_MIB:  # the API server's object limit
         report.error(where("data"), "the ConfigMap is larger than 1 MiB")
 
 
 # --- files and the command --------------------------------------------------------------------------
-
-
-class ManifestFileError(ValueError):
-    """A file that cannot be linted at all: one line naming the path and what is wrong."""
-
-
-def load_manifest(path: Path) -> list[Any]:
-    """The YAML documents of `path`; ManifestFileError if it is unreadable, not UTF-8 or not YAML."""
-    try:
-        data = path.read_bytes()
-    except IsADirectoryError:
-        raise ManifestFileError(f"{path}: is a directory, not a manifest file") from None
-    except FileNotFoundError:
-        raise ManifestFileError(f"{path}: no such file") from None
-    except OSError as exc:
-        raise ManifestFileError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ManifestFileError(
-            f"{path}: not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}); save it as UTF-8"
-        ) from None
-    try:
-        documents = [doc for doc in yaml.load_all(text, Loader=_LOADER) if doc is not None]
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ManifestFileError(f"{path}: not valid YAML{at}: {problem}") from None
-    if not documents:
-        raise ManifestFileError(f"{path}: no YAML documents")
-    if not any(isinstance(doc, dict) for doc in documents):
-        raise ManifestFileError(f"{path}: not a manifest (no document is a mapping with a kind)")
-    return documents
-
-
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: a fleet file is large
 
 
 def lint_text(
@@ -415,7 +368,7 @@ def lint_text(
 ) -> tuple[int, list[Finding]]:
     """(number of documents, findings) for the YAML in `text` (`argo_versions`: see `lint_documents`)."""
     try:
-        documents = [doc for doc in yaml.load_all(text, Loader=_LOADER) if doc is not None]
+        documents = parse_documents(text)
     except yaml.YAMLError as exc:
         return 0, [Finding(source, "YAML", str(exc).replace("\n", " "))]
     if not documents:

@@ -3,7 +3,7 @@
 `check_workflow_spec` walks a workflow spec (a WorkflowTemplate's, a CronWorkflow's inline one, or
 a merged one) and reports what a real Argo controller would refuse or get wrong, beyond the CRD
 schema: names, references, `{{...}}` variables (workflows/variables.py), DAG dependencies, `when` and retry
-expressions, retry budgets, metrics, synchronization, memoization, artifacts and volumes. Each rule's comment
+expressions, retry budgets, metrics, synchronization, artifacts and volumes. Each rule's comment
 names where Argo holds it (argoproj/argo-workflows, release tag, file); V = workflow/validate/validate.go,
 O = workflow/controller/operator.go. docs/offline-checks.md lists them for a reader.
 """
@@ -217,7 +217,6 @@ def _check_template(
     _check_io_names(report, template.get("inputs"), f"{path}.inputs", name)
     _check_io_names(report, template.get("outputs"), f"{path}.outputs", name)
     _check_retry(report, template, path, name)
-    _check_memoize(report, template.get("memoize"), f"{path}.memoize", name, context)
     _check_synchronization(report, template.get("synchronization"), f"{path}.synchronization", name, context)
     _check_key_only_outputs(report, template, path, name)
     own_volumes = volumes | _check_volumes(report, template.get("volumes") or [], f"{path}.volumes", name)
@@ -337,32 +336,6 @@ def _check_backoff(
             + (f" after attempts of up to {attempt:g}s (activeDeadlineSeconds)" if attempt else "")
             + f" need {needed:g}s; raise it, or bound each wait with backoff.cap instead",
         )
-
-
-def _check_memoize(
-    report: Report, memoize: dict[str, Any] | None, path: str, name: str, context: Context
-) -> None:
-    """controller/cache/configmap_cache.go, O l.1200 (v4.1.2): a key, a maxAge, a valid cache ConfigMap."""
-    if memoize is None:
-        return
-    if not str(memoize.get("key") or "").strip():
-        report.error(where(f"{path}.key", name), "memoize needs a non-empty key")
-    max_age = memoize.get("maxAge")
-    if max_age:
-        try:
-            parse_duration(max_age)
-        except ExpressionError as exc:
-            report.error(where(f"{path}.maxAge", name), str(exc))
-    cache = ((memoize.get("cache") or {}).get("configMap") or {}).get("name") or ""
-    if not DNS1123_LABEL.match(cache) and "{{" not in cache:
-        report.error(where(f"{path}.cache.configMap.name", name), f"{cache!r} is not a valid ConfigMap name")
-    elif cache in context.configmaps:
-        labels = (context.configmaps[cache].get("metadata") or {}).get("labels") or {}
-        if labels.get("workflows.argoproj.io/configmap-type") != "Cache":
-            report.error(
-                where(f"{path}.cache.configMap.name", name),
-                f"ConfigMap {cache!r} needs the label workflows.argoproj.io/configmap-type: Cache",
-            )
 
 
 def _check_synchronization(

@@ -4,7 +4,7 @@ Their containers run `python -m tests.runner.stepkit` (cwd = repo root), with an
 like the real steps, so paths reach the program only through Argo variables. `cron` builds the
 inline layout (a CronWorkflow with its whole workflowSpec); `workflow_template`, `cron_ref` and
 `config_map` build the fleet layout (one WorkflowTemplate, CronWorkflows that reference it, and the
-ConfigMaps of its semaphore and memoization cache).
+ConfigMap of its semaphore).
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
 
 STEPKIT = ["python", "-m", "tests.runner.stepkit"]
@@ -134,10 +133,8 @@ def cron_ref(
     }
 
 
-def config_map(name: str, data: dict[str, str] | None = None, labels: dict[str, str] | None = None) -> dict:
+def config_map(name: str, data: dict[str, str] | None = None) -> dict:
     metadata: dict[str, Any] = {"name": name, "namespace": "dsm"}
-    if labels:
-        metadata["labels"] = labels
     document: dict[str, Any] = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": metadata}
     if data is not None:
         document["data"] = data
@@ -151,17 +148,3 @@ def semaphore(config: str = "limits", key: str = "runs") -> dict[str, Any]:
 def write(path: Path, *documents: dict[str, Any]) -> Path:
     path.write_text(yaml.safe_dump_all(documents, sort_keys=False))
     return path
-
-
-def _lint_knows_the_fleet_layout() -> bool:
-    from workflows.lint import lint_documents
-
-    findings = lint_documents([config_map("probe", {"runs": "1"})], "probe")
-    return not any("only CronWorkflow documents" in finding.message for finding in findings)
-
-
-# The runner lints what it runs; until the lint knows WorkflowTemplates and ConfigMaps (its own
-# branch), it refuses the fleet layout, and so do runs of it. Goes away once both are merged.
-needs_layout_lint = pytest.mark.skipif(
-    not _lint_knows_the_fleet_layout(), reason="this branch's lint does not know the fleet layout yet"
-)

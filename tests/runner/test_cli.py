@@ -41,12 +41,14 @@ def test_a_manifest_that_cannot_be_read_is_named(tmp_path: Path, capsys: pytest.
     locks_before = Path("runs", "locks").exists()  # a `make run` in this checkout may have made them
     not_yaml = tmp_path / "broken.yaml"
     not_yaml.write_text("kind: [CronWorkflow\n")
-    assert f"{not_yaml} is not valid YAML" in refused(capsys, str(not_yaml))
+    assert f"{not_yaml}: not valid YAML at line 2" in refused(capsys, str(not_yaml))
     latin1 = tmp_path / "latin1.yaml"
     latin1.write_bytes("name: caf\xe9\n".encode("latin-1"))
-    assert f"cannot read manifest {latin1}" in refused(capsys, str(latin1))
-    assert f"cannot read manifest {tmp_path}" in refused(capsys, str(tmp_path))
-    assert "document 1 is not a mapping" in refused(capsys, str(write(tmp_path / "list.yaml", [1])))
+    assert f"{latin1}: not UTF-8 text" in refused(capsys, str(latin1))
+    assert f"{tmp_path}: is a directory" in refused(capsys, str(tmp_path))
+    assert "no document is a mapping" in refused(capsys, str(write(tmp_path / "list.yaml", [1])))
+    mixed = write(tmp_path / "mixed.yaml", {"kind": "ConfigMap"}, [1])
+    assert "document 2 is not a mapping" in refused(capsys, str(mixed))
     assert not (tmp_path / "runs").exists() and Path("runs", "locks").exists() == locks_before
 
 

@@ -16,7 +16,6 @@ from tests.runner.builder import (
     STEPKIT,
     config_map,
     cron_ref,
-    needs_layout_lint,
     out_param,
     semaphore,
     workflow_template,
@@ -24,8 +23,6 @@ from tests.runner.builder import (
 )
 from tests.runner.test_run import ENV
 from workflows.runner.cli import run
-
-pytestmark = needs_layout_lint
 
 
 def fleet(tmp_path: Path, projects: int = 2) -> Path:

@@ -15,7 +15,6 @@ from tests.runner.builder import (
     config_map,
     container,
     cron_ref,
-    needs_layout_lint,
     semaphore,
     workflow_template,
     write,
@@ -97,7 +96,6 @@ def test_lock_names_never_become_paths(tmp_path: Path) -> None:
     assert mutex.lock_dir(tmp_path, {mutex.ENV_LOCK_DIR: "/shared"}) == Path("/shared")
 
 
-@needs_layout_lint
 def test_two_checkouts_do_not_block_each_other(tmp_path: Path) -> None:
     """Same project mutex and a fleet semaphore of 1, two runs roots (two checkouts): both run at
     once; with DSM_RUNNER_LOCK_DIR shared, the second waits for the first."""

@@ -116,10 +116,6 @@ def workflow_template() -> dict:
                                             "name": "sprint_id",
                                             "value": "{{tasks.prepare.outputs.parameters.sprint_id}}",
                                         },
-                                        {
-                                            "name": "memo_key",
-                                            "value": "{{tasks.prepare.outputs.parameters.memo_key}}",
-                                        },
                                     ]
                                 },
                             },
@@ -147,19 +143,12 @@ def workflow_template() -> dict:
                 },
                 _step(
                     "prepare",
-                    outputs={
-                        "parameters": [{"name": n, **out} for n in ("sprint_id", "proceed", "memo_key")]
-                    },
+                    outputs={"parameters": [{"name": n, **out} for n in ("sprint_id", "proceed")]},
                 ),
                 _step(
                     "simulate",
-                    inputs={"parameters": [{"name": "sprint_id"}, {"name": "memo_key"}]},
+                    inputs={"parameters": [{"name": "sprint_id"}]},
                     outputs={"artifacts": [{"name": "simulation", "path": "/work/out/s.json"}]},
-                    memoize={
-                        "key": "{{inputs.parameters.memo_key}}",
-                        "maxAge": "36h",
-                        "cache": {"configMap": {"name": "dailyscrum-simulations"}},
-                    },
                 ),
                 _step(
                     "report",
@@ -198,14 +187,6 @@ def configmaps() -> list[dict]:
             "kind": "ConfigMap",
             "metadata": {"name": "dailyscrum-limits"},
             "data": {"runs": "5"},
-        },
-        {
-            "apiVersion": "v1",
-            "kind": "ConfigMap",
-            "metadata": {
-                "name": "dailyscrum-simulations",
-                "labels": {"workflows.argoproj.io/configmap-type": "Cache"},
-            },
         },
     ]
 
@@ -263,25 +244,12 @@ def findings_after(
     return [str(f) for f in found if f.is_error or not errors_only]
 
 
-def for_argo_37(documents: list[dict]) -> None:
-    """Argo 3.7's CRD requires memoize.cache.configMap.key, which 4.1's refuses (a LocalObjectReference)."""
-    templates(documents)["simulate"]["memoize"]["cache"]["configMap"]["key"] = "simulate"
-
-
 # --- the layout -------------------------------------------------------------------------------------
 
 
 def test_layout_is_clean_for_each_release() -> None:
     assert lint.lint_documents(layout(), "m.yaml", V41) == []
-    assert findings_after(for_argo_37, versions=V37) == []
-
-
-def test_memoize_cache_key_divides_the_releases() -> None:
-    """No memoizing manifest meets both CRDs strictly: render the cache key for 3.7 only."""
-    [finding] = findings_after(lambda docs: None, versions=V37)
-    assert "memoize.cache.configMap: 'key' is a required property (Argo v3.7.18 CRD schema" in finding
-    [finding] = findings_after(for_argo_37, versions=V41)
-    assert "memoize.cache.configMap: unknown field(s) key (Argo v4.1.2 CRD schema" in finding
+    assert lint.lint_documents(layout(), "m.yaml", V37) == []
 
 
 def test_inline_cron_workflow_is_clean_too() -> None:
@@ -311,7 +279,7 @@ def test_a_passing_display_name_is_fine() -> None:
 
 def test_missing_template_is_named() -> None:
     def change(docs: list[dict]) -> None:
-        docs[3]["spec"]["workflowSpec"]["workflowTemplateRef"]["name"] = "dailyscrun"
+        docs[2]["spec"]["workflowSpec"]["workflowTemplateRef"]["name"] = "dailyscrun"
 
     [finding] = findings_after(change)
     assert "field spec.workflowSpec.workflowTemplateRef.name" in finding
@@ -343,7 +311,7 @@ def test_missing_template_is_named() -> None:
     ],
 )
 def test_cron_workflow_referring_to_the_template(change: Callable[[dict], None], expected: str) -> None:
-    findings = findings_after(lambda docs: change(docs[3]["spec"]["workflowSpec"]))
+    findings = findings_after(lambda docs: change(docs[2]["spec"]["workflowSpec"]))
     assert any(expected in f for f in findings), findings
 
 
@@ -351,7 +319,7 @@ def test_a_cron_override_is_checked_merged() -> None:
     """A CronWorkflow that overrides more than its arguments gets the full check of the merged spec."""
 
     def change(docs: list[dict]) -> None:
-        docs[3]["spec"]["workflowSpec"]["entrypoint"] = "main"
+        docs[2]["spec"]["workflowSpec"]["entrypoint"] = "main"
 
     [finding] = findings_after(change)
     assert "merged with WorkflowTemplate 'dailyscrum'" in finding and "'main' is not a template" in finding
@@ -367,8 +335,8 @@ def test_a_thousand_projects_lint_with_one_template_check() -> None:
     findings = [str(f) for f in lint.lint_documents(documents, "fleet.yaml", V41)]
     elapsed = time.perf_counter() - started
     assert len(findings) == 3, findings  # the time zone; 'project' unknown, project_id then without value
-    assert "document 501 (run-dailyscrum-p0497): field spec.timezone" in findings[0]
-    assert all("document 701 (run-dailyscrum-p0697)" in f for f in findings[1:])
+    assert "document 501 (run-dailyscrum-p0498): field spec.timezone" in findings[0]
+    assert all("document 701 (run-dailyscrum-p0698)" in f for f in findings[1:])
     print(f"lint of 1,000 CronWorkflows + 1 WorkflowTemplate: {elapsed:.2f} s")
 
 
@@ -378,7 +346,6 @@ def test_a_thousand_projects_lint_with_one_template_check() -> None:
 def test_unknown_field_is_named_with_its_path_for_both_releases() -> None:
     def change(docs: list[dict]) -> None:
         templates(docs)["report"]["container"]["imagePullPolcy"] = "Always"
-        for_argo_37(docs)
 
     findings = findings_after(change, versions=(*V37, *V41))
     assert (
@@ -388,14 +355,14 @@ def test_unknown_field_is_named_with_its_path_for_both_releases() -> None:
 
 
 def test_singular_schedule_is_gone_in_argo_4() -> None:
-    [finding] = findings_after(lambda docs: docs[3]["spec"].__setitem__("schedule", "0 9 * * *"))
+    [finding] = findings_after(lambda docs: docs[2]["spec"].__setitem__("schedule", "0 9 * * *"))
     assert "spec: unknown field(s) schedule (Argo v4.1.2 CRD schema" in finding
-    [finding] = findings_after(lambda docs: docs[3]["spec"].__setitem__("schedule", "0 9 * * *"), versions=())
+    [finding] = findings_after(lambda docs: docs[2]["spec"].__setitem__("schedule", "0 9 * * *"), versions=())
     assert "set together with spec.schedules" in finding  # Argo 3.7 takes one or the other
 
 
 def test_snake_case_field_is_refused() -> None:
-    [finding] = findings_after(lambda docs: docs[3]["spec"].__setitem__("starting_deadline_seconds", 60))
+    [finding] = findings_after(lambda docs: docs[2]["spec"].__setitem__("starting_deadline_seconds", 60))
     assert "spec: unknown field(s) starting_deadline_seconds" in finding
 
 
@@ -407,7 +374,7 @@ def test_wrong_type_stops_before_the_rules() -> None:
 def test_a_malformed_template_is_reported_once_wherever_it_stands() -> None:
     documents = layout()
     documents[0]["spec"]["templates"] = {"a": 1}
-    findings = [str(f) for f in lint.lint_documents([documents[3], *documents[:3]], "m.yaml", V41)]
+    findings = [str(f) for f in lint.lint_documents([documents[2], *documents[:2]], "m.yaml", V41)]
     assert len(findings) == 1 and "document 2 (dailyscrum): field spec.templates:" in findings[0], findings
 
 
@@ -617,22 +584,6 @@ RULES: list[tuple[str, Callable[[list[dict]], None], str]] = [
     ),
     ("semaphore limit", lambda d: d[1].update(data={"runs": "many"}), "the limit must be an integer >= 1"),
     ("configmap data", lambda d: d[1].update(data={"runs": 5}), "5 is a int; quote it"),
-    ("memoize key", lambda d: T(d)["simulate"]["memoize"].update(key=""), "memoize needs a non-empty key"),
-    (
-        "memoize maxAge",
-        lambda d: T(d)["simulate"]["memoize"].update(maxAge="36 hours"),
-        "invalid duration '36 hours'",
-    ),
-    (
-        "memoize cache name",
-        lambda d: T(d)["simulate"]["memoize"]["cache"]["configMap"].update(name="Dailyscrum_Sims"),
-        "'Dailyscrum_Sims' is not a valid ConfigMap name",
-    ),
-    (
-        "memoize cache label",
-        lambda d: d[2]["metadata"].pop("labels"),
-        "needs the label workflows.argoproj.io/configmap-type: Cache",
-    ),
     ("volume name", lambda d: d[0]["spec"]["volumes"][1].update(name="var-run-argo"), "reserved for Argo"),
     (
         "volume DNS-1123",
@@ -642,7 +593,7 @@ RULES: list[tuple[str, Callable[[list[dict]], None], str]] = [
     ("volume mount", lambda d: d[0]["spec"]["volumes"].pop(1), "no volume 'tmp' in spec.volumes"),
     (
         "label value",
-        lambda d: d[3]["spec"]["workflowMetadata"]["labels"].update(team="daily scrum"),
+        lambda d: d[2]["spec"]["workflowMetadata"]["labels"].update(team="daily scrum"),
         "label value 'daily scrum' is not a valid label value",
     ),
     (
@@ -686,12 +637,12 @@ RULES: list[tuple[str, Callable[[list[dict]], None], str]] = [
     ),
     (
         "duplicate document",
-        lambda d: d.append(copy.deepcopy(d[3])),
-        "a CronWorkflow of this name is already document 4",
+        lambda d: d.append(copy.deepcopy(d[2])),
+        "a CronWorkflow of this name is already document 3",
     ),
     (
         "namespace",
-        lambda d: d[3]["metadata"].update(namespace="dsm2"),
+        lambda d: d[2]["metadata"].update(namespace="dsm2"),
         "the WorkflowTemplate is in another namespace",
     ),
     (
@@ -703,17 +654,17 @@ RULES: list[tuple[str, Callable[[list[dict]], None], str]] = [
     ("configmap apiVersion", lambda d: d[1].update(apiVersion="v2"), "a ConfigMap is v1"),
     ("apiVersion", lambda d: d[0].update(apiVersion="argoproj.io/v1"), "expected argoproj.io/v1alpha1"),
     ("dag deadline", _set(lambda d: T(d)["dailyscrum"], "activeDeadlineSeconds", 5), "not allowed on a dag"),
-    ("cron name", _set(lambda d: d[3]["metadata"], "name", "run-dailyscrum-" + "x" * 40), "at most 52"),
+    ("cron name", _set(lambda d: d[2]["metadata"], "name", "run-dailyscrum-" + "x" * 40), "at most 52"),
     (
         "template document name",
         _set(lambda d: d[0]["metadata"], "name", "Dailyscrum"),
         "not a valid DNS-1123",
     ),
-    ("timezone", _set(lambda d: d[3]["spec"], "timezone", "Europe/Atlantis"), "not a known IANA time zone"),
-    ("schedule", _set(lambda d: d[3]["spec"], "schedules", ["0 14 * * 1-7"]), "7 is outside 0-6"),
+    ("timezone", _set(lambda d: d[2]["spec"], "timezone", "Europe/Atlantis"), "not a known IANA time zone"),
+    ("schedule", _set(lambda d: d[2]["spec"], "schedules", ["0 14 * * 1-7"]), "7 is outside 0-6"),
     (
         "concurrency",
-        _set(lambda d: d[3]["spec"], "concurrencyPolicy", "Queue"),
+        _set(lambda d: d[2]["spec"], "concurrencyPolicy", "Queue"),
         "not one of Allow, Forbid, Replace",
     ),
 ]
@@ -753,7 +704,7 @@ def test_warnings_do_not_fail(change: Callable[[list[dict]], None], expected: st
 
 def test_resolve_workflow_template_merges_as_argo() -> None:
     documents = layout()
-    documents[3]["spec"]["workflowSpec"]["arguments"]["parameters"].append({"name": "force", "value": "true"})
+    documents[2]["spec"]["workflowSpec"]["arguments"]["parameters"].append({"name": "force", "value": "true"})
     templates(documents)["report"]["container"]["volumeMounts"] = [
         {"name": "work", "mountPath": "/work", "readOnly": True}
     ]
@@ -775,6 +726,24 @@ def test_resolve_workflow_template_merges_as_argo() -> None:
         {"name": "tmp", "mountPath": "/tmp"},
     ]
     assert resolved.spec["synchronization"] == documents[0]["spec"]["synchronization"]
+
+
+def test_merge_keeps_argo_edges() -> None:
+    """util/merge.go: null/empty values never override; a valueless parameter takes the template's;
+    `suspend` is the workflow's own."""
+    template = {
+        "entrypoint": "main",
+        "suspend": True,
+        "arguments": {"parameters": [{"name": "a", "value": "1", "enum": ["1", "2"]}]},
+    }
+    workflow = {
+        "entrypoint": None,
+        "podGC": {},
+        "arguments": {"parameters": [{"name": "a", "description": "x"}]},
+    }
+    merged = checks.merged_workflow_spec(workflow, template)
+    assert merged["entrypoint"] == "main" and "podGC" not in merged and "suspend" not in merged
+    assert merged["arguments"]["parameters"] == [{"name": "a", "value": "1", "enum": ["1", "2"]}]
 
 
 def test_resolve_workflow_template_refuses_a_missing_template() -> None:
@@ -837,7 +806,7 @@ def test_cli_end_to_end(tmp_path: Path) -> None:
         return subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
 
     ok, failed, unreadable = run(good), run(bad), run(latin)
-    assert ok.returncode == 0 and "4 document(s), no errors" in ok.stdout, ok.stdout + ok.stderr
+    assert ok.returncode == 0 and "3 document(s), no errors" in ok.stdout, ok.stdout + ok.stderr
     assert failed.returncode == 1, failed.stdout + failed.stderr
     assert "field spec.templates[3].container: unknown field(s) imagePullPolcy" in failed.stdout
     assert unreadable.returncode == 2 and "Traceback" not in unreadable.stderr
@@ -846,14 +815,14 @@ def test_cli_end_to_end(tmp_path: Path) -> None:
 
 def test_lint_text_keeps_its_shape_for_submit() -> None:
     text = yaml.safe_dump_all(layout(), sort_keys=False)
-    assert lint.lint_text(text, "m.yaml", V41) == (4, [])
+    assert lint.lint_text(text, "m.yaml", V41) == (3, [])
     count, [finding] = lint.lint_text("kind: [", "x.yaml")
     assert (count, finding.where) == (0, "YAML")
 
 
 def test_round_trip_fallback_finds_unknown_fields_too() -> None:
     """The path taken with a pydantic too old for `model_validate(extra=...)`."""
-    document = layout()[3]
+    document = layout()[2]
     document["spec"]["concurrency_policy"] = "Forbid"
     fields = [field for field, _, kind in lint._round_trip_problems(document) if kind == "extra_forbidden"]
     assert fields == ["spec.concurrency_policy"]

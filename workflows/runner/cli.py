@@ -37,12 +37,7 @@ from workflows.runner.rundir import DEFAULT_ROOT, RunDir, new_run_dir, utc_now
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LINT_CODE = Path(__file__).resolve().parents[1]  # the workflows package
-_MANIFESTS = REPO_ROOT / "workflows" / "cluster" / "manifests"
-# The one-file layout (WorkflowTemplate + CronWorkflows + ConfigMaps), else the older single CronWorkflow.
-DEFAULT_MANIFEST = next(
-    (p for p in (_MANIFESTS / "dailyscrum.yaml", _MANIFESTS / "run-dailyscrum.yaml") if p.exists()),
-    _MANIFESTS / "dailyscrum.yaml",
-)
+DEFAULT_MANIFEST = REPO_ROOT / "workflows" / "cluster" / "manifests" / "dailyscrum.yaml"
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
@@ -77,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--run-dir",
         type=Path,
         help="run directory (default: runs/<workflow>-<time>-<random>); its parent holds the locks, "
-        "the memoization cache and key-only artifacts",
+        "the lint record and key-only artifacts",
     )
     parser.add_argument(
         "--retry",
@@ -145,7 +140,7 @@ def refuse_what_the_lint_refuses(
     from workflows.lint import lint_documents
 
     findings = lint_documents(documents, str(path))
-    errors = [finding for finding in findings if getattr(finding, "is_error", True)]
+    errors = [finding for finding in findings if finding.is_error]
     for finding in findings:
         if finding not in errors:
             print(f"lint: {finding}", file=out)

@@ -1,4 +1,4 @@
-"""Run a WorkflowPlan: DAG scheduling, one subprocess per container attempt, retries, artifacts, memoization.
+"""Run a WorkflowPlan: DAG scheduling, one subprocess per container attempt, retries, artifacts.
 
 Semantics follow Argo's controller where they matter for the result:
 - a task starts when every task its `depends` names is fulfilled; a false `depends` marks it Omitted,
@@ -6,8 +6,6 @@ Semantics follow Argo's controller where they matter for the result:
 - retries are decided by retry.py as processNodeRetries decides them; every attempt gets fresh
   emptyDir volumes, like a new pod; DSM_RUNNER_MAX_BACKOFF_SECONDS shortens the waits but each wait
   still counts in full toward backoff.maxDuration, so the same retries happen as in the cluster;
-- a memoized template whose key has a fresh entry does not run: its outputs are restored and it
-  Succeeds; a Succeeded memoized task records its outputs (store.py);
 - key-only artifacts are read from and written to the runs root's artifact store (store.py); like
   Argo's wait container, outputs are saved after the program exits, also when it failed;
 - the workflow fails when a branch that ends in a leaf task (through Skipped/Omitted tasks) ends
@@ -86,11 +84,10 @@ class TaskState:
     started_at: str | None = None
     finished_at: str | None = None
     duration_seconds: float | None = None
-    memoization: dict[str, Any] | None = None  # {key, cacheName, hit} as Argo's node memoizationStatus
 
     def as_json(self) -> dict[str, Any]:
         last = self.attempts[-1] if self.attempts else {}
-        data = {
+        return {
             "phase": self.phase,
             "template": self.template,
             "message": self.message,
@@ -101,9 +98,6 @@ class TaskState:
             "attempts": self.attempts,
             "outputs": {"parameters": self.parameters, "artifacts": self.artifacts},
         }
-        if self.memoization is not None:
-            data["memoization"] = self.memoization
-        return data
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> TaskState:
@@ -118,7 +112,6 @@ class TaskState:
             started_at=data.get("started_at"),
             finished_at=data.get("finished_at"),
             duration_seconds=data.get("duration_seconds"),
-            memoization=data.get("memoization"),
         )
 
 
@@ -173,7 +166,7 @@ class Executor:
         previous: Mapping[str, Any] | None = None,
     ) -> None:
         self.plan = plan
-        self.runs_root = run_dir.path.parent  # where key-only artifacts and the memoization cache live
+        self.runs_root = run_dir.path.parent  # where key-only artifacts live
         self.parameters = dict(parameters)
         self.run_dir = run_dir
         self.workflow_name = workflow_name
@@ -383,8 +376,6 @@ class Executor:
             return
         with self._lock:
             state.started_at = rfc3339(utc_now(), precise=True)
-        if template.memoize is not None and self._memoized(task, template, inputs):
-            return
         first_start = time.monotonic()
         skipped = 0.0  # backoff not waited (DSM_RUNNER_MAX_BACKOFF_SECONDS): it still counts, as in Argo
         deadline: float | None = None  # for retries: backoff.maxDuration after the first start
@@ -410,7 +401,7 @@ class Executor:
                 state.attempts.append(record)
                 state.duration_seconds = round(time.monotonic() - first_start, 3)
             if result.phase == "Succeeded":
-                self._succeed(task, template, inputs, result)
+                self._succeed(name, result)
                 return
             what = _describe(result)
             if retry is None:
@@ -457,71 +448,17 @@ class Executor:
                 return
             deadline = decision.deadline
 
-    def _succeed(
-        self, task: Task, template: ContainerTemplate, inputs: dict[str, Any], result: AttemptResult
-    ) -> None:
-        state = self.states[task.name]
+    def _succeed(self, name: str, result: AttemptResult) -> None:
+        state = self.states[name]
         with self._lock:
             state.parameters = result.parameters
             state.artifacts = result.artifacts
-        event = f"succeeded ({seconds(result.duration)})"
-        memo = template.memoize
-        if memo is not None:
-            try:
-                cache = store.MemoCache(self.runs_root, memo.cache)
-                files = {name: self.run_dir.path / path for name, path in result.artifacts.items()}
-                cache.save(inputs["memo_key"], f"{self.workflow_name}.{task.name}", result.parameters, files)
-            except (store.StoreError, OSError) as exc:  # Argo: a failed cache save errors the node
-                self._finish(
-                    task.name,
-                    "Error",
-                    f"could not save to the memoization cache: {exc}",
-                    event=f"errored ({exc})",
-                )
-                return
-            event += f"; saved as memoize key {inputs['memo_key']} in cache {memo.cache}"
-        self._finish(task.name, "Succeeded", "", event=event)
-
-    def _memoized(self, task: Task, template: ContainerTemplate, inputs: dict[str, Any]) -> bool:
-        """A cache hit: restore the outputs and succeed without running (True), or a miss (False)."""
-        memo = template.memoize
-        assert memo is not None
-        key = inputs["memo_key"]
-        state = self.states[task.name]
-        with self._lock:
-            state.memoization = {"key": key, "cacheName": memo.cache, "hit": False}
-        try:
-            problem = _cache_configmap_problem(self.plan.cache_configmaps.get(memo.cache))
-            if problem:
-                raise store.StoreError(problem)
-            hit = store.MemoCache(self.runs_root, memo.cache).load(key, memo.max_age)
-            if hit is None:
-                return False
-            artifacts = {}
-            for name, cached in hit.artifacts.items():
-                saved = self.run_dir.artifact_dir(task.name) / name / cached.name
-                store.copy(cached, saved)
-                artifacts[name] = self.run_dir.relative(saved)
-        except (store.StoreError, OSError) as exc:
-            self._finish(task.name, "Error", str(exc), event=f"errored ({exc})")
-            return True
-        with self._lock:
-            state.memoization["hit"] = True
-            state.parameters = hit.parameters
-            state.artifacts = artifacts
-            state.duration_seconds = 0.0
-        self._finish(
-            task.name,
-            "Succeeded",
-            f"reused the cached result of memoize key {key} (saved {hit.created})",
-            event=f"reused the cached result (memoize key {key}, cache {memo.cache}, saved {hit.created})",
-        )
-        return True
+        self._finish(name, "Succeeded", "", event=f"succeeded ({seconds(result.duration)})")
 
     # --- one attempt: one subprocess -------------------------------------------------------------
     def _inputs(self, task: Task, template: ContainerTemplate) -> dict[str, Any]:
         """Resolve the task's arguments: input parameter values, the local files of input artifacts,
-        the keys of key-only artifacts and the memoization key (all substituted once, as Argo does)."""
+        and the keys of key-only artifacts (all substituted once, as Argo does)."""
         values = self._task_values()
         given = {
             name: substitute(value, values, f"{task.where}.arguments.parameters.{name}")
@@ -564,10 +501,7 @@ class Executor:
                 raise TemplateError(
                     f"artifact {artifact.name} failed to load: no object at key {key} ({path})"
                 )
-        memo_key = None
-        if template.memoize is not None:
-            memo_key = substitute(template.memoize.key, scope, f"{template.where}.memoize.key")
-        return {"parameters": params, "artifacts": artifacts, "keys": keys, "memo_key": memo_key}
+        return {"parameters": params, "artifacts": artifacts, "keys": keys}
 
     def _attempt(
         self, task: Task, template: ContainerTemplate, inputs: dict[str, Any], number: int, left: float | None
@@ -752,19 +686,6 @@ def _retry_expression(retry: Retry, result: AttemptResult) -> bool:
         "message": result.message,
     }
     return retry.expression.evaluate(last)
-
-
-def _cache_configmap_problem(config_map: Mapping[str, Any] | None) -> str:
-    """Argo refuses a cache ConfigMap without its label (configmap_cache.go validateConfigmap);
-    one not in the manifest is created on the first save, with the label."""
-    if config_map is None:
-        return ""
-    value = ((config_map.get("metadata") or {}).get("labels") or {}).get(store.CACHE_LABEL)
-    if value is None:
-        return f"memoization configmap doesn't have {store.CACHE_LABEL} label, refusing to use it"
-    if value != "Cache":
-        return f"memoization configmap doesn't have label {store.CACHE_LABEL} = Cache, refusing to use it"
-    return ""
 
 
 def failure_reason(log_path: Path, limit: int = 300) -> str:

@@ -8,8 +8,8 @@ the feature and its place, so a local run never quietly does something else than
 
 A workflow is a CronWorkflow (its workflowSpec), a Workflow, or a WorkflowTemplate run directly as
 `argo submit --from workflowtemplate/NAME` runs it. A `workflowTemplateRef` is resolved within the
-same manifest and merged as Argo merges it (merge.py); a semaphore's limit is read from its
-ConfigMap in the same manifest.
+same manifest and merged as Argo merges it (workflows/checks.py, shared with the lint); a
+semaphore's limit is read from its ConfigMap in the same manifest.
 """
 
 from __future__ import annotations
@@ -21,10 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-import yaml
-
+from workflows.checks import ManifestFileError, load_manifest, merged_workflow_spec, with_template_defaults
 from workflows.runner.expressions import Depends, ExpressionError, parse_depends, parse_duration
-from workflows.runner.merge import merged_workflow_spec, with_template_defaults
 from workflows.runner.mutex import Semaphore
 from workflows.runner.retry import Retry
 from workflows.runner.templating import TAG
@@ -38,7 +36,7 @@ class UnsupportedFeature(ManifestError):
     def __init__(self, feature: str, where: str, hint: str = "") -> None:
         self.feature = feature
         self.where = where
-        text = f"unsupported feature: {feature} at {where}"
+        text = f"{where}: {feature} is not supported by the local runner"
         super().__init__(f"{text} ({hint})" if hint else text)
 
 
@@ -72,6 +70,7 @@ FEATURE_NAMES: dict[str, str] = {
     "workingDir": "container `workingDir`",
     "mutex": "singular `mutex` (Argo 4 has only `mutexes`)",
     "semaphore": "singular `semaphore` (Argo 4 has only `semaphores`)",
+    "memoize": "memoization (`memoize`)",
 }
 
 # Per object: the fields run locally, and those accepted but only meaningful on a cluster.
@@ -97,7 +96,7 @@ FIELDS: dict[str, dict[str, set[str]]] = {
         ),
         (
             "template",
-            "name container dag inputs outputs retryStrategy activeDeadlineSeconds memoize",
+            "name container dag inputs outputs retryStrategy activeDeadlineSeconds",
             "metadata annotations securityContext metrics synchronization serviceAccountName"
             " automountServiceAccountToken nodeSelector affinity tolerations archiveLocation"
             " priorityClassName schedulerName",
@@ -121,7 +120,6 @@ _PROVIDED = re.compile(
     r"|tasks\.[^.]+\.outputs\.parameters\.[^.]+)$"
 )
 _TASK_ARTIFACT = re.compile(r"^\{\{\s*tasks\.([^.]+)\.outputs\.artifacts\.([^.}\s]+)\s*\}\}$")
-_GO_DURATION = re.compile(r"^(0|([0-9]*\.?[0-9]+(ns|us|µs|ms|s|m|h))+)$")  # time.ParseDuration: units
 
 
 @dataclass(frozen=True)
@@ -147,13 +145,6 @@ class OutputParameter:
 
 
 @dataclass(frozen=True)
-class Memoize:
-    key: str  # with {{...}}
-    max_age: float | None  # seconds; None: entries never expire
-    cache: str  # the ConfigMap's name
-
-
-@dataclass(frozen=True)
 class ContainerTemplate:
     name: str
     where: str
@@ -168,7 +159,6 @@ class ContainerTemplate:
     retry: Retry | None
     deadline: float | None  # activeDeadlineSeconds
     mounts: tuple[tuple[str, str], ...]  # (volume name, mount path)
-    memoize: Memoize | None = None
 
 
 @dataclass(frozen=True)
@@ -204,7 +194,6 @@ class WorkflowPlan:
     cluster_only: list[str] = field(default_factory=list)
     mutexes: tuple[str, ...] = ()  # workflow-level mutex names, still with their {{variables}}
     semaphores: tuple[Semaphore, ...] = ()
-    cache_configmaps: dict[str, dict[str, Any]] = field(default_factory=dict)  # memoize caches declared here
     source: str | None = None  # the manifest's text, when this workflow is all the file holds
 
     def dependencies(self, task: str) -> tuple[str, ...]:
@@ -237,21 +226,13 @@ KIND_NAMES = {
     )
     for alias in aliases.split()
 }
-# libyaml's parser when PyYAML has it (same safe constructors, same result, ~8x faster): parsing
-# the manifest is most of the runner's start-up, which every local run waits for.
-SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def load_documents(path: Path) -> list[dict[str, Any]]:
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise ManifestError(f"cannot read manifest {path}: {reason}") from exc
-    try:
-        documents = [doc for doc in yaml.load_all(text, Loader=SAFE_LOADER) if doc is not None]
-    except yaml.YAMLError as exc:
-        raise ManifestError(f"{path} is not valid YAML: {' '.join(str(exc).split())}") from exc
+        documents = load_manifest(path)
+    except ManifestFileError as exc:
+        raise ManifestError(str(exc)) from exc
     for index, doc in enumerate(documents):
         if not isinstance(doc, dict):
             raise ManifestError(f"{path}: document {index + 1} is not a mapping (is it a manifest?)")
@@ -475,7 +456,7 @@ def _build_plan(doc: dict[str, Any], documents: list[dict[str, Any]]) -> Workflo
             raise UnsupportedFeature("nested DAG template (a DAG that is not the entrypoint)", b.at(path))
         containers[name] = _container_template(b, raw, path, volumes)
     dag_raw, dag_path = by_name[entrypoint]
-    for key in ("inputs", "outputs", "retryStrategy", "activeDeadlineSeconds", "memoize"):
+    for key in ("inputs", "outputs", "retryStrategy", "activeDeadlineSeconds"):
         if dag_raw.get(key):
             raise UnsupportedFeature(f"`{key}` on the DAG template", b.at(f"{dag_path}.{key}"))
     tasks = _dag_tasks(b, dag_raw, dag_path, containers)
@@ -490,8 +471,6 @@ def _build_plan(doc: dict[str, Any], documents: list[dict[str, Any]]) -> Workflo
             f"{b.at(f'{dag_path}.dag')}: dependency cycle {' -> '.join(exc.args[1])}"
         ) from exc
 
-    caches = {t.memoize.cache for t in containers.values() if t.memoize}
-    cache_maps = {name: cm for name in caches if (cm := find(documents, "ConfigMap", name, namespace))}
     deadline = spec.get("activeDeadlineSeconds")
     return WorkflowPlan(
         kind=kind,
@@ -502,12 +481,11 @@ def _build_plan(doc: dict[str, Any], documents: list[dict[str, Any]]) -> Workflo
         tasks=tasks,
         templates=containers,
         deadline=float(deadline) if deadline is not None else None,
-        documents=[*{id(d): d for d in [*config_maps, *cache_maps.values(), *used]}.values()],
+        documents=[*{id(d): d for d in [*config_maps, *used]}.values()],
         order=order,
         cluster_only=b.cluster_only,
         mutexes=mutexes,
         semaphores=tuple(semaphores),
-        cache_configmaps=cache_maps,
     )
 
 
@@ -576,18 +554,6 @@ def _retry(b: _Builder, raw: dict[str, Any] | None, path: str) -> Retry | None:
         return Retry.from_manifest(raw)
     except ValueError as exc:
         raise ManifestError(f"{b.at(path)}: {exc}") from exc
-
-
-def _memoize(b: _Builder, raw: dict[str, Any] | None, path: str) -> Memoize | None:
-    if raw is None:
-        return None
-    b.variables(str(raw["key"]), f"{path}.key")
-    max_age = str(raw.get("maxAge") or "")
-    if max_age and not _GO_DURATION.match(max_age):
-        raise ManifestError(f"{b.at(f'{path}.maxAge')}: {max_age!r} is not a Go duration such as 36h")
-    return Memoize(
-        str(raw["key"]), parse_duration(max_age) if max_age else None, str(raw["cache"]["configMap"]["name"])
-    )
 
 
 def _container_template(b: _Builder, raw: dict[str, Any], path: str, volumes: set[str]) -> ContainerTemplate:
@@ -687,7 +653,6 @@ def _container_template(b: _Builder, raw: dict[str, Any], path: str, volumes: se
         retry=_retry(b, raw.get("retryStrategy"), f"{path}.retryStrategy"),
         deadline=float(parse_duration(deadline)) if deadline is not None else None,
         mounts=tuple(mounts),
-        memoize=_memoize(b, raw.get("memoize"), f"{path}.memoize"),
     )
 
 

@@ -1,6 +1,6 @@
 """`{{...}}` substitution, with the same simple tags as Argo (expression tags `{{=...}}` are refused).
 
-The manifest checker uses `variables()` to refuse unknown variables before anything runs;
+The manifest builder refuses the variables the runner cannot provide before anything runs (TAG);
 the executor uses `substitute()` with a mapping of the values known at that point.
 """
 
@@ -14,17 +14,6 @@ TAG = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
 
 class TemplateError(ValueError):
     """A variable that cannot be resolved, or an unsupported tag."""
-
-
-def variables(text: str) -> list[str]:
-    """The variable names in a string, stripped: "{{ inputs.parameters.x }}" -> ["inputs.parameters.x"]."""
-    names = []
-    for match in TAG.finditer(text):
-        inner = match.group(1)
-        if inner.startswith("="):
-            raise TemplateError(f"expression tag {match.group(0)!r} ({{{{=...}}}}) is not supported locally")
-        names.append(inner.strip())
-    return names
 
 
 def substitute(text: str, values: Mapping[str, str], where: str = "") -> str:
