@@ -130,3 +130,20 @@ def test_retry_after_the_chronicle_recovers_reruns_only_the_report(stack: StandI
     assert len(stored) == 1
     report_date = status["tasks"]["prepare"]["outputs"]["parameters"]["report_date"]
     assert len(stored_notes(stack, report_date)) == 1
+
+
+def test_a_scheduled_run_reports_the_day_of_its_creation_in_the_schedules_zone(
+    stack: StandIn, tmp_path: Path
+) -> None:
+    """RUN_CREATED_AT end to end: a run created at 23:30 UTC on a Tokyo schedule reports the next day
+    (Tokyo's), whatever the machine's clock says; and no step logs a traceback of its own."""
+    code, status, out = run_daily_scrum(
+        stack, tmp_path / "run", "--created-at", "2026-11-30T23:30:00Z", "-p", "timezone=Asia/Tokyo"
+    )
+    assert code == 0, out
+    assert status["created_at"] == "2026-11-30T23:30:00Z"
+    assert status["tasks"]["prepare"]["outputs"]["parameters"]["report_date"] == "2026-12-01"
+    [note] = stored_notes(stack, "2026-12-01")
+    assert note["report_date"] == "2026-12-01"
+    logs = [path.read_text(encoding="utf-8") for path in (tmp_path / "run").rglob("*.log")]
+    assert logs and not any("Traceback" in log or "Logging error" in log for log in logs)

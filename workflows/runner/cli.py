@@ -18,7 +18,7 @@ import string
 import sys
 import uuid
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -81,12 +81,30 @@ def build_parser() -> argparse.ArgumentParser:
         help="rerun only what failed or never ran in RUN_DIR, reusing what succeeded",
     )
     parser.add_argument(
+        "--created-at",
+        type=_moment,
+        metavar="RFC3339",
+        help="the run's creation time ({{workflow.creationTimestamp}}), e.g. a scheduled run's "
+        "2026-12-01T14:00:00Z; default: now",
+    )
+    parser.add_argument(
         "--workflow",
         metavar="[KIND/]NAME",
         help="run only this CronWorkflow, Workflow or WorkflowTemplate (kind as in argo submit --from: "
         "cronwf/NAME, wftmpl/NAME); default: every CronWorkflow and Workflow",
     )
     return parser
+
+
+def _moment(text: str) -> datetime:
+    """An RFC 3339 time with its offset (Z or +hh:mm), as Argo writes creationTimestamp."""
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        moment = None
+    if moment is None or moment.utcoffset() is None:
+        raise argparse.ArgumentTypeError(f"not an RFC 3339 time with an offset: {text!r}")
+    return moment.astimezone(UTC)
 
 
 def parse_overrides(pairs: Sequence[str]) -> dict[str, str]:
@@ -265,7 +283,7 @@ def run(argv: Sequence[str], environ: Mapping[str, str] | None = None, out: Text
 
     phases = []
     for plan, values in zip(plans, parameters, strict=True):
-        created = utc_now()
+        created = args.created_at or utc_now()
         try:
             path = _run_dir_for(args.run_dir, plan, len(plans) > 1, created)
         except UsageError as exc:
