@@ -11,7 +11,7 @@ import pytest
 
 from tests.runner.builder import container, cron, write
 from tests.runner.test_run import ENV
-from workflows.runner.cli import REPO_ROOT, run
+from workflows.runner.cli import LINT_PASSED, REPO_ROOT, _lint_digest, run
 
 
 @pytest.fixture
@@ -86,7 +86,7 @@ def test_a_file_is_linted_again_once_it_changes(tmp_path: Path, capsys: pytest.C
     doc = cron([{"name": "t", "template": "quick"}], [container("quick", [])])
     path = write(tmp_path / "m.yaml", doc)
     assert run([str(path), "--run-dir", str(tmp_path / "first")], environ=ENV) == 0
-    assert len(list((tmp_path / "lint-passed").iterdir())) == 1  # this file passed: not linted again
+    assert (LINT_PASSED / _lint_digest(path)).exists()  # this file passed: not linted again
     doc["spec"]["schedules"] = ["0 25 * * *"]
     write(path, doc)
     assert run([str(path), "--run-dir", str(tmp_path / "second")], environ=ENV) == 2

@@ -145,14 +145,17 @@ def resolve_parameters(
     return values
 
 
-def refuse_what_the_lint_refuses(
-    path: Path, documents: list[dict[str, Any]], out: TextIO, root: Path
-) -> None:
+# Files that passed the lint, by digest: the checkout's own cache, whatever the run directory, so a
+# fleet's runs and a test suite's hundred runs of one manifest lint it once.
+LINT_PASSED = REPO_ROOT / "runs" / "lint-passed"
+
+
+def refuse_what_the_lint_refuses(path: Path, documents: list[dict[str, Any]], out: TextIO) -> None:
     """The cluster would refuse what the lint refuses: so does the runner, before anything runs.
     Warnings are printed and do not stop the run. A file that passed without a finding is not linted
-    again while it and the lint's code stay the same (`<runs root>/lint-passed/<digest>`): importing
-    the lint's models costs ~1.5 s, which every run, and each of a fleet's runs, would pay."""
-    passed = root / "lint-passed" / _lint_digest(path)
+    again while it and the lint's code stay the same (`runs/lint-passed/<digest>`): importing the
+    lint's models costs ~1.5 s, which every run, and each of a fleet's runs, would pay."""
+    passed = LINT_PASSED / _lint_digest(path)
     if passed.exists():
         return
     from workflows.lint import lint_documents
@@ -165,9 +168,9 @@ def refuse_what_the_lint_refuses(
     if errors:
         lines = "\n".join(f"  {finding}" for finding in errors)
         raise ManifestError(f"the lint refuses the manifest ({len(errors)} error(s)):\n{lines}")
-    if not findings and root.is_dir():  # never creates the runs root itself
-        with contextlib.suppress(OSError):  # only a shortcut for the next run
-            passed.parent.mkdir(exist_ok=True)
+    if not findings:
+        with contextlib.suppress(OSError):  # only a shortcut for the next run (an installed copy has none)
+            passed.parent.mkdir(parents=True, exist_ok=True)
             passed.touch()
 
 
@@ -182,11 +185,9 @@ def _lint_digest(path: Path) -> str:
     return digest.hexdigest()[:32]
 
 
-def plans_for(path: Path, name: str | None, out: TextIO, root: Path) -> list[WorkflowPlan]:
+def plans_for(path: Path, name: str | None, out: TextIO) -> list[WorkflowPlan]:
     """Load the manifest, choose, lint it, and build the plans of the chosen workflows."""
-    return load_plans(
-        path, name, lint=lambda documents: refuse_what_the_lint_refuses(path, documents, out, root)
-    )
+    return load_plans(path, name, lint=lambda documents: refuse_what_the_lint_refuses(path, documents, out))
 
 
 def _refuse_unknown(overrides: Mapping[str, str], plans: Sequence[WorkflowPlan]) -> None:
@@ -274,7 +275,7 @@ def run(argv: Sequence[str], environ: Mapping[str, str] | None = None, out: Text
                 return retry
             return EXIT_OK if _execute(retry, out, environ)["phase"] == "Succeeded" else EXIT_FAILED
         manifest = args.manifest or DEFAULT_MANIFEST
-        plans = plans_for(manifest, args.workflow, out, args.run_dir.parent if args.run_dir else DEFAULT_ROOT)
+        plans = plans_for(manifest, args.workflow, out)
         _refuse_unknown(overrides, plans)
         parameters = [resolve_parameters(plan, overrides, environ) for plan in plans]
     except (UsageError, ManifestError, ValueError) as exc:
@@ -333,7 +334,7 @@ def _prepare_retry(
     if len(chosen) != 1:
         raise UsageError(f"{path}: its manifest.yaml holds no {kind} named {name!r}")
     plan = build_plan(chosen[0], documents)
-    refuse_what_the_lint_refuses(run_dir.manifest_path, documents, out, path.parent)
+    refuse_what_the_lint_refuses(run_dir.manifest_path, documents, out)
     _refuse_unknown(overrides, [plan])
     parameters = {**previous.get("parameters", {}), **overrides}
     if previous.get("phase") == "Succeeded" and not overrides:
