@@ -105,7 +105,7 @@ def test_two_checkouts_do_not_block_each_other(tmp_path: Path) -> None:
         config_map("limits", {"runs": "1"}),
         workflow_template(
             [{"name": "t", "template": "slow"}],
-            [container("slow", ["--sleep", "3", "--stamp", str(stamps)])],  # long enough to overlap under load
+            [container("slow", ["--sleep", "3", "--stamp", str(stamps)])],  # overlaps under load
             name="dailyscrum",
             synchronization={"mutexes": [{"name": "dailyscrum-GEM-001"}], **semaphore()},
         ),
