@@ -57,6 +57,8 @@ LABELS = {"app.kubernetes.io/name": "dailyscrum", "app.kubernetes.io/part-of": "
 LIMITS_CONFIGMAP = "dailyscrum-limits"
 LIMITS_KEY = "runs"
 MUTEX = "dailyscrum-{{workflow.parameters.project_id}}"
+# artifact -> the step that writes it (carried ones too: the report reads simulate's recorded day)
+PRODUCERS = {name: step.name for step in contract.STEPS for name in (*step.output_artifacts, *step.carried)}
 # Carried artifacts: key-only (the default artifact repository fills in bucket and credentials),
 # used literally by Argo, read back as an optional input by the next run. The burndown history is
 # one object per sprint; a simulated day's snapshot and answer one per day (work avoidance: a later
@@ -141,7 +143,9 @@ LARGE = m.ResourceRequirements(  # pandas
 )
 # Ended without success: Failed (a step exited non-zero) or Error (a pod could not run, an artifact
 # failed to upload, a deadline passed). `== Failed` alone would never count an Error.
-FAILED_OR_ERROR = "{{%s}} == Failed || {{%s}} == Error"
+def failed_or_error(status: str) -> str:
+    """`when` for a metric counting ends without success (`status` is "status" or "workflow.status")."""
+    return f"{tag(status)} == Failed || {tag(status)} == Error"
 
 
 def service_url_parameter(env_name: str) -> str:
@@ -223,7 +227,7 @@ def step_metrics(step: StepSpec) -> list[Gauge | Counter]:
             name="dailyscrum_step_failures_total",
             help="Daily scrum step attempts that failed or errored, by step",
             labels=[*labels, Label(key="step", value=step.name)],
-            when=FAILED_OR_ERROR % ("status", "status"),
+            when=failed_or_error("status"),
             value="1",
         )
     ]
@@ -291,18 +295,13 @@ def step_template(step: StepSpec, registry: str, image_tag: str | None) -> Conta
     )
 
 
-def _producers() -> dict[str, str]:
-    return {name: step.name for step in contract.STEPS for name in (*step.output_artifacts, *step.carried)}
-
-
 def step_task(step: StepSpec, template: Container) -> Task:
-    producers = _producers()
     arguments: list[Parameter | Artifact] = [
         Parameter(name=name, value=tag(f"tasks.{contract.PREPARE.name}.outputs.parameters.{name}"))
         for name in step_inputs(step)
     ]
     arguments += [
-        Artifact(name=name, from_=tag(f"tasks.{producers[name]}.outputs.artifacts.{name}"))
+        Artifact(name=name, from_=tag(f"tasks.{PRODUCERS[name]}.outputs.artifacts.{name}"))
         for name in step.inputs
     ]
     upstream = UPSTREAM[step.name]
@@ -398,7 +397,7 @@ def build_template(registry: str = DEFAULT_REGISTRY, image_tag: str | None = Non
                 name="dailyscrum_failed_runs_total",
                 help="Daily scrum runs that failed or errored",
                 labels=[Label(key="project", value=project)],
-                when=FAILED_OR_ERROR % ("workflow.status", "workflow.status"),
+                when=failed_or_error("workflow.status"),
                 value="1",
             ),
         ],
