@@ -15,13 +15,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from workflows.checks import (
-    RETRY_POLICIES,
-    TASK_RESULTS,
-    TEMPLATE_TYPES,
-    VARIABLE_TAG,
-    with_template_defaults,
-)
+from workflows.checks import TEMPLATE_TYPES, VARIABLE_TAG, with_template_defaults
 from workflows.findings import Report, where
 from workflows.runner.expressions import (
     ExpressionError,
@@ -31,6 +25,11 @@ from workflows.runner.expressions import (
 )
 from workflows.variables import Scope, check_variables, io_names
 
+# V v4.1.2 (validateTemplateHolder): the accepted retry policies.
+RETRY_POLICIES = frozenset({"Always", "OnFailure", "OnError", "OnTransientError"})
+# workflow/controller/dag.go v4.1.2 (TaskResults): the results a `depends` term may name.
+TASK_RESULTS = frozenset({"Succeeded", "Failed", "Errored", "Skipped", "Omitted", "Daemoned"})
+TASK_RESULTS |= {"AnySucceeded", "AllFailed"}
 # V v4.1.2 l.1717 (isValidWorkflowFieldName): template, task and step names.
 FIELD_NAME = re.compile(r"^[a-zA-Z0-9][-a-zA-Z0-9]*$")
 MAX_FIELD_NAME = 128

@@ -820,14 +820,6 @@ def test_lint_text_keeps_its_shape_for_submit() -> None:
     assert (count, finding.where) == (0, "YAML")
 
 
-def test_round_trip_fallback_finds_unknown_fields_too() -> None:
-    """The path taken with a pydantic too old for `model_validate(extra=...)`."""
-    document = layout()[2]
-    document["spec"]["concurrency_policy"] = "Forbid"
-    fields = [field for field, _, kind in lint._round_trip_problems(document) if kind == "extra_forbidden"]
-    assert fields == ["spec.concurrency_policy"]
-
-
 def test_missing_jsonschema_is_one_line(
     tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
