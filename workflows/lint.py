@@ -136,7 +136,15 @@ def lint_documents(
 
 
 def _check_metadata(report: Report, metadata: dict[str, Any], kind: str, max_length: int) -> None:
-    name = metadata.get("name") or ""
+    # The CRD schemas leave `metadata` open; the API server reads these fields as strings.
+    values = {key: metadata[key] for key in ("name", "namespace") if key in metadata}
+    for key in ("labels", "annotations"):
+        values |= {f"{key}.{name}": value for name, value in (metadata.get(key) or {}).items()}
+    for field, value in values.items():
+        if not isinstance(value, str):
+            message = f"{value!r} is a {type(value).__name__}; quote it: metadata values are strings"
+            report.error(where(f"metadata.{field}"), message)
+    name = str(metadata.get("name") or "")
     if problem := name_problem(name, kind, max_length):
         report.error(where("metadata.name"), f"{name!r} {problem}")
     check_labels(report, metadata.get("labels"), "metadata.labels")

@@ -592,6 +592,11 @@ RULES: list[tuple[str, Callable[[list[dict]], None], str]] = [
     ),
     ("volume mount", lambda d: d[0]["spec"]["volumes"].pop(1), "no volume 'tmp' in spec.volumes"),
     (
+        "metadata value type",
+        lambda d: d[2]["metadata"]["labels"].update(team=5),
+        "field metadata.labels.team: 5 is a int; quote it: metadata values are strings",
+    ),
+    (
         "label value",
         lambda d: d[2]["spec"]["workflowMetadata"]["labels"].update(team="daily scrum"),
         "label value 'daily scrum' is not a valid label value",
