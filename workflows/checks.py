@@ -244,7 +244,9 @@ def workflow_templates(documents: Iterable[Any]) -> dict[str, dict[str, Any]]:
 
 
 def resolve_cron(cron: dict[str, Any], templates: dict[str, dict[str, Any]]) -> ResolvedCron:
-    """One CronWorkflow's resolved spec; raises UnresolvedTemplate when its template is missing."""
+    """One CronWorkflow's spec as Argo runs it: its `workflowTemplateRef` resolved among `templates` (a
+    ClusterWorkflowTemplate cannot be) and merged, the `templateDefaults` applied; UnresolvedTemplate
+    when the template is missing."""
     workflow_spec = (cron.get("spec") or {}).get("workflowSpec") or {}
     ref = workflow_spec.get("workflowTemplateRef")
     if not ref:
@@ -265,13 +267,7 @@ def resolve_cron(cron: dict[str, Any], templates: dict[str, dict[str, Any]]) -> 
 
 
 def resolve_workflow_template(documents: Iterable[Any]) -> list[ResolvedCron]:
-    """Each CronWorkflow of `documents` with the workflow spec Argo runs for it, in document order.
-
-    A `workflowTemplateRef` is resolved among the documents' WorkflowTemplates (namespaced; a
-    ClusterWorkflowTemplate cannot be) and merged as Argo does (`merged_workflow_spec`); an inline
-    `workflowSpec` is taken as is. In both, the templates carry the spec's `templateDefaults`.
-    Raises UnresolvedTemplate naming the first missing template.
-    """
+    """Each CronWorkflow of `documents` with the workflow spec Argo runs for it (`resolve_cron`), in order."""
     documents = list(documents)
     templates = workflow_templates(documents)
     crons = [doc for doc in documents if isinstance(doc, dict) and doc.get("kind") == "CronWorkflow"]

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import yaml
+from workflows.checks import parse_documents
 
 CRD_DIR = Path(__file__).parent / "crds"
 VERSIONS = ("v3.7.18", "v4.1.2")
@@ -90,11 +90,6 @@ def problems(document: dict[str, Any], version: str) -> list[tuple[str, str, str
     return [(field_path(error.absolute_path), _short(error), str(error.validator)) for error in ordered]
 
 
-def validate(document: dict[str, Any], version: str) -> list[str]:
-    """Every way `document` breaks its kind's CRD schema at `version`, as 'field.path: message' lines."""
-    return [f"{field}: {message}" for field, message, _ in problems(document, version)]
-
-
 def release(text: str) -> str:
     """The bundled release for "4.1", "v4.1" or "v4.1.2"; ValueError naming the choices otherwise."""
     wanted = text if text.startswith("v") else f"v{text}"
@@ -129,8 +124,7 @@ def without_descriptions(schema: Any) -> Any:
 
 def bundle(crd_file: Path, kind: str, version: str, directory: Path = CRD_DIR) -> Path:
     """Write the bundled schema of `kind` at `version` from a full CRD file into `directory`; its path."""
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    crd = yaml.load(crd_file.read_text(encoding="utf-8"), Loader=loader)
+    [crd] = parse_documents(crd_file.read_text(encoding="utf-8"))
     [served] = [v for v in crd["spec"]["versions"] if v["name"] == "v1alpha1"]
     schema = without_descriptions(served["schema"]["openAPIV3Schema"])
     out = directory / schema_path(kind, version).name

@@ -20,8 +20,6 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from workflows import crd
 from workflows.checks import (
     ManifestFileError,
@@ -29,7 +27,6 @@ from workflows.checks import (
     load_manifest,
     name_problem,
     parameters,
-    parse_documents,
     resolve_cron,
     schedule_problem,
     timezone_problem,
@@ -262,19 +259,6 @@ def _check_configmap(report: Report, document: dict[str, Any]) -> None:
             report.error(where(f"data[{key}]"), message)
     if len(json.dumps(document)) > 1024 * 1024:  # the API server's object limit
         report.error(where("data"), "the ConfigMap is larger than 1 MiB")
-
-
-def lint_text(
-    text: str, source: str, argo_versions: Iterable[str] = crd.VERSIONS
-) -> tuple[int, list[Finding]]:
-    """(number of documents, findings) for the YAML in `text` (`argo_versions`: see `lint_documents`)."""
-    try:
-        documents = parse_documents(text)
-    except yaml.YAMLError as exc:
-        return 0, [Finding(source, "YAML", str(exc).replace("\n", " "))]
-    if not documents:
-        return 0, [Finding(source, "file", "no YAML documents")]
-    return len(documents), lint_documents(documents, source, argo_versions)
 
 
 def main(argv: list[str]) -> int:

@@ -818,13 +818,6 @@ def test_cli_end_to_end(tmp_path: Path) -> None:
     assert unreadable.stderr.count("\n") == 1 and "not UTF-8" in unreadable.stderr
 
 
-def test_lint_text_keeps_its_shape_for_submit() -> None:
-    text = yaml.safe_dump_all(layout(), sort_keys=False)
-    assert lint.lint_text(text, "m.yaml", V41) == (3, [])
-    count, [finding] = lint.lint_text("kind: [", "x.yaml")
-    assert (count, finding.where) == (0, "YAML")
-
-
 def test_missing_jsonschema_is_one_line(
     tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
