@@ -86,6 +86,10 @@ def check_workflow_spec(report: Report, spec: dict[str, Any], base: str, context
     _SpecCheck(report, spec, context).run(base)
 
 
+def check_workflow_arguments(report: Report, spec: dict[str, Any], path: str, context: Context) -> None:
+    _SpecCheck(report, spec, context).check_workflow_arguments(spec.get("arguments") or {}, path)
+
+
 def _check_names(
     report: Report, items: list[dict[str, Any]], path: str, what: str, template: str | None = None
 ) -> dict[str, dict[str, Any]]:
@@ -161,7 +165,7 @@ class _SpecCheck:
             report.error(where(f"{base}.entrypoint"), "no entrypoint")  # V l.259
         elif entrypoint and entrypoint not in self.by_name and "{{" not in entrypoint:
             report.error(where(f"{base}.entrypoint"), f"{entrypoint!r} is not a template of this workflow")
-        self._check_workflow_arguments(spec.get("arguments") or {}, f"{base}.arguments")
+        self.check_workflow_arguments(spec.get("arguments") or {}, f"{base}.arguments")
         global_scope = Scope(self.params, {}, {}, extra=frozenset({"status", "duration"}))
         rest = {k: v for k, v in spec.items() if k not in {"templates", "metrics", "templateDefaults"}}
         check_variables(report, rest, base, global_scope)
@@ -174,7 +178,7 @@ class _SpecCheck:
         for index, template in enumerate(self.templates):
             self._check_template(template, f"{base}.templates[{index}]", volumes)
 
-    def _check_workflow_arguments(self, arguments: dict[str, Any], path: str) -> None:
+    def check_workflow_arguments(self, arguments: dict[str, Any], path: str) -> None:
         _check_io_names(self.report, arguments, path, None)
         for index, param in enumerate(arguments.get("parameters") or []):
             here = where(f"{path}.parameters[{index}]")
