@@ -33,7 +33,7 @@ from workflows.checks import (
     workflow_templates,
 )
 from workflows.findings import Finding, Report, where
-from workflows.rules import Context, check_labels, check_workflow_arguments, check_workflow_spec
+from workflows.rules import Context, check_labels, check_workflow_spec
 
 API_VERSION = "argoproj.io/v1alpha1"
 CONCURRENCY_POLICIES = {"Allow", "Forbid", "Replace"}
@@ -194,11 +194,18 @@ def _check_cron_workflow(
                 where(f"{base}.arguments.parameters[{index}].name"),
                 f"{param.get('name')!r} is not a parameter of WorkflowTemplate {_name(template)!r}",
             )
-    merged_base = f"{base} (merged with WorkflowTemplate {_name(template)!r})"
-    if set(workflow_spec) <= _THIN:  # the template's own check covers the rest
-        check_workflow_arguments(report, resolved.spec, f"{merged_base}.arguments", context)
-    else:
+    if not set(workflow_spec) <= _THIN:
+        merged_base = f"{base} (merged with WorkflowTemplate {_name(template)!r})"
         check_workflow_spec(report, resolved.spec, merged_base, context)
+        return
+    # the template's own check covers the rest
+    for index, param in enumerate(parameters(resolved.spec)):
+        if all(param.get(key) is None for key in ("value", "valueFrom")):  # validate.go l.1016
+            report.error(
+                where(f"{base}.arguments.parameters"),
+                f"parameter {param.get('name')!r} has no value in the CronWorkflow or its template "
+                f"(merged argument {index})",
+            )
 
 
 def _check_cron(report: Report, document: dict[str, Any]) -> None:

@@ -57,10 +57,8 @@ LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
 # dag.go v4.1.2 l.1021: `depends` is evaluated by expr after '-' -> '_'. expr's lexer makes these
 # words operators (expr-lang/expr parser/lexer/state.go, identifier) and its parser these literals,
 # so a task named like one cannot be referred to.
-EXPR_KEYWORDS = frozenset(
-    {"not", "in", "or", "and", "matches", "contains", "startsWith", "endsWith", "let", "if", "else"}
-    | {"nil", "true", "false"}
-)
+EXPR_KEYWORDS = frozenset({"not", "in", "or", "and", "matches", "contains", "startsWith", "endsWith", "let"})
+EXPR_KEYWORDS |= {"if", "else", "nil", "true", "false"}
 _STATUS_TAG = re.compile(
     r"\{\{\s*(workflow\.status|status|tasks\.[^.{}]+\.status|steps\.[^.{}]+\.status)\s*\}\}"
 )
@@ -84,10 +82,6 @@ class Context:
 
 def check_workflow_spec(report: Report, spec: dict[str, Any], base: str, context: Context) -> None:
     _SpecCheck(report, spec, context).run(base)
-
-
-def check_workflow_arguments(report: Report, spec: dict[str, Any], path: str, context: Context) -> None:
-    _SpecCheck(report, spec, context).check_workflow_arguments(spec.get("arguments") or {}, path)
 
 
 def _check_names(
@@ -165,7 +159,8 @@ class _SpecCheck:
             report.error(where(f"{base}.entrypoint"), "no entrypoint")  # V l.259
         elif entrypoint and entrypoint not in self.by_name and "{{" not in entrypoint:
             report.error(where(f"{base}.entrypoint"), f"{entrypoint!r} is not a template of this workflow")
-        self.check_workflow_arguments(spec.get("arguments") or {}, f"{base}.arguments")
+        _check_io_names(report, spec.get("arguments"), f"{base}.arguments", None)
+        self._check_workflow_arguments(spec.get("arguments") or {}, f"{base}.arguments")
         global_scope = Scope(self.params, {}, {}, extra=frozenset({"status", "duration"}))
         rest = {k: v for k, v in spec.items() if k not in {"templates", "metrics", "templateDefaults"}}
         check_variables(report, rest, base, global_scope)
@@ -178,8 +173,7 @@ class _SpecCheck:
         for index, template in enumerate(self.templates):
             self._check_template(template, f"{base}.templates[{index}]", volumes)
 
-    def check_workflow_arguments(self, arguments: dict[str, Any], path: str) -> None:
-        _check_io_names(self.report, arguments, path, None)
+    def _check_workflow_arguments(self, arguments: dict[str, Any], path: str) -> None:
         for index, param in enumerate(arguments.get("parameters") or []):
             here = where(f"{path}.parameters[{index}]")
             # V v4.1.2 l.1016-1047 (validateArgumentsValues): a workflow needs every value; a WorkflowTemplate
@@ -359,12 +353,16 @@ class _SpecCheck:
             if (using_depends or task.get("dependencies")) and re.match(r"[0-9]", name):
                 message = "a task name that starts with a digit cannot be used with depends or dependencies"
                 report.error(where(f"{here}.name", template_name, name), message)
+        graph = {n: upstream[n] & names for n in names}
         try:  # V l.1625 (verifyNoCycles)
-            graphlib.TopologicalSorter({n: upstream[n] & names for n in names}).prepare()
+            order = list(graphlib.TopologicalSorter(graph).static_order())
         except graphlib.CycleError as exc:
             cycle = " -> ".join(reversed(exc.args[1]))
             report.error(where(f"{path}.dag.tasks", template_name), f"dependency cycle: {cycle}")
             return  # ancestors are undefined in a cycle; reference checks would only repeat it
+        ancestors: dict[str, set[str]] = {}
+        for name in order:  # each task after the tasks it depends on
+            ancestors[name] = set().union(*(ancestors[dep] | {dep} for dep in graph[name]))
 
         dag_inputs = io_names(template.get("inputs"))
         for index, task in enumerate(tasks):
@@ -379,7 +377,7 @@ class _SpecCheck:
                 _check_task_arguments(report, task, target, here, template_name)
             # V l.1577-1607 (validateDAGTaskArgumentDependency): tasks.T.* only for T among the ancestors.
             visible = {}
-            for ancestor in _ancestors(task_name, upstream) & names:
+            for ancestor in ancestors.get(task_name, set()):
                 ref = self.by_name.get(by_name[ancestor].get("template") or "")
                 visible[ancestor] = io_names(ref.get("outputs")) if ref is not None else None
             extra = {"tasks.name"} | ({"item"} if task.get("withItems") or task.get("withParam") else set())
@@ -554,14 +552,3 @@ def _check_task_arguments(
                     where(f"{here}.arguments.artifacts[{index}].from", template, task_name),
                     f"{source!r} must be one reference like {{{{tasks.X.outputs.artifacts.Y}}}}",
                 )
-
-
-def _ancestors(task: str, upstream: dict[str, set[str]]) -> set[str]:
-    seen: set[str] = set()
-    stack = list(upstream.get(task, ()))
-    while stack:
-        current = stack.pop()
-        if current not in seen:
-            seen.add(current)
-            stack.extend(upstream.get(current, ()))
-    return seen
