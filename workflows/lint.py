@@ -264,13 +264,9 @@ def _check_configmap(report: Report, document: dict[str, Any]) -> None:
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m workflows lint", description=__doc__.split("\n\n")[0])
     parser.add_argument("files", nargs="+", metavar="FILE", help="manifest(s) to check")
-    parser.add_argument(
-        "--argo-version",
-        action="append",
-        metavar="RELEASE",
-        help=f"check the CRD schema of this Argo release only (repeatable; one of {', '.join(crd.VERSIONS)}, "
-        "or 3.7, 4.1; default: all)",
-    )
+    releases = f"one of {', '.join(crd.VERSIONS)}, or 3.7, 4.1; default: all"
+    help_text = f"check the CRD schema of this Argo release only (repeatable; {releases})"
+    parser.add_argument("--argo-version", action="append", metavar="RELEASE", help=help_text)
     args = parser.parse_args(argv)
     try:
         versions = tuple(crd.release(v) for v in args.argo_version or crd.VERSIONS)

@@ -63,6 +63,8 @@ _STATUS_TAG = re.compile(
     r"\{\{\s*(workflow\.status|status|tasks\.[^.{}]+\.status|steps\.[^.{}]+\.status)\s*\}\}"
 )
 _ARTIFACT_LOCATIONS = ("s3", "gcs", "azure", "oss", "hdfs", "http", "git", "artifactory", "raw", "plugin")
+# What supplies a template input the task does not pass (an optional artifact needs nothing).
+_INPUT_SOURCES = {"parameters": ("value", "default", "valueFrom"), "artifacts": _ARTIFACT_LOCATIONS}
 # V v4.1.2 l.513-535 (validateTemplate): what a template with a retryStrategy may name besides.
 _RETRY_VARIABLES = frozenset({"retries", "lastRetry.exitCode", "lastRetry.status", "lastRetry.duration"})
 _RETRY_VARIABLES |= {"lastRetry.message"}
@@ -525,20 +527,13 @@ def _check_task_arguments(
     _check_io_names(report, arguments, f"{here}.arguments", template)
     given = io_names(arguments)
     declared = target.get("inputs") or {}
-    for param in declared.get("parameters") or []:
-        has_default = any(key in param for key in ("value", "default", "valueFrom"))
-        if param.get("name") not in given["parameters"] and not has_default:
-            report.error(
-                where(f"{here}.arguments.parameters", template, task_name),
-                f"input parameter {param.get('name')!r} of template {target_name!r} is not supplied",
-            )
-    for artifact in declared.get("artifacts") or []:
-        has_source = artifact.get("optional") or any(key in artifact for key in _ARTIFACT_LOCATIONS)
-        if artifact.get("name") not in given["artifacts"] and not has_source:
-            report.error(
-                where(f"{here}.arguments.artifacts", template, task_name),
-                f"input artifact {artifact.get('name')!r} of template {target_name!r} is not supplied",
-            )
+    for kind, sources in _INPUT_SOURCES.items():
+        for item in declared.get(kind) or []:
+            has_source = any(key in item for key in sources) or (kind == "artifacts" and item.get("optional"))
+            if item.get("name") not in given[kind] and not has_source:
+                input_name = f"{kind[:-1]} {item.get('name')!r}"
+                message = f"input {input_name} of template {target_name!r} is not supplied"
+                report.error(where(f"{here}.arguments.{kind}", template, task_name), message)
     declared_names = io_names(declared)
     for kind in ("parameters", "artifacts"):
         for index, item in enumerate(arguments.get(kind) or []):
