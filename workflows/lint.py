@@ -116,15 +116,13 @@ def lint_documents(
             if covered is None:  # too malformed for the rules, or to merge into a CronWorkflow
                 broken.add((kind, _name(document)))
                 continue
-            schema_findings = len(report.findings)
+            first_rule = len(report.findings)
             if kind == "WorkflowTemplate":
                 _check_workflow_template(report, document, context)
             else:
                 _check_cron_workflow(report, document, templates, context, broken)
-            rules = report.findings[schema_findings:]  # the schema has said it already for these fields
-            report.findings[schema_findings:] = [
-                f for f in rules if f.where.rpartition("field ")[2] not in covered
-            ]
+            rules = report.findings[first_rule:]  # the schema has said it already for these fields
+            report.findings[first_rule:] = [f for f in rules if f.where.rpartition("field ")[2] not in covered]
         elif document.get("kind") and document.get("apiVersion"):  # kubectl takes it; the lint cannot judge
             report.warning(where("kind"), f"{kind!r} is not checked (only Argo's kinds and ConfigMaps)")
         else:
@@ -154,11 +152,7 @@ def _check_workflow_template(report: Report, document: dict[str, Any], context: 
 
 
 def _check_cron_workflow(
-    report: Report,
-    document: dict[str, Any],
-    templates: dict[str, dict[str, Any]],
-    context: Context,
-    broken: set[str],
+    report: Report, document: dict[str, Any], templates: dict[str, Any], context: Context, broken: set[Any]
 ) -> None:
     _check_cron(report, document)
     base = "spec.workflowSpec"
@@ -190,10 +184,8 @@ def _check_cron_workflow(
     known = {p.get("name") for p in parameters(template.get("spec") or {})}
     for index, param in enumerate(parameters(workflow_spec)):
         if param.get("name") not in known:
-            report.error(
-                where(f"{base}.arguments.parameters[{index}].name"),
-                f"{param.get('name')!r} is not a parameter of WorkflowTemplate {_name(template)!r}",
-            )
+            message = f"{param.get('name')!r} is not a parameter of WorkflowTemplate {_name(template)!r}"
+            report.error(where(f"{base}.arguments.parameters[{index}].name"), message)
     if not set(workflow_spec) <= _THIN:
         merged_base = f"{base} (merged with WorkflowTemplate {_name(template)!r})"
         check_workflow_spec(report, resolved.spec, merged_base, context)
