@@ -116,13 +116,13 @@ def lint_documents(
             if covered is None:  # too malformed for the rules, or to merge into a CronWorkflow
                 broken.add((kind, _name(document)))
                 continue
-            first_rule = len(report.findings)
+            start = len(report.findings)
             if kind == "WorkflowTemplate":
                 _check_workflow_template(report, document, context)
             else:
                 _check_cron_workflow(report, document, templates, context, broken)
-            rules = report.findings[first_rule:]  # the schema has said it already for these fields
-            report.findings[first_rule:] = [f for f in rules if f.where.rpartition("field ")[2] not in covered]
+            rules = report.findings[start:]  # the schema has said it already for these fields
+            report.findings[start:] = [f for f in rules if f.where.rpartition("field ")[2] not in covered]
         elif document.get("kind") and document.get("apiVersion"):  # kubectl takes it; the lint cannot judge
             report.warning(where("kind"), f"{kind!r} is not checked (only Argo's kinds and ConfigMaps)")
         else:
