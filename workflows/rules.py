@@ -162,7 +162,17 @@ class _SpecCheck:
         elif entrypoint and entrypoint not in self.by_name and "{{" not in entrypoint:
             report.error(where(f"{base}.entrypoint"), f"{entrypoint!r} is not a template of this workflow")
         _check_io_names(report, spec.get("arguments"), f"{base}.arguments", None)
-        self._check_workflow_arguments(spec.get("arguments") or {}, f"{base}.arguments")
+        for index, param in enumerate(parameters(spec)):
+            here = where(f"{base}.arguments.parameters[{index}]")
+            # V v4.1.2 l.1016-1047 (validateArgumentsValues): a workflow needs every value; a WorkflowTemplate
+            # validated alone may leave them to the submitter (allowEmptyValues, V l.204).
+            has_value = any(param.get(key) is not None for key in ("value", "valueFrom"))
+            if not has_value and not self.context.template_validation:
+                message = f"workflow parameter {param.get('name')!r} has no value (argo submit would need -p)"
+                report.error(here, message)
+            enum, value = param.get("enum"), param.get("value")
+            if enum is not None and value is not None and str(value) not in map(str, enum):
+                report.error(here, f"value {value!r} is not one of its enum {enum}")
         global_scope = Scope(self.params, {}, {}, extra=frozenset({"status", "duration"}))
         rest = {k: v for k, v in spec.items() if k not in {"templates", "metrics", "templateDefaults"}}
         check_variables(report, rest, base, global_scope)
@@ -174,19 +184,6 @@ class _SpecCheck:
         check_labels(report, labels, f"{base}.workflowMetadata.labels")
         for index, template in enumerate(self.templates):
             self._check_template(template, f"{base}.templates[{index}]", volumes)
-
-    def _check_workflow_arguments(self, arguments: dict[str, Any], path: str) -> None:
-        for index, param in enumerate(arguments.get("parameters") or []):
-            here = where(f"{path}.parameters[{index}]")
-            # V v4.1.2 l.1016-1047 (validateArgumentsValues): a workflow needs every value; a WorkflowTemplate
-            # validated alone may leave them to the submitter (allowEmptyValues, V l.204).
-            has_value = any(param.get(key) is not None for key in ("value", "valueFrom"))
-            if not has_value and not self.context.template_validation:
-                message = f"workflow parameter {param.get('name')!r} has no value (argo submit would need -p)"
-                self.report.error(here, message)
-            enum, value = param.get("enum"), param.get("value")
-            if enum is not None and value is not None and str(value) not in map(str, enum):
-                self.report.error(here, f"value {value!r} is not one of its enum {enum}")
 
     # --- templates ---------------------------------------------------------------------------------
 
