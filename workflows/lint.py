@@ -234,11 +234,7 @@ def _check_configmap(report: Report, document: dict[str, Any]) -> None:
         report.error(where("apiVersion"), f"{document.get('apiVersion')!r}: a ConfigMap is v1")
     for key in sorted(set(document) - _CONFIGMAP_FIELDS):
         report.error(where(key), "unknown field of a ConfigMap")
-    metadata = document.get("metadata") or {}
-    name = str(metadata.get("name") or "")
-    if not re.fullmatch(r"[a-z0-9]([-a-z0-9.]*[a-z0-9])?", name) or len(name) > 253:
-        report.error(where("metadata.name"), f"{name!r} is not a valid ConfigMap name (DNS-1123 subdomain)")
-    check_labels(report, metadata.get("labels"), "metadata.labels")
+    _check_metadata(report, document.get("metadata") or {}, "ConfigMap", 253)  # a DNS-1123 subdomain
     data = document.get("data") or {}
     if not isinstance(data, dict):
         report.error(where("data"), "must be a mapping of keys to strings")
