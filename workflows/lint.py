@@ -85,11 +85,8 @@ def _is_kind(document: Any, kind: str) -> bool:
 def lint_documents(
     documents: list[Any], source: str = "manifest", argo_versions: Iterable[str] = crd.VERSIONS
 ) -> list[Finding]:
-    """Every finding in the documents of one manifest (errors and warnings; see `Finding.is_error`).
-
-    `argo_versions`: the releases whose CRD schemas the documents must meet ("3.7", "v4.1.2", ...;
-    default every bundled one); the controller's rules are the same for all of them.
-    """
+    """Every finding (errors and warnings) in the documents of one manifest: the CRD schemas of
+    `argo_versions` ("3.7", "v4.1.2", ...; default every bundled one), then the controller's rules."""
     versions = tuple(crd.release(version) for version in argo_versions)
     templates = workflow_templates(documents)
     context = Context(configmaps={_name(doc): doc for doc in documents if _is_kind(doc, "ConfigMap")})
