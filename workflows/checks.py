@@ -1,12 +1,8 @@
 """What the config loader, the lint and the local runner share about Argo manifests, said once.
 
-- Single-value checks (CronWorkflow name, cron schedule, time zone): each returns None when the value
-  is fine, or a short sentence saying what is wrong, so the caller can prefix it with where the value
-  came from (config entry, document and field).
-- Argo's vocabulary: template types, retry policies, task results, the `{{...}}` tag.
-- How Argo resolves a CronWorkflow's `workflowTemplateRef` (`resolve_workflow_template`): the merged
-  spec the controller runs, so the lint checks and the runner runs the same thing.
-- Reading a manifest file (`load_manifest`), with one line naming what is wrong.
+The `*_problem` checks return None for a good value, else a sentence the caller prefixes with where
+the value came from. `resolve_workflow_template` merges a CronWorkflow's `workflowTemplateRef` as Argo
+does, so the lint checks what the runner runs. `load_manifest` reads a file, or says in one line why not.
 """
 
 from __future__ import annotations
@@ -24,57 +20,34 @@ from croniter import croniter
 
 # Template types, in Argo's order (pkg/apis/workflow/v1alpha1/workflow_types.go, TemplateType).
 TEMPLATE_TYPES = (
-    "container",
-    "script",
-    "dag",
-    "steps",
-    "resource",
-    "suspend",
-    "containerSet",
-    "data",
-    "http",
-    "plugin",
-)
-# workflow/validate/validate.go (v4.1.2, validateTemplateHolder): the accepted retry policies.
-RETRY_POLICIES = frozenset({"Always", "OnFailure", "OnError", "OnTransientError"})
-# workflow/controller/dag.go (v4.1.2, TaskResults): the results a `depends` term may name.
-TASK_RESULTS = frozenset(
-    {"Succeeded", "Failed", "Errored", "Skipped", "Omitted", "Daemoned", "AnySucceeded", "AllFailed"}
+    "container", "script", "dag", "steps", "resource", "suspend", "containerSet", "data", "http", "plugin"
 )
 # A `{{ ... }}` tag (fasttemplate with "{{" and "}}", as Argo's util/template); group 1 is the
 # trimmed inside. An inside starting with "=" is an expression tag.
 VARIABLE_TAG = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
 
-# The cron controller names each run `<cronworkflow>-<unix seconds>` (11 more characters), and
-# that name must stay a valid 63-character label value: hence Argo's limit of 52.
-MAX_CRON_WORKFLOW_NAME = 52
 _DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 
 # Argo parses schedules with robfig/cron's standard parser: five fields, or a descriptor.
 _DESCRIPTORS = {"@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly"}
 _GO_DURATION = re.compile(r"^(?:\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h))+$")
-_MONTHS = {
-    m: i
-    for i, m in enumerate(
-        ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"], start=1
-    )
-}
-_DAYS = {d: i for i, d in enumerate(["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"])}
+_MONTHS = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]
+_DAYS = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"]
 # (field name, lowest, highest, names) in robfig's order; robfig's day-of-week stops at 6 (no 7).
 _FIELDS: tuple[tuple[str, int, int, dict[str, int]], ...] = (
     ("minute", 0, 59, {}),
     ("hour", 0, 23, {}),
     ("day of month", 1, 31, {}),
-    ("month", 1, 12, _MONTHS),
-    ("day of week", 0, 6, _DAYS),
+    ("month", 1, 12, {m: i for i, m in enumerate(_MONTHS, start=1)}),
+    ("day of week", 0, 6, {d: i for i, d in enumerate(_DAYS)}),
 )
 
 
-def name_problem(
-    name: str, kind: str = "CronWorkflow", max_length: int = MAX_CRON_WORKFLOW_NAME
-) -> str | None:
+def name_problem(name: str, kind: str = "CronWorkflow", max_length: int = 52) -> str | None:
     if not name:
         return "is empty"
+    # The default, 52: the cron controller names each run `<cronworkflow>-<unix seconds>` (11 more
+    # characters), and that name must stay a valid 63-character label value.
     if len(name) > max_length:
         return f"is {len(name)} characters; a {kind} name may have at most {max_length}"
     if not _DNS1123_SUBDOMAIN.match(name):
@@ -147,22 +120,11 @@ def _field_problem(field: str, low: int, high: int, names: dict[str, int]) -> st
 # The lists Argo's types merge by key in a strategic merge patch (`patchMergeKey` in
 # pkg/apis/workflow/v1alpha1/workflow_types.go v4.1.2, and k8s.io/api core/v1 for Container); every
 # other list is replaced whole (so `synchronization.mutexes`/`semaphores` are replaced, not merged).
-MERGE_KEYS = {
-    "templates": "name",
-    "parameters": "name",
-    "artifacts": "name",
-    "tasks": "name",
-    "volumes": "name",
-    "imagePullSecrets": "name",
-    "initContainers": "name",
-    "sidecars": "name",
-    "tolerations": "key",
-    "hostAliases": "ip",
-    "env": "name",
-    "volumeMounts": "mountPath",
-    "volumeDevices": "devicePath",
-    "ports": "containerPort",
-}
+MERGE_KEYS = dict.fromkeys(
+    ("templates", "parameters", "artifacts", "tasks", "volumes", "imagePullSecrets", "initContainers"), "name"
+)
+MERGE_KEYS |= {"sidecars": "name", "env": "name", "tolerations": "key", "hostAliases": "ip"}
+MERGE_KEYS |= {"volumeMounts": "mountPath", "volumeDevices": "devicePath", "ports": "containerPort"}
 
 
 def _absent(value: Any) -> bool:
@@ -181,13 +143,7 @@ def strategic_merge(base: Any, patch: Any, field: str | None = None) -> Any:
                 merged[key] = strategic_merge(base[key], value, key) if key in base else copy.deepcopy(value)
         return merged
     key = MERGE_KEYS.get(field or "")
-    if (
-        key
-        and isinstance(base, list)
-        and isinstance(patch, list)
-        and _keyed(base, key)
-        and _keyed(patch, key)
-    ):
+    if key and isinstance(base, list) and isinstance(patch, list) and _keyed(base + patch, key):
         merged_list = copy.deepcopy(base)
         index = {item[key]: position for position, item in enumerate(merged_list)}
         for item in patch:
@@ -203,8 +159,9 @@ def _keyed(items: list[Any], key: str) -> bool:
     return all(isinstance(item, dict) and key in item for item in items)
 
 
-def template_type(template: dict[str, Any]) -> str | None:
-    return next((kind for kind in TEMPLATE_TYPES if template.get(kind) is not None), None)
+def parameters(spec: dict[str, Any]) -> list[dict[str, Any]]:
+    """The `arguments.parameters` of a workflow spec (or a task), [] when there are none."""
+    return (spec.get("arguments") or {}).get("parameters") or []
 
 
 def with_template_defaults(template: dict[str, Any], defaults: dict[str, Any] | None) -> dict[str, Any]:
@@ -216,7 +173,7 @@ def with_template_defaults(template: dict[str, Any], defaults: dict[str, Any] | 
     """
     if not defaults:
         return template
-    kind = template_type(template)
+    kind = next((kind for kind in TEMPLATE_TYPES if template.get(kind) is not None), None)
     applicable = {key: value for key, value in defaults.items() if key not in TEMPLATE_TYPES or key == kind}
     return strategic_merge(applicable, template)
 
@@ -228,7 +185,7 @@ def _has_value(parameter: dict[str, Any]) -> bool:
 
 def _valued_parameters(spec: dict[str, Any]) -> dict[str, dict[str, Any]]:
     # merge.go parametersToMapByName: only the parameters that have a value.
-    return {p.get("name"): p for p in (spec.get("arguments") or {}).get("parameters") or [] if _has_value(p)}
+    return {p.get("name"): p for p in parameters(spec) if _has_value(p)}
 
 
 def merged_workflow_spec(workflow_spec: dict[str, Any], template_spec: dict[str, Any]) -> dict[str, Any]:
@@ -245,12 +202,12 @@ def merged_workflow_spec(workflow_spec: dict[str, Any], template_spec: dict[str,
     if "suspend" in workflow_spec:
         merged["suspend"] = workflow_spec["suspend"]
     own, theirs = _valued_parameters(workflow_spec), _valued_parameters(template_spec)
-    parameters = (merged.get("arguments") or {}).get("parameters") or []
-    for index, parameter in enumerate(parameters):
+    merged_parameters = parameters(merged)
+    for index, parameter in enumerate(merged_parameters):
         if _has_value(parameter):
             chosen = own.get(parameter.get("name")) or theirs.get(parameter.get("name"))
             if chosen is not None:
-                parameters[index] = copy.deepcopy(chosen)
+                merged_parameters[index] = copy.deepcopy(chosen)
     return merged
 
 
@@ -287,7 +244,9 @@ def workflow_templates(documents: Iterable[Any]) -> dict[str, dict[str, Any]]:
 
 
 def resolve_cron(cron: dict[str, Any], templates: dict[str, dict[str, Any]]) -> ResolvedCron:
-    """One CronWorkflow's resolved spec; raises UnresolvedTemplate when its template is missing."""
+    """One CronWorkflow's spec as Argo runs it: its `workflowTemplateRef` resolved among `templates` (a
+    ClusterWorkflowTemplate cannot be) and merged, the `templateDefaults` applied; UnresolvedTemplate
+    when the template is missing."""
     workflow_spec = (cron.get("spec") or {}).get("workflowSpec") or {}
     ref = workflow_spec.get("workflowTemplateRef")
     if not ref:
@@ -308,20 +267,11 @@ def resolve_cron(cron: dict[str, Any], templates: dict[str, dict[str, Any]]) -> 
 
 
 def resolve_workflow_template(documents: Iterable[Any]) -> list[ResolvedCron]:
-    """Each CronWorkflow of `documents` with the workflow spec Argo runs for it, in document order.
-
-    A `workflowTemplateRef` is resolved among the documents' WorkflowTemplates (namespaced; a
-    ClusterWorkflowTemplate cannot be) and merged as Argo does (`merged_workflow_spec`); an inline
-    `workflowSpec` is taken as is. In both, the templates carry the spec's `templateDefaults`.
-    Raises UnresolvedTemplate naming the first missing template.
-    """
+    """Each CronWorkflow of `documents` with the workflow spec Argo runs for it (`resolve_cron`), in order."""
     documents = list(documents)
     templates = workflow_templates(documents)
-    return [
-        resolve_cron(doc, templates)
-        for doc in documents
-        if isinstance(doc, dict) and doc.get("kind") == "CronWorkflow"
-    ]
+    crons = [doc for doc in documents if isinstance(doc, dict) and doc.get("kind") == "CronWorkflow"]
+    return [resolve_cron(doc, templates) for doc in crons]
 
 
 # --- reading a manifest file (the lint's and the runner's) ---------------------------------------

@@ -1,15 +1,9 @@
 """Validate Argo documents against Argo's CRD schemas, strictly, as `kubectl apply --validate=strict` does.
 
-The schemas ship with the package (workflows/crds/, see its README): the `openAPIV3Schema` of Argo's
-CronWorkflow and WorkflowTemplate CRDs for each supported release, gzipped JSON without the
-descriptions. Kubernetes treats an object schema that lists `properties` and does not set
-`x-kubernetes-preserve-unknown-fields` as closed, so `strict` adds `additionalProperties: false` to
-each such schema, and turns the Kubernetes extensions (`x-kubernetes-int-or-string`, `nullable`) into
-plain JSON Schema. CEL rules (`x-kubernetes-validations`) are not evaluated here; the lint holds the
-ones that matter (see docs/offline-checks.md).
-
-`python -m workflows.crd SOURCE_DIR` rebuilds the bundle from Argo's `manifests/base/crds/full/` files
-(named `argoproj.io_<kind>.yaml`) or from files named `crd-<kind>-<release>.yaml`.
+The schemas ship with the package (workflows/crds/, see its README). CEL rules (`x-kubernetes-validations`)
+are not evaluated here; the lint holds the ones that matter (see docs/offline-checks.md).
+`python -m workflows.crd SOURCE_DIR RELEASE` rebuilds the bundle from Argo's `manifests/base/crds/full/`
+files (named `argoproj.io_<kind>.yaml`) or from files named `crd-<kind>-<release>.yaml`.
 """
 
 from __future__ import annotations
@@ -18,10 +12,11 @@ import functools
 import gzip
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import yaml
+from workflows.checks import parse_documents
 
 CRD_DIR = Path(__file__).parent / "crds"
 VERSIONS = ("v3.7.18", "v4.1.2")
@@ -44,26 +39,33 @@ def openapi_schema(kind: str, version: str) -> dict[str, Any]:
         return json.load(file)
 
 
-def strict(schema: Any) -> Any:
-    """A copy of a Kubernetes structural schema as closed, plain JSON Schema."""
+def _each_schema(schema: Any, change: Callable[[dict[str, Any]], dict[str, Any]]) -> Any:
+    """A copy of `schema` with `change` applied to it and to every schema inside it, innermost first."""
     if isinstance(schema, list):
-        return [strict(item) for item in schema]
+        return [_each_schema(item, change) for item in schema]
     if not isinstance(schema, dict):
         return schema
-    out = {key: value if key in _NOT_SCHEMAS else strict(value) for key, value in schema.items()}
+    out = {k: v if k in _NOT_SCHEMAS else _each_schema(v, change) for k, v in schema.items()}
     if "properties" in schema:  # its keys are field names, not schema keywords: transform the values only
-        out["properties"] = {name: strict(sub) for name, sub in schema["properties"].items()}
+        out["properties"] = {name: _each_schema(sub, change) for name, sub in schema["properties"].items()}
+    return change(out)
+
+
+def strict(schema: Any) -> Any:
+    """A copy of a Kubernetes structural schema as closed, plain JSON Schema."""
+    return _each_schema(schema, _closed)
+
+
+def _closed(out: dict[str, Any]) -> dict[str, Any]:
+    # Kubernetes treats an object schema that lists `properties` and does not preserve unknown fields
+    # as closed; its extensions become plain JSON Schema.
     if out.get("x-kubernetes-int-or-string"):
         out.pop("type", None)
         out.setdefault("anyOf", [{"type": "integer"}, {"type": "string"}])
     if out.pop("nullable", False) and isinstance(out.get("type"), str):
         out["type"] = [out["type"], "null"]
-    if (
-        "properties" in out
-        and not out.get("x-kubernetes-preserve-unknown-fields")
-        and "additionalProperties" not in out
-    ):
-        out["additionalProperties"] = False
+    if "properties" in out and not out.get("x-kubernetes-preserve-unknown-fields"):
+        out.setdefault("additionalProperties", False)
     return out
 
 
@@ -73,12 +75,9 @@ def _validator(kind: str, version: str) -> Any:
     try:
         import jsonschema  # here, so that importing the lint does not pay for it
     except ImportError:
-        raise SchemaUnavailable(
-            "the strict CRD check needs jsonschema: pip install 'jsonschema>=4.26'"
-        ) from None
-
-    schema = strict(openapi_schema(kind, version))
-    return jsonschema.Draft7Validator(schema)
+        message = "the strict CRD check needs jsonschema: pip install 'jsonschema>=4.26'"
+        raise SchemaUnavailable(message) from None
+    return jsonschema.Draft7Validator(strict(openapi_schema(kind, version)))
 
 
 def problems(document: dict[str, Any], version: str) -> list[tuple[str, str, str]]:
@@ -89,11 +88,6 @@ def problems(document: dict[str, Any], version: str) -> list[tuple[str, str, str
     errors = _validator(kind, version).iter_errors(document)
     ordered = sorted(errors, key=lambda e: [str(p) for p in e.absolute_path])
     return [(field_path(error.absolute_path), _short(error), str(error.validator)) for error in ordered]
-
-
-def validate(document: dict[str, Any], version: str) -> list[str]:
-    """Every way `document` breaks its kind's CRD schema at `version`, as 'field.path: message' lines."""
-    return [f"{field}: {message}" for field, message, _ in problems(document, version)]
 
 
 def release(text: str) -> str:
@@ -125,25 +119,12 @@ def _short(error: Any) -> str:
 
 def without_descriptions(schema: Any) -> Any:
     """The schema without its `description` texts (most of its size); field names are kept."""
-    if isinstance(schema, list):
-        return [without_descriptions(item) for item in schema]
-    if not isinstance(schema, dict):
-        return schema
-    out = {
-        key: value if key in _NOT_SCHEMAS else without_descriptions(value)
-        for key, value in schema.items()
-        if key != "description"
-    }
-    if "properties" in schema:
-        out["properties"] = {name: without_descriptions(sub) for name, sub in schema["properties"].items()}
-    return out
+    return _each_schema(schema, lambda out: {k: v for k, v in out.items() if k != "description"})
 
 
 def bundle(crd_file: Path, kind: str, version: str, directory: Path = CRD_DIR) -> Path:
     """Write the bundled schema of `kind` at `version` from a full CRD file into `directory`; its path."""
-    crd = yaml.load(
-        crd_file.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    )
+    [crd] = parse_documents(crd_file.read_text(encoding="utf-8"))
     [served] = [v for v in crd["spec"]["versions"] if v["name"] == "v1alpha1"]
     schema = without_descriptions(served["schema"]["openAPIV3Schema"])
     out = directory / schema_path(kind, version).name

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -23,12 +23,12 @@ class Finding:
         return f"{self.document}: {self.where}: {prefix}{self.message}"
 
 
+@dataclass
 class Report:
     """Collects the findings of one document; `where` strings name template, task and field."""
 
-    def __init__(self, label: str) -> None:
-        self.label = label
-        self.findings: list[Finding] = []
+    label: str
+    findings: list[Finding] = field(default_factory=list)
 
     def error(self, where: str, message: str) -> None:
         self.findings.append(Finding(self.label, where, message))
@@ -41,5 +41,4 @@ def where(field: str, template: str | None = None, task: str | None = None) -> s
     parts = [f"template {template!r}"] if template is not None else []
     if task is not None:
         parts.append(f"task {task!r}")
-    parts.append(f"field {field}")
-    return ", ".join(parts)
+    return ", ".join([*parts, f"field {field}"])

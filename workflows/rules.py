@@ -1,11 +1,9 @@
 """The controller's rules for one workflow spec, as lint checks (the lint's second half, after the schema).
 
 `check_workflow_spec` walks a workflow spec (a WorkflowTemplate's, a CronWorkflow's inline one, or
-a merged one) and reports what a real Argo controller would refuse or get wrong, beyond the CRD
-schema: names, references, `{{...}}` variables (workflows/variables.py), DAG dependencies, `when` and retry
-expressions, retry budgets, metrics, synchronization, artifacts and volumes. Each rule's comment
-names where Argo holds it (argoproj/argo-workflows, release tag, file); V = workflow/validate/validate.go,
-O = workflow/controller/operator.go. docs/offline-checks.md lists them for a reader.
+a merged one) and reports what a real Argo controller would refuse or get wrong beyond the CRD schema.
+Each rule's comment names where Argo holds it (argoproj/argo-workflows, release tag, file);
+V = workflow/validate/validate.go, O = workflow/controller/operator.go. docs/offline-checks.md lists them.
 """
 
 from __future__ import annotations
@@ -15,22 +13,17 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from workflows.checks import (
-    RETRY_POLICIES,
-    TASK_RESULTS,
-    TEMPLATE_TYPES,
-    VARIABLE_TAG,
-    with_template_defaults,
-)
+from workflows.checks import TEMPLATE_TYPES, VARIABLE_TAG, parameters, with_template_defaults
 from workflows.findings import Report, where
-from workflows.runner.expressions import (
-    ExpressionError,
-    evaluate_when,
-    parse_duration,
-    parse_retry_expression,
-)
+from workflows.runner import expressions
+from workflows.runner.expressions import ExpressionError
 from workflows.variables import Scope, check_variables, io_names
 
+# V v4.1.2 (validateTemplateHolder): the accepted retry policies.
+RETRY_POLICIES = frozenset({"Always", "OnFailure", "OnError", "OnTransientError"})
+# workflow/controller/dag.go v4.1.2 (TaskResults): the results a `depends` term may name.
+TASK_RESULTS = frozenset({"Succeeded", "Failed", "Errored", "Skipped", "Omitted", "Daemoned"})
+TASK_RESULTS |= {"AnySucceeded", "AllFailed"}
 # V v4.1.2 l.1717 (isValidWorkflowFieldName): template, task and step names.
 FIELD_NAME = re.compile(r"^[a-zA-Z0-9][-a-zA-Z0-9]*$")
 MAX_FIELD_NAME = 128
@@ -64,14 +57,20 @@ LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
 # dag.go v4.1.2 l.1021: `depends` is evaluated by expr after '-' -> '_'. expr's lexer makes these
 # words operators (expr-lang/expr parser/lexer/state.go, identifier) and its parser these literals,
 # so a task named like one cannot be referred to.
-EXPR_KEYWORDS = frozenset(
-    {"not", "in", "or", "and", "matches", "contains", "startsWith", "endsWith", "let", "if", "else"}
-    | {"nil", "true", "false"}
-)
+EXPR_KEYWORDS = frozenset({"not", "in", "or", "and", "matches", "contains", "startsWith", "endsWith", "let"})
+EXPR_KEYWORDS |= {"if", "else", "nil", "true", "false"}
 _STATUS_TAG = re.compile(
     r"\{\{\s*(workflow\.status|status|tasks\.[^.{}]+\.status|steps\.[^.{}]+\.status)\s*\}\}"
 )
 _ARTIFACT_LOCATIONS = ("s3", "gcs", "azure", "oss", "hdfs", "http", "git", "artifactory", "raw", "plugin")
+# What supplies a template input the task does not pass (an optional artifact needs nothing).
+_INPUT_SOURCES = {"parameters": ("value", "default", "valueFrom"), "artifacts": _ARTIFACT_LOCATIONS}
+# V v4.1.2 l.513-535 (validateTemplate): what a template with a retryStrategy may name besides.
+_RETRY_VARIABLES = frozenset({"retries", "lastRetry.exitCode", "lastRetry.status", "lastRetry.duration"})
+_RETRY_VARIABLES |= {"lastRetry.message"}
+# O v4.1.2 l.4265-4345: the scope a template's metrics are evaluated in, after the node ran.
+_METRIC_VARIABLES = frozenset({"status", "duration", "exitCode", "outputs.result"})
+_METRIC_VARIABLES |= {"resourcesDuration.cpu", "resourcesDuration.memory"}
 
 
 @dataclass
@@ -83,320 +82,48 @@ class Context:
     metrics: dict[str, tuple[str, str, str]] = field(default_factory=dict)  # name -> (help, type, where)
 
 
-def _parameter_values(spec: dict[str, Any]) -> dict[str, str | None]:
-    """Workflow parameter -> its literal value (None when it has none or it holds a tag)."""
-    values: dict[str, str | None] = {}
-    for param in (spec.get("arguments") or {}).get("parameters") or []:
-        value = param.get("value")
-        values[param.get("name", "")] = None if value is None or "{{" in str(value) else str(value)
-    return values
-
-
-# --- the spec ------------------------------------------------------------------------------------
-
-
 def check_workflow_spec(report: Report, spec: dict[str, Any], base: str, context: Context) -> None:
-    templates: dict[str, dict[str, Any]] = {}
-    for index, template in enumerate(spec.get("templates") or []):
-        name = template.get("name") or ""
-        if name in templates:  # V l.1391 (validateWorkflowFieldNames): names are unique
-            report.error(where(f"{base}.templates[{index}].name", name), "duplicate template name")
-        templates[name] = template
-    _check_field_names(report, list(templates), f"{base}.templates", "template")
-    entrypoint = spec.get("entrypoint")
-    if not entrypoint and not spec.get("workflowTemplateRef") and not context.template_validation:
-        report.error(where(f"{base}.entrypoint"), "no entrypoint")  # V l.259
-    elif entrypoint and entrypoint not in templates and "{{" not in entrypoint:
-        report.error(where(f"{base}.entrypoint"), f"{entrypoint!r} is not a template of this workflow")
-    _check_arguments_of_workflow(report, spec.get("arguments") or {}, f"{base}.arguments", context)
-
-    values = _parameter_values(spec)
-    params = frozenset(values)
-    global_scope = Scope(params, {}, {}, extra=frozenset({"status", "duration"}))
-    rest = {k: v for k, v in spec.items() if k not in {"templates", "metrics", "templateDefaults"}}
-    check_variables(report, rest, base, global_scope)
-    # O v4.1.2 l.333 (prepareDefaultMetricScope): workflow metrics see workflow.duration in real time.
-    _check_metrics(report, spec.get("metrics"), f"{base}.metrics", global_scope, None, context, values)
-    _check_synchronization(report, spec.get("synchronization"), f"{base}.synchronization", None, context)
-    volumes = _check_volumes(report, spec.get("volumes") or [], f"{base}.volumes", None)
-    check_labels(
-        report, (spec.get("workflowMetadata") or {}).get("labels"), f"{base}.workflowMetadata.labels"
-    )
-
-    defaults = spec.get("templateDefaults")
-    effective = {name: with_template_defaults(t, defaults) for name, t in templates.items()}
-    for index, template in enumerate(spec.get("templates") or []):
-        name = template.get("name") or ""
-        path = f"{base}.templates[{index}]"
-        _check_template(
-            report, effective.get(name, template), effective, params, values, path, volumes, context
-        )
+    _SpecCheck(report, spec, context).run(base)
 
 
-def _check_field_names(report: Report, names: list[str], path: str, what: str) -> None:
-    for index, name in enumerate(names):
-        if not name:
-            report.error(where(f"{path}[{index}].name"), f"{what} without a name")
+def _check_names(
+    report: Report, items: list[dict[str, Any]], path: str, what: str, template: str | None = None
+) -> dict[str, dict[str, Any]]:
+    """V v4.1.2 l.1350-1396, 1381, 1691 (validateWorkflowFieldNames): valid and unique; the items by name."""
+    by_name: dict[str, dict[str, Any]] = {}
+    for index, item in enumerate(items):
+        name = item.get("name") or ""
+        here = where(f"{path}[{index}].name", template)
+        if what in {"parameter", "artifact"}:
+            if not PARAM_NAME.match(name):
+                report.error(here, f"{what} name {name!r} must match {PARAM_NAME.pattern}")
+        elif not name:
+            report.error(here, f"{what} without a name")
         elif len(name) > MAX_FIELD_NAME:
-            report.error(
-                where(f"{path}[{index}].name"), f"{what} name {name!r} is longer than {MAX_FIELD_NAME}"
-            )
+            report.error(here, f"{what} name {name!r} is longer than {MAX_FIELD_NAME}")
         elif not FIELD_NAME.match(name) and "{{" not in name:
-            report.error(
-                where(f"{path}[{index}].name"), f"{what} name {name!r} must match {FIELD_NAME.pattern}"
-            )
+            report.error(here, f"{what} name {name!r} must match {FIELD_NAME.pattern}")
+        if name in by_name:
+            report.error(here, f"duplicate {what} name {name!r}")
+        by_name[name] = item
+    return by_name
 
 
 def _check_io_names(report: Report, io: dict[str, Any] | None, path: str, template: str | None) -> None:
-    """V v4.1.2 l.1381, 1691 (validateWorkflowFieldNames on parameters/artifacts): valid and unique."""
     for kind in ("parameters", "artifacts"):
-        seen: set[str] = set()
-        for index, item in enumerate((io or {}).get(kind) or []):
-            name = item.get("name") or ""
-            here = where(f"{path}.{kind}[{index}].name", template)
-            if not PARAM_NAME.match(name):
-                report.error(here, f"{kind[:-1]} name {name!r} must match {PARAM_NAME.pattern}")
-            elif name in seen:
-                report.error(here, f"duplicate {kind[:-1]} name {name!r}")
-            seen.add(name)
+        _check_names(report, (io or {}).get(kind) or [], f"{path}.{kind}", kind[:-1], template)
 
 
-def _check_arguments_of_workflow(
-    report: Report, arguments: dict[str, Any], path: str, context: Context
-) -> None:
-    _check_io_names(report, arguments, path, None)
-    for index, param in enumerate(arguments.get("parameters") or []):
-        here = where(f"{path}.parameters[{index}]")
-        has_value = any(param.get(key) is not None for key in ("value", "valueFrom"))
-        # V v4.1.2 l.1016-1047 (validateArgumentsValues): a workflow needs every value; a WorkflowTemplate
-        # validated alone may leave them to the submitter (allowEmptyValues, V l.204).
-        if not has_value and not context.template_validation:
-            report.error(
-                here, f"workflow parameter {param.get('name')!r} has no value (argo submit would need -p)"
-            )
-        enum = param.get("enum")
-        if enum is not None and param.get("value") is not None and str(param["value"]) not in map(str, enum):
-            report.error(here, f"value {param['value']!r} is not one of its enum {enum}")
+def check_labels(report: Report, labels: Any, path: str) -> None:
+    """apimachinery (IsValidLabelValue): values of at most 63 characters, alphanumeric at both ends."""
+    for key, value in (labels or {}).items():
+        text = "" if value is None else str(value)
+        if "{{" not in text and (len(text) > 63 or not LABEL_VALUE.match(text)):
+            message = f"label value {text!r} is not a valid label value (<= 63, {LABEL_VALUE.pattern})"
+            report.error(where(f"{path}[{key}]"), message)
 
 
-# --- templates ------------------------------------------------------------------------------------
-
-
-def _check_template(
-    report: Report,
-    template: dict[str, Any],
-    templates: dict[str, dict[str, Any]],
-    params: frozenset[str],
-    values: dict[str, str | None],
-    path: str,
-    volumes: set[str],
-    context: Context,
-) -> None:
-    name = template.get("name") or "?"
-    kinds = [kind for kind in TEMPLATE_TYPES if template.get(kind) is not None]
-    if len(kinds) != 1:  # V l.721 (validateTemplateType)
-        report.error(
-            where(path, name),
-            f"a template needs exactly one of {', '.join(TEMPLATE_TYPES)}; has {', '.join(kinds) or 'none'}",
-        )
-    kind = kinds[0] if kinds else None
-    if kind in {"dag", "steps"}:
-        for key in ("activeDeadlineSeconds", "timeout"):  # V l.848 (validateNonLeaf), 4.1's CRD CEL rule
-            if template.get(key):
-                report.error(
-                    where(f"{path}.{key}", name), f"not allowed on a {kind} template (Argo 4.1 refuses it)"
-                )
-    if kind in {"container", "script", "containerSet"} and name != name.lower():
-        # workflow/util/pod_name.go v4.1.2 (GeneratePodName): the pod is <workflow>-<template>-<hash>,
-        # and a pod name must be a lowercase DNS-1123 subdomain.
-        report.error(
-            where(f"{path}.name", name),
-            "a pod's template name must be lowercase (it is part of the pod name)",
-        )
-    _check_display_name(report, template, path, name)
-    _check_io_names(report, template.get("inputs"), f"{path}.inputs", name)
-    _check_io_names(report, template.get("outputs"), f"{path}.outputs", name)
-    _check_retry(report, template, path, name)
-    _check_synchronization(report, template.get("synchronization"), f"{path}.synchronization", name, context)
-    _check_key_only_outputs(report, template, path, name)
-    own_volumes = volumes | _check_volumes(report, template.get("volumes") or [], f"{path}.volumes", name)
-    for container_kind in ("container", "script"):
-        for index, mount in enumerate((template.get(container_kind) or {}).get("volumeMounts") or []):
-            # Kubernetes pod validation: a mount names a volume of the pod (the workflow's or the template's).
-            if mount.get("name") not in own_volumes:
-                report.error(
-                    where(f"{path}.{container_kind}.volumeMounts[{index}].name", name),
-                    f"no volume {mount.get('name')!r} in spec.volumes or the template's volumes",
-                )
-
-    inputs, outputs = io_names(template.get("inputs")), io_names(template.get("outputs"))
-    # V v4.1.2 l.513-535 (validateTemplate): pod.name; retries and lastRetry.* with a retryStrategy.
-    extra = {"pod.name", "node.name", "inputs.parameters"}
-    if template.get("retryStrategy"):
-        extra |= {
-            "retries",
-            "lastRetry.exitCode",
-            "lastRetry.status",
-            "lastRetry.duration",
-            "lastRetry.message",
-        }
-    scope = Scope(params, inputs, outputs, extra=frozenset(extra))
-    body = {k: v for k, v in template.items() if k not in {"dag", "metrics", "retryStrategy", "name"}}
-    check_variables(report, body, path, scope, template=name)
-    metric_scope = Scope(
-        params,
-        inputs,
-        outputs,
-        outputs_as_path=False,
-        extra=frozenset(
-            {
-                "status",
-                "duration",
-                "exitCode",
-                "outputs.result",
-                "resourcesDuration.cpu",
-                "resourcesDuration.memory",
-            }
-            | ({"retries"} if template.get("retryStrategy") else set())
-        ),
-    )
-    _check_metrics(report, template.get("metrics"), f"{path}.metrics", metric_scope, name, context, values)
-    if kind == "dag":
-        _check_dag(report, template, templates, params, values, path)
-
-
-def _check_display_name(report: Report, template: dict[str, Any], path: str, name: str) -> None:
-    """O v4.1.2 l.2263-2268 (v3.7.18 l.2071): the node ends in Error when its display name fails the regex."""
-    display = (template.get("annotations") or {}).get(DISPLAY_NAME_ANNOTATION)
-    if display is None or "{{" in str(display):
-        return  # a tagged name is only known at run time
-    if not DISPLAY_NAME.match(str(display)):
-        report.error(
-            where(f"{path}.annotations[{DISPLAY_NAME_ANNOTATION}]", name),
-            f"{display!r}: displayName must match the regex {DISPLAY_NAME.pattern} "
-            "(the controller marks the node Error; put prose in the workflow's description)",
-        )
-
-
-def _check_retry(report: Report, template: dict[str, Any], path: str, name: str) -> None:
-    retry = template.get("retryStrategy")
-    if not retry:
-        return
-    here = f"{path}.retryStrategy"
-    if retry.get("retryPolicy") and retry["retryPolicy"] not in RETRY_POLICIES:  # V l.690
-        report.error(
-            where(f"{here}.retryPolicy", name),
-            f"{retry['retryPolicy']!r} is not one of {', '.join(sorted(RETRY_POLICIES))}",
-        )
-    if expression := retry.get("expression"):
-        # O v4.1.2 l.1193-1203: compiled with lastRetry.* only after a failure; an error marks the node Error.
-        try:
-            parse_retry_expression(expression)
-        except ExpressionError as exc:
-            report.error(where(f"{here}.expression", name), f"does not compile: {exc}")
-    _check_backoff(report, retry, template, here, name)
-
-
-def _check_backoff(
-    report: Report, retry: dict[str, Any], template: dict[str, Any], here: str, name: str
-) -> None:
-    """O v3.7.18 l.1031-1089: `maxDuration` counts from the first attempt's start, `cap` bounds each wait."""
-    backoff = retry.get("backoff") or {}
-    seconds: dict[str, float] = {}
-    for key in ("duration", "cap", "maxDuration"):
-        if backoff.get(key) is None or "{{" in str(backoff[key]):
-            continue
-        try:
-            seconds[key] = parse_duration(backoff[key])
-        except ExpressionError as exc:
-            report.error(where(f"{here}.backoff.{key}", name), str(exc))
-    if backoff and not backoff.get("duration"):  # l.1039: checked at the first retry, which then errors
-        report.error(where(f"{here}.backoff.duration", name), "a backoff needs a duration (the base wait)")
-    factor_text = str(backoff.get("factor", 1))
-    if not factor_text.isdigit():  # l.1048: read as an int32 (intstr.Int32)
-        report.error(where(f"{here}.backoff.factor", name), f"{factor_text!r} must be a whole number")
-    limit = retry.get("limit")
-    if "maxDuration" not in seconds or not str(limit or "").isdigit() or not factor_text.isdigit():
-        return
-    factor = int(factor_text) or 1  # l.1053: a factor of 0 means no growth
-    waits, wait = [], seconds.get("duration", 0.0)
-    for _ in range(int(limit)):
-        waits.append(min(wait, seconds["cap"]) if "cap" in seconds else wait)
-        wait *= factor
-    deadline = template.get("activeDeadlineSeconds")
-    attempt = float(deadline) if str(deadline or "").isdigit() else 0.0
-    needed = sum(waits) + attempt * int(
-        limit
-    )  # every attempt but the last may run to its deadline, then wait
-    if seconds["maxDuration"] < needed:
-        report.error(
-            where(f"{here}.backoff.maxDuration", name),
-            f"{backoff['maxDuration']!r} ({seconds['maxDuration']:g}s from the first attempt's start) "
-            f"cannot hold the {limit} retries promised: waits {'+'.join(f'{w:g}' for w in waits)}s"
-            + (f" after attempts of up to {attempt:g}s (activeDeadlineSeconds)" if attempt else "")
-            + f" need {needed:g}s; raise it, or bound each wait with backoff.cap instead",
-        )
-
-
-def _check_synchronization(
-    report: Report, sync: dict[str, Any] | None, path: str, template: str | None, context: Context
-) -> None:
-    if not sync:
-        return
-    for singular in ("mutex", "semaphore"):  # v4.1.2 dropped them (4.1's CRD has only the lists)
-        if sync.get(singular) is not None:
-            report.error(
-                where(f"{path}.{singular}", template),
-                f"use {singular}es/{singular}s: Argo 4 dropped {singular}",
-            )
-    items = [("mutexes", index, item) for index, item in enumerate(sync.get("mutexes") or [])]
-    items += [("semaphores", index, item) for index, item in enumerate(sync.get("semaphores") or [])]
-    seen: list[Any] = []
-    for kind, index, item in items:
-        here = where(f"{path}.{kind}[{index}]", template)
-        if item in seen:  # workflow/sync/syncitems.go v4.1.2 l.26 (checkDuplicates)
-            report.error(here, "duplicate synchronization item")
-        seen.append(item)
-        if kind == "mutexes" and not str(item.get("name") or "").strip():  # sync/lock_name.go l.138
-            report.error(here, "a mutex needs a non-empty name")
-        if kind == "semaphores":
-            _check_semaphore(report, item, here, context)
-
-
-def _check_semaphore(report: Report, item: dict[str, Any], here: str, context: Context) -> None:
-    """controller.go v4.1.2 l.477-492 (getSyncLimit): the ConfigMap's key holds the limit, an integer."""
-    ref = item.get("configMapKeyRef")
-    if ref is None:
-        return  # a database semaphore: nothing to check offline
-    name, key = ref.get("name") or "", ref.get("key") or ""
-    configmap = context.configmaps.get(name)
-    if configmap is None:
-        report.warning(
-            here, f"ConfigMap {name!r} (key {key!r}) is not in this file: it must exist in the cluster"
-        )
-        return
-    value = (configmap.get("data") or {}).get(key)
-    if value is None:
-        report.error(here, f"ConfigMap {name!r} has no key {key!r} (Argo: Sync configuration key not found)")
-    elif not re.fullmatch(r"[+-]?\d+", str(value)) or int(value) < 1:
-        report.error(here, f"ConfigMap {name!r} key {key!r} is {value!r}; the limit must be an integer >= 1")
-
-
-def _check_key_only_outputs(report: Report, template: dict[str, Any], path: str, name: str) -> None:
-    """workflowpod.go v4.1.2 l.1149-1176, executor.go l.686: a key-only output is a tgz by default."""
-    for index, artifact in enumerate((template.get("outputs") or {}).get("artifacts") or []):
-        s3 = artifact.get("s3")
-        if isinstance(s3, dict) and set(s3) == {"key"} and not artifact.get("archive"):
-            report.warning(
-                where(f"{path}.outputs.artifacts[{index}]", name),
-                f"key-only artifact {artifact.get('name')!r} is stored as a tgz at {s3['key']!r}; "
-                "set archive: {none: {}} to store the file as is",
-            )
-
-
-def _check_volumes(
-    report: Report, volumes: list[dict[str, Any]], path: str, template: str | None
-) -> set[str]:
+def _check_volumes(report: Report, volumes: list[Any], path: str, template: str | None) -> set[str]:
     names: set[str] = set()
     for index, volume in enumerate(volumes):
         name = volume.get("name") or ""
@@ -411,71 +138,360 @@ def _check_volumes(
     return names
 
 
-def check_labels(report: Report, labels: Any, path: str) -> None:
-    """apimachinery (IsValidLabelValue): values of at most 63 characters, alphanumeric at both ends."""
-    for key, value in (labels or {}).items():
-        text = "" if value is None else str(value)
-        if "{{" not in text and (len(text) > 63 or not LABEL_VALUE.match(text)):
-            report.error(
-                where(f"{path}[{key}]"),
-                f"label value {text!r} is not a valid label value (<= 63, {LABEL_VALUE.pattern})",
+class _SpecCheck:
+    """The checks of one workflow spec, sharing what they read from it."""
+
+    def __init__(self, report: Report, spec: dict[str, Any], context: Context) -> None:
+        self.report, self.spec, self.context = report, spec, context
+        # workflow parameter -> its literal value (None when it has none or it holds a tag)
+        self.values: dict[str, str | None] = {}
+        for param in parameters(spec):
+            value = param.get("value")
+            self.values[param.get("name", "")] = None if value is None or "{{" in str(value) else str(value)
+        self.params = frozenset(self.values)
+        defaults = spec.get("templateDefaults")
+        self.templates = [with_template_defaults(t, defaults) for t in spec.get("templates") or []]
+        self.by_name: dict[str, dict[str, Any]] = {}
+
+    def run(self, base: str) -> None:
+        report, spec = self.report, self.spec
+        self.by_name = _check_names(report, self.templates, f"{base}.templates", "template")
+        entrypoint = spec.get("entrypoint")
+        if not entrypoint and not spec.get("workflowTemplateRef") and not self.context.template_validation:
+            report.error(where(f"{base}.entrypoint"), "no entrypoint")  # V l.259
+        elif entrypoint and entrypoint not in self.by_name and "{{" not in entrypoint:
+            report.error(where(f"{base}.entrypoint"), f"{entrypoint!r} is not a template of this workflow")
+        _check_io_names(report, spec.get("arguments"), f"{base}.arguments", None)
+        for index, param in enumerate(parameters(spec)):
+            here = where(f"{base}.arguments.parameters[{index}]")
+            # V v4.1.2 l.1016-1047 (validateArgumentsValues): a workflow needs every value; a WorkflowTemplate
+            # validated alone may leave them to the submitter (allowEmptyValues, V l.204).
+            has_value = any(param.get(key) is not None for key in ("value", "valueFrom"))
+            if not has_value and not self.context.template_validation:
+                message = f"workflow parameter {param.get('name')!r} has no value (argo submit would need -p)"
+                report.error(here, message)
+            enum, value = param.get("enum"), param.get("value")
+            if enum is not None and value is not None and str(value) not in map(str, enum):
+                report.error(here, f"value {value!r} is not one of its enum {enum}")
+        global_scope = Scope(self.params, {}, {}, extra=frozenset({"status", "duration"}))
+        rest = {k: v for k, v in spec.items() if k not in {"templates", "metrics", "templateDefaults"}}
+        check_variables(report, rest, base, global_scope)
+        # O v4.1.2 l.333 (prepareDefaultMetricScope): workflow metrics see workflow.duration in real time.
+        self._check_metrics(spec.get("metrics"), f"{base}.metrics", global_scope, None)
+        self._check_synchronization(spec.get("synchronization"), f"{base}.synchronization", None)
+        volumes = _check_volumes(report, spec.get("volumes") or [], f"{base}.volumes", None)
+        labels = (spec.get("workflowMetadata") or {}).get("labels")
+        check_labels(report, labels, f"{base}.workflowMetadata.labels")
+        for index, template in enumerate(self.templates):
+            self._check_template(template, f"{base}.templates[{index}]", volumes)
+
+    # --- templates ---------------------------------------------------------------------------------
+
+    def _check_template(self, template: dict[str, Any], path: str, volumes: set[str]) -> None:
+        report = self.report
+        name = template.get("name") or "?"
+        kinds = [kind for kind in TEMPLATE_TYPES if template.get(kind) is not None]
+        if len(kinds) != 1:  # V l.721 (validateTemplateType)
+            has = ", ".join(kinds) or "none"
+            message = f"a template needs exactly one of {', '.join(TEMPLATE_TYPES)}; has {has}"
+            report.error(where(path, name), message)
+        kind = kinds[0] if kinds else None
+        for key in ("activeDeadlineSeconds", "timeout") if kind in {"dag", "steps"} else ():
+            if template.get(key):  # V l.848 (validateNonLeaf), 4.1's CRD CEL rule
+                message = f"not allowed on a {kind} template (Argo 4.1 refuses it)"
+                report.error(where(f"{path}.{key}", name), message)
+        if kind in {"container", "script", "containerSet"} and name != name.lower():
+            # workflow/util/pod_name.go v4.1.2 (GeneratePodName): the pod is <workflow>-<template>-<hash>,
+            # and a pod name must be a lowercase DNS-1123 subdomain.
+            message = "a pod's template name must be lowercase (it is part of the pod name)"
+            report.error(where(f"{path}.name", name), message)
+        _check_display_name(report, template, path, name)
+        _check_io_names(report, template.get("inputs"), f"{path}.inputs", name)
+        _check_io_names(report, template.get("outputs"), f"{path}.outputs", name)
+        _check_retry(report, template, path, name)
+        self._check_synchronization(template.get("synchronization"), f"{path}.synchronization", name)
+        _check_key_only_outputs(report, template, path, name)
+        own_volumes = volumes | _check_volumes(report, template.get("volumes") or [], f"{path}.volumes", name)
+        for container_kind in ("container", "script"):
+            for index, mount in enumerate((template.get(container_kind) or {}).get("volumeMounts") or []):
+                # Kubernetes pod validation: a mount names a volume of the pod (the workflow's or template's).
+                if mount.get("name") not in own_volumes:
+                    report.error(
+                        where(f"{path}.{container_kind}.volumeMounts[{index}].name", name),
+                        f"no volume {mount.get('name')!r} in spec.volumes or the template's volumes",
+                    )
+
+        inputs, outputs = io_names(template.get("inputs")), io_names(template.get("outputs"))
+        retry = _RETRY_VARIABLES if template.get("retryStrategy") else frozenset()
+        # V v4.1.2 l.513-535 (validateTemplate): pod.name; retries and lastRetry.* with a retryStrategy.
+        extra = frozenset({"pod.name", "node.name", "inputs.parameters"}) | retry
+        scope = Scope(self.params, inputs, outputs, extra=extra)
+        body = {k: v for k, v in template.items() if k not in {"dag", "metrics", "retryStrategy", "name"}}
+        check_variables(report, body, path, scope, template=name)
+        metric_extra = _METRIC_VARIABLES | (retry & {"retries"})
+        metric_scope = Scope(self.params, inputs, outputs, outputs_as_path=False, extra=metric_extra)
+        self._check_metrics(template.get("metrics"), f"{path}.metrics", metric_scope, name)
+        if kind == "dag":
+            self._check_dag(template, path)
+
+    def _check_synchronization(self, sync: dict[str, Any] | None, path: str, template: str | None) -> None:
+        for singular in ("mutex", "semaphore"):  # v4.1.2 dropped them (4.1's CRD has only the lists)
+            if (sync or {}).get(singular) is not None:
+                message = f"use {singular}es/{singular}s: Argo 4 dropped {singular}"
+                self.report.error(where(f"{path}.{singular}", template), message)
+        seen: list[Any] = []
+        for kind in ("mutexes", "semaphores"):
+            for index, item in enumerate((sync or {}).get(kind) or []):
+                here = where(f"{path}.{kind}[{index}]", template)
+                if item in seen:  # workflow/sync/syncitems.go v4.1.2 l.26 (checkDuplicates)
+                    self.report.error(here, "duplicate synchronization item")
+                seen.append(item)
+                if kind == "mutexes" and not str(item.get("name") or "").strip():  # sync/lock_name.go l.138
+                    self.report.error(here, "a mutex needs a non-empty name")
+                if kind == "semaphores" and item.get("configMapKeyRef") is not None:  # else a database one
+                    self._check_semaphore(item["configMapKeyRef"], here)
+
+    def _check_semaphore(self, ref: dict[str, Any], here: str) -> None:
+        """controller.go v4.1.2 l.477-492 (getSyncLimit): the ConfigMap's key holds the limit, an integer."""
+        name, key = ref.get("name") or "", ref.get("key") or ""
+        configmap = self.context.configmaps.get(name)
+        if configmap is None:
+            message = f"ConfigMap {name!r} (key {key!r}) is not in this file: it must exist in the cluster"
+            self.report.warning(here, message)
+            return
+        value = (configmap.get("data") or {}).get(key)
+        if value is None:
+            message = f"ConfigMap {name!r} has no key {key!r} (Argo: Sync configuration key not found)"
+            self.report.error(here, message)
+        elif not re.fullmatch(r"[+-]?\d+", str(value)) or int(value) < 1:
+            message = f"ConfigMap {name!r} key {key!r} is {value!r}; the limit must be an integer >= 1"
+            self.report.error(here, message)
+
+    # --- metrics and `when` --------------------------------------------------------------------------
+
+    def _check_metrics(self, metrics: Any, path: str, scope: Scope, template: str | None) -> None:
+        """V v4.1.2 l.611-626; workflow/metrics/util.go l.18-49; metrics_custom.go l.140-256; O l.4265-4345"""
+        report = self.report
+        for index, metric in enumerate((metrics or {}).get("prometheus") or []):
+            here = f"{path}.prometheus[{index}]"
+            name, help_text = metric.get("name") or "", metric.get("help") or ""
+            if not METRIC_NAME.match(name):
+                message = f"metric name {name!r} must match {METRIC_NAME.pattern}"
+                report.error(where(f"{here}.name", template), message)
+            elif name in BUILTIN_METRICS:
+                message = f"metric name {name!r} is one of the controller's own metrics"
+                report.error(where(f"{here}.name", template), message)
+            if not help_text:
+                report.error(where(f"{here}.help", template), "a metric needs a help text")
+            for label_index, label in enumerate(metric.get("labels") or []):
+                if not METRIC_NAME.match(label.get("key") or ""):
+                    message = f"label key {label.get('key')!r} must match {METRIC_NAME.pattern}"
+                    report.error(where(f"{here}.labels[{label_index}].key", template), message)
+            kinds = [kind for kind in ("gauge", "counter", "histogram") if metric.get(kind) is not None]
+            if len(kinds) != 1:
+                has = ", ".join(kinds) or "none"
+                message = f"a metric needs exactly one of gauge, counter, histogram; has {has}"
+                report.error(where(here, template), message)
+            else:
+                _check_metric_value(report, metric, kinds[0], here, template)
+                seen = self.context.metrics.setdefault(name, (help_text, kinds[0], here))
+                if seen[:2] != (help_text, kinds[0]):  # metrics_custom.go: one help and type per name
+                    report.error(
+                        where(f"{here}.name", template),
+                        f"metric {name!r} is also defined at {seen[2]} with another help text or type; "
+                        "the controller keeps the first and refuses this one",
+                    )
+            if metric.get("when"):
+                self._check_when(metric["when"], where(f"{here}.when", template))
+            check_variables(report, metric, here, scope, template=template)
+
+    def _check_when(self, when: str, at: str) -> None:
+        """steps.go v4.1.2 l.384-416 (shouldExecute): govaluate after substitution, giving a bool."""
+        # O v4.1.2 l.4303, steps.go l.691: a node or workflow ends Succeeded, Failed or Error.
+        if re.search(_STATUS_TAG.pattern + r"\s*==\s*['\"]?Failed\b", when) and "Error" not in when:
+            message = f"{when!r} never counts Error (a run or step also ends in Error); use '!= Succeeded'"
+            self.report.error(at, message)
+
+        def sample(match: re.Match[str]) -> str:
+            variable = match.group(1)
+            parameter = self.values.get(variable.removeprefix("workflow.parameters."))
+            if variable.startswith("workflow.parameters.") and parameter is not None:
+                return parameter
+            if _STATUS_TAG.fullmatch(match.group(0)):
+                return "Succeeded"
+            return "true" if variable.startswith("=") else "0"
+
+        substituted = VARIABLE_TAG.sub(sample, when)
+        try:
+            expressions.evaluate_when(substituted)
+        except ExpressionError as exc:
+            self.report.error(
+                at,
+                f"{when!r} is not a govaluate boolean after substitution ({substituted!r}: {exc}); "
+                "quote values with '-', spaces or ':'",
             )
 
+    # --- DAG ---------------------------------------------------------------------------------------
 
-# --- metrics ---------------------------------------------------------------------------------------
+    def _check_dag(self, template: dict[str, Any], path: str) -> None:
+        report, template_name = self.report, template.get("name") or "?"
+        tasks = (template.get("dag") or {}).get("tasks") or []
+        if not tasks:  # V l.1439
+            report.error(where(f"{path}.dag.tasks", template_name), "a DAG needs at least one task")
+        by_name = _check_names(report, tasks, f"{path}.dag.tasks", "task", template_name)
+        names = set(by_name)
+        using_depends = any(task.get("depends") for task in tasks)
+        upstream: dict[str, set[str]] = {}
+        for index, task in enumerate(tasks):
+            here, name = f"{path}.dag.tasks[{index}]", task.get("name") or ""
+            if name.replace("-", "_") in EXPR_KEYWORDS:  # dag.go v4.1.2 l.1021
+                message = f"{name!r} is an expr keyword once '-' becomes '_': depends cannot name it"
+                report.error(where(f"{here}.name", template_name, name), message)
+            upstream[name] = self._dag_edges(task, names, here, template_name)
+            # V l.1469: once a task of the DAG uses depends (or this one dependencies), no name starts 0-9
+            if (using_depends or task.get("dependencies")) and re.match(r"[0-9]", name):
+                message = "a task name that starts with a digit cannot be used with depends or dependencies"
+                report.error(where(f"{here}.name", template_name, name), message)
+        graph = {n: upstream[n] & names for n in names}
+        try:  # V l.1625 (verifyNoCycles)
+            order = list(graphlib.TopologicalSorter(graph).static_order())
+        except graphlib.CycleError as exc:
+            cycle = " -> ".join(reversed(exc.args[1]))
+            report.error(where(f"{path}.dag.tasks", template_name), f"dependency cycle: {cycle}")
+            return  # ancestors are undefined in a cycle; reference checks would only repeat it
+        ancestors: dict[str, set[str]] = {}
+        for name in order:  # each task after the tasks it depends on
+            ancestors[name] = set().union(*(ancestors[dep] | {dep} for dep in graph[name]))
+
+        dag_inputs = io_names(template.get("inputs"))
+        for index, task in enumerate(tasks):
+            here, task_name = f"{path}.dag.tasks[{index}]", task.get("name") or "?"
+            target = self.by_name.get(task.get("template") or "")
+            if task.get("templateRef") or task.get("inline"):
+                target = task.get("inline")  # a templateRef's template lives elsewhere: not checked offline
+            elif target is None:
+                message = f"{task.get('template')!r} is not a template of this workflow"
+                report.error(where(f"{here}.template", template_name, task_name), message)
+            if target is not None:
+                _check_task_arguments(report, task, target, here, template_name)
+            # V l.1577-1607 (validateDAGTaskArgumentDependency): tasks.T.* only for T among the ancestors.
+            visible = {}
+            for ancestor in ancestors.get(task_name, set()):
+                ref = self.by_name.get(by_name[ancestor].get("template") or "")
+                visible[ancestor] = io_names(ref.get("outputs")) if ref is not None else None
+            extra = {"tasks.name"} | ({"item"} if task.get("withItems") or task.get("withParam") else set())
+            scope = Scope(self.params, dag_inputs, {}, tasks=visible, extra=frozenset(extra))
+            checked = {k: v for k, v in task.items() if k not in {"name", "template", "depends"}}
+            check_variables(report, checked, here, scope, template=template_name, task=task_name)
+            if task.get("when"):
+                self._check_when(task["when"], where(f"{here}.when", template_name, task_name))
+
+    def _dag_edges(self, task: dict[str, Any], names: set[str], here: str, template: str) -> set[str]:
+        """The tasks `task` waits for, from `dependencies` and `depends`; unknown ones reported."""
+        report, task_name = self.report, task.get("name") or "?"
+        at = where(here, template, task_name)
+        if task.get("depends") and task.get("dependencies"):  # V l.1473
+            report.error(at, "use either depends or dependencies, not both")
+        if task.get("depends") and task.get("continueOn"):  # V l.1477
+            report.error(at, "continueOn cannot be used with depends")
+        upstream: set[str] = set()
+        for index, dep in enumerate(task.get("dependencies") or []):
+            if dep not in names:
+                at_dep = where(f"{here}.dependencies[{index}]", template, task_name)
+                report.error(at_dep, f"unknown task {dep!r}")
+            upstream.add(dep)
+        at = where(f"{here}.depends", template, task_name)
+        for operand in filter(None, re.split(r"&&|\|\||[()!\s]+", task.get("depends") or "")):
+            dep, dot, result = operand.rpartition(".")
+            if not dot:
+                dep = operand
+            elif result not in TASK_RESULTS:  # V l.1472-1510 (common.ValidateTaskResults)
+                choices = ", ".join(sorted(TASK_RESULTS))
+                report.error(at, f"{operand!r}: {result!r} is not a task result ({choices})")
+                continue
+            if dep not in names:
+                report.error(at, f"{operand!r}: unknown task {dep!r}")
+            upstream.add(dep)
+        return upstream
 
 
-def _check_metrics(
-    report: Report,
-    metrics: dict[str, Any] | None,
-    path: str,
-    scope: Scope,
-    template: str | None,
-    context: Context,
-    values: dict[str, str | None],
+def _check_display_name(report: Report, template: dict[str, Any], path: str, name: str) -> None:
+    """O v4.1.2 l.2263-2268 (v3.7.18 l.2071): the node ends in Error when its display name fails the regex."""
+    display = (template.get("annotations") or {}).get(DISPLAY_NAME_ANNOTATION)
+    # a tagged name is only known at run time
+    if display is not None and "{{" not in str(display) and not DISPLAY_NAME.match(str(display)):
+        report.error(
+            where(f"{path}.annotations[{DISPLAY_NAME_ANNOTATION}]", name),
+            f"{display!r}: displayName must match the regex {DISPLAY_NAME.pattern} "
+            "(the controller marks the node Error; put prose in the workflow's description)",
+        )
+
+
+def _check_retry(report: Report, template: dict[str, Any], path: str, name: str) -> None:
+    retry = template.get("retryStrategy")
+    if not retry:
+        return
+    here = f"{path}.retryStrategy"
+    if retry.get("retryPolicy") and retry["retryPolicy"] not in RETRY_POLICIES:  # V l.690
+        message = f"{retry['retryPolicy']!r} is not one of {', '.join(sorted(RETRY_POLICIES))}"
+        report.error(where(f"{here}.retryPolicy", name), message)
+    if expression := retry.get("expression"):
+        # O v4.1.2 l.1193-1203: compiled with lastRetry.* only after a failure; an error marks the node Error.
+        try:
+            expressions.parse_retry_expression(expression)
+        except ExpressionError as exc:
+            report.error(where(f"{here}.expression", name), f"does not compile: {exc}")
+    _check_backoff(report, retry, template, here, name)
+
+
+def _check_backoff(
+    report: Report, retry: dict[str, Any], template: dict[str, Any], here: str, name: str
 ) -> None:
-    """V v4.1.2 l.611-626; workflow/metrics/util.go l.18-49; metrics_custom.go l.140-256; O l.4265-4345."""
-    for index, metric in enumerate((metrics or {}).get("prometheus") or []):
-        here = f"{path}.prometheus[{index}]"
-        name = metric.get("name") or ""
-        if not METRIC_NAME.match(name):
-            report.error(
-                where(f"{here}.name", template), f"metric name {name!r} must match {METRIC_NAME.pattern}"
+    """O v3.7.18 l.1031-1089: `maxDuration` counts from the first attempt's start, `cap` bounds each wait."""
+    backoff = retry.get("backoff") or {}
+    seconds: dict[str, float] = {}
+    for key in ("duration", "cap", "maxDuration"):
+        if backoff.get(key) is not None and "{{" not in str(backoff[key]):
+            try:
+                seconds[key] = expressions.parse_duration(backoff[key])
+            except ExpressionError as exc:
+                report.error(where(f"{here}.backoff.{key}", name), str(exc))
+    if backoff and not backoff.get("duration"):  # l.1039: checked at the first retry, which then errors
+        report.error(where(f"{here}.backoff.duration", name), "a backoff needs a duration (the base wait)")
+    factor_text, limit = str(backoff.get("factor", 1)), retry.get("limit")
+    if not factor_text.isdigit():  # l.1048: read as an int32 (intstr.Int32)
+        report.error(where(f"{here}.backoff.factor", name), f"{factor_text!r} must be a whole number")
+    if "maxDuration" not in seconds or not str(limit or "").isdigit() or not factor_text.isdigit():
+        return
+    factor = int(factor_text) or 1  # l.1053: a factor of 0 means no growth
+    waits, wait = [], seconds.get("duration", 0.0)
+    for _ in range(int(limit)):
+        waits.append(min(wait, seconds["cap"]) if "cap" in seconds else wait)
+        wait *= factor
+    deadline = template.get("activeDeadlineSeconds")
+    attempt = float(deadline) if str(deadline or "").isdigit() else 0.0
+    # every attempt but the last may run to its deadline, then wait
+    needed = sum(waits) + attempt * int(limit)
+    if seconds["maxDuration"] < needed:
+        report.error(
+            where(f"{here}.backoff.maxDuration", name),
+            f"{backoff['maxDuration']!r} ({seconds['maxDuration']:g}s from the first attempt's start) "
+            f"cannot hold the {limit} retries promised: waits {'+'.join(f'{w:g}' for w in waits)}s"
+            + (f" after attempts of up to {attempt:g}s (activeDeadlineSeconds)" if attempt else "")
+            + f" need {needed:g}s; raise it, or bound each wait with backoff.cap instead",
+        )
+
+
+def _check_key_only_outputs(report: Report, template: dict[str, Any], path: str, name: str) -> None:
+    """workflowpod.go v4.1.2 l.1149-1176, executor.go l.686: a key-only output is a tgz by default."""
+    for index, artifact in enumerate((template.get("outputs") or {}).get("artifacts") or []):
+        s3 = artifact.get("s3")
+        if isinstance(s3, dict) and set(s3) == {"key"} and not artifact.get("archive"):
+            report.warning(
+                where(f"{path}.outputs.artifacts[{index}]", name),
+                f"key-only artifact {artifact.get('name')!r} is stored as a tgz at {s3['key']!r}; "
+                "set archive: {none: {}} to store the file as is",
             )
-        elif name in BUILTIN_METRICS:
-            report.error(
-                where(f"{here}.name", template),
-                f"metric name {name!r} is one of the controller's own metrics",
-            )
-        if not metric.get("help"):
-            report.error(where(f"{here}.help", template), "a metric needs a help text")
-        for label_index, label in enumerate(metric.get("labels") or []):
-            if not METRIC_NAME.match(label.get("key") or ""):
-                report.error(
-                    where(f"{here}.labels[{label_index}].key", template),
-                    f"label key {label.get('key')!r} must match {METRIC_NAME.pattern}",
-                )
-        kinds = [kind for kind in ("gauge", "counter", "histogram") if metric.get(kind) is not None]
-        if len(kinds) != 1:
-            report.error(
-                where(here, template),
-                f"a metric needs exactly one of gauge, counter, histogram; has {', '.join(kinds) or 'none'}",
-            )
-        else:
-            _check_metric_value(report, metric, kinds[0], here, template)
-            seen = context.metrics.setdefault(name, (metric.get("help") or "", kinds[0], here))
-            if seen[:2] != (
-                metric.get("help") or "",
-                kinds[0],
-            ):  # metrics_custom.go: one help and type per name
-                report.error(
-                    where(f"{here}.name", template),
-                    f"metric {name!r} is also defined at {seen[2]} with another help text or type; "
-                    "the controller keeps the first and refuses this one",
-                )
-        if metric.get("when"):
-            _check_when(report, metric["when"], f"{here}.when", template, None, values)
-        check_variables(report, metric, here, scope, template=template)
 
 
 def _check_metric_value(
@@ -485,219 +501,46 @@ def _check_metric_value(
     at = where(f"{here}.{kind}.value", template)
     if not value:
         report.error(at, f"missing {kind}.value")
-        return
-    if kind == "gauge" and metric["gauge"].get("realtime"):
+    elif kind == "gauge" and metric["gauge"].get("realtime"):
         # O v4.1.2 l.4312-4325: a real-time value is one variable of the real-time scope.
         allowed = {"workflow.duration"} | ({"duration"} if template is not None else set())
         match = VARIABLE_TAG.fullmatch(value.strip())
         if match is None or match.group(1) not in allowed:
-            report.error(
-                at,
-                "a real-time gauge value must be exactly "
-                + " or ".join("{{" + a + "}}" for a in sorted(allowed)),
-            )
-        return
-    if "{{" not in value:  # metrics_custom.go l.222-250: strconv.ParseFloat after substitution
+            exactly = " or ".join("{{" + a + "}}" for a in sorted(allowed))
+            report.error(at, f"a real-time gauge value must be exactly {exactly}")
+    elif "{{" not in value:  # metrics_custom.go l.222-250: strconv.ParseFloat after substitution
         try:
             float(value)
         except ValueError:
             report.error(at, f"{value!r} is not a number")
 
 
-# --- `when` ------------------------------------------------------------------------------------------
-
-
-def _check_when(
-    report: Report,
-    when: str,
-    field: str,
-    template: str | None,
-    task: str | None,
-    values: dict[str, str | None],
-) -> None:
-    """steps.go v4.1.2 l.384-416 (shouldExecute): govaluate after substitution, giving a bool."""
-    at = where(field, template, task)
-    # O v4.1.2 l.4303, steps.go l.691: a node or workflow ends Succeeded, Failed or Error.
-    if re.search(_STATUS_TAG.pattern + r"\s*==\s*['\"]?Failed\b", when) and "Error" not in when:
-        report.error(
-            at, f"{when!r} never counts Error (a run or step also ends in Error); use '!= Succeeded'"
-        )
-
-    def sample(match: re.Match[str]) -> str:
-        variable = match.group(1)
-        if variable.startswith("workflow.parameters.") and values.get(variable[20:]) is not None:
-            return str(values[variable[20:]])
-        if _STATUS_TAG.fullmatch(match.group(0)):
-            return "Succeeded"
-        return "0" if not variable.startswith("=") else "true"
-
-    substituted = VARIABLE_TAG.sub(sample, when)
-    try:
-        evaluate_when(substituted)
-    except ExpressionError as exc:
-        report.error(
-            at,
-            f"{when!r} is not a govaluate boolean after substitution ({substituted!r}: {exc}); "
-            "quote values with '-', spaces or ':'",
-        )
-
-
-# --- DAG ------------------------------------------------------------------------------------------
-
-
-def _dag_edges(report: Report, task: dict[str, Any], names: set[str], here: str, template: str) -> set[str]:
-    """The tasks `task` waits for, from `dependencies` and the `depends` expression; unknown ones reported."""
-    upstream: set[str] = set()
-    task_name = task.get("name") or "?"
-    if task.get("depends") and task.get("dependencies"):  # V l.1473
-        report.error(where(here, template, task_name), "use either depends or dependencies, not both")
-    if task.get("depends") and task.get("continueOn"):  # V l.1477
-        report.error(where(here, template, task_name), "continueOn cannot be used with depends")
-    for index, dep in enumerate(task.get("dependencies") or []):
-        if dep not in names:
-            report.error(where(f"{here}.dependencies[{index}]", template, task_name), f"unknown task {dep!r}")
-        upstream.add(dep)
-    for operand in re.split(r"&&|\|\||[()!\s]+", task.get("depends") or ""):
-        if not operand:
-            continue
-        dep, dot, result = operand.rpartition(".")
-        if not dot:
-            dep, result = operand, ""
-        elif result not in TASK_RESULTS:  # V l.1472-1510 (common.ValidateTaskResults)
-            report.error(
-                where(f"{here}.depends", template, task_name),
-                f"{operand!r}: {result!r} is not a task result ({', '.join(sorted(TASK_RESULTS))})",
-            )
-            continue
-        if dep not in names:
-            report.error(where(f"{here}.depends", template, task_name), f"{operand!r}: unknown task {dep!r}")
-        upstream.add(dep)
-    return upstream
-
-
-def _check_dag(
-    report: Report,
-    template: dict[str, Any],
-    templates: dict[str, dict[str, Any]],
-    params: frozenset[str],
-    values: dict[str, str | None],
-    path: str,
-) -> None:
-    template_name = template.get("name") or "?"
-    tasks = (template.get("dag") or {}).get("tasks") or []
-    if not tasks:  # V l.1439
-        report.error(where(f"{path}.dag.tasks", template_name), "a DAG needs at least one task")
-    by_name: dict[str, dict[str, Any]] = {}
-    for index, task in enumerate(tasks):
-        name = task.get("name") or ""
-        if name in by_name:
-            report.error(where(f"{path}.dag.tasks[{index}].name", template_name, name), "duplicate task name")
-        by_name[name] = task
-        if name.replace("-", "_") in EXPR_KEYWORDS:  # dag.go v4.1.2 l.1021
-            report.error(
-                where(f"{path}.dag.tasks[{index}].name", template_name, name),
-                f"{name!r} is an expr keyword once '-' becomes '_': depends cannot name it",
-            )
-    _check_field_names(report, list(by_name), f"{path}.dag.tasks", "task")
-    names = set(by_name)
-    upstream: dict[str, set[str]] = {}
-    using_depends = any(task.get("depends") for task in tasks)
-    for index, task in enumerate(tasks):
-        here = f"{path}.dag.tasks[{index}]"
-        upstream[task.get("name") or ""] = _dag_edges(report, task, names, here, template_name)
-        # V l.1469: once a task of the DAG uses depends (or this one dependencies), no name starts with 0-9
-        if (using_depends or task.get("dependencies")) and re.match(r"^[0-9]", task.get("name") or ""):
-            report.error(
-                where(f"{here}.name", template_name, task.get("name")),
-                "a task name that starts with a digit cannot be used with depends or dependencies",
-            )
-    try:  # V l.1625 (verifyNoCycles)
-        graphlib.TopologicalSorter({n: upstream[n] & names for n in names}).prepare()
-    except graphlib.CycleError as exc:
-        cycle = list(reversed(exc.args[1]))
-        report.error(where(f"{path}.dag.tasks", template_name), f"dependency cycle: {' -> '.join(cycle)}")
-        return  # ancestors are undefined in a cycle; reference checks would only repeat it
-
-    dag_inputs = io_names(template.get("inputs"))
-    for index, task in enumerate(tasks):
-        here, task_name = f"{path}.dag.tasks[{index}]", task.get("name") or "?"
-        target_name = task.get("template")
-        target = templates.get(target_name or "")
-        if task.get("templateRef") or task.get("inline"):
-            target = task.get("inline")  # a templateRef's template lives elsewhere: not checked offline
-        elif target is None:
-            report.error(
-                where(f"{here}.template", template_name, task_name),
-                f"{target_name!r} is not a template of this workflow",
-            )
-        if target is not None:
-            _check_task_arguments(report, task, target, here, template_name)
-        # V l.1577-1607 (validateDAGTaskArgumentDependency): tasks.T.* only for T among the ancestors.
-        visible = {
-            ancestor: io_names(templates[ref].get("outputs"))
-            if (ref := by_name[ancestor].get("template")) in templates
-            else None
-            for ancestor in _ancestors(task_name, upstream)
-            if ancestor in by_name
-        }
-        extra = {"tasks.name"} | ({"item"} if task.get("withItems") or task.get("withParam") else set())
-        scope = Scope(params, dag_inputs, {}, tasks=visible, extra=frozenset(extra))
-        checked = {k: v for k, v in task.items() if k not in {"name", "template", "depends"}}
-        check_variables(report, checked, here, scope, template=template_name, task=task_name)
-        if task.get("when"):
-            _check_when(report, task["when"], f"{here}.when", template_name, task_name, values)
-
-
 def _check_task_arguments(
     report: Report, task: dict[str, Any], target: dict[str, Any], here: str, template: str
 ) -> None:
     """V l.1559 (validateArguments on the task), l.1053: every input without a default is supplied."""
-    task_name = task.get("name") or "?"
+    task_name, target_name = task.get("name") or "?", target.get("name")
     arguments = task.get("arguments") or {}
     _check_io_names(report, arguments, f"{here}.arguments", template)
     given = io_names(arguments)
     declared = target.get("inputs") or {}
-    for param in declared.get("parameters") or []:
-        supplied = param.get("name") in given["parameters"]
-        if not supplied and "value" not in param and "default" not in param and "valueFrom" not in param:
-            report.error(
-                where(f"{here}.arguments.parameters", template, task_name),
-                f"input parameter {param.get('name')!r} of template {target.get('name')!r} is not supplied",
-            )
-    for artifact in declared.get("artifacts") or []:
-        has_source = artifact.get("optional") or any(key in artifact for key in _ARTIFACT_LOCATIONS)
-        if artifact.get("name") not in given["artifacts"] and not has_source:
-            report.error(
-                where(f"{here}.arguments.artifacts", template, task_name),
-                f"input artifact {artifact.get('name')!r} of template {target.get('name')!r} is not supplied",
-            )
+    for kind, sources in _INPUT_SOURCES.items():
+        for item in declared.get(kind) or []:
+            has_source = any(key in item for key in sources) or (kind == "artifacts" and item.get("optional"))
+            if item.get("name") not in given[kind] and not has_source:
+                input_name = f"{kind[:-1]} {item.get('name')!r}"
+                message = f"input {input_name} of template {target_name!r} is not supplied"
+                report.error(where(f"{here}.arguments.{kind}", template, task_name), message)
     declared_names = io_names(declared)
     for kind in ("parameters", "artifacts"):
         for index, item in enumerate(arguments.get(kind) or []):
+            at = where(f"{here}.arguments.{kind}[{index}]", template, task_name)
             if item.get("name") not in declared_names[kind]:
+                report.error(at, f"template {target_name!r} has no input {kind[:-1]} {item.get('name')!r}")
+            source = item.get("from") if kind == "artifacts" else None
+            # workflow/controller/operator.go (resolveDependencyReferences): `from` is one {{...}} reference.
+            if source is not None and not VARIABLE_TAG.fullmatch(str(source).strip()):
                 report.error(
-                    where(f"{here}.arguments.{kind}[{index}]", template, task_name),
-                    f"template {target.get('name')!r} has no input {kind[:-1]} {item.get('name')!r}",
+                    where(f"{here}.arguments.artifacts[{index}].from", template, task_name),
+                    f"{source!r} must be one reference like {{{{tasks.X.outputs.artifacts.Y}}}}",
                 )
-    for index, artifact in enumerate(arguments.get("artifacts") or []):
-        source = artifact.get("from")
-        # workflow/controller/operator.go (resolveDependencyReferences): `from` is one {{...}} reference.
-        if source is not None and not VARIABLE_TAG.fullmatch(str(source).strip()):
-            report.error(
-                where(f"{here}.arguments.artifacts[{index}].from", template, task_name),
-                f"{source!r} must be one reference like {{{{tasks.X.outputs.artifacts.Y}}}}",
-            )
-
-
-def _ancestors(task: str, upstream: dict[str, set[str]]) -> set[str]:
-    seen: set[str] = set()
-    stack = list(upstream.get(task, ()))
-    while stack:
-        current = stack.pop()
-        if current not in seen:
-            seen.add(current)
-            stack.extend(upstream.get(current, ()))
-    return seen
-
-
-__all__ = ["Context", "check_labels", "check_workflow_spec"]

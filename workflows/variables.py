@@ -1,9 +1,7 @@
 """`{{...}}` variables: what each place of a workflow spec may name, and whether a tag resolves there.
 
 workflow/validate/validate.go (v4.1.2 l.797-846, resolveAllVariables; l.1577-1607 for `tasks.T.*`):
-every tag of a checked prefix (`inputs.`, `outputs.`, `workflow.`, `tasks.`, ...) must resolve in the
-scope where it is used. A `Scope` says what is visible; `check_variables` reports each tag that is
-not, naming the field; `resolve` answers for one tag.
+every tag must resolve in the `Scope` where it is used; `check_variables` reports each that does not.
 """
 
 from __future__ import annotations
@@ -23,6 +21,9 @@ _WORKFLOW_GLOBALS = re.compile(
 )
 
 
+_IO = ("parameters", "artifacts")
+
+
 @dataclass
 class Scope:
     """What `{{...}}` may name at one place of the manifest."""
@@ -36,11 +37,8 @@ class Scope:
 
 
 def io_names(io: dict[str, Any] | None) -> dict[str, frozenset[str]]:
-    io = io or {}
-    return {
-        kind: frozenset(item.get("name", "") for item in io.get(kind) or [])
-        for kind in ("parameters", "artifacts")
-    }
+    """The parameter and artifact names of `inputs`, `outputs` or `arguments`."""
+    return {kind: frozenset(item.get("name", "") for item in (io or {}).get(kind) or []) for kind in _IO}
 
 
 def strings(value: Any, path: str) -> Iterator[tuple[str, str]]:
@@ -51,10 +49,9 @@ def strings(value: Any, path: str) -> Iterator[tuple[str, str]]:
             yield from strings(item, f"{path}.{key}")
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            label = item.get("name") if isinstance(item, dict) and isinstance(item.get("name"), str) else None
-            if label is not None and "{{" in label:
-                label = None
-            yield from strings(item, f"{path}[{label if label is not None else index}]")
+            name = item.get("name") if isinstance(item, dict) else None  # a list item is named by its name
+            label = name if isinstance(name, str) and "{{" not in name else index
+            yield from strings(item, f"{path}[{label}]")
 
 
 def check_variables(
@@ -62,13 +59,9 @@ def check_variables(
 ) -> None:
     """V v4.1.2 l.797-846 (resolveAllVariables): every tag of a known prefix resolves where it is used."""
     for field_path, text in strings(value, path):
-        if "{{" not in text:
-            continue
-        for match in VARIABLE_TAG.finditer(text):
-            variable = match.group(1)
-            if variable.startswith("="):
-                continue  # an expression tag: evaluated by Argo at run time, not checked here
-            if problem := resolve(variable, scope):
+        for match in VARIABLE_TAG.finditer(text) if "{{" in text else ():
+            # an expression tag (`{{=...}}`) is evaluated by Argo at run time, not checked here
+            if not match.group(1).startswith("=") and (problem := resolve(match.group(1), scope)):
                 report.error(where(field_path, template, task), f"{match.group(0)!r}: {problem}")
 
 
@@ -88,7 +81,7 @@ def resolve(variable: str, scope: Scope) -> str | None:
     if parts[0] in {"inputs", "outputs"} and len(parts) >= 3:
         io = scope.inputs if parts[0] == "inputs" else scope.outputs
         kind, name, rest = parts[1], parts[2], parts[3:]
-        if kind not in {"parameters", "artifacts"}:
+        if kind not in _IO:
             return f"unknown {parts[0]} kind {kind!r}"
         if name not in io.get(kind, frozenset()):
             return f"this template declares no {parts[0][:-1]} {kind[:-1]} {name!r}"
@@ -100,17 +93,8 @@ def resolve(variable: str, scope: Scope) -> str | None:
     return "unknown variable here"
 
 
-_TASK_FIELDS = (
-    ["status"],
-    ["exitCode"],
-    ["id"],
-    ["ip"],
-    ["startedAt"],
-    ["finishedAt"],
-    ["hostNodeName"],
-    ["outputs", "result"],
-    ["outputs", "parameters"],
-)
+_TASK_FIELDS = {"status", "exitCode", "id", "ip", "startedAt", "finishedAt", "hostNodeName"}
+_TASK_FIELDS |= {"outputs.result", "outputs.parameters"}
 
 
 def _resolve_task(parts: list[str], tasks: dict[str, dict[str, frozenset[str]] | None]) -> str | None:
@@ -118,9 +102,9 @@ def _resolve_task(parts: list[str], tasks: dict[str, dict[str, frozenset[str]] |
     if task not in tasks:
         return f"task {task!r} is not upstream of this task (add it to depends) or does not exist"
     rest = parts[2:]
-    if rest in _TASK_FIELDS:
+    if ".".join(rest) in _TASK_FIELDS:
         return None
-    if len(rest) == 3 and rest[0] == "outputs" and rest[1] in {"parameters", "artifacts"}:
+    if len(rest) == 3 and rest[0] == "outputs" and rest[1] in _IO:
         outputs = tasks[task]
         if outputs is None or rest[2] in outputs.get(rest[1], frozenset()):
             return None
