@@ -21,11 +21,6 @@ from steps.validate import InvalidInput
 ENV_ARGO_PROGRESS_FILE = "ARGO_PROGRESS_FILE"
 
 
-def write_text(path: str | os.PathLike[str], text: str) -> Path:
-    """Write `text` (UTF-8) to `path` atomically, creating the parent directories."""
-    return write_bytes(path, text.encode("utf-8"))
-
-
 def write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
     """Write `data` to `path` atomically, creating the parent directories."""
     target = Path(path)
@@ -44,31 +39,28 @@ def write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
     return target
 
 
+def write_text(path: str | os.PathLike[str], text: str) -> Path:
+    """Write `text` (UTF-8) to `path` atomically."""
+    return write_bytes(path, text.encode("utf-8"))
+
+
 # Artifacts up to this size are indented for people reading them in the Argo UI; a bigger one
 # (thousands of tasks) is written compact: json's C encoder does not indent, and the pure-Python
 # one takes ~3x longer (0.5 s instead of 0.18 s for 100,000 tasks).
 INDENT_MAX_BYTES = 1_000_000
 
 
-def json_text(data: Any) -> str:
-    """`data` as UTF-8 JSON with a final newline: indented when small, compact when big."""
-    compact = json.dumps(data, ensure_ascii=False)
-    if len(compact) > INDENT_MAX_BYTES:
-        return compact + "\n"
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-
-
 def write_json(path: str | os.PathLike[str], data: Any) -> Path:
-    """Write `data` as JSON (see `json_text`), atomically."""
-    return write_text(path, json_text(data))
+    """Write `data` as UTF-8 JSON with a final newline, atomically: indented when small, compact when big."""
+    text = json.dumps(data, ensure_ascii=False)
+    if len(text) <= INDENT_MAX_BYTES:
+        text = json.dumps(data, indent=2, ensure_ascii=False)
+    return write_text(path, text + "\n")
 
 
 def read_json(path: str | os.PathLike[str], what: str, loads: Callable[[str], Any] = json.loads) -> Any:
-    """Read a JSON input artifact; a missing, unreadable or malformed file is `InvalidInput`.
-
-    `what` names the artifact in the message (e.g. "input artifact tasks"). `loads` decodes the
-    text: a faster decoder may be given, which raises json.JSONDecodeError on malformed JSON.
-    """
+    """Read a JSON artifact; a missing, unreadable or malformed file is `InvalidInput` naming `what`.
+    A faster `loads` may be given; it must raise json.JSONDecodeError on malformed JSON."""
     source = Path(path)
     try:
         text = source.read_text(encoding="utf-8")
@@ -82,16 +74,10 @@ def read_json(path: str | os.PathLike[str], what: str, loads: Callable[[str], An
         raise InvalidInput(f"{what}: {str(source)!r} is not valid JSON: {exc}") from None
 
 
-def param_text(value: str | int | bool) -> str:
-    """How an output parameter is written: booleans as "true"/"false", the rest as str()."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
 def write_param(path: str | os.PathLike[str], value: str | int | bool) -> Path:
-    """Write one output parameter file (no trailing newline: Argo takes the file content as is)."""
-    return write_text(path, param_text(value))
+    """Write one output parameter file: booleans as "true"/"false", no trailing newline (Argo takes
+    the file content as is)."""
+    return write_text(path, str(value).lower() if isinstance(value, bool) else str(value))
 
 
 def utc_now() -> str:
@@ -99,10 +85,8 @@ def utc_now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
 
 
-def report_progress(done: int, total: int, environ: Mapping[str, str] | None = None) -> None:
+def report_progress(done: int, total: int, environ: Mapping[str, str]) -> None:
     """Tell Argo how far the step is ("done/total") when ARGO_PROGRESS_FILE is set; else nothing."""
-    target = (os.environ if environ is None else environ).get(ENV_ARGO_PROGRESS_FILE, "")
-    if not target:
-        return
-    with contextlib.suppress(OSError):  # progress is cosmetic; never fail a step because of it
-        write_text(target, f"{done}/{total}\n")
+    if target := environ.get(ENV_ARGO_PROGRESS_FILE, ""):
+        with contextlib.suppress(OSError):  # progress is cosmetic; never fail a step because of it
+            write_text(target, f"{done}/{total}\n")
