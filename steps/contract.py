@@ -51,19 +51,11 @@ EXIT_SERVICE_ERROR = 3  # the service was reached and answered badly (status, bo
 EXIT_NOT_FOUND = 4  # the service says the sprint or project does not exist; never retried
 EXIT_NOT_SENT = 75  # the request never reached the service (EX_TEMPFAIL): always safe to retry
 
-# --- artifacts (name -> file name) -----------------------------------------------------------
+# --- artifacts: name -> file name (JSON, but the page) --------------------------------------------
 ARTIFACT_FILES: dict[str, str] = {
-    "snapshot": "snapshot.json",  # the sprint's tasks right before the simulation (simulate)
-    "simulation": "simulation.json",
-    "tasks": "tasks.json",
-    "summary": "summary.json",
-    "team": "team.json",
-    "report": "report.json",
-    "report-html": "report.html",
-    "history": "history.json",  # the sprint's burndown series, carried from run to run (report)
+    name: "report.html" if name == "report-html" else f"{name}.json"
+    for name in ("snapshot", "simulation", "tasks", "summary", "team", "report", "report-html", "history")
 }
-
-# Output parameters are written by the steps as small text files ("true"/"false" for booleans).
 
 
 class StepSpec(NamedTuple):

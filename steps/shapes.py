@@ -76,21 +76,14 @@ SIMULATION = {
     "tasks_updated_count": _count(),
     "updates": [{"task_id": _STRING, "progress_made": _PERCENTAGE, "new_status": _PERCENTAGE}],
 }
-TASK = {
-    "task_id": _STRING,
-    "title": _STRING,
-    "status": _STRING,
-    "sprint_id": _STRING,
-    "progress_percentage": _count(100),
-    "assigned_to": _NULLABLE_STRING,
-}
+TASK = {"task_id": _STRING, "title": _STRING, "status": _STRING, "sprint_id": _STRING,
+        "progress_percentage": _count(100), "assigned_to": _NULLABLE_STRING}
 TASK_SUMMARY = {"total_tasks": _count(), "completed_tasks": _count(), "pending_tasks": _count()}
 MEMBER = {"id": _STRING, "name": _STRING, "gender": _STRING, "state": _STRING, "age": _count()}
 
 
 def simulation(answer: Any, source: str) -> dict[str, Any]:
-    """POST /scrums/{sprint}/run: {message, tasks_updated_count, updates: [{task_id, progress_made,
-    new_status}]}."""
+    """POST /scrums/{sprint}/run: {message, tasks_updated_count, updates: [...]}."""
     return _check(answer, source, "simulation answer", SIMULATION)
 
 
