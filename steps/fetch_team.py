@@ -15,7 +15,7 @@ def main(step: Step) -> None:
     service = step.service("project-service")
     step.log.info("Fetching the team of project %s...", project_id)
     team = service.get_json(
-        contract.TEAM_PATH, check=lambda answer, source: shapes.team(answer, source, project_id),
+        contract.TEAM_PATH, check=shapes.team(project_id),
         project_id=project_id,
     )
     size = len(team["team_members"])

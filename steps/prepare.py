@@ -105,7 +105,7 @@ def _preflight(step: Step, services: dict[str, http.Service], project_id: str, s
     if "project-service" in healthy:
         team = _ask(
             problems, services["project-service"].get_json, contract.TEAM_PATH,
-            check=lambda answer, source: shapes.team(answer, source, project_id), project_id=project_id,
+            check=shapes.team(project_id), project_id=project_id,
         )
         if team is not None and not team["team_members"]:
             problems.append(http.NotFound(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from steps.http import ServiceError, excerpt
 
@@ -61,63 +61,48 @@ def _walk(value: Any, shape: Any, where: str) -> None:
         raise _Wrong(where, expected, value)
 
 
-def _check(answer: Any, source: str, what: str, shape: Any) -> Any:
-    try:
-        _walk(answer, shape, "the answer")
-    except _Wrong as wrong:
-        where, expected, value = wrong.args
-        problem = "is missing" if expected is None else f"must be {expected}, got {excerpt(repr(value), 80)}"
-        raise ServiceError(f"{source}: the {what} has the wrong shape: {where} {problem}") from None
-    return answer
+class Shape(NamedTuple):
+    """The check of one answer: `shape(answer, source)` is the answer (or its `field`), or ServiceError."""
+
+    what: str
+    shape: Any
+    field: str | None = None
+
+    def __call__(self, answer: Any, source: str) -> Any:
+        try:
+            _walk(answer, self.shape, "the answer")
+        except _Wrong as wrong:
+            where, expected, value = wrong.args
+            problem = f"must be {expected}, got {excerpt(repr(value), 80)}" if expected else "is missing"
+            raise ServiceError(f"{source}: the {self.what} has the wrong shape: {where} {problem}") from None
+        return answer if self.field is None else answer[self.field]
 
 
-SIMULATION = {
-    "message": _STRING,
-    "tasks_updated_count": _count(),
-    "updates": [{"task_id": _STRING, "progress_made": _PERCENTAGE, "new_status": _PERCENTAGE}],
-}
-TASK = {"task_id": _STRING, "title": _STRING, "status": _STRING, "sprint_id": _STRING,
-        "progress_percentage": _count(100), "assigned_to": _NULLABLE_STRING}
-TASK_SUMMARY = {"total_tasks": _count(), "completed_tasks": _count(), "pending_tasks": _count()}
-MEMBER = {"id": _STRING, "name": _STRING, "gender": _STRING, "state": _STRING, "age": _count()}
+_TASK = {"task_id": _STRING, "title": _STRING, "status": _STRING, "sprint_id": _STRING,
+         "progress_percentage": _count(100), "assigned_to": _NULLABLE_STRING}
+_MEMBER = {"id": _STRING, "name": _STRING, "gender": _STRING, "state": _STRING, "age": _count()}
+_UPDATE = {"task_id": _STRING, "progress_made": _PERCENTAGE, "new_status": _PERCENTAGE}
+_COUNTS = {"total_tasks": _count(), "completed_tasks": _count(), "pending_tasks": _count()}
+
+# The documented answers, by the call that gets them:
+# POST /scrums/{sprint}/run
+simulation = Shape("simulation answer", {"message": _STRING, "tasks_updated_count": _count(),
+                                         "updates": [_UPDATE]})
+# GET /health
+health = Shape("health answer", {"status": _leaf("'ok'", lambda v: v == "ok")})
+# GET /sprints/active/{project}: gives the sprint ID
+active_sprint = Shape("active sprint answer", {"sprint_id": _STRING}, field="sprint_id")
+# GET /sprints/{sprint}/tasks
+tasks = Shape("task list", [_TASK])
+# GET /sprints/{sprint}/task-summary
+task_summary = Shape("task summary", _COUNTS)
+# POST /v1/notes/daily_scrum_report (201): gives the note ID
+stored_note = Shape("chronicle answer", {"note_id": _NONEMPTY}, field="note_id")
+# GET /v1/notes/daily_scrum_report (200): one merged object with a `reports` object
+reported_notes = Shape("chronicle answer", {"reports": {}})
 
 
-def simulation(answer: Any, source: str) -> dict[str, Any]:
-    """POST /scrums/{sprint}/run: {message, tasks_updated_count, updates: [...]}."""
-    return _check(answer, source, "simulation answer", SIMULATION)
-
-
-def health(answer: Any, source: str) -> dict[str, Any]:
-    """GET /health: {"status": "ok"}."""
-    return _check(answer, source, "health answer", {"status": _leaf("'ok'", lambda v: v == "ok")})
-
-
-def active_sprint(answer: Any, source: str) -> str:
-    """GET /sprints/active/{project}: {"sprint_id": str}; returns the sprint ID."""
-    return _check(answer, source, "active sprint answer", {"sprint_id": _STRING})["sprint_id"]
-
-
-def tasks(answer: Any, source: str) -> list[dict[str, Any]]:
-    """GET /sprints/{sprint}/tasks: a list of task objects."""
-    return _check(answer, source, "task list", [TASK])
-
-
-def task_summary(answer: Any, source: str) -> dict[str, Any]:
-    """GET /sprints/{sprint}/task-summary: {total_tasks, completed_tasks, pending_tasks} (counts)."""
-    return _check(answer, source, "task summary", TASK_SUMMARY)
-
-
-def team(answer: Any, source: str, project_id: str) -> dict[str, Any]:
+def team(project_id: str) -> Shape:
     """GET /projects/{project}/team-members: {project_id (the one asked for), team_members: [...]}."""
     requested = _leaf(f"the requested project {project_id!r}", lambda v: v == project_id)
-    return _check(answer, source, "team answer", {"project_id": requested, "team_members": [MEMBER]})
-
-
-def stored_note(answer: Any, source: str) -> str:
-    """POST /v1/notes/daily_scrum_report (201): {message, note_id}; returns the note ID."""
-    return _check(answer, source, "chronicle answer", {"note_id": _NONEMPTY})["note_id"]
-
-
-def reported_notes(answer: Any, source: str) -> dict[str, Any]:
-    """GET /v1/notes/daily_scrum_report (200): one merged object with a `reports` object."""
-    return _check(answer, source, "chronicle answer", {"reports": {}})
+    return Shape("team answer", {"project_id": requested, "team_members": [_MEMBER]})
