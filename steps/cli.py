@@ -3,7 +3,8 @@
 `run_step(contract.FETCH_TASKS, body)` parses the options the spec implies (`contract.option()`, all
 required but a carried artifact's input), runs `body(step)` and exits: `InvalidInput` 2,
 `ServiceError` 3, `NotFound` 4, `NotSent` 75, anything else 1 (with its traceback). Every failure
-ends with one ERROR line that says what happened.
+ends with one ERROR line that says what happened. Log lines go to stderr (stdout stays free for a
+step's result), one per event: `2026-11-29T14:00:03Z simulate INFO  Starting daily scrum simulation`.
 """
 
 from __future__ import annotations
@@ -19,7 +20,22 @@ from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
 from steps import artifacts, contract, http, validate
-from steps.log import get_logger
+
+
+def get_logger(step: str, stream: TextIO | None = None) -> logging.Logger:
+    """The logger of one step, writing to `stream` (default: stderr); a second call replaces the
+    handler, so tests can redirect the stream."""
+    formatter = logging.Formatter(
+        "%(asctime)s %(step)s %(levelname)-5s %(message)s", "%Y-%m-%dT%H:%M:%SZ", defaults={"step": step}
+    )
+    formatter.converter = time.gmtime  # UTC, whatever the container's TZ is
+    handler = logging.StreamHandler(sys.stderr if stream is None else stream)
+    handler.setFormatter(formatter)
+    logger = logging.getLogger(f"dsm.steps.{step}")
+    logger.handlers = [handler]
+    logger.setLevel(logging.INFO)
+    logger.propagate = False  # one line per event, not a second copy through the root logger
+    return logger
 
 
 class Step:
