@@ -48,7 +48,6 @@ class Step:
         self.environ = environ
         self.log = log
 
-    # --- environment ----------------------------------------------------------------------
     def env(self, name: str) -> str:
         """The raw value of an environment variable the spec declares ("" when unset)."""
         if name not in self.spec.env:
@@ -67,7 +66,6 @@ class Step:
         session = http.make_session(self.environ)
         return http.Service(service, base_url, session=session, timeout=http.timeouts(self.environ))
 
-    # --- files ------------------------------------------------------------------------------
     def _path(self, kind: str, name: str) -> Path:
         return self.paths[contract.option(kind, name)[2:]]
 

@@ -88,9 +88,7 @@ def option(kind: str, name: str) -> str:
 
 
 PREPARE = StepSpec(
-    name="prepare",
-    module="steps.prepare",
-    image="dailyscrum-prepare",
+    name="prepare", module="steps.prepare", image="dailyscrum-prepare",
     # All four service URLs: prepare checks every service before the one irreversible step.
     env=(ENV_PROJECT_ID, ENV_SPRINT_ID, ENV_REPORT_DATE, ENV_FORCE, ENV_SCHEDULE_TIMEZONE, ENV_RUN_CREATED_AT,
          *SERVICE_URL_ENV.values()),
@@ -99,9 +97,7 @@ PREPARE = StepSpec(
     "whether the day is already reported.",
 )
 SIMULATE = StepSpec(
-    name="simulate",
-    module="steps.simulate",
-    image="dailyscrum-simulate",
+    name="simulate", module="steps.simulate", image="dailyscrum-simulate",
     env=(ENV_SPRINT_ID, ENV_REPORT_DATE, ENV_FORCE, ENV_DAILY_SCRUM_SERVICE_URL, ENV_SPRINT_SERVICE_URL),
     # Recorded per (project, sprint, day): a later run of a simulated day reuses them instead of
     # simulating again (work avoidance), also across fresh submits.
@@ -128,9 +124,7 @@ FETCH_SUMMARY = _fetch("summary", (ENV_SPRINT_ID, ENV_SPRINT_SERVICE_URL),
 FETCH_TEAM = _fetch("team", (ENV_PROJECT_ID, ENV_PROJECT_SERVICE_URL), ("team_size",),
                     "Fetch the project's team from the project-service.")
 REPORT = StepSpec(
-    name="report",
-    module="steps.report",
-    image="dailyscrum-report",
+    name="report", module="steps.report", image="dailyscrum-report",
     env=(
         ENV_PROJECT_ID, ENV_SPRINT_ID, ENV_REPORT_DATE, ENV_CHRONICLE_SERVICE_URL,
         ENV_SPRINT_SERVICE_URL,  # the sprint's dates, for the burndown

@@ -1,18 +1,14 @@
 """Step `prepare`: check everything before the one irreversible step, and decide whether to run.
 
-The simulation is not idempotent (every call adds a day of progress), so `simulate` runs only when
-this step says proceed=true. In order:
+`simulate` runs only when this step says proceed=true (the simulation is not idempotent). In order:
 1. Inputs (exit 2, before any request). SPRINT_ID empty: the project's active sprint. REPORT_DATE
    empty: the day of RUN_CREATED_AT (empty: now) in SCHEDULE_TIMEZONE (default UTC).
-2. Preflight, every problem in one pass, one ERROR line each: every service answers GET /health;
-   the sprint exists (its task summary answers 200, 404 = not found); the project is known (the
-   project-service answers an unknown project with an empty team). The exit code is the most
+2. Preflight, every problem in one pass: every service's /health, the sprint exists (its task summary
+   answers), the project is known (an unknown one has an empty team). The exit code is the most
    specific problem's: 4 (never retried) before 3 (a bad answer) before 75 (not reached).
-3. The chronicle: is this (project, sprint, day) reported? 404: no, proceed. 200: yes, stop quietly
-   (exit 0). Anything else is "unknown" and stops the run with exit 3: the deployed chronicle
-   answers 500 as soon as a note for the day is stored (dsm-services.md), so a 500 most likely means
-   "reported", but a chronicle failure reads the same; a run never simulates on "unknown".
-   FORCE=true skips this question, never the preflight.
+3. Is the day reported? The chronicle's 404: no, proceed; 200: yes, stop quietly (exit 0). Anything
+   else is "unknown": exit 3, never a simulation. (The deployed chronicle answers 500 once the day is
+   stored, dsm-services.md, so a 500 most likely means "reported".) FORCE=true skips this question.
 """
 
 from __future__ import annotations
