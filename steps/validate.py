@@ -86,17 +86,17 @@ def flag(name: str, value: str) -> bool:
 
 def service_url(name: str, value: str) -> str:
     """A service base URL: http or https with a host, no query or fragment; returned without a trailing /."""
+    if not isinstance(value, str) or not value or any(ch.isspace() for ch in value):
+        raise InvalidInput(f"{name} must be an http(s) URL such as http://host:port; got {value!r}")
     try:
         parts = urlsplit(value)
         parts.port  # noqa: B018 - raises ValueError on a bad port
-        usable = parts.scheme in ("http", "https") and bool(parts.hostname)
-        usable = usable and not parts.query and not parts.fragment
     except ValueError:
-        usable = False
-    if not usable or any(ch.isspace() for ch in value):
-        raise InvalidInput(
-            f"{name} must be an http(s) URL such as http://host:port, no query or fragment; got {value!r}"
-        )
+        raise InvalidInput(f"{name} is not a valid URL; got {value!r}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidInput(f"{name} must be an http(s) URL with a host; got {value!r}")
+    if parts.query or parts.fragment:
+        raise InvalidInput(f"{name} must not carry a query or fragment; got {value!r}")
     return value.rstrip("/")
 
 
