@@ -66,11 +66,6 @@ class NotFound(HttpError):
     exit_code = contract.EXIT_NOT_FOUND
 
 
-def path(template: str, **values: str) -> str:
-    """A contract path with its {names} filled, each value percent-quoted so "../x" stays one segment."""
-    return template.format_map({name: quote(str(value), safe="") for name, value in values.items()})
-
-
 def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
     """A short one-line excerpt of a response body for error messages."""
     flat = " ".join(text.split())
@@ -158,7 +153,9 @@ class Service:
         self.timeout = timeout if timeout is not None else timeouts()
 
     def url(self, template: str, **values: str) -> str:
-        return self.base_url + path(template, **values)
+        """A contract path's URL, each {name} percent-quoted so that "../x" stays one segment."""
+        quoted = {name: quote(value, safe="") for name, value in values.items()}
+        return self.base_url + template.format_map(quoted)
 
     def get_json(
         self, template: str, params: Mapping[str, str] | None = None, check: Check = None, **values: str
