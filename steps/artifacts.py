@@ -1,4 +1,4 @@
-"""Files the steps read and write: JSON artifacts, output-parameter files and Argo progress.
+"""Files the steps read and write: artifacts, output-parameter files and Argo's progress file.
 
 Every write is atomic (a temporary file in the same directory, then a rename), so a step that is
 killed or retried never leaves a half-written artifact or parameter for the next step to read.
@@ -6,19 +6,14 @@ killed or retried never leaves a half-written artifact or parameter for the next
 
 from __future__ import annotations
 
-import contextlib
-import datetime as dt
 import json
 import os
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from steps.validate import InvalidInput
-
-# Argo sets this in every container; writing "N/M" to it updates the step's progress.
-ENV_ARGO_PROGRESS_FILE = "ARGO_PROGRESS_FILE"
 
 
 def write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
@@ -72,21 +67,3 @@ def read_json(path: str | os.PathLike[str], what: str, loads: Callable[[str], An
         return loads(text)
     except json.JSONDecodeError as exc:
         raise InvalidInput(f"{what}: {str(source)!r} is not valid JSON: {exc}") from None
-
-
-def write_param(path: str | os.PathLike[str], value: str | int | bool) -> Path:
-    """Write one output parameter file: booleans as "true"/"false", no trailing newline (Argo takes
-    the file content as is)."""
-    return write_text(path, str(value).lower() if isinstance(value, bool) else str(value))
-
-
-def utc_now() -> str:
-    """The current UTC time, ISO 8601 with microseconds: 2026-11-30T14:00:03.120000+00:00."""
-    return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
-
-
-def report_progress(done: int, total: int, environ: Mapping[str, str]) -> None:
-    """Tell Argo how far the step is ("done/total") when ARGO_PROGRESS_FILE is set; else nothing."""
-    if target := environ.get(ENV_ARGO_PROGRESS_FILE, ""):
-        with contextlib.suppress(OSError):  # progress is cosmetic; never fail a step because of it
-            write_text(target, f"{done}/{total}\n")

@@ -10,6 +10,7 @@ step's result), one per event: `2026-11-29T14:00:03Z simulate INFO  Starting dai
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -97,11 +98,14 @@ class Step:
         """Write an output parameter file ("true"/"false" for booleans), atomically."""
         if name not in self.spec.output_parameters:
             raise KeyError(f"step {self.spec.name} has no output parameter {name!r} in contract.py")
-        return artifacts.write_param(self._path("out", name), value)
+        text = str(value).lower() if isinstance(value, bool) else str(value)
+        return artifacts.write_text(self._path("out", name), text)  # no newline: Argo takes the file as is
 
     def progress(self, done: int, total: int) -> None:
-        """Report "done/total" to Argo (ARGO_PROGRESS_FILE) when running under Argo."""
-        artifacts.report_progress(done, total, self.environ)
+        """Tell Argo how far the step is ("done/total") when it set ARGO_PROGRESS_FILE; else nothing."""
+        if target := self.environ.get("ARGO_PROGRESS_FILE", ""):
+            with contextlib.suppress(OSError):  # progress is cosmetic; never fail a step because of it
+                artifacts.write_text(target, f"{done}/{total}\n")
 
 
 def build_parser(spec: contract.StepSpec) -> argparse.ArgumentParser:

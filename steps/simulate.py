@@ -9,9 +9,10 @@ later run of the day (optional inputs): then the step reuses them and sends noth
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
-from steps import artifacts, contract, http, shapes, validate
+from steps import contract, http, shapes, validate
 from steps.cli import Step, run_step
 
 
@@ -57,7 +58,8 @@ def main(step: Step) -> None:
     step.log.info("Starting daily scrum simulation for sprint %s", sprint_id)
     try:
         answer = service.post_json(contract.SIMULATION_PATH, check=shapes.simulation, sprint_id=sprint_id)
-        recorded_at = artifacts.utc_now()  # when the updates were made, as close as we can see it
+        # When the updates were made, as close as we can see it: UTC, with microseconds.
+        recorded_at = dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
     except (http.ServiceError, http.NotFound) as exc:  # a NotSent ends the step as is: retried (exit 75)
         # Not retried: the service may have simulated the day already.
         raise type(exc)(
