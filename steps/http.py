@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
+from functools import partialmethod
 from typing import Any
 from urllib.parse import quote
 
@@ -157,23 +158,13 @@ class Service:
         quoted = {name: quote(value, safe="") for name, value in values.items()}
         return self.base_url + template.format_map(quoted)
 
-    def get_json(
-        self, template: str, params: Mapping[str, str] | None = None, check: Check = None, **values: str
+    def request_json(
+        self, method: str, template: str, params: Mapping[str, str] | None = None,
+        encoded: bytes | None = None, check: Check = None, **values: str,
     ) -> Any:
-        """GET a contract path (its {names} from `values`): the decoded JSON of a 2xx answer, passed
-        through `check(answer, source)` when given."""
-        return self._request("GET", template, params, None, check, values)
-
-    def post_json(
-        self, template: str, encoded: bytes | None = None, check: Check = None, **values: str
-    ) -> Any:
-        """POST `encoded` (UTF-8 JSON, if given), as get_json. Never retried once sent."""
-        return self._request("POST", template, None, encoded, check, values)
-
-    def _request(
-        self, method: str, template: str, params: Mapping[str, str] | None, encoded: bytes | None,
-        check: Check, values: Mapping[str, str],
-    ) -> Any:
+        """`method` a contract path (its {names} from `values`), with `encoded` (UTF-8 JSON) as the body
+        if given: the decoded JSON of a 2xx answer, passed through `check(answer, source)` when given.
+        A POST is never retried once sent (see the module docstring)."""
         url = self.url(template, **values)
         source = f"{self.name} {method} {url}"
         where = source + ("?" + "&".join(f"{k}={v}" for k, v in params.items()) if params else "")
@@ -208,3 +199,6 @@ class Service:
             message = f"{where}: HTTP {status} but the body is not JSON: {excerpt(text)!r}"
             raise ServiceError(message, status=status, body=text) from None
         return answer if check is None else check(answer, source)
+
+    get_json = partialmethod(request_json, "GET")
+    post_json = partialmethod(request_json, "POST")
