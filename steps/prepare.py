@@ -22,8 +22,6 @@ from steps.cli import Step, run_step
 
 SPEC = contract.PREPARE
 HEALTH_READ_TIMEOUT = 5.0  # seconds: /health answers at once or the service is not fit to run
-# The most specific problem decides the exit code (see the module docstring).
-SPECIFICITY: tuple[type[http.HttpError], ...] = (http.NotFound, http.ServiceError, http.NotSent)
 Write = Callable[[str, bool, bool, str], None]  # (sprint_id, proceed, already_reported, reason)
 
 
@@ -114,7 +112,8 @@ def _preflight(step: Step, services: dict[str, http.Service], project_id: str, s
 def _fail(problems: list[http.HttpError]) -> http.HttpError:
     """One exception for the run's problems: the most specific one, or a summary of several
     (each then already logged on its own ERROR line)."""
-    worst = min(problems, key=lambda p: next(i for i, kind in enumerate(SPECIFICITY) if isinstance(p, kind)))
+    specificity = (http.NotFound, http.ServiceError, http.NotSent)  # see the module docstring
+    worst = next(problem for kind in specificity for problem in problems if isinstance(problem, kind))
     if len(problems) == 1:
         return worst
     return type(worst)(f"preflight found {len(problems)} problems (one ERROR line each above); "
