@@ -146,13 +146,8 @@ EXIT_CODES: tuple[tuple[type[BaseException], int, str], ...] = (
 )
 
 
-def execute(
-    spec: contract.StepSpec,
-    body: Callable[[Step], int | None],
-    argv: Sequence[str] | None = None,
-    environ: Mapping[str, str] | None = None,
-    stream: TextIO | None = None,
-) -> int:
+def execute(spec: contract.StepSpec, body: Callable[[Step], int | None], argv: Sequence[str] | None = None,
+            environ: Mapping[str, str] | None = None, stream: TextIO | None = None) -> int:
     """Run `body` as the step `spec` and return the exit code (see the module docstring)."""
     log = get_logger(spec.name, stream)
     paths = _parse_paths(spec, argv)  # argparse exits 2 itself on a bad command line
