@@ -1,4 +1,4 @@
-"""Files the steps read and write: JSON artifacts, output-parameter files and Argo progress.
+"""Files the steps read and write: artifacts, output-parameter files and Argo's progress file.
 
 Every write is atomic (a temporary file in the same directory, then a rename), so a step that is
 killed or retried never leaves a half-written artifact or parameter for the next step to read.
@@ -6,24 +6,14 @@ killed or retried never leaves a half-written artifact or parameter for the next
 
 from __future__ import annotations
 
-import contextlib
-import datetime as dt
 import json
 import os
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from steps.validate import InvalidInput
-
-# Argo sets this in every container; writing "N/M" to it updates the step's progress.
-ENV_ARGO_PROGRESS_FILE = "ARGO_PROGRESS_FILE"
-
-
-def write_text(path: str | os.PathLike[str], text: str) -> Path:
-    """Write `text` (UTF-8) to `path` atomically, creating the parent directories."""
-    return write_bytes(path, text.encode("utf-8"))
 
 
 def write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
@@ -44,31 +34,28 @@ def write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
     return target
 
 
+def write_text(path: str | os.PathLike[str], text: str) -> Path:
+    """Write `text` (UTF-8) to `path` atomically."""
+    return write_bytes(path, text.encode("utf-8"))
+
+
 # Artifacts up to this size are indented for people reading them in the Argo UI; a bigger one
 # (thousands of tasks) is written compact: json's C encoder does not indent, and the pure-Python
 # one takes ~3x longer (0.5 s instead of 0.18 s for 100,000 tasks).
 INDENT_MAX_BYTES = 1_000_000
 
 
-def json_text(data: Any) -> str:
-    """`data` as UTF-8 JSON with a final newline: indented when small, compact when big."""
-    compact = json.dumps(data, ensure_ascii=False)
-    if len(compact) > INDENT_MAX_BYTES:
-        return compact + "\n"
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-
-
 def write_json(path: str | os.PathLike[str], data: Any) -> Path:
-    """Write `data` as JSON (see `json_text`), atomically."""
-    return write_text(path, json_text(data))
+    """Write `data` as UTF-8 JSON with a final newline, atomically: indented when small, compact when big."""
+    text = json.dumps(data, ensure_ascii=False)
+    if len(text) <= INDENT_MAX_BYTES:
+        text = json.dumps(data, indent=2, ensure_ascii=False)
+    return write_text(path, text + "\n")
 
 
 def read_json(path: str | os.PathLike[str], what: str, loads: Callable[[str], Any] = json.loads) -> Any:
-    """Read a JSON input artifact; a missing, unreadable or malformed file is `InvalidInput`.
-
-    `what` names the artifact in the message (e.g. "input artifact tasks"). `loads` decodes the
-    text: a faster decoder may be given, which raises json.JSONDecodeError on malformed JSON.
-    """
+    """Read a JSON artifact; a missing, unreadable or malformed file is `InvalidInput` naming `what`.
+    A faster `loads` may be given; it must raise json.JSONDecodeError on malformed JSON."""
     source = Path(path)
     try:
         text = source.read_text(encoding="utf-8")
@@ -80,29 +67,3 @@ def read_json(path: str | os.PathLike[str], what: str, loads: Callable[[str], An
         return loads(text)
     except json.JSONDecodeError as exc:
         raise InvalidInput(f"{what}: {str(source)!r} is not valid JSON: {exc}") from None
-
-
-def param_text(value: str | int | bool) -> str:
-    """How an output parameter is written: booleans as "true"/"false", the rest as str()."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
-def write_param(path: str | os.PathLike[str], value: str | int | bool) -> Path:
-    """Write one output parameter file (no trailing newline: Argo takes the file content as is)."""
-    return write_text(path, param_text(value))
-
-
-def utc_now() -> str:
-    """The current UTC time, ISO 8601 with microseconds: 2026-11-30T14:00:03.120000+00:00."""
-    return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
-
-
-def report_progress(done: int, total: int, environ: Mapping[str, str] | None = None) -> None:
-    """Tell Argo how far the step is ("done/total") when ARGO_PROGRESS_FILE is set; else nothing."""
-    target = (os.environ if environ is None else environ).get(ENV_ARGO_PROGRESS_FILE, "")
-    if not target:
-        return
-    with contextlib.suppress(OSError):  # progress is cosmetic; never fail a step because of it
-        write_text(target, f"{done}/{total}\n")

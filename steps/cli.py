@@ -1,23 +1,16 @@
 """The common entry point of every step program: options from the contract, exceptions to exit codes.
 
-    def body(step: Step) -> None:
-        sprint_id = step.identifier(contract.ENV_SPRINT_ID)
-        sprint = step.service("sprint-service")
-        step.write_json("tasks", sprint.get_json(contract.TASKS_PATH, sprint_id=sprint_id))
-        step.write_param("task_count", 10)
-
-    if __name__ == "__main__":
-        run_step(contract.FETCH_TASKS, body)
-
-The options are generated from the `StepSpec` with `contract.option()` (`--in-<artifact>`,
-`--out-<artifact>`, `--out-<parameter>`), all required, so the manifest and the program cannot
-disagree. Exit codes: `InvalidInput` 2, `ServiceError` 3, `NotFound` 4, `NotSent` 75, anything
-else 1 (with its traceback); every failure ends with one ERROR line that says what happened.
+`run_step(contract.FETCH_TASKS, body)` parses the options the spec implies (`contract.option()`, all
+required but a carried artifact's input), runs `body(step)` and exits: `InvalidInput` 2,
+`ServiceError` 3, `NotFound` 4, `NotSent` 75, anything else 1 (with its traceback). Every failure
+ends with one ERROR line that says what happened. Log lines go to stderr (stdout stays free for a
+step's result), one per event: `2026-11-29T14:00:03Z simulate INFO  Starting daily scrum simulation`.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -27,35 +20,41 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
-import requests
-
 from steps import artifacts, contract, http, validate
-from steps.log import get_logger
+
+
+def get_logger(step: str, stream: TextIO | None = None) -> logging.Logger:
+    """The logger of one step, writing to `stream` (default: stderr); a second call replaces the
+    handler, so tests can redirect the stream."""
+    formatter = logging.Formatter(
+        "%(asctime)s %(step)s %(levelname)-5s %(message)s", "%Y-%m-%dT%H:%M:%SZ", defaults={"step": step}
+    )
+    formatter.converter = time.gmtime  # UTC, whatever the container's TZ is
+    handler = logging.StreamHandler(sys.stderr if stream is None else stream)
+    handler.setFormatter(formatter)
+    logger = logging.getLogger(f"dsm.steps.{step}")
+    logger.handlers = [handler]
+    logger.setLevel(logging.INFO)
+    logger.propagate = False  # one line per event, not a second copy through the root logger
+    return logger
 
 
 class Step:
     """What a step body works with: its spec, parsed paths, environment, logger and services."""
 
-    def __init__(
-        self,
-        spec: contract.StepSpec,
-        paths: Mapping[str, Path],
-        environ: Mapping[str, str],
-        log: logging.Logger,
-    ) -> None:
+    def __init__(self, spec: contract.StepSpec, paths: Mapping[str, Path], environ: Mapping[str, str],
+                 log: logging.Logger) -> None:
         self.spec = spec
-        self.paths = dict(paths)  # option name without dashes, e.g. "out-tasks" -> Path
+        self.paths = dict(paths)  # option without its leading dashes, e.g. "out-task-count" -> Path
         self.environ = environ
         self.log = log
-        self._session: requests.Session | None = None
 
-    # --- environment ----------------------------------------------------------------------
     def env(self, name: str) -> str:
         """The raw value of an environment variable the spec declares ("" when unset)."""
         if name not in self.spec.env:
             # A programming error: the manifest would not pass this variable to the container.
             raise KeyError(f"step {self.spec.name} reads {name}, which contract.py does not declare")
-        return validate.env(name, self.environ)
+        return self.environ.get(name, "")  # not stripped: validators decide
 
     def identifier(self, name: str) -> str:
         """A validated project/sprint ID from the environment."""
@@ -65,93 +64,77 @@ class Step:
         """The client of a DSM service (e.g. "sprint-service"), its URL validated from the environment."""
         env_name = contract.SERVICE_URL_ENV[service]
         base_url = validate.service_url(env_name, self.env(env_name))
-        if self._session is None:
-            self._session = http.make_session(self.environ)
-        return http.Service(service, base_url, session=self._session, timeout=http.timeouts(self.environ))
+        session = http.make_session(self.environ)
+        return http.Service(service, base_url, session=session, timeout=http.timeouts(self.environ))
 
-    # --- files ------------------------------------------------------------------------------
-    def input_path(self, artifact: str) -> Path:
-        return self.paths[contract.option("in", artifact).lstrip("-")]
-
-    def output_path(self, name: str) -> Path:
-        """The path given for an output artifact or output parameter."""
-        return self.paths[contract.option("out", name).lstrip("-")]
+    def _path(self, kind: str, name: str) -> Path:
+        return self.paths[contract.option(kind, name)[2:]]
 
     def read_json(self, artifact: str, loads: Callable[[str], Any] = json.loads) -> Any:
         """An input artifact's JSON; missing or malformed is InvalidInput (exit 2)."""
-        return artifacts.read_json(self.input_path(artifact), f"input artifact {artifact}", loads)
+        return artifacts.read_json(self._path("in", artifact), f"input artifact {artifact}", loads)
 
     def read_carried(self, artifact: str) -> Any | None:
         """A carried artifact's JSON, or None on a first run: Argo may hand a missing optional
         input over as nothing, an empty file or an empty directory."""
-        path = self.paths.get(contract.option("in", artifact).lstrip("-"))
+        path = self.paths.get(contract.option("in", artifact)[2:])
         if path is None or not path.is_file() or path.stat().st_size == 0:
             return None
         return artifacts.read_json(path, f"carried artifact {artifact}")
 
     def write_json(self, artifact: str, data: Any) -> Path:
         """Write an output artifact as JSON, atomically."""
-        return artifacts.write_json(self.output_path(artifact), data)
+        return artifacts.write_json(self._path("out", artifact), data)
 
     def write_text(self, artifact: str, text: str) -> Path:
         """Write a text output artifact (e.g. HTML), atomically."""
-        return artifacts.write_text(self.output_path(artifact), text)
+        return artifacts.write_text(self._path("out", artifact), text)
 
     def write_bytes(self, artifact: str, data: bytes) -> Path:
         """Write an output artifact already encoded (e.g. JSON encoded once for a request too), atomically."""
-        return artifacts.write_bytes(self.output_path(artifact), data)
+        return artifacts.write_bytes(self._path("out", artifact), data)
 
     def write_param(self, name: str, value: str | int | bool) -> Path:
         """Write an output parameter file ("true"/"false" for booleans), atomically."""
         if name not in self.spec.output_parameters:
             raise KeyError(f"step {self.spec.name} has no output parameter {name!r} in contract.py")
-        return artifacts.write_param(self.output_path(name), value)
+        text = str(value).lower() if isinstance(value, bool) else str(value)
+        return artifacts.write_text(self._path("out", name), text)  # no newline: Argo takes the file as is
 
     def progress(self, done: int, total: int) -> None:
-        """Report "done/total" to Argo (ARGO_PROGRESS_FILE) when running under Argo."""
-        artifacts.report_progress(done, total, self.environ)
+        """Tell Argo how far the step is ("done/total") when it set ARGO_PROGRESS_FILE; else nothing."""
+        if target := self.environ.get("ARGO_PROGRESS_FILE", ""):
+            with contextlib.suppress(OSError):  # progress is cosmetic; never fail a step because of it
+                artifacts.write_text(target, f"{done}/{total}\n")
 
 
 def build_parser(spec: contract.StepSpec) -> argparse.ArgumentParser:
-    """The argument parser of a step, derived from its spec (one required path option per file)."""
+    """The argument parser of a step, derived from its spec (one path option per file)."""
     parser = argparse.ArgumentParser(
         prog=f"python -m {spec.module}",
         description=spec.description,
         epilog="Inputs come from the environment: " + ", ".join(spec.env),
     )
-    for artifact in spec.inputs:
+    carried_help = "carried artifact {} from the previous run (optional: absent on the first)"
+    outputs = spec.output_artifacts + spec.carried
+    files = [
+        *(("in", name, True, "input artifact {} (JSON)") for name in spec.inputs),
+        *(("in", name, False, carried_help) for name in spec.carried),
+        *(("out", name, True, "where to write output artifact {}") for name in outputs),
+        *(("out", name, True, "where to write output parameter {}") for name in spec.output_parameters),
+    ]
+    for kind, name, required, text in files:
+        option = contract.option(kind, name)
         parser.add_argument(
-            contract.option("in", artifact), type=Path, required=True, metavar="PATH",
-            help=f"input artifact {artifact} (JSON)",
-        )
-    for artifact in spec.carried:
-        parser.add_argument(
-            contract.option("in", artifact), type=Path, metavar="PATH",
-            help=f"carried artifact {artifact} from the previous run (optional: absent on the first)",
-        )
-    for artifact in spec.output_artifacts + spec.carried:
-        parser.add_argument(
-            contract.option("out", artifact), type=Path, required=True, metavar="PATH",
-            help=f"where to write output artifact {artifact}",
-        )
-    for param in spec.output_parameters:
-        parser.add_argument(
-            contract.option("out", param), type=Path, required=True, metavar="PATH",
-            help=f"where to write output parameter {param}",
+            option, dest=option[2:], type=Path, required=required, metavar="PATH", help=text.format(name)
         )
     return parser
 
 
 def _parse_paths(spec: contract.StepSpec, argv: Sequence[str] | None) -> dict[str, Path]:
-    namespace = build_parser(spec).parse_args(argv)
-    paths: dict[str, Path] = {}
-    outputs = spec.output_artifacts + spec.carried + spec.output_parameters
-    for kind, names in (("in", spec.inputs + spec.carried), ("out", outputs)):
-        for name in names:
-            option = contract.option(kind, name).lstrip("-")
-            if (path := getattr(namespace, option.replace("-", "_"))) is not None:
-                paths[option] = path
-    return paths
+    """The given paths by option (without its dashes); an absent optional one is left out."""
+    given = vars(build_parser(spec).parse_args(argv))
+    return {option: path for option, path in given.items() if path is not None}
 
 
 # Most specific first: the first matching class decides the exit code.
@@ -163,13 +146,8 @@ EXIT_CODES: tuple[tuple[type[BaseException], int, str], ...] = (
 )
 
 
-def execute(
-    spec: contract.StepSpec,
-    body: Callable[[Step], int | None],
-    argv: Sequence[str] | None = None,
-    environ: Mapping[str, str] | None = None,
-    stream: TextIO | None = None,
-) -> int:
+def execute(spec: contract.StepSpec, body: Callable[[Step], int | None], argv: Sequence[str] | None = None,
+            environ: Mapping[str, str] | None = None, stream: TextIO | None = None) -> int:
     """Run `body` as the step `spec` and return the exit code (see the module docstring)."""
     log = get_logger(spec.name, stream)
     paths = _parse_paths(spec, argv)  # argparse exits 2 itself on a bad command line
@@ -192,10 +170,6 @@ def execute(
     return code
 
 
-def run_step(
-    spec: contract.StepSpec,
-    body: Callable[[Step], int | None],
-    argv: Sequence[str] | None = None,
-) -> NoReturn:
+def run_step(spec: contract.StepSpec, body: Callable[[Step], int | None]) -> NoReturn:
     """The `if __name__ == "__main__"` of every step: run it and exit with its code."""
-    sys.exit(execute(spec, body, argv))
+    sys.exit(execute(spec, body))

@@ -1,9 +1,7 @@
 """The public contract of the step containers: the only module `workflows/` imports from `steps/`.
 
-Every name that the manifest and a step program must agree on (step names, modules, images,
-environment variables, artifact and output-parameter names, command-line options, exit codes)
-is written here once. The manifest is generated from it and the steps parse their arguments
-from it, so the two cannot drift apart.
+Every name the manifest and a step program must agree on is written here once: the manifest is
+generated from it and the steps parse their arguments from it, so the two cannot drift apart.
 """
 
 from __future__ import annotations
@@ -53,30 +51,17 @@ EXIT_SERVICE_ERROR = 3  # the service was reached and answered badly (status, bo
 EXIT_NOT_FOUND = 4  # the service says the sprint or project does not exist; never retried
 EXIT_NOT_SENT = 75  # the request never reached the service (EX_TEMPFAIL): always safe to retry
 
-# --- artifacts (name -> file name) -----------------------------------------------------------
+# --- artifacts: name -> file name (JSON, but the page) --------------------------------------------
 ARTIFACT_FILES: dict[str, str] = {
-    "snapshot": "snapshot.json",  # the sprint's tasks right before the simulation (simulate)
-    "simulation": "simulation.json",
-    "tasks": "tasks.json",
-    "summary": "summary.json",
-    "team": "team.json",
-    "report": "report.json",
-    "report-html": "report.html",
-    "history": "history.json",  # the sprint's burndown series, carried from run to run (report)
+    name: "report.html" if name == "report-html" else f"{name}.json"
+    for name in ("snapshot", "simulation", "tasks", "summary", "team", "report", "report-html", "history")
 }
-
-# Output parameters are written by the steps as small text files ("true"/"false" for booleans).
 
 
 class StepSpec(NamedTuple):
-    """One step container: what it runs, what it reads and what it writes.
+    """One step container: what it runs, reads and writes; its options follow `option()`.
 
-    Command-line options follow one rule, so both sides derive them from this spec:
-    `--in-<artifact>` and `--out-<artifact>` take the path of an input or output artifact,
-    `--out-<parameter>` (underscores as dashes) the path of the file holding an output parameter.
-
-    Immutable like a frozen dataclass, but a NamedTuple: every step program imports this module,
-    and `dataclasses` imports `inspect` (with ast and dis), ~5 ms of each step's start-up.
+    A NamedTuple, not a frozen dataclass: `dataclasses` imports `inspect`, ~5 ms of each step's start-up.
     """
 
     name: str  # DAG task and template name
@@ -103,30 +88,16 @@ def option(kind: str, name: str) -> str:
 
 
 PREPARE = StepSpec(
-    name="prepare",
-    module="steps.prepare",
-    image="dailyscrum-prepare",
-    env=(
-        ENV_PROJECT_ID,
-        ENV_SPRINT_ID,
-        ENV_REPORT_DATE,
-        ENV_FORCE,
-        ENV_SCHEDULE_TIMEZONE,
-        ENV_RUN_CREATED_AT,
-        # All four: prepare checks every service before the one irreversible step.
-        ENV_DAILY_SCRUM_SERVICE_URL,
-        ENV_SPRINT_SERVICE_URL,
-        ENV_PROJECT_SERVICE_URL,
-        ENV_CHRONICLE_SERVICE_URL,
-    ),
+    name="prepare", module="steps.prepare", image="dailyscrum-prepare",
+    # All four service URLs: prepare checks every service before the one irreversible step.
+    env=(ENV_PROJECT_ID, ENV_SPRINT_ID, ENV_REPORT_DATE, ENV_FORCE, ENV_SCHEDULE_TIMEZONE, ENV_RUN_CREATED_AT,
+         *SERVICE_URL_ENV.values()),
     output_parameters=("sprint_id", "report_date", "proceed", "already_reported", "reason"),
     description="Check everything before the simulation: inputs, services, sprint, project, and "
     "whether the day is already reported.",
 )
 SIMULATE = StepSpec(
-    name="simulate",
-    module="steps.simulate",
-    image="dailyscrum-simulate",
+    name="simulate", module="steps.simulate", image="dailyscrum-simulate",
     env=(ENV_SPRINT_ID, ENV_REPORT_DATE, ENV_FORCE, ENV_DAILY_SCRUM_SERVICE_URL, ENV_SPRINT_SERVICE_URL),
     # Recorded per (project, sprint, day): a later run of a simulated day reuses them instead of
     # simulating again (work avoidance), also across fresh submits.
@@ -135,37 +106,25 @@ SIMULATE = StepSpec(
     description="Read the sprint's tasks, then ask the daily-scrum-service to simulate one day of "
     "progress (not idempotent), once per project, sprint and day.",
 )
-FETCH_TASKS = StepSpec(
-    name="fetch-tasks",
-    module="steps.fetch_tasks",
-    image="dailyscrum-fetch-tasks",
-    env=(ENV_SPRINT_ID, ENV_SPRINT_SERVICE_URL),
-    output_artifacts=("tasks",),
-    output_parameters=("task_count",),
-    description="Fetch the sprint's tasks from the sprint-service.",
-)
-FETCH_SUMMARY = StepSpec(
-    name="fetch-summary",
-    module="steps.fetch_summary",
-    image="dailyscrum-fetch-summary",
-    env=(ENV_SPRINT_ID, ENV_SPRINT_SERVICE_URL),
-    output_artifacts=("summary",),
-    output_parameters=("total_tasks", "completed_tasks", "pending_tasks"),
-    description="Fetch the sprint's task summary from the sprint-service.",
-)
-FETCH_TEAM = StepSpec(
-    name="fetch-team",
-    module="steps.fetch_team",
-    image="dailyscrum-fetch-team",
-    env=(ENV_PROJECT_ID, ENV_PROJECT_SERVICE_URL),
-    output_artifacts=("team",),
-    output_parameters=("team_size",),
-    description="Fetch the project's team from the project-service.",
-)
+
+
+def _fetch(artifact: str, env: tuple[str, str], parameters: tuple[str, ...], description: str) -> StepSpec:
+    """A fetch step: one GET, one artifact (module steps.fetch_<artifact>)."""
+    return StepSpec(
+        name=f"fetch-{artifact}", module=f"steps.fetch_{artifact}", image=f"dailyscrum-fetch-{artifact}",
+        env=env, output_artifacts=(artifact,), output_parameters=parameters, description=description,
+    )
+
+
+FETCH_TASKS = _fetch("tasks", (ENV_SPRINT_ID, ENV_SPRINT_SERVICE_URL), ("task_count",),
+                     "Fetch the sprint's tasks from the sprint-service.")
+FETCH_SUMMARY = _fetch("summary", (ENV_SPRINT_ID, ENV_SPRINT_SERVICE_URL),
+                       ("total_tasks", "completed_tasks", "pending_tasks"),
+                       "Fetch the sprint's task summary from the sprint-service.")
+FETCH_TEAM = _fetch("team", (ENV_PROJECT_ID, ENV_PROJECT_SERVICE_URL), ("team_size",),
+                    "Fetch the project's team from the project-service.")
 REPORT = StepSpec(
-    name="report",
-    module="steps.report",
-    image="dailyscrum-report",
+    name="report", module="steps.report", image="dailyscrum-report",
     env=(
         ENV_PROJECT_ID, ENV_SPRINT_ID, ENV_REPORT_DATE, ENV_CHRONICLE_SERVICE_URL,
         ENV_SPRINT_SERVICE_URL,  # the sprint's dates, for the burndown
@@ -182,4 +141,3 @@ REPORT = StepSpec(
 
 STEPS: tuple[StepSpec, ...] = (PREPARE, SIMULATE, FETCH_TASKS, FETCH_SUMMARY, FETCH_TEAM, REPORT)
 FETCH_STEPS: tuple[StepSpec, ...] = (FETCH_TASKS, FETCH_SUMMARY, FETCH_TEAM)
-STEPS_BY_NAME: dict[str, StepSpec] = {step.name: step for step in STEPS}

@@ -1,9 +1,7 @@
 """Step `fetch-summary`: the sprint's task summary from the sprint-service, written as answered.
 
-Environment: SPRINT_ID, SPRINT_SERVICE_URL. Output: artifact `summary` ({total_tasks,
-completed_tasks, pending_tasks} as answered) and parameters total_tasks, completed_tasks,
-pending_tasks. An unknown sprint (404) exits 4, which the workflow does not retry (prepare's
-preflight asks the same question before the simulation, so this is a sprint deleted since).
+An unknown sprint (404) exits 4, never retried: prepare's preflight asked the same before the
+simulation, so this is a sprint deleted since.
 """
 
 from __future__ import annotations
@@ -17,7 +15,6 @@ SPEC = contract.FETCH_SUMMARY
 def main(step: Step) -> None:
     sprint_id = step.identifier(contract.ENV_SPRINT_ID)
     service = step.service("sprint-service")
-    step.progress(0, 1)
     step.log.info("Fetching the task summary of sprint %s...", sprint_id)
     try:
         summary = service.get_json(contract.TASK_SUMMARY_PATH, check=shapes.task_summary, sprint_id=sprint_id)
@@ -27,13 +24,12 @@ def main(step: Step) -> None:
             status=exc.status, body=exc.body,
         ) from exc
     step.write_json("summary", summary)
-    for key in ("total_tasks", "completed_tasks", "pending_tasks"):
+    for key in SPEC.output_parameters:  # total_tasks, completed_tasks, pending_tasks
         step.write_param(key, summary[key])
     step.log.info(
         "Task summary: %d tasks, %d completed, %d pending",
         summary["total_tasks"], summary["completed_tasks"], summary["pending_tasks"],
     )
-    step.progress(1, 1)
 
 
 if __name__ == "__main__":

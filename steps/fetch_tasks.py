@@ -1,12 +1,8 @@
-"""Step `fetch-tasks`: the sprint's tasks from the sprint-service, written as answered.
+"""Step `fetch-tasks`: the sprint's tasks from the sprint-service, written as answered (after a shape check).
 
-Environment: SPRINT_ID, SPRINT_SERVICE_URL. Output: artifact `tasks` (the JSON list exactly as the
-service answered, after a shape check) and parameter `task_count`.
-
-The sprint-service answers `[]` both for a sprint without tasks and for an unknown sprint; this
-step cannot tell them apart, so it succeeds with `[]`, task_count 0 and a WARNING line (the
-report then has no entries). An unknown sprint is refused earlier, by prepare's preflight (its
-task summary answers 404), before anything is simulated.
+The sprint-service answers `[]` both for a sprint without tasks and for an unknown sprint, so `[]`
+succeeds with task_count 0 and a WARNING. An unknown sprint was refused earlier, by prepare's
+preflight (its task summary answers 404), before anything was simulated.
 """
 
 from __future__ import annotations
@@ -14,13 +10,10 @@ from __future__ import annotations
 from steps import contract, shapes
 from steps.cli import Step, run_step
 
-SPEC = contract.FETCH_TASKS
-
 
 def main(step: Step) -> None:
     sprint_id = step.identifier(contract.ENV_SPRINT_ID)
     service = step.service("sprint-service")
-    step.progress(0, 1)
     step.log.info("Fetching tasks for sprint %s...", sprint_id)
     tasks = service.get_json(contract.TASKS_PATH, check=shapes.tasks, sprint_id=sprint_id)
     step.write_json("tasks", tasks)
@@ -32,8 +25,7 @@ def main(step: Step) -> None:
             "Sprint %s has no tasks (the sprint-service answers the same for an unknown sprint); "
             "the report will have no entries", sprint_id,
         )
-    step.progress(1, 1)
 
 
 if __name__ == "__main__":
-    run_step(SPEC, main)
+    run_step(contract.FETCH_TASKS, main)

@@ -1,29 +1,19 @@
 """The one HTTP helper of the steps: timeouts, bounded retries and errors that say what happened.
 
-    client = Service("sprint-service", base_url)
-    tasks = client.get_json(contract.TASKS_PATH, sprint_id=sprint_id)       # values are quoted
-    answer = client.post_json(contract.SIMULATION_PATH, sprint_id=sprint_id)  # never retried once sent
-
-Rules (why they matter for a workflow step):
-- Every call has a (connect, read) timeout: defaults 3.05 s and 30 s, overridden by the environment
-  variables HTTP_CONNECT_TIMEOUT and HTTP_READ_TIMEOUT (seconds).
-- GETs are retried by urllib3 on connection errors and on 502/503/504, at most HTTP_RETRIES times
-  in all (default 3) with exponential backoff (HTTP_BACKOFF_FACTOR, default 0.5 s: waits 0, 1, 2 s).
-  A `Retry-After` header is ignored: a service asking for minutes must not hold the step past its
-  deadline. `worst_case_seconds()` is the longest one call can take under these rules.
-- A POST is retried only when the connection could not be opened (it never reached the service).
-  Once it may have been sent it is never retried: the daily-scrum simulation and the chronicle
-  are not idempotent.
-- Failures are exceptions carrying the exit code of the step:
-  `NotSent` (75: connection refused, DNS failure, connect timeout: safe to retry),
-  `ServiceError` (3: bad status, timeout after sending, malformed JSON, wrong shape),
-  `NotFound` (4: the service answered 404; callers for whom 404 is an answer catch it).
+- Every call has a (connect, read) timeout: 3.05 s and 30 s, or HTTP_CONNECT_TIMEOUT / HTTP_READ_TIMEOUT.
+- GETs are retried by urllib3 on connection errors and on 502/503/504, at most HTTP_RETRIES times in
+  all (default 3), with exponential backoff (HTTP_BACKOFF_FACTOR, default 0.5 s: waits 0, 1, 2 s).
+  `Retry-After` is ignored: a service asking for minutes must not hold the step past its deadline.
+- A POST is retried only when the connection could not be opened; once it may have been sent, never:
+  the daily-scrum simulation and the chronicle are not idempotent.
+- Failures carry the step's exit code: `NotSent` 75 (safe to retry), `ServiceError` 3, `NotFound` 4.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
+from functools import partialmethod
 from typing import Any
 from urllib.parse import quote
 
@@ -43,9 +33,7 @@ DEFAULT_CONNECT_TIMEOUT = 3.05  # just over a multiple of 3 s, the TCP SYN retra
 DEFAULT_READ_TIMEOUT = 30.0
 DEFAULT_RETRIES = 3
 DEFAULT_BACKOFF_FACTOR = 0.5
-RETRY_STATUSES = frozenset({502, 503, 504})
 EXCERPT_CHARS = 200
-
 
 Check = Callable[[Any, str], Any] | None  # a `shapes` check: (answer, source) -> the answer, or ServiceError
 
@@ -79,12 +67,6 @@ class NotFound(HttpError):
     exit_code = contract.EXIT_NOT_FOUND
 
 
-def path(template: str, **values: str) -> str:
-    """A contract path with its {names} filled, each value percent-quoted (so "../x" or "a/b" stay
-    one segment): path("/sprints/{sprint_id}/tasks", sprint_id="S 1") == "/sprints/S%201/tasks"."""
-    return template.format_map({name: quote(str(value), safe="") for name, value in values.items()})
-
-
 def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
     """A short one-line excerpt of a response body for error messages."""
     flat = " ".join(text.split())
@@ -111,16 +93,15 @@ def retry_policy(environ: Mapping[str, str] | None = None) -> Retry:
         # One budget for every kind of retry: with separate counters a call could alternate
         # refused connections and 503s and make 1 + 2 x retries attempts.
         total=retries,
-        # Connect errors happen before the request is sent: urllib3 retries them for any method.
-        connect=retries,
-        # Read errors (timeout or reset after sending) are never retried here: for a POST the
-        # service may have acted; for a GET the workflow's retryPolicy retries the whole step.
+        connect=retries,  # before the request is sent: urllib3 retries them for any method
+        # Read errors (after sending) are never retried here: for a POST the service may have
+        # acted; for a GET the workflow's retryPolicy retries the whole step.
         read=False,
         status=retries,
         other=0,
         redirect=0,
         allowed_methods=frozenset({"GET", "HEAD"}),  # status retries only for idempotent methods
-        status_forcelist=RETRY_STATUSES,
+        status_forcelist=frozenset({502, 503, 504}),
         backoff_factor=backoff,
         backoff_max=10.0,
         raise_on_status=False,  # hand back the last 5xx so the message can show it
@@ -129,13 +110,9 @@ def retry_policy(environ: Mapping[str, str] | None = None) -> Retry:
 
 
 def worst_case_seconds(environ: Mapping[str, str] | None = None) -> float:
-    """The longest one call (get_json or post_json) can take before it gives up, in seconds.
-
-    Every attempt (the first and each retry) waits its full connect and read timeouts, plus
-    urllib3's backoff sleeps between attempts, computed by urllib3 itself. `Retry-After` adds
-    nothing (ignored). The read timeout bounds each wait for data, so a service that trickles a
-    body byte by byte could exceed this; the step's activeDeadlineSeconds is the last guard.
-    """
+    """The longest one call can take before it gives up: every attempt waits its full connect and
+    read timeouts, plus urllib3's own backoff sleeps. (A body trickled byte by byte could exceed it;
+    the step's activeDeadlineSeconds is the last guard.)"""
     connect, read = timeouts(environ)
     policy = retry_policy(environ)
     retries = policy.total or 0
@@ -155,95 +132,52 @@ def make_session(environ: Mapping[str, str] | None = None) -> requests.Session:
     return session
 
 
-_shared_session: requests.Session | None = None
+def _cause(exc: BaseException) -> Any:
+    """The urllib3 error under a requests error (a MaxRetryError's reason)."""
+    cause: Any = exc.args[0] if exc.args else exc
+    return cause.reason if isinstance(cause, MaxRetryError) and cause.reason is not None else cause
 
 
-def shared_session() -> requests.Session:
-    """The step's one session (a step is one process: one session, one connection pool)."""
-    global _shared_session
-    if _shared_session is None:
-        _shared_session = make_session()
-    return _shared_session
-
-
-def _never_sent(exc: requests.ConnectionError) -> bool:
-    """True when a ConnectionError happened while connecting, before any byte was sent."""
-    if isinstance(exc, requests.ConnectTimeout):
-        return True
-    cause = exc.args[0] if exc.args else None
-    if isinstance(cause, MaxRetryError):
-        cause = cause.reason
-    # NewConnectionError (refused) and NameResolutionError (DNS) are ConnectTimeoutError subclasses.
-    return isinstance(cause, ConnectTimeoutError)
+def _reason(exc: BaseException) -> str:
+    cause = _cause(exc)
+    return excerpt(f"{type(cause).__name__}: {cause}")
 
 
 class Service:
     """One DSM service: its name (for messages), base URL, session and timeouts."""
 
-    def __init__(
-        self,
-        name: str,
-        base_url: str,
-        *,
-        session: requests.Session | None = None,
-        timeout: tuple[float, float] | None = None,
-    ) -> None:
+    def __init__(self, name: str, base_url: str, *, session: requests.Session | None = None,
+                 timeout: tuple[float, float] | None = None) -> None:
         self.name = name
         self.base_url = base_url.rstrip("/")
-        self.session = session if session is not None else shared_session()
+        self.session = session if session is not None else make_session()
         self.timeout = timeout if timeout is not None else timeouts()
 
     def url(self, template: str, **values: str) -> str:
-        return self.base_url + path(template, **values)
-
-    def get_json(
-        self, template: str, params: Mapping[str, str] | None = None, check: Check = None, **values: str
-    ) -> Any:
-        """GET a contract path (its {names} from `values`); the decoded JSON of a 2xx answer, passed
-        through `check(answer, source)` (a `shapes` function) when given."""
-        return self.request_json("GET", template, params=params, check=check, **values)
-
-    def post_json(
-        self, template: str, body: Any = None, encoded: bytes | None = None, check: Check = None,
-        **values: str,
-    ) -> Any:
-        """POST (JSON body if given), as get_json. Never retried once sent.
-
-        `encoded` is the body already encoded (UTF-8 JSON): a caller that also writes the same
-        JSON to a file encodes a big body once instead of twice.
-        """
-        return self.request_json("POST", template, body=body, encoded=encoded, check=check, **values)
+        """A contract path's URL, each {name} percent-quoted so that "../x" stays one segment."""
+        quoted = {name: quote(value, safe="") for name, value in values.items()}
+        return self.base_url + template.format_map(quoted)
 
     def request_json(
-        self,
-        method: str,
-        template: str,
-        params: Mapping[str, str] | None = None,
-        body: Any = None,
-        encoded: bytes | None = None,
-        check: Check = None,
-        **values: str,
+        self, method: str, template: str, params: Mapping[str, str] | None = None,
+        encoded: bytes | None = None, check: Check = None, **values: str,
     ) -> Any:
+        """`method` a contract path (its {names} from `values`), with `encoded` (UTF-8 JSON) as the body
+        if given: the decoded JSON of a 2xx answer, passed through `check(answer, source)` when given.
+        A POST is never retried once sent (see the module docstring)."""
         url = self.url(template, **values)
-        where = f"{self.name} {method} {url}"
-        if params:
-            where += "?" + "&".join(f"{k}={v}" for k, v in params.items())
+        source = f"{self.name} {method} {url}"
+        where = source + ("?" + "&".join(f"{k}={v}" for k, v in params.items()) if params else "")
         try:
             response = self.session.request(
-                method,
-                url,
-                params=params,
-                json=body if encoded is None else None,
-                data=encoded,
+                method, url, params=params, data=encoded, timeout=self.timeout, allow_redirects=False,
                 headers=None if encoded is None else {"Content-Type": "application/json"},
-                timeout=self.timeout,
-                allow_redirects=False,
             )
         except requests.ConnectionError as exc:
-            if _never_sent(exc):
-                raise NotSent(
-                    f"{where}: could not connect, the request was not sent ({_reason(exc)})"
-                ) from exc
+            # NewConnectionError (refused) and NameResolutionError (DNS) are ConnectTimeoutErrors.
+            if isinstance(exc, requests.ConnectTimeout) or isinstance(_cause(exc), ConnectTimeoutError):
+                message = f"{where}: could not connect, the request was not sent ({_reason(exc)})"
+                raise NotSent(message) from exc
             raise ServiceError(
                 f"{where}: the connection broke after the request was sent ({_reason(exc)})"
             ) from exc
@@ -254,29 +188,17 @@ class Service:
         except requests.RequestException as exc:
             raise ServiceError(f"{where}: request failed: {_reason(exc)}") from exc
 
-        text = response.text
-        if response.status_code == 404:
+        text, status = response.text, response.status_code
+        if status == 404:
             raise NotFound(f"{where}: HTTP 404: {excerpt(text)}", status=404, body=text)
-        if not 200 <= response.status_code < 300:
-            raise ServiceError(
-                f"{where}: HTTP {response.status_code}: {excerpt(text)}",
-                status=response.status_code,
-                body=text,
-            )
+        if not 200 <= status < 300:
+            raise ServiceError(f"{where}: HTTP {status}: {excerpt(text)}", status=status, body=text)
         try:
             answer = response.json()
         except ValueError:  # requests.JSONDecodeError, also for an empty body
-            raise ServiceError(
-                f"{where}: HTTP {response.status_code} but the body is not JSON: {excerpt(text)!r}",
-                status=response.status_code,
-                body=text,
-            ) from None
-        return answer if check is None else check(answer, f"{self.name} {method} {url}")
+            message = f"{where}: HTTP {status} but the body is not JSON: {excerpt(text)!r}"
+            raise ServiceError(message, status=status, body=text) from None
+        return answer if check is None else check(answer, source)
 
-
-def _reason(exc: BaseException) -> str:
-    """The innermost useful reason of a requests/urllib3 error, on one line."""
-    cause: Any = exc.args[0] if exc.args else exc
-    if isinstance(cause, MaxRetryError) and cause.reason is not None:
-        cause = cause.reason
-    return excerpt(f"{type(cause).__name__}: {cause}")
+    get_json = partialmethod(request_json, "GET")
+    post_json = partialmethod(request_json, "POST")

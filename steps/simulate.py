@@ -1,52 +1,40 @@
 """Step `simulate`: ask the daily-scrum-service to simulate one day of progress for the sprint.
 
-Environment: SPRINT_ID, REPORT_DATE, FORCE, DAILY_SCRUM_SERVICE_URL, SPRINT_SERVICE_URL. Outputs:
-artifact `snapshot` (the sprint's tasks as the sprint-service lists them right before the POST: the
-report's exact "yesterday"), artifact `simulation` (the service's answer plus `recorded_at`, the UTC
-time the answer arrived, at the top and on every update) and parameters `tasks_updated`, `reused`.
-
-The call is not idempotent (every call adds another day of progress), so the POST is never
-retried once it may have reached the service: only "not sent" (exit 75) is safe to retry. Both
-artifacts are kept per (project, sprint, day) in the artifact repository and handed back to any
-later run of the same day (optional inputs): then the step reuses them and simulates nothing,
-unless FORCE=true.
+Artifacts: `snapshot` (the sprint's tasks right before the POST: the report's exact "yesterday") and
+`simulation` (the answer plus `recorded_at`, the UTC time it arrived, at the top and on every update).
+The call is not idempotent, so the POST is never retried once it may have reached the service: only
+"not sent" (exit 75) is. Both artifacts are kept per (project, sprint, day) and handed back to any
+later run of the day (optional inputs): then the step reuses them and sends nothing, unless FORCE=true.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
-from steps import artifacts, contract, http, shapes, validate
+from steps import contract, http, shapes, validate
 from steps.cli import Step, run_step
 
-SPEC = contract.SIMULATE
+
+def _write(step: Step, snapshot: Any, simulation: dict[str, Any], reused: bool) -> None:
+    step.write_json("snapshot", snapshot)
+    step.write_json("simulation", simulation)
+    step.write_param("tasks_updated", simulation["tasks_updated_count"])
+    step.write_param("reused", reused)
 
 
-def with_recorded_at(answer: dict[str, Any], recorded_at: str) -> dict[str, Any]:
-    """The answer with `recorded_at` added at the top level and on each update (the task's created_at)."""
-    return {
-        **answer,
-        "recorded_at": recorded_at,
-        "updates": [{**update, "recorded_at": recorded_at} for update in answer["updates"]],
-    }
-
-
-def reuse_recorded(step: Step, sprint_id: str, report_date: str) -> bool:
+def _reuse_recorded(step: Step, sprint_id: str, report_date: str) -> bool:
     """Hand on the day's recorded simulation, if an earlier run of this day left one."""
-    recorded = step.read_carried("simulation"), step.read_carried("snapshot")
-    if None in recorded:
+    simulation, snapshot = step.read_carried("simulation"), step.read_carried("snapshot")
+    if simulation is None or snapshot is None:
         return False
-    simulation, snapshot = recorded
     source = f"the simulation recorded for sprint {sprint_id} on {report_date}"
     if validate.flag(contract.ENV_FORCE, step.env(contract.ENV_FORCE)):
         step.log.warning("FORCE=true: %s is ignored; simulating the day again", source)
         return False
     shapes.simulation(simulation, source)  # a damaged record stops the run; force=true replaces it
     shapes.tasks(snapshot, source)
-    step.write_json("snapshot", snapshot)
-    step.write_json("simulation", simulation)
-    step.write_param("tasks_updated", simulation["tasks_updated_count"])
-    step.write_param("reused", True)
+    _write(step, snapshot, simulation, reused=True)
     step.log.info(
         "Reusing %s (recorded at %s): the day is simulated once, nothing sent",
         source, simulation.get("recorded_at", "an unknown time"),
@@ -59,9 +47,7 @@ def main(step: Step) -> None:
     report_date = validate.date(contract.ENV_REPORT_DATE, step.env(contract.ENV_REPORT_DATE)).isoformat()
     service = step.service("daily-scrum-service")
     sprint = step.service("sprint-service")
-    step.progress(0, 1)
-    if reuse_recorded(step, sprint_id, report_date):
-        step.progress(1, 1)
+    if _reuse_recorded(step, sprint_id, report_date):
         return
     try:
         snapshot = sprint.get_json(contract.TASKS_PATH, check=shapes.tasks, sprint_id=sprint_id)
@@ -72,28 +58,23 @@ def main(step: Step) -> None:
     step.log.info("Starting daily scrum simulation for sprint %s", sprint_id)
     try:
         answer = service.post_json(contract.SIMULATION_PATH, check=shapes.simulation, sprint_id=sprint_id)
-        recorded_at = artifacts.utc_now()  # when the updates were made, as close as we can see it
-    except http.NotSent:
-        raise  # nothing happened on the service side: the workflow retries (exit 75)
-    except http.HttpError as exc:
+        # When the updates were made, as close as we can see it: UTC, with microseconds.
+        recorded_at = dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
+    except (http.ServiceError, http.NotFound) as exc:  # a NotSent ends the step as is: retried (exit 75)
         # Not retried: the service may have simulated the day already.
         raise type(exc)(
             f"{exc}. The simulation may have run anyway: check the sprint's tasks before running "
-            f"the day again",
-            status=exc.status,
-            body=exc.body,
+            "the day again",
+            status=exc.status, body=exc.body,
         ) from exc
 
     count = answer["tasks_updated_count"]
-    if count != len(answer["updates"]):
-        step.log.warning(
-            "The daily-scrum-service says %d tasks were updated but lists %d updates",
-            count, len(answer["updates"]),
-        )
-    step.write_json("snapshot", snapshot)
-    step.write_json("simulation", with_recorded_at(answer, recorded_at))
-    step.write_param("tasks_updated", count)
-    step.write_param("reused", False)
+    # recorded_at on every update too: the note's created_at of each task.
+    updates = [{**update, "recorded_at": recorded_at} for update in answer["updates"]]
+    if count != len(updates):
+        step.log.warning("The daily-scrum-service says %d tasks were updated but lists %d updates", count,
+                         len(updates))
+    _write(step, snapshot, {**answer, "recorded_at": recorded_at, "updates": updates}, reused=False)
     step.log.info("Simulation completed: %d tasks updated (%s)", count, answer["message"])
     if count == 0:
         step.log.warning(
@@ -101,8 +82,7 @@ def main(step: Step) -> None:
             "daily-scrum-service defect that swallows its writes; the report step checks and says so",
             sprint_id,
         )
-    step.progress(1, 1)
 
 
 if __name__ == "__main__":
-    run_step(SPEC, main)
+    run_step(contract.SIMULATE, main)

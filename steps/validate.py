@@ -1,17 +1,14 @@
 """Validation of the step inputs, done before any request so a bad value never reaches a service.
 
-Every check takes the name of the variable (or option) it checks and the raw value, returns the
-parsed value, and raises `InvalidInput` with a message naming both. A step that gets
-`InvalidInput` exits 2 (`contract.EXIT_INVALID_INPUT`), which the workflow never retries:
-running again with the same input cannot help.
+Every check takes the name of the variable (or option) and the raw value, returns the parsed value,
+and raises `InvalidInput` naming both: exit 2, never retried (the same input cannot do better).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
+import math
 import re
-from collections.abc import Mapping
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -31,17 +28,10 @@ class InvalidInput(ValueError):
     exit_code = contract.EXIT_INVALID_INPUT
 
 
-def env(name: str, environ: Mapping[str, str] | None = None) -> str:
-    """The value of an environment variable, "" when unset. Not stripped: validators decide."""
-    return (os.environ if environ is None else environ).get(name, "")
-
-
 def identifier(name: str, value: str) -> str:
     """A project or sprint ID: 1 to 64 ASCII letters, digits, '-' or '_'."""
     if not isinstance(value, str) or not _IDENTIFIER.fullmatch(value):
-        raise InvalidInput(
-            f"{name} must be 1 to 64 ASCII letters, digits, '-' or '_'; got {value!r}"
-        )
+        raise InvalidInput(f"{name} must be 1 to 64 ASCII letters, digits, '-' or '_'; got {value!r}")
     return value
 
 
@@ -88,12 +78,10 @@ def timezone(name: str, value: str) -> ZoneInfo:
 
 def flag(name: str, value: str) -> bool:
     """A boolean written "true" or "false" in any case; empty means false."""
-    lowered = value.strip().lower() if isinstance(value, str) else value
-    if lowered in ("", "false"):
-        return False
-    if lowered == "true":
-        return True
-    raise InvalidInput(f"{name} must be 'true' or 'false'; got {value!r}")
+    lowered = value.strip().lower()
+    if lowered not in ("", "false", "true"):
+        raise InvalidInput(f"{name} must be 'true' or 'false'; got {value!r}")
+    return lowered == "true"
 
 
 def service_url(name: str, value: str) -> str:
@@ -113,15 +101,14 @@ def service_url(name: str, value: str) -> str:
 
 
 def seconds(name: str, value: str | None, default: float, *, allow_zero: bool = False) -> float:
-    """A positive (or, with allow_zero, non-negative) number of seconds; empty means `default`."""
-    if value is None or value.strip() == "":
+    """A positive (or, with allow_zero, non-negative) finite number of seconds; empty means `default`."""
+    if value is None or not value.strip():
         return default
     try:
         number = float(value)
     except ValueError:
-        raise InvalidInput(f"{name} must be a number of seconds; got {value!r}") from None
-    too_small = number < 0 if allow_zero else number <= 0
-    if too_small or number != number or number == float("inf"):  # number != number: NaN
+        number = math.nan
+    if not math.isfinite(number) or number < 0 or (number == 0 and not allow_zero):
         kind = "non-negative" if allow_zero else "positive"
         raise InvalidInput(f"{name} must be a {kind} number of seconds; got {value!r}")
     return number
@@ -129,12 +116,8 @@ def seconds(name: str, value: str | None, default: float, *, allow_zero: bool = 
 
 def count(name: str, value: str | None, default: int, maximum: int = 10) -> int:
     """A small non-negative integer (retry counts); empty means `default`."""
-    if value is None or value.strip() == "":
+    if value is None or not value.strip():
         return default
-    try:
-        number = int(value)
-    except ValueError:
-        raise InvalidInput(f"{name} must be a whole number; got {value!r}") from None
-    if not 0 <= number <= maximum:
-        raise InvalidInput(f"{name} must be between 0 and {maximum}; got {value!r}")
-    return number
+    if not value.strip().isdecimal() or int(value) > maximum:
+        raise InvalidInput(f"{name} must be a whole number between 0 and {maximum}; got {value!r}")
+    return int(value)

@@ -1,8 +1,7 @@
-"""steps.artifacts: atomic writes, parameter text, input artifacts and Argo progress."""
+"""steps.artifacts: atomic writes and input artifacts."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from pathlib import Path
 
@@ -43,30 +42,9 @@ def test_failed_write_keeps_the_old_file(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["a.json"]
 
 
-@pytest.mark.parametrize(("value", "text"), [(True, "true"), (False, "false"), (7, "7"), ("", "")])
-def test_param_text(tmp_path: Path, value: object, text: str) -> None:
-    artifacts.write_param(tmp_path / "p", value)  # type: ignore[arg-type]
-    assert (tmp_path / "p").read_text() == text
-
-
 def test_read_json_errors_are_invalid_input(tmp_path: Path) -> None:
     with pytest.raises(InvalidInput, match=r"input artifact tasks: file .* does not exist"):
         artifacts.read_json(tmp_path / "missing.json", "input artifact tasks")
     (tmp_path / "bad.json").write_text("{not json")
     with pytest.raises(InvalidInput, match="not valid JSON"):
         artifacts.read_json(tmp_path / "bad.json", "input artifact tasks")
-
-
-def test_utc_now_has_microseconds() -> None:
-    parsed = dt.datetime.fromisoformat(artifacts.utc_now())
-    assert parsed.utcoffset() == dt.timedelta(0)
-    assert "." in artifacts.utc_now() and artifacts.utc_now().endswith("+00:00")
-
-
-def test_report_progress(tmp_path: Path) -> None:
-    artifacts.report_progress(1, 2, {})  # no ARGO_PROGRESS_FILE: nothing happens
-    progress = tmp_path / "progress"
-    artifacts.report_progress(1, 2, {"ARGO_PROGRESS_FILE": str(progress)})
-    assert progress.read_text() == "1/2\n"
-    # an unwritable location never fails the step
-    artifacts.report_progress(1, 2, {"ARGO_PROGRESS_FILE": str(tmp_path / "progress" / "x")})

@@ -149,3 +149,23 @@ def test_a_carried_artifact_may_arrive_as_nothing_an_empty_file_or_an_empty_dire
     given.write_text("{not json", encoding="utf-8")
     with pytest.raises(InvalidInput, match=f"carried artifact {name}"):
         read(option, str(given))
+
+
+@pytest.mark.parametrize(("value", "text"), [(True, "true"), (False, "false"), (7, "7"), (1, "1"), ("", "")])
+def test_param_text(tmp_path: Path, value: object, text: str) -> None:
+    spec = contract.PREPARE
+    paths = cli._parse_paths(spec, _argv(spec, tmp_path))
+    Step(spec, paths, {}, cli.get_logger(spec.name, io.StringIO())).write_param("reason", value)  # type: ignore[arg-type]
+    assert (tmp_path / "out" / "reason").read_text() == text
+
+
+def test_progress(tmp_path: Path) -> None:
+    def step(environ: dict[str, str]) -> Step:
+        return Step(contract.PREPARE, {}, environ, cli.get_logger("prepare", io.StringIO()))
+
+    step({}).progress(1, 2)  # no ARGO_PROGRESS_FILE: nothing happens
+    progress = tmp_path / "progress"
+    step({"ARGO_PROGRESS_FILE": str(progress)}).progress(1, 2)
+    assert progress.read_text() == "1/2\n"
+    # an unwritable location never fails the step
+    step({"ARGO_PROGRESS_FILE": str(tmp_path / "progress" / "x")}).progress(1, 2)

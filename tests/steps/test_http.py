@@ -12,9 +12,10 @@ from steps.validate import InvalidInput
 
 
 def test_path_segments_are_quoted() -> None:
-    assert http.path("/sprints/{s}/tasks", s="GEM-001-S01") == "/sprints/GEM-001-S01/tasks"
-    assert http.path("/sprints/{s}/tasks", s="../x") == "/sprints/..%2Fx/tasks"
-    assert http.path("/{a}/{b}", a="a b", b="c?d#e") == "/a%20b/c%3Fd%23e"
+    service = http.Service("sprint-service", "http://host/", session=http.make_session({}), timeout=(1, 1))
+    assert service.url("/sprints/{s}/tasks", s="GEM-001-S01") == "http://host/sprints/GEM-001-S01/tasks"
+    assert service.url("/sprints/{s}/tasks", s="../x") == "http://host/sprints/..%2Fx/tasks"
+    assert service.url("/{a}/{b}", a="a b", b="c?d#e") == "http://host/a%20b/c%3Fd%23e"
 
 
 def test_excerpt_is_one_short_line() -> None:

@@ -28,7 +28,7 @@ def test_documented_answers_pass() -> None:
     assert shapes.tasks([TASK, {**TASK, "assigned_to": "alice", "extra": 1}], "src")
     assert shapes.tasks([], "src") == []
     assert shapes.task_summary({"total_tasks": 10, "completed_tasks": 3, "pending_tasks": 7}, "src")
-    assert shapes.team(TEAM, "src", "GEM-001") == TEAM
+    assert shapes.team("GEM-001")(TEAM, "src") == TEAM
     assert shapes.active_sprint({"sprint_id": "GEM-001-S01"}, "src") == "GEM-001-S01"
     assert shapes.stored_note({"message": "ok", "note_id": "abc"}, "src") == "abc"
     assert shapes.reported_notes({"reports": {}}, "src")
@@ -96,9 +96,9 @@ def test_summary_team_and_notes_wrong_shape() -> None:
     with pytest.raises(ServiceError, match="completed_tasks"):
         shapes.task_summary({"total_tasks": 1, "completed_tasks": -1, "pending_tasks": 0}, "src")
     with pytest.raises(ServiceError, match="project_id"):
-        shapes.team(TEAM, "src", "OTHER")
+        shapes.team("OTHER")(TEAM, "src")
     with pytest.raises(ServiceError, match=r"team_members\[0\].age"):
-        shapes.team(_with(TEAM, ("team_members", 0, "age"), "30"), "src", "GEM-001")
+        shapes.team("GEM-001")(_with(TEAM, ("team_members", 0, "age"), "30"), "src")
     with pytest.raises(ServiceError, match="note_id"):
         shapes.stored_note({"message": "ok", "note_id": ""}, "src")
     with pytest.raises(ServiceError, match="reports"):

@@ -672,7 +672,7 @@ class Executor:
         )
 
 
-# steps/log.py's format: "2026-11-29T14:00:03Z simulate ERROR service error: ..."
+# steps/cli.py's log format: "2026-11-29T14:00:03Z simulate ERROR service error: ..."
 _ERROR_LINE = re.compile(r"^\S+Z \S+ ERROR\s+(.*)$")
 
 
