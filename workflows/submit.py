@@ -1,12 +1,9 @@
 """`python -m workflows submit`: create or update a manifest's WorkflowTemplates, then its CronWorkflows,
 through the Argo Server.
 
-Configured as the argo CLI is (cmd/argo/commands/client/conn.go, pkg/apiclient/http1): ARGO_SERVER
-(host:port), ARGO_BASE_HREF (the path of a server behind an ingress), ARGO_SECURE (HTTPS unless exactly
-"false"), ARGO_INSECURE_SKIP_VERIFY ("true": no certificate check), ARGO_TOKEN (sent as the Authorization
-header; a bare token gets "Bearer "), ARGO_NAMESPACE (default dsm), ARGO_HEADER / --header (extra
-"Name: value" headers). Other kinds (ConfigMaps) do not go through the Argo Server: they are skipped
-with a note. See docs/submit.md.
+Configured as the argo CLI is (cmd/argo/commands/client/conn.go): ARGO_SERVER, ARGO_BASE_HREF,
+ARGO_SECURE, ARGO_INSECURE_SKIP_VERIFY, ARGO_TOKEN, ARGO_NAMESPACE, ARGO_HEADER. Other kinds (ConfigMaps)
+do not go through the Argo Server: they are skipped with a note. See docs/submit.md.
 """
 
 # One plain requests.Session rather than Hera's WorkflowsService: it keeps one connection for every call,
@@ -23,7 +20,7 @@ import re
 import socket
 import ssl
 import sys
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -114,8 +111,6 @@ def load_documents(path: Path) -> list[dict[str, Any]]:
     for index, doc in enumerate(documents, start=1):
         if not isinstance(doc, dict) or not doc.get("kind"):
             raise SubmitError(f"{path}: document {index} is not a Kubernetes object (no `kind`)")
-    if not documents:
-        raise SubmitError(f"{path}: no YAML documents")
     return documents
 
 
@@ -174,39 +169,40 @@ class Refused(SubmitError):
         self.status = status
 
 
-def _walk(exc: BaseException) -> Iterator[BaseException]:
+def _chain(exc: BaseException) -> list[BaseException]:
     """The exception and what it wraps (requests -> urllib3 -> socket/ssl), each once."""
-    seen: set[int] = set()
+    chain: list[BaseException] = []
     todo: list[object] = [exc]
     while todo:
         current = todo.pop()
-        if not isinstance(current, BaseException) or id(current) in seen:
-            continue
-        seen.add(id(current))
-        yield current
-        todo += [current.__cause__, current.__context__, getattr(current, "reason", None), *current.args]
+        if isinstance(current, BaseException) and all(current is not seen for seen in chain):
+            chain.append(current)
+            todo += [current.__cause__, current.__context__, getattr(current, "reason", None), *current.args]
+    return chain
 
 
 def unreachable(exc: requests.RequestException, conn: Connection) -> SubmitError:
     """One line: the URL, what kind of failure, and what to try."""
-    chain = list(_walk(exc))
+    chain = _chain(exc)
+
+    def found(kinds: type[BaseException] | tuple[type[BaseException], ...]) -> bool:
+        return any(isinstance(e, kinds) for e in chain)
+
     hint = f"is the server up, and ARGO_SERVER right? From outside the cluster: {PORT_FORWARD}"
-    if any(isinstance(e, ssl.SSLCertVerificationError) for e in chain):
-        cause = next(e for e in chain if isinstance(e, ssl.SSLCertVerificationError))
-        kind = f"TLS: the certificate is not trusted ({cause.verify_message})"
-        hint = (
-            "a self-signed certificate: ARGO_INSECURE_SKIP_VERIFY=true, or REQUESTS_CA_BUNDLE=<its CA file>"
-        )
-    elif any(isinstance(e, ssl.SSLError) for e in chain):
+    if certificate := next((e for e in chain if isinstance(e, ssl.SSLCertVerificationError)), None):
+        kind = f"TLS: the certificate is not trusted ({certificate.verify_message})"
+        hint = "a self-signed certificate: ARGO_INSECURE_SKIP_VERIFY=true, or "
+        hint += "REQUESTS_CA_BUNDLE=<its CA file>"
+    elif found(ssl.SSLError):
         kind = "TLS handshake failed"
         hint = "if the server speaks plain HTTP (argo server --secure=false), set ARGO_SECURE=false"
-    elif any(isinstance(e, socket.gaierror | urllib3.exceptions.NameResolutionError) for e in chain):
+    elif found((socket.gaierror, urllib3.exceptions.NameResolutionError)):
         kind = "DNS: the host name does not resolve"
-    elif any(isinstance(e, ConnectionRefusedError) for e in chain):
+    elif found(ConnectionRefusedError):
         kind = "connection refused"
     elif isinstance(exc, requests.Timeout):
         kind = f"no answer within {TIMEOUT[0]:g} s to connect / {TIMEOUT[1]:g} s to answer (timeout)"
-    elif any(isinstance(e, ConnectionResetError | urllib3.exceptions.ProtocolError) for e in chain):
+    elif found((ConnectionResetError, urllib3.exceptions.ProtocolError)):
         kind = "the server closed the connection"
         if conn.url.startswith("http://"):
             hint = "if the server speaks HTTPS, do not set ARGO_SECURE=false"
@@ -218,20 +214,14 @@ def unreachable(exc: requests.RequestException, conn: Connection) -> SubmitError
 class Server:
     """The Argo Server's HTTP API over one session: one connection for every call, a timeout on each."""
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, session: requests.Session) -> None:
         self.conn = conn
-        self.session = requests.Session()
+        self.session = session
         self.session.headers.update(conn.headers)
         if conn.authorization:  # after the extra headers: the token wins, as in the argo CLI
             self.session.headers["Authorization"] = conn.authorization
         if not conn.verify_tls:
             urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)  # said once, below
-
-    def __enter__(self) -> Server:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.session.close()
 
     def call(self, method: str, url: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
         try:
@@ -309,7 +299,8 @@ def send(objects: list[dict[str, Any]], conn: Connection) -> int:
             "submit: note: the server's TLS certificate is not verified (ARGO_INSECURE_SKIP_VERIFY)",
             file=sys.stderr,
         )
-    with Server(conn) as server:
+    with requests.Session() as session:
+        server = Server(conn, session)
         server.check_version()
         for kind in KINDS:
             batch = [obj for obj in objects if obj["kind"] == kind]
@@ -330,11 +321,8 @@ def send_kind(server: Server, kind: str, batch: list[dict[str, Any]]) -> int:
             outcome = server.create_or_update(obj)
         except Refused as refused:
             outcome = "refused"
-            print(
-                f"submit: {kind} {server.conn.namespace}/{name_of(obj)}: the Argo Server refused it "
-                f"({refused})",
-                file=sys.stderr,
-            )
+            where = f"{server.conn.namespace}/{name_of(obj)}"
+            print(f"submit: {kind} {where}: the Argo Server refused it ({refused})", file=sys.stderr)
         counts[outcome] += 1
         if len(batch) <= PROGRESS_EVERY:
             if outcome != "refused":
@@ -350,11 +338,9 @@ def send_kind(server: Server, kind: str, batch: list[dict[str, Any]]) -> int:
 
 def describe(obj: dict[str, Any], conn: Connection) -> str:
     url = conn.endpoint(obj["kind"]) if conn.url else f"<ARGO_SERVER unset>/api/v1/{KINDS[obj['kind']][0]}"
-    auth = (
-        "Authorization: Bearer <redacted>"
-        if conn.authorization
-        else "no Authorization header (ARGO_TOKEN unset)"
-    )
+    auth = "no Authorization header (ARGO_TOKEN unset)"
+    if conn.authorization:
+        auth = "Authorization: Bearer <redacted>"
     body = json.dumps({"namespace": conn.namespace, KINDS[obj["kind"]][1]: obj}, indent=2)
     return (
         f"would POST {url}   ({auth}, TLS verify {'on' if conn.verify_tls else 'off'})\n"
@@ -364,41 +350,19 @@ def describe(obj: dict[str, Any], conn: Connection) -> str:
 
 def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m workflows submit", description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--file",
-        "-f",
-        type=Path,
-        default=DEFAULT_MANIFEST,
-        help=f"manifest (default {DEFAULT_MANIFEST.name})",
-    )
-    parser.add_argument("--dry-run", action="store_true", help="print what would be sent; send nothing")
-    parser.add_argument("--argo-server", "-s", help="host:port of the Argo Server (default: ARGO_SERVER)")
-    parser.add_argument(
-        "--argo-base-href", help="path of a server behind an ingress (default: ARGO_BASE_HREF)"
-    )
-    parser.add_argument(
-        "--namespace", "-n", help=f"target namespace (default: ARGO_NAMESPACE, else {DEFAULT_NAMESPACE})"
-    )
-    parser.add_argument(
-        "--secure",
-        "-e",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="HTTPS (default: unless ARGO_SECURE=false)",
-    )
-    parser.add_argument(
-        "--insecure-skip-verify",
-        "-k",
-        action="store_true",
-        help="do not verify the server's TLS certificate (default: ARGO_INSECURE_SKIP_VERIFY=true)",
-    )
-    parser.add_argument(
-        "--header",
-        "-H",
-        action="append",
-        metavar="'NAME: VALUE'",
-        help="extra header on every request, repeatable or comma-separated (default: ARGO_HEADER)",
-    )
+    add = parser.add_argument
+    add("--file", "-f", type=Path, default=DEFAULT_MANIFEST,
+        help=f"manifest (default {DEFAULT_MANIFEST.name})")
+    add("--dry-run", action="store_true", help="print what would be sent; send nothing")
+    add("--argo-server", "-s", help="host:port of the Argo Server (default: ARGO_SERVER)")
+    add("--argo-base-href", help="path of a server behind an ingress (default: ARGO_BASE_HREF)")
+    add("--namespace", "-n", help=f"target namespace (default: ARGO_NAMESPACE, else {DEFAULT_NAMESPACE})")
+    add("--secure", "-e", action=argparse.BooleanOptionalAction,
+        help="HTTPS (default: unless ARGO_SECURE=false)")
+    add("--insecure-skip-verify", "-k", action="store_true",
+        help="do not verify the server's TLS certificate (default: ARGO_INSECURE_SKIP_VERIFY=true)")
+    add("--header", "-H", action="append", metavar="'NAME: VALUE'",
+        help="extra header on every request, repeatable or comma-separated (default: ARGO_HEADER)")
     return parser
 
 
