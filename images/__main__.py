@@ -13,12 +13,15 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from urllib.parse import urlsplit
 
-from images import DOCKERFILE, REPO_ROOT
 from steps.contract import STEPS, StepSpec
 from workflows.cluster.images import DEFAULT_REGISTRY, default_tag, image_ref
 
+IMAGES_DIR = Path(__file__).resolve().parent
+REPO_ROOT = IMAGES_DIR.parent  # the build context: .dockerignore at its root keeps all but steps/ out
+DOCKERFILE = IMAGES_DIR / "Dockerfile"
 ENGINE_TIMEOUT_S = 20  # `docker info` answers in well under a second when an engine is there
 
 
@@ -59,15 +62,11 @@ def build_command(step: StepSpec, ref: str, tag: str, revision: str = "", source
     ]  # fmt: skip
 
 
-def push_command(ref: str) -> list[str]:
-    return ["docker", "push", ref]
-
-
 def commands(action: str, steps: Sequence[StepSpec], registry: str, tag: str) -> list[list[str]]:
     if action == "push" and not registry:
         raise ValueError("push needs a registry: an image without one can only live on this machine")
     if action == "push":
-        return [push_command(image_ref(step, registry, tag)) for step in steps]
+        return [["docker", "push", image_ref(step, registry, tag)] for step in steps]
     revision = git("rev-parse", "HEAD")
     source = source_url(git("config", "--get", "remote.origin.url"))
     return [build_command(step, image_ref(step, registry, tag), tag, revision, source) for step in steps]
@@ -94,27 +93,17 @@ def engine_problem() -> str | None:
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m images",
-        description="Build or push the step images under the names the manifest uses.",
-    )
-    parser.add_argument("action", choices=("build", "push"))
-    parser.add_argument(
-        "--registry",
-        default=DEFAULT_REGISTRY,
+    description = "Build or push the step images under the names the manifest uses."
+    parser = argparse.ArgumentParser(prog="python -m images", description=description)
+    add = parser.add_argument
+    add("action", choices=("build", "push"))
+    add("--registry", default=DEFAULT_REGISTRY,
         help=f"registry and namespace, e.g. registry.example.com/dsm (default {DEFAULT_REGISTRY}; "
-        "'' builds bare local names)",
-    )
-    parser.add_argument(
-        "--tag", default=None, help="image tag (default: the package version, as in the manifest)"
-    )
-    parser.add_argument(
-        "--image",
-        action="append",
-        choices=[step.image for step in STEPS],
-        help="only this image (repeatable; default: all six)",
-    )
-    parser.add_argument("--dry-run", action="store_true", help="print the docker commands, run nothing")
+        "'' builds bare local names)")
+    add("--tag", help="image tag (default: the package version, as in the manifest)")
+    add("--image", action="append", choices=[step.image for step in STEPS],
+        help="only this image (repeatable; default: all six)")
+    add("--dry-run", action="store_true", help="print the docker commands, run nothing")
     return parser.parse_args(list(argv))
 
 

@@ -2,9 +2,7 @@
 
 The WorkflowTemplate (the DAG, once), its ConfigMap (the fleet semaphore's size) and one thin
 CronWorkflow per configured project. `--output-dir DIR` also writes a kustomization.yaml (with the
-RBAC beside it), so `kubectl apply -k DIR` or a GitOps tool deploys the folder as is. `make render`
-writes the committed golden folder workflows/cluster/manifests; a test renders in-process and fails
-when they disagree.
+RBAC beside it), so `kubectl apply -k DIR` or a GitOps tool deploys the folder as is.
 """
 
 from __future__ import annotations
@@ -101,14 +99,10 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m workflows render", description=__doc__)
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--output", "-o", type=Path, help="write the manifest to this file instead of stdout")
-    where.add_argument(
-        "--output-dir", type=Path, help="write the deployable folder (manifest, kustomization, RBAC) here"
-    )
-    parser.add_argument(
-        "--registry",
-        default=DEFAULT_REGISTRY,
-        help=f"image registry (default {DEFAULT_REGISTRY}; empty for bare local names)",
-    )
+    where.add_argument("--output-dir", type=Path,
+                       help="write the deployable folder (manifest, kustomization, RBAC) here")
+    parser.add_argument("--registry", default=DEFAULT_REGISTRY,
+                        help=f"image registry (default {DEFAULT_REGISTRY}; empty for bare local names)")
     parser.add_argument("--tag", help="image tag (default: the package version)")
     parser.add_argument("--config", default=str(config_module.DEFAULT_CONFIG), help="projects file (TOML)")
     args = parser.parse_args(argv)

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from images import IMAGES_DIR
+from images.__main__ import IMAGES_DIR
 from steps.contract import StepSpec
 
 REQUIREMENTS_BASE = IMAGES_DIR / "requirements-base.txt"

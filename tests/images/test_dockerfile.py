@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from images import DOCKERFILE, REPO_ROOT
+from images.__main__ import DOCKERFILE, REPO_ROOT
 from steps.contract import STEPS, StepSpec
 from tests.images import dockerfile
 from tests.images.requirements import requirements_file

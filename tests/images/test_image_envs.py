@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from images import REPO_ROOT
+from images.__main__ import REPO_ROOT
 from steps import contract
 from steps.contract import STEPS, StepSpec
 from tests.images.requirements import (

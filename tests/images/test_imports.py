@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from images import REPO_ROOT
+from images.__main__ import REPO_ROOT
 from steps.contract import STEPS, StepSpec
 from tests.images.importcheck import external_imports, missing_distributions, third_party_imports
 from tests.images.requirements import read_pins, requirements_file

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from packaging.requirements import Requirement
 
-from images import REPO_ROOT
+from images.__main__ import REPO_ROOT
 from steps.contract import STEPS
 from tests.images.importcheck import third_party_imports
 from tests.images.requirements import (

@@ -1,8 +1,7 @@
 """Which projects get a daily scrum CronWorkflow: `workflows/projects.toml`, read and checked.
 
-One `[[projects]]` entry per project; each may override the CronWorkflow name, the default sprint,
-the schedule, the time zone and whether the CronWorkflow starts suspended. A bad entry is refused
-with a message that names it, before anything is rendered: a typo must never become a manifest.
+A bad entry is refused with a message that names it, before anything is rendered: a typo must never
+become a manifest. The keys are described in projects.toml itself.
 """
 
 from __future__ import annotations
@@ -97,9 +96,9 @@ def parse(data: dict[str, Any], origin: str = "config") -> Config:
     entries = data.get("projects")
     if not isinstance(entries, list) or not entries:
         raise ConfigError(f"{origin}: needs at least one [[projects]] entry")
-    projects: list[ProjectConfig] = []
-    for index, entry in enumerate(entries):
-        projects.append(_project(entry, f"{origin}: projects[{index}]", spread))
+    projects = [
+        _project(entry, f"{origin}: projects[{index}]", spread) for index, entry in enumerate(entries)
+    ]
     _check_unique(projects, origin)
     return Config(projects=tuple(projects), max_parallel_runs=max_parallel_runs)
 
@@ -173,14 +172,7 @@ def _project(entry: Any, where: str, spread: int = 0) -> ProjectConfig:
     if not isinstance(suspended, bool):
         raise ConfigError(f"{where}: 'suspended' must be true or false, got {suspended!r}")
 
-    return ProjectConfig(
-        project_id=project_id,
-        name=name,
-        sprint_id=sprint_id,
-        schedules=tuple(schedules),
-        timezone=timezone,
-        suspended=suspended,
-    )
+    return ProjectConfig(project_id, name, sprint_id, tuple(schedules), timezone, suspended)
 
 
 def _string(entry: dict[str, Any], key: str, where: str, default: str) -> str:
@@ -191,18 +183,12 @@ def _string(entry: dict[str, Any], key: str, where: str, default: str) -> str:
 
 
 def _check_unique(projects: list[ProjectConfig], origin: str) -> None:
-    seen_ids: dict[str, int] = {}
-    seen_names: dict[str, int] = {}
+    first_of: dict[tuple[str, str], int] = {}  # ("id" | "name", value) -> the entry that has it
     for index, project in enumerate(projects):
-        if project.project_id in seen_ids:
+        where = f"{origin}: projects[{index}] ({project.project_id})"
+        if (first := first_of.setdefault(("id", project.project_id), index)) != index:
+            raise ConfigError(f"{where}: duplicate project, already listed as projects[{first}]")
+        if (first := first_of.setdefault(("name", project.name), index)) != index:
             raise ConfigError(
-                f"{origin}: projects[{index}] ({project.project_id}): duplicate project, "
-                f"already listed as projects[{seen_ids[project.project_id]}]"
+                f"{where}: duplicate CronWorkflow name {project.name!r}, already used by projects[{first}]"
             )
-        if project.name in seen_names:
-            raise ConfigError(
-                f"{origin}: projects[{index}] ({project.project_id}): duplicate CronWorkflow "
-                f"name {project.name!r}, already used by projects[{seen_names[project.name]}]"
-            )
-        seen_ids[project.project_id] = index
-        seen_names[project.name] = index
