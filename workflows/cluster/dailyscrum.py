@@ -139,26 +139,19 @@ def failed_or_error(status: str) -> str:
     return f"{tag(status)} == Failed || {tag(status)} == Error"
 
 
-def workflow_parameters() -> list[Parameter]:
-    urls = [
-        Parameter(
-            name=env.lower(),  # DAILY_SCRUM_SERVICE_URL -> daily_scrum_service_url
-            value=f"http://{service}.{NAMESPACE}.svc.cluster.local",
-            description=f"base URL of the {service}",
-        )
+# name -> (default, description); one more per service: its base URL
+PARAMETERS: dict[str, tuple[str, str]] = {
+    "project_id": ("", "DSM project ID (each CronWorkflow sets it)"),
+    "sprint_id": ("", "sprint ID; empty = the active sprint"),
+    "report_date": ("", "YYYY-MM-DD; empty = the run's day"),
+    "timezone": ("UTC", "IANA time zone of the report date"),
+    "force": ("false", "true = simulate and report again"),
+    "argo_ui_url": ("", "Argo UI base URL; the report page links to the run"),
+    **{  # DAILY_SCRUM_SERVICE_URL -> daily_scrum_service_url
+        env.lower(): (f"http://{service}.{NAMESPACE}.svc.cluster.local", f"base URL of the {service}")
         for service, env in contract.SERVICE_URL_ENV.items()
-    ]
-    return [
-        Parameter(name="project_id", value="", description="DSM project ID (each CronWorkflow sets it)"),
-        Parameter(name="sprint_id", value="", description="sprint ID; empty = the active sprint"),
-        Parameter(name="report_date", value="", description="YYYY-MM-DD; empty = the run's day"),
-        Parameter(name="timezone", value="UTC", description="IANA time zone of the report date"),
-        Parameter(name="force", value="false", description="true = simulate and report again"),
-        Parameter(
-            name="argo_ui_url", value="", description="Argo UI base URL; the report page links to the run"
-        ),
-        *urls,
-    ]
+    },
+}
 
 
 # Most variables come from the workflow parameter of the same name in lower case.
@@ -305,17 +298,15 @@ TEMPLATE_DEFAULTS = m.Template(
         resources=SMALL,
         volume_mounts=[m.VolumeMount(name=name, mount_path=path) for name, path in MOUNTS.items()],
         security_context=m.SecurityContext(
-            allow_privilege_escalation=False,
-            read_only_root_filesystem=True,
-            run_as_non_root=True,
+            allow_privilege_escalation=False, read_only_root_filesystem=True, run_as_non_root=True,
             capabilities=m.Capabilities(drop=["ALL"]),
         ),
     )
 )
 
 
-def build_template(registry: str = DEFAULT_REGISTRY, image_tag: str | None = None) -> WorkflowTemplate:
-    """The Hera WorkflowTemplate: the DAG, defined once for every project."""
+def template_document(registry: str, image_tag: str | None) -> dict[str, Any]:
+    """The WorkflowTemplate: the DAG, defined once for every project."""
     by_project = [Label(key="project", value="{{workflow.parameters.project_id}}")]
     with WorkflowTemplate(
         name=TEMPLATE_NAME,
@@ -323,7 +314,7 @@ def build_template(registry: str = DEFAULT_REGISTRY, image_tag: str | None = Non
         labels=LABELS,
         annotations={TITLE_ANNOTATION: "Daily scrum", DESCRIPTION_ANNOTATION: TEMPLATE_DESCRIPTION},
         entrypoint=ENTRYPOINT,
-        arguments=workflow_parameters(),
+        arguments=[Parameter(name=name, value=v, description=d) for name, (v, d) in PARAMETERS.items()],
         service_account_name=SERVICE_ACCOUNT,
         active_deadline_seconds=WORKFLOW_DEADLINE_SECONDS,
         # One run per project at a time, cron or `argo submit --from`: the others queue, then find
@@ -345,10 +336,7 @@ def build_template(registry: str = DEFAULT_REGISTRY, image_tag: str | None = Non
             seconds_after_success=TTL_AFTER_SUCCESS, seconds_after_failure=TTL_AFTER_FAILURE
         ),
         security_context=m.PodSecurityContext(
-            run_as_non_root=True,
-            run_as_user=RUN_AS,
-            run_as_group=RUN_AS,
-            fs_group=RUN_AS,
+            run_as_non_root=True, run_as_user=RUN_AS, run_as_group=RUN_AS, fs_group=RUN_AS,
             seccomp_profile=m.SeccompProfile(type="RuntimeDefault"),
         ),
         volumes=[EmptyDirVolume(name=name, size_limit="64Mi") for name in MOUNTS],
@@ -374,12 +362,7 @@ def build_template(registry: str = DEFAULT_REGISTRY, image_tag: str | None = Non
         with DAG(name=ENTRYPOINT):
             for step in contract.STEPS:
                 step_task(step, templates[step.name])
-    return workflow_template
-
-
-def template_document(registry: str = DEFAULT_REGISTRY, image_tag: str | None = None) -> dict[str, Any]:
-    model = build_template(registry, image_tag).build()
-    document = model.model_dump(by_alias=True, exclude_none=True, mode="json")
+    document = workflow_template.build().model_dump(by_alias=True, exclude_none=True, mode="json")
     # Hera writes an empty image into templateDefaults; Argo needs none there (each step has its own).
     document["spec"]["templateDefaults"]["container"].pop("image", None)
     return name_first(document)
@@ -438,25 +421,17 @@ def cron_document(project: ProjectConfig) -> dict[str, Any]:
     }
 
 
-def configmap(config: Config) -> dict[str, Any]:
-    """The fleet semaphore's size."""
-    return {
+def documents(
+    config: Config, registry: str = DEFAULT_REGISTRY, image_tag: str | None = None
+) -> list[dict[str, Any]]:
+    """Everything `make render` writes: the template, its ConfigMap, one CronWorkflow per project."""
+    limits = {  # the fleet semaphore's size
         "apiVersion": "v1",
         "kind": "ConfigMap",
         "metadata": {"name": LIMITS_CONFIGMAP, "namespace": NAMESPACE, "labels": LABELS},
         "data": {LIMITS_KEY: str(config.max_parallel_runs)},
     }
-
-
-def documents(
-    config: Config, registry: str = DEFAULT_REGISTRY, image_tag: str | None = None
-) -> list[dict[str, Any]]:
-    """Everything `make render` writes: the template, its ConfigMap, one CronWorkflow per project."""
-    return [
-        template_document(registry, image_tag),
-        configmap(config),
-        *(cron_document(project) for project in config.projects),
-    ]
+    return [template_document(registry, image_tag), limits, *map(cron_document, config.projects)]
 
 
 def name_first(value: Any) -> Any:
