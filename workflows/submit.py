@@ -49,6 +49,10 @@ class SubmitError(Exception):
     """Submission cannot go on; the message says why (never containing the token)."""
 
 
+def note(message: str) -> None:
+    print(f"submit: note: {message}", file=sys.stderr)
+
+
 @dataclass(frozen=True)
 class Connection:
     url: str  # scheme://host:port[/base-href], no trailing slash
@@ -115,21 +119,18 @@ def load_documents(path: Path) -> list[dict[str, Any]]:
 
 
 def select(documents: list[dict[str, Any]], path: Path, namespace: str) -> list[dict[str, Any]]:
-    """The objects submit sends, ready to send; none if lint refuses the file.
-
-    Other kinds get one note: the Argo Server has no endpoint for them."""
+    """The objects submit sends, ready to send; none if lint refuses the file. Other kinds get one note."""
     findings = lint.lint_documents(documents, str(path))  # the whole file, as `make lint` checks it
     for warning in (finding for finding in findings if not finding.is_error):
-        print(f"submit: note: {warning}", file=sys.stderr)
+        note(str(warning))
     if errors := [finding for finding in findings if finding.is_error]:
         details = "\n".join(f"  {finding}" for finding in errors)
         raise SubmitError(f"{path}: {len(errors)} lint error(s), nothing sent:\n{details}")
     skipped = [f"{doc['kind']} {name_of(doc)}" for doc in documents if doc["kind"] not in KINDS]
     if skipped:
-        print(
-            f"submit: note: skipped {len(skipped)} object(s) the Argo Server does not take "
-            f"({', '.join(skipped)}): apply them with `kubectl apply -k {path.parent}`",
-            file=sys.stderr,
+        note(
+            f"skipped {len(skipped)} object(s) the Argo Server does not take "
+            f"({', '.join(skipped)}): apply them with `kubectl apply -k {path.parent}`"
         )
     chosen = [doc for doc in documents if doc["kind"] in KINDS]  # send() orders them by kind
     if not chosen:
@@ -138,8 +139,7 @@ def select(documents: list[dict[str, Any]], path: Path, namespace: str) -> list[
 
 
 def prepare(document: dict[str, Any], namespace: str) -> dict[str, Any]:
-    """A copy to send, in the target namespace (the manifest's must be it, or unset), without server-owned
-    fields."""
+    """A copy to send, in the target namespace (the manifest's or unset), without server-owned fields."""
     document = copy.deepcopy(document)
     metadata = document.setdefault("metadata", {})
     if metadata.get("namespace", namespace) != namespace:
@@ -261,10 +261,7 @@ class Server:
             ) from None
         match = re.match(r"^v(\d+)\.(\d+)\.(\d+)", version)  # Version.MajorMinorPatch
         if match is None or match[1] == "0":
-            print(
-                f"submit: note: the Argo Server's version {version!r} is not a formal release: not checked",
-                file=sys.stderr,
-            )
+            note(f"the Argo Server's version {version!r} is not a formal release: not checked")
         elif (int(match[1]), int(match[2])) < MIN_ARGO:
             raise SubmitError(
                 f"the Argo Server runs {version}; this project needs Argo 3.7 or later: nothing sent"
@@ -295,10 +292,7 @@ class Server:
 
 def send(objects: list[dict[str, Any]], conn: Connection) -> int:
     if not conn.verify_tls and conn.url.startswith("https://"):
-        print(
-            "submit: note: the server's TLS certificate is not verified (ARGO_INSECURE_SKIP_VERIFY)",
-            file=sys.stderr,
-        )
+        note("the server's TLS certificate is not verified (ARGO_INSECURE_SKIP_VERIFY)")
     with requests.Session() as session:
         server = Server(conn, session)
         server.check_version()
@@ -317,16 +311,16 @@ def send_kind(server: Server, kind: str, batch: list[dict[str, Any]]) -> int:
     counts = {"created": 0, "updated": 0, "refused": 0}
     where = f"{server.conn.namespace} on {server.conn.url}"
     for done, obj in enumerate(batch, start=1):
+        named = f"{kind} {server.conn.namespace}/{name_of(obj)}"
         try:
             outcome = server.create_or_update(obj)
         except Refused as refused:
             outcome = "refused"
-            where = f"{server.conn.namespace}/{name_of(obj)}"
-            print(f"submit: {kind} {where}: the Argo Server refused it ({refused})", file=sys.stderr)
+            print(f"submit: {named}: the Argo Server refused it ({refused})", file=sys.stderr)
         counts[outcome] += 1
         if len(batch) <= PROGRESS_EVERY:
             if outcome != "refused":
-                print(f"{outcome} {kind} {server.conn.namespace}/{name_of(obj)} on {server.conn.url}")
+                print(f"{outcome} {named} on {server.conn.url}")
         elif done % PROGRESS_EVERY == 0 or done == len(batch):
             summary = ", ".join(f"{count} {what}" for what, count in counts.items() if count)
             print(f"{kind}s in {where}: {done}/{len(batch)} ({summary})")
