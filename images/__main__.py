@@ -39,8 +39,6 @@ def git(*args: str) -> str:
 def source_url(remote: str) -> str:
     """The browsable https URL of a git remote (OCI `source`): scp-style and ssh:// become https,
     credentials and the .git suffix are dropped."""
-    if not remote:
-        return ""
     if match := re.fullmatch(r"(?:ssh://)?[\w.-]+@([\w.-]+)[:/](.+?)(?:\.git)?/?", remote):
         return f"https://{match.group(1)}/{match.group(2)}"
     parts = urlsplit(remote)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import shutil
 import sys
-import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -37,15 +36,6 @@ HEADER = """\
 _DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
-def package_version() -> str:
-    """The version in pyproject.toml when run from a checkout, so the golden file does not depend on
-    whether (or how recently) the package was installed; the installed version otherwise."""
-    pyproject = REPO_ROOT / "pyproject.toml"
-    if pyproject.is_file():
-        return str(tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]["version"])
-    return default_tag()
-
-
 def to_yaml(documents: list[dict[str, Any]]) -> str:
     parts = [
         yaml.dump(doc, Dumper=_DUMPER, sort_keys=False, width=110, allow_unicode=True) for doc in documents
@@ -53,14 +43,11 @@ def to_yaml(documents: list[dict[str, Any]]) -> str:
     return HEADER + "---\n" + "---\n".join(parts)
 
 
-def render_text(
-    config_path: str | Path = config_module.DEFAULT_CONFIG,
-    registry: str = DEFAULT_REGISTRY,
-    tag: str | None = None,
-) -> str:
+def render_text(config_path: str | Path = config_module.DEFAULT_CONFIG, registry: str = DEFAULT_REGISTRY,
+                tag: str | None = None) -> str:
     """What `render` writes, for these options: the golden-file tests call this with their options."""
     config = config_module.load(config_path)
-    return to_yaml(dailyscrum.documents(config, registry, tag or package_version()))
+    return to_yaml(dailyscrum.documents(config, registry, tag or default_tag()))
 
 
 def kustomization_text() -> str:
@@ -85,14 +72,11 @@ def write_dir(directory: Path, text: str) -> list[Path]:
 
 def _output_problem(path: Path, want_dir: bool) -> str | None:
     """Why `path` cannot be written, before anything is: render never creates folders it was not given."""
-    parent = path if want_dir else path.parent
-    if want_dir and not path.is_dir():
-        return "is not an existing directory"
-    if not want_dir and path.is_dir():
+    if want_dir:
+        return None if path.is_dir() else "is not an existing directory"
+    if path.is_dir():
         return "is a directory; give a file name (or use --output-dir)"
-    if not parent.is_dir():
-        return f"directory {parent} does not exist"
-    return None
+    return None if path.parent.is_dir() else f"directory {path.parent} does not exist"
 
 
 def main(argv: list[str]) -> int:

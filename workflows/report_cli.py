@@ -33,11 +33,9 @@ from steps import contract, http, shapes, validate
 DEFAULT_SPRINT_ID = "GEM-001-S01"
 EXIT_NO_REPORT = 1  # like grep: the query ran and found nothing
 COLUMNS = ("DATE", "ASSIGNEE", "TASK", "TODAY", "IMPEDIMENTS")
-METRIC_LABELS = {
-    "total_team_members": "team members",
-    "total_tasks": "tasks",
-    "completed_tasks": "done (at 100%)",
-    "pending_tasks": "not done",
+METRIC_LABELS = {  # summary_metrics key -> how the table's header line names it
+    "total_team_members": "team members", "total_tasks": "tasks",
+    "completed_tasks": "done (at 100%)", "pending_tasks": "not done",
 }
 RUNS = Path("runs")  # the local runner's default root (workflows/runner/rundir.py)
 

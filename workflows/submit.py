@@ -86,9 +86,8 @@ def connection(args: argparse.Namespace, env: Mapping[str, str]) -> Connection:
     # The CLI's own tests of the variables: anything but "false" is secure, only "true" skips verification.
     secure = args.secure if args.secure is not None else env.get("ARGO_SECURE") != "false"
     skip_verify = args.insecure_skip_verify or env.get("ARGO_INSECURE_SKIP_VERIFY") == "true"
-    base_href = (
-        args.argo_base_href if args.argo_base_href is not None else env.get("ARGO_BASE_HREF", "")
-    ).strip("/")
+    base_href = args.argo_base_href if args.argo_base_href is not None else env.get("ARGO_BASE_HREF", "")
+    base_href = base_href.strip("/")
     url = f"{'https' if secure else 'http'}://{server.rstrip('/')}" + (f"/{base_href}" if base_href else "")
     token = env.get("ARGO_TOKEN", "").strip()
     if token and not token.startswith(("Bearer ", "Basic ")):
@@ -101,9 +100,6 @@ def connection(args: argparse.Namespace, env: Mapping[str, str]) -> Connection:
         verify_tls=not skip_verify,
         headers=_headers(raw_headers),
     )
-
-
-# --- the manifest ---------------------------------------------------------------------------------
 
 
 def load_documents(path: Path) -> list[dict[str, Any]]:
@@ -156,9 +152,6 @@ def prepare(document: dict[str, Any], namespace: str) -> dict[str, Any]:
 
 def name_of(obj: dict[str, Any]) -> str:
     return str((obj.get("metadata") or {}).get("name", "?"))
-
-
-# --- the server -----------------------------------------------------------------------------------
 
 
 class Refused(SubmitError):
@@ -325,9 +318,6 @@ def send_kind(server: Server, kind: str, batch: list[dict[str, Any]]) -> int:
             summary = ", ".join(f"{count} {what}" for what, count in counts.items() if count)
             print(f"{kind}s in {where}: {done}/{len(batch)} ({summary})")
     return counts["refused"]
-
-
-# --- the command ----------------------------------------------------------------------------------
 
 
 def describe(obj: dict[str, Any], conn: Connection) -> str:
