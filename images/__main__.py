@@ -61,8 +61,6 @@ def build_command(step: StepSpec, ref: str, tag: str, revision: str = "", source
 
 
 def commands(action: str, steps: Sequence[StepSpec], registry: str, tag: str) -> list[list[str]]:
-    if action == "push" and not registry:
-        raise ValueError("push needs a registry: an image without one can only live on this machine")
     if action == "push":
         return [["docker", "push", image_ref(step, registry, tag)] for step in steps]
     revision = git("rev-parse", "HEAD")
@@ -90,7 +88,7 @@ def engine_problem() -> str | None:
     return None
 
 
-def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+def main(argv: Sequence[str] | None = None) -> int:
     description = "Build or push the step images under the names the manifest uses."
     parser = argparse.ArgumentParser(prog="python -m images", description=description)
     add = parser.add_argument
@@ -102,24 +100,17 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     add("--image", action="append", choices=[step.image for step in STEPS],
         help="only this image (repeatable; default: all six)")
     add("--dry-run", action="store_true", help="print the docker commands, run nothing")
-    return parser.parse_args(list(argv))
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    args = parse_args(sys.argv[1:] if argv is None else argv)
+    args = parser.parse_args(sys.argv[1:] if argv is None else list(argv))
     tag = args.tag or default_tag()
     steps = [step for step in STEPS if not args.image or step.image in args.image]
-    try:
-        planned = commands(args.action, steps, args.registry, tag)
-    except ValueError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    if args.action == "push" and not args.registry:  # exits 2, as argparse does for every usage error
+        parser.error("push needs a registry: an image without one can only live on this machine")
+    planned = commands(args.action, steps, args.registry, tag)
     if args.dry_run:
         for command in planned:
             print(shlex.join(command))
         return 0
-    problem = engine_problem()
-    if problem:
+    if problem := engine_problem():
         print(f"error: {problem}", file=sys.stderr)
         return 1
     for command in planned:
