@@ -58,10 +58,6 @@ class Config:
     max_parallel_runs: int = DEFAULT_MAX_PARALLEL_RUNS
 
 
-def default_name(project_id: str) -> str:
-    return f"{NAME_PREFIX}-{project_id.lower()}"
-
-
 def load(path: str | Path = DEFAULT_CONFIG) -> Config:
     """Read and check a projects file; raises ConfigError naming the file and entry."""
     source = Path(path)
@@ -75,12 +71,7 @@ def load(path: str | Path = DEFAULT_CONFIG) -> Config:
 
 
 def parse(data: dict[str, Any], origin: str = "config") -> Config:
-    unknown = sorted(set(data) - _TOP_KEYS)
-    if unknown:
-        raise ConfigError(
-            f"{origin}: unknown top-level key(s) {', '.join(unknown)}; allowed: "
-            f"{', '.join(sorted(_TOP_KEYS))}"
-        )
+    _refuse_unknown(data, _TOP_KEYS, f"{origin}: unknown top-level key(s)")
     argo_version = data.get("argo_version", ARGO_VERSIONS[0])
     if argo_version not in ARGO_VERSIONS:
         raise ConfigError(
@@ -114,20 +105,18 @@ def _spread_minutes(value: Any, origin: str) -> int:
     return minutes
 
 
-def spread_schedule(schedule: str, project_id: str, window: int) -> str:
+def spread_schedule(schedule: str, project_id: str, window: int, where: str) -> str:
     """Move a schedule by the project's stable offset within `window` minutes (crc32 of its ID: the
     same minute every day, whatever the Python process). Only a fixed minute and hour can move, and
-    never past midnight, which would change the day the schedule's day fields mean."""
+    never past midnight, which would change the day the schedule's day fields mean (`where` says so)."""
     if window == 0:
         return schedule
     fields = schedule.split()
     if len(fields) != 5 or not (fields[0].isdigit() and fields[1].isdigit()):
-        raise ConfigError(
-            f'schedule {schedule!r}: spread needs a fixed minute and hour (like "0 14 * * 1-5")'
-        )
+        raise ConfigError(f'{where}: spread needs a fixed minute and hour (like "0 14 * * 1-5")')
     start = int(fields[1]) * 60 + int(fields[0]) + zlib.crc32(project_id.encode()) % window
     if start >= 24 * 60:
-        raise ConfigError(f"schedule {schedule!r}: spread would move project {project_id} past midnight")
+        raise ConfigError(f"{where}: spread would move project {project_id} past midnight")
     return " ".join([str(start % 60), str(start // 60), *fields[2:]])
 
 
@@ -138,13 +127,9 @@ def _project(entry: Any, where: str, spread: int = 0) -> ProjectConfig:
     if not isinstance(project_id, str) or not _ID.match(project_id):
         raise ConfigError(f"{where}: 'id' must be a project ID like GEM-001, got {project_id!r}")
     where = f"{where} ({project_id})"
-    unknown = sorted(set(entry) - _PROJECT_KEYS)
-    if unknown:
-        raise ConfigError(
-            f"{where}: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(_PROJECT_KEYS))}"
-        )
+    _refuse_unknown(entry, _PROJECT_KEYS, f"{where}: unknown key(s)")
 
-    name = _string(entry, "name", where, default_name(project_id))
+    name = _string(entry, "name", where, f"{NAME_PREFIX}-{project_id.lower()}")
     if problem := name_problem(name):
         raise ConfigError(f"{where}: name {name!r}: {problem}; set `name` to a shorter valid one")
 
@@ -159,10 +144,9 @@ def _project(entry: Any, where: str, spread: int = 0) -> ProjectConfig:
     for item in schedules:
         if problem := schedule_problem(item):
             raise ConfigError(f"{where}: schedule {item!r}: {problem}")
-    try:
-        schedules = [spread_schedule(item, project_id, spread) for item in schedules]
-    except ConfigError as exc:
-        raise ConfigError(f"{where}: {exc}") from None
+    schedules = [
+        spread_schedule(item, project_id, spread, f"{where}: schedule {item!r}") for item in schedules
+    ]
 
     timezone = _string(entry, "timezone", where, DEFAULT_TIMEZONE)
     if problem := timezone_problem(timezone):
@@ -173,6 +157,11 @@ def _project(entry: Any, where: str, spread: int = 0) -> ProjectConfig:
         raise ConfigError(f"{where}: 'suspended' must be true or false, got {suspended!r}")
 
     return ProjectConfig(project_id, name, sprint_id, tuple(schedules), timezone, suspended)
+
+
+def _refuse_unknown(table: dict[str, Any], allowed: set[str], message: str) -> None:
+    if unknown := sorted(set(table) - allowed):
+        raise ConfigError(f"{message} {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}")
 
 
 def _string(entry: dict[str, Any], key: str, where: str, default: str) -> str:
