@@ -1,8 +1,5 @@
-"""`python -m images build|push [--registry R] [--tag T] [--dry-run]`: the images, named as the manifest does.
-
-Used by `make images` and `make push`. Every reference comes from `workflows.cluster.images.image_ref`, the
-function the manifest is rendered with, so what is built is what the CronWorkflow pulls.
-"""
+"""`python -m images build|push` (`make images`, `make push`): the images, named as the manifest does
+(`workflows.cluster.images.image_ref`), so what is built is what the CronWorkflow pulls."""
 
 from __future__ import annotations
 

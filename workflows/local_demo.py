@@ -1,12 +1,7 @@
-"""`make run`: the daily scrum end to end on this machine, without a cluster.
+"""`make run` (`python -m workflows.local_demo [MANIFEST] [runner options]`): the daily scrum end to end.
 
-Starts the stand-in DSM services (`python -m workflows.standin`), runs the rendered manifest through the
-local runner with their URLs, stops the services (also on failure or Ctrl-C) and ends with the
-day in short: the headline, one line per task, the note id and the path of the page (report.html).
-
-    python -m workflows.local_demo [-p name=value ...] [--workflow NAME]
-
-Extra options go to the runner (`python -m workflows run --help`).
+Starts the stand-in DSM services, runs the rendered manifest through the local runner with their URLs,
+stops the services (also on failure or Ctrl-C) and ends with the day in short.
 """
 
 from __future__ import annotations

@@ -1,13 +1,6 @@
 """`python -m workflows report`: read a stored daily scrum report back from the chronicle-service,
-or the note of a local run.
-
-    python -m workflows report [--sprint-id S] [--project-id P] [--date YYYY-MM-DD] [--json]
-                               [--chronicle-url URL | --run-dir runs/<run>]
-
-Defaults: the sprint from SPRINT_ID (else GEM-001-S01), the project from PROJECT_ID (else no
-project filter), the date today in UTC, the chronicle from CHRONICLE_SERVICE_URL. Without a
-chronicle URL (e.g. `make report` after `make run`, whose stand-in services are stopped) it shows
-the note of the newest local run under runs/ (its report.json), and says so.
+or the note of a local run. Without a chronicle URL (e.g. `make report` after `make run`, whose
+stand-in services are stopped) it shows the note of the newest local run under runs/, and says so.
 
 Exit codes: 0 the report is shown; 1 the chronicle has no report for that sprint and day (404);
 2 an invalid ID, date or URL, refused before any request; 3 the chronicle could not answer
@@ -41,10 +34,8 @@ RUNS = Path("runs")  # the local runner's default root (workflows/runner/rundir.
 
 
 def parse_args(argv: Sequence[str], environ: Mapping[str, str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m workflows report",
-        description="Show the daily scrum report stored in the chronicle-service for a sprint and day.",
-    )
+    description = "Show the daily scrum report stored in the chronicle-service for a sprint and day."
+    parser = argparse.ArgumentParser(prog="python -m workflows report", description=description)
     add = parser.add_argument
     sprint, project = contract.ENV_SPRINT_ID, contract.ENV_PROJECT_ID
     chronicle = contract.ENV_CHRONICLE_SERVICE_URL
@@ -116,16 +107,16 @@ class Query:
 
     def __init__(self, args: argparse.Namespace, today: dt.date) -> None:
         sprint_id = validate.identifier("--sprint-id", args.sprint_id)
-        project_id = (
-            validate.identifier("--project-id", args.project_id) if args.project_id is not None else None
-        )
+        project_id = args.project_id
+        if project_id is not None:
+            project_id = validate.identifier("--project-id", project_id)
         self.day = validate.date("--date", args.date) if args.date is not None else today
         self.chronicle_url = validate.service_url("--chronicle-url", args.chronicle_url)
         self.params = {"sprint_id": sprint_id, "daily_scrum_date": self.day.isoformat()}
+        self.description = f"sprint {sprint_id} on {self.day.isoformat()}"
         if project_id is not None:
             self.params["project_id"] = project_id
-        project = f" of project {project_id}" if project_id else ""
-        self.description = f"sprint {sprint_id}{project} on {self.day.isoformat()}"
+            self.description = f"sprint {sprint_id} of project {project_id} on {self.day.isoformat()}"
 
 
 def fetch(query: Query, environ: Mapping[str, str]) -> dict[str, Any]:
