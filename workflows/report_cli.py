@@ -212,8 +212,7 @@ def main(argv: Sequence[str]) -> int:
         print(f"error: the chronicle could not be reached, nothing was asked: {error}", file=err)
         return contract.EXIT_NOT_SENT
     except http.ServiceError as error:
-        if error.status is not None and error.status >= 500:
-            status = error.status
+        if (status := error.status) is not None and status >= 500:
             print(f"error: the chronicle could not answer (status {status}): unknown, not absent", file=err)
             print(
                 "  the deployed chronicle answers 500 for every day with a stored note (its known defect):"

@@ -93,13 +93,8 @@ def connection(args: argparse.Namespace, env: Mapping[str, str]) -> Connection:
     if token and not token.startswith(("Bearer ", "Basic ")):
         token = f"Bearer {token}"
     raw_headers = args.header or ([env["ARGO_HEADER"]] if env.get("ARGO_HEADER") else [])
-    return Connection(
-        url=url if server else "",
-        authorization=token or None,
-        namespace=args.namespace or env.get("ARGO_NAMESPACE") or DEFAULT_NAMESPACE,
-        verify_tls=not skip_verify,
-        headers=_headers(raw_headers),
-    )
+    namespace = args.namespace or env.get("ARGO_NAMESPACE") or DEFAULT_NAMESPACE
+    return Connection(url if server else "", token or None, namespace, not skip_verify, _headers(raw_headers))
 
 
 def load_documents(path: Path) -> list[dict[str, Any]]:
