@@ -70,7 +70,6 @@ CARRIED_KEYS: dict[str, str] = {
 }
 
 
-# --- the DAG's shape: who runs after whom (names from the contract) ------------------------------
 def tag(variable: str) -> str:
     """`tag("inputs.parameters.x")` == "{{inputs.parameters.x}}": an Argo variable reference."""
     return "{{" + variable + "}}"
@@ -96,10 +95,9 @@ OUTPUT_DEFAULTS: dict[str, str] = {
     "already_reported": "false",
 }
 
-# --- retries (exit codes from the contract) ----------------------------------------------------
-# No backoff.maxDuration: Argo counts it from the first attempt's start and hands retry pods that
-# deadline, so it would cut promised retries short; each attempt is bounded by its template's
-# activeDeadlineSeconds and the whole run by the workflow's (tests/workflows/test_retries.py).
+# Retries, by the contract's exit codes. No backoff.maxDuration: Argo counts it from the first attempt's
+# start and hands retry pods that deadline, so it would cut promised retries short; each attempt is
+# bounded by its template's activeDeadlineSeconds, the run by the workflow's (test_retries.py).
 _NEVER_RETRIED = f"[{contract.EXIT_INVALID_INPUT}, {contract.EXIT_NOT_FOUND}]"
 
 
@@ -113,8 +111,7 @@ RETRY_SAFE = retry(3, f'lastRetry.status == "Error" || !(asInt(lastRetry.exitCod
 # simulate and report: each call stores; retried only if never sent
 RETRY_IF_NOT_SENT = retry(2, f"asInt(lastRetry.exitCode) == {contract.EXIT_NOT_SENT}")
 
-# --- limits ----------------------------------------------------------------------------------------
-# Per attempt: at least the step's HTTP calls at their worst (timeouts and urllib3's retries, see
+# Deadlines: per attempt at least the step's HTTP calls at their worst (timeouts and urllib3's retries, see
 # steps/http.py worst_case_seconds), and the whole run at least every promised attempt and wait of
 # the critical path (tests/workflows/test_retries.py computes both). prepare makes eight calls
 # (four /health with a short read timeout), simulate and report two, each fetch one.
