@@ -1,8 +1,5 @@
-"""`python -m images build|push [--registry R] [--tag T] [--dry-run]`: the images, named as the manifest does.
-
-Used by `make images` and `make push`. Every reference comes from `workflows.cluster.images.image_ref`, the
-function the manifest is rendered with, so what is built is what the CronWorkflow pulls.
-"""
+"""`python -m images build|push` (`make images`, `make push`): the images, named as the manifest does
+(`workflows.cluster.images.image_ref`), so what is built is what the CronWorkflow pulls."""
 
 from __future__ import annotations
 
@@ -13,12 +10,15 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from urllib.parse import urlsplit
 
-from images import DOCKERFILE, REPO_ROOT
 from steps.contract import STEPS, StepSpec
 from workflows.cluster.images import DEFAULT_REGISTRY, default_tag, image_ref
 
+IMAGES_DIR = Path(__file__).resolve().parent
+REPO_ROOT = IMAGES_DIR.parent  # the build context: .dockerignore at its root keeps all but steps/ out
+DOCKERFILE = IMAGES_DIR / "Dockerfile"
 ENGINE_TIMEOUT_S = 20  # `docker info` answers in well under a second when an engine is there
 
 
@@ -36,8 +36,6 @@ def git(*args: str) -> str:
 def source_url(remote: str) -> str:
     """The browsable https URL of a git remote (OCI `source`): scp-style and ssh:// become https,
     credentials and the .git suffix are dropped."""
-    if not remote:
-        return ""
     if match := re.fullmatch(r"(?:ssh://)?[\w.-]+@([\w.-]+)[:/](.+?)(?:\.git)?/?", remote):
         return f"https://{match.group(1)}/{match.group(2)}"
     parts = urlsplit(remote)
@@ -59,15 +57,9 @@ def build_command(step: StepSpec, ref: str, tag: str, revision: str = "", source
     ]  # fmt: skip
 
 
-def push_command(ref: str) -> list[str]:
-    return ["docker", "push", ref]
-
-
 def commands(action: str, steps: Sequence[StepSpec], registry: str, tag: str) -> list[list[str]]:
-    if action == "push" and not registry:
-        raise ValueError("push needs a registry: an image without one can only live on this machine")
     if action == "push":
-        return [push_command(image_ref(step, registry, tag)) for step in steps]
+        return [["docker", "push", image_ref(step, registry, tag)] for step in steps]
     revision = git("rev-parse", "HEAD")
     source = source_url(git("config", "--get", "remote.origin.url"))
     return [build_command(step, image_ref(step, registry, tag), tag, revision, source) for step in steps]
@@ -93,46 +85,29 @@ def engine_problem() -> str | None:
     return None
 
 
-def parse_args(argv: Sequence[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m images",
-        description="Build or push the step images under the names the manifest uses.",
-    )
-    parser.add_argument("action", choices=("build", "push"))
-    parser.add_argument(
-        "--registry",
-        default=DEFAULT_REGISTRY,
-        help=f"registry and namespace, e.g. registry.example.com/dsm (default {DEFAULT_REGISTRY}; "
-        "'' builds bare local names)",
-    )
-    parser.add_argument(
-        "--tag", default=None, help="image tag (default: the package version, as in the manifest)"
-    )
-    parser.add_argument(
-        "--image",
-        action="append",
-        choices=[step.image for step in STEPS],
-        help="only this image (repeatable; default: all six)",
-    )
-    parser.add_argument("--dry-run", action="store_true", help="print the docker commands, run nothing")
-    return parser.parse_args(list(argv))
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parse_args(sys.argv[1:] if argv is None else argv)
+    description = "Build or push the step images under the names the manifest uses."
+    parser = argparse.ArgumentParser(prog="python -m images", description=description)
+    add = parser.add_argument
+    add("action", choices=("build", "push"))
+    add("--registry", default=DEFAULT_REGISTRY,
+        help=f"registry and namespace, e.g. registry.example.com/dsm (default {DEFAULT_REGISTRY}; "
+        "'' builds bare local names)")
+    add("--tag", help="image tag (default: the package version, as in the manifest)")
+    add("--image", action="append", choices=[step.image for step in STEPS],
+        help="only this image (repeatable; default: all six)")
+    add("--dry-run", action="store_true", help="print the docker commands, run nothing")
+    args = parser.parse_args(sys.argv[1:] if argv is None else list(argv))
     tag = args.tag or default_tag()
     steps = [step for step in STEPS if not args.image or step.image in args.image]
-    try:
-        planned = commands(args.action, steps, args.registry, tag)
-    except ValueError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    if args.action == "push" and not args.registry:  # exits 2, as argparse does for every usage error
+        parser.error("push needs a registry: an image without one can only live on this machine")
+    planned = commands(args.action, steps, args.registry, tag)
     if args.dry_run:
         for command in planned:
             print(shlex.join(command))
         return 0
-    problem = engine_problem()
-    if problem:
+    if problem := engine_problem():
         print(f"error: {problem}", file=sys.stderr)
         return 1
     for command in planned:

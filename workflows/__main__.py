@@ -1,8 +1,5 @@
-"""`python -m workflows <command> ...`: one entry point, one module per command.
-
-Each command module exposes `main(argv: list[str]) -> int`; it is imported only when called,
-so `render` never pays for the runner's imports and vice versa.
-"""
+"""`python -m workflows <command> ...`: one entry point; each command's module (its `main(argv) -> int`)
+is imported only when called, so `render` never pays for the runner's imports and vice versa."""
 
 from __future__ import annotations
 

@@ -1,16 +1,12 @@
-"""`make run`: the daily scrum end to end on this machine, without a cluster.
+"""`make run` (`python -m workflows.local_demo [MANIFEST] [runner options]`): the daily scrum end to end.
 
-Starts the stand-in DSM services (`python -m workflows.standin`), runs the rendered manifest through the
-local runner with their URLs, stops the services (also on failure or Ctrl-C) and ends with the
-day in short: the headline, one line per task, the note id and the path of the page (report.html).
-
-    python -m workflows.local_demo [-p name=value ...] [--workflow NAME]
-
-Extra options go to the runner (`python -m workflows run --help`).
+Starts the stand-in DSM services, runs the rendered manifest through the local runner with their URLs,
+stops the services (also on failure or Ctrl-C) and ends with the day in short.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import signal
 import sys
@@ -24,17 +20,6 @@ from workflows.runner.cli import DEFAULT_MANIFEST
 from workflows.runner.cli import run as run_manifest
 from workflows.runner.manifest import ManifestError, load_plans
 from workflows.runner.rundir import DEFAULT_ROOT, new_run_dir, utc_now
-
-
-def _option(argv: Sequence[str], name: str) -> str | None:
-    """The value of `--name VALUE` / `--name=VALUE` in argv, if given."""
-    for index, arg in enumerate(argv):
-        if arg == name and index + 1 < len(argv):
-            return argv[index + 1]
-        if arg.startswith(f"{name}="):
-            return arg.split("=", 1)[1]
-    return None
-
 
 MAX_TASK_LINES = 40  # a bigger sprint's other tasks are in the page and in report.json
 
@@ -74,8 +59,10 @@ def demo(argv: Sequence[str], out: TextIO | None = None) -> int:
     out = out or sys.stdout
     manifest = Path(argv[0]) if argv and not argv[0].startswith("-") else DEFAULT_MANIFEST
     rest = list(argv[1:] if argv and not argv[0].startswith("-") else argv)
+    chooser = argparse.ArgumentParser(add_help=False)  # only --workflow; the rest goes to the runner
+    chooser.add_argument("--workflow")
     try:
-        plans = load_plans(manifest, _option(rest, "--workflow"))
+        plans = load_plans(manifest, chooser.parse_known_args(rest)[0].workflow)
     except ManifestError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -95,20 +82,9 @@ def demo(argv: Sequence[str], out: TextIO | None = None) -> int:
             params = [arg for pair in urls if pair.split("=", 1)[0] in declared for arg in ("-p", pair)]
             run_dir = new_run_dir(plan.name, utc_now(), DEFAULT_ROOT)
             print(f"\nrunning {plan.name} from {manifest}\n", file=out)
-            without_workflow = _drop_option(rest, "--workflow")
-            code = run_manifest(
-                [
-                    str(manifest),
-                    "--workflow",
-                    plan.name,
-                    "--run-dir",
-                    str(run_dir),
-                    *params,
-                    *without_workflow,
-                ],
-                out=out,
-            )
-            worst = max(worst, code)
+            # A --workflow in `rest` comes last and wins: it names this same plan.
+            run_argv = [str(manifest), "--workflow", plan.name, "--run-dir", str(run_dir), *params, *rest]
+            worst = max(worst, run_manifest(run_argv, out=out))
             runs.append(run_dir)
         print("\nstopping the stand-in services", file=out)
     # The day last, where it is read: the services are stopped, the page and note are local files.
@@ -125,18 +101,6 @@ def demo(argv: Sequence[str], out: TextIO | None = None) -> int:
 
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
-
-
-def _drop_option(argv: Sequence[str], name: str) -> list[str]:
-    result, skip = [], False
-    for arg in argv:
-        if skip:
-            skip = False
-        elif arg == name:
-            skip = True
-        elif not arg.startswith(f"{name}="):
-            result.append(arg)
-    return result
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -2,9 +2,7 @@
 
 The WorkflowTemplate (the DAG, once), its ConfigMap (the fleet semaphore's size) and one thin
 CronWorkflow per configured project. `--output-dir DIR` also writes a kustomization.yaml (with the
-RBAC beside it), so `kubectl apply -k DIR` or a GitOps tool deploys the folder as is. `make render`
-writes the committed golden folder workflows/cluster/manifests; a test renders in-process and fails
-when they disagree.
+RBAC beside it), so `kubectl apply -k DIR` or a GitOps tool deploys the folder as is.
 """
 
 from __future__ import annotations
@@ -12,7 +10,6 @@ from __future__ import annotations
 import argparse
 import shutil
 import sys
-import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -39,15 +36,6 @@ HEADER = """\
 _DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
-def package_version() -> str:
-    """The version in pyproject.toml when run from a checkout, so the golden file does not depend on
-    whether (or how recently) the package was installed; the installed version otherwise."""
-    pyproject = REPO_ROOT / "pyproject.toml"
-    if pyproject.is_file():
-        return str(tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]["version"])
-    return default_tag()
-
-
 def to_yaml(documents: list[dict[str, Any]]) -> str:
     parts = [
         yaml.dump(doc, Dumper=_DUMPER, sort_keys=False, width=110, allow_unicode=True) for doc in documents
@@ -55,14 +43,11 @@ def to_yaml(documents: list[dict[str, Any]]) -> str:
     return HEADER + "---\n" + "---\n".join(parts)
 
 
-def render_text(
-    config_path: str | Path = config_module.DEFAULT_CONFIG,
-    registry: str = DEFAULT_REGISTRY,
-    tag: str | None = None,
-) -> str:
+def render_text(config_path: str | Path = config_module.DEFAULT_CONFIG, registry: str = DEFAULT_REGISTRY,
+                tag: str | None = None) -> str:
     """What `render` writes, for these options: the golden-file tests call this with their options."""
     config = config_module.load(config_path)
-    return to_yaml(dailyscrum.documents(config, registry, tag or package_version()))
+    return to_yaml(dailyscrum.documents(config, registry, tag or default_tag()))
 
 
 def kustomization_text() -> str:
@@ -87,28 +72,21 @@ def write_dir(directory: Path, text: str) -> list[Path]:
 
 def _output_problem(path: Path, want_dir: bool) -> str | None:
     """Why `path` cannot be written, before anything is: render never creates folders it was not given."""
-    parent = path if want_dir else path.parent
-    if want_dir and not path.is_dir():
-        return "is not an existing directory"
-    if not want_dir and path.is_dir():
+    if want_dir:
+        return None if path.is_dir() else "is not an existing directory"
+    if path.is_dir():
         return "is a directory; give a file name (or use --output-dir)"
-    if not parent.is_dir():
-        return f"directory {parent} does not exist"
-    return None
+    return None if path.parent.is_dir() else f"directory {path.parent} does not exist"
 
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m workflows render", description=__doc__)
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--output", "-o", type=Path, help="write the manifest to this file instead of stdout")
-    where.add_argument(
-        "--output-dir", type=Path, help="write the deployable folder (manifest, kustomization, RBAC) here"
-    )
-    parser.add_argument(
-        "--registry",
-        default=DEFAULT_REGISTRY,
-        help=f"image registry (default {DEFAULT_REGISTRY}; empty for bare local names)",
-    )
+    where.add_argument("--output-dir", type=Path,
+                       help="write the deployable folder (manifest, kustomization, RBAC) here")
+    parser.add_argument("--registry", default=DEFAULT_REGISTRY,
+                        help=f"image registry (default {DEFAULT_REGISTRY}; empty for bare local names)")
     parser.add_argument("--tag", help="image tag (default: the package version)")
     parser.add_argument("--config", default=str(config_module.DEFAULT_CONFIG), help="projects file (TOML)")
     args = parser.parse_args(argv)

@@ -1,13 +1,6 @@
 """`python -m workflows report`: read a stored daily scrum report back from the chronicle-service,
-or the note of a local run.
-
-    python -m workflows report [--sprint-id S] [--project-id P] [--date YYYY-MM-DD] [--json]
-                               [--chronicle-url URL | --run-dir runs/<run>]
-
-Defaults: the sprint from SPRINT_ID (else GEM-001-S01), the project from PROJECT_ID (else no
-project filter), the date today in UTC, the chronicle from CHRONICLE_SERVICE_URL. Without a
-chronicle URL (e.g. `make report` after `make run`, whose stand-in services are stopped) it shows
-the note of the newest local run under runs/ (its report.json), and says so.
+or the note of a local run. Without a chronicle URL (e.g. `make report` after `make run`, whose
+stand-in services are stopped) it shows the note of the newest local run under runs/, and says so.
 
 Exit codes: 0 the report is shown; 1 the chronicle has no report for that sprint and day (404);
 2 an invalid ID, date or URL, refused before any request; 3 the chronicle could not answer
@@ -26,48 +19,37 @@ import sys
 import textwrap
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from steps import contract, http, shapes, validate
 
 DEFAULT_SPRINT_ID = "GEM-001-S01"
 EXIT_NO_REPORT = 1  # like grep: the query ran and found nothing
 COLUMNS = ("DATE", "ASSIGNEE", "TASK", "TODAY", "IMPEDIMENTS")
-METRIC_LABELS = {
-    "total_team_members": "team members",
-    "total_tasks": "tasks",
-    "completed_tasks": "done (at 100%)",
-    "pending_tasks": "not done",
+METRIC_LABELS = {  # summary_metrics key -> how the table's header line names it
+    "total_team_members": "team members", "total_tasks": "tasks",
+    "completed_tasks": "done (at 100%)", "pending_tasks": "not done",
 }
 RUNS = Path("runs")  # the local runner's default root (workflows/runner/rundir.py)
 
 
 def parse_args(argv: Sequence[str], environ: Mapping[str, str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m workflows report",
-        description="Show the daily scrum report stored in the chronicle-service for a sprint and day.",
-    )
-    parser.add_argument(
-        "--sprint-id",
-        default=environ.get(contract.ENV_SPRINT_ID) or DEFAULT_SPRINT_ID,
-        help=f"sprint ID (default: ${contract.ENV_SPRINT_ID}, else {DEFAULT_SPRINT_ID})",
-    )
-    parser.add_argument(
-        "--project-id",
-        default=environ.get(contract.ENV_PROJECT_ID) or None,
-        help=f"project ID (default: ${contract.ENV_PROJECT_ID}, else any project)",
-    )
-    parser.add_argument("--date", default=None, help="report day, YYYY-MM-DD (default: today in UTC)")
-    parser.add_argument("--json", action="store_true", help="print the chronicle's answer as JSON")
+    description = "Show the daily scrum report stored in the chronicle-service for a sprint and day."
+    parser = argparse.ArgumentParser(prog="python -m workflows report", description=description)
+    add = parser.add_argument
+    sprint, project = contract.ENV_SPRINT_ID, contract.ENV_PROJECT_ID
+    chronicle = contract.ENV_CHRONICLE_SERVICE_URL
+    add("--sprint-id", default=environ.get(sprint) or DEFAULT_SPRINT_ID,
+        help=f"sprint ID (default: ${sprint}, else {DEFAULT_SPRINT_ID})")
+    add("--project-id", default=environ.get(project) or None,
+        help=f"project ID (default: ${project}, else any project)")
+    add("--date", default=None, help="report day, YYYY-MM-DD (default: today in UTC)")
+    add("--json", action="store_true", help="print the chronicle's answer as JSON")
     source = parser.add_mutually_exclusive_group()
-    source.add_argument(
-        "--chronicle-url",
-        default=environ.get(contract.ENV_CHRONICLE_SERVICE_URL, ""),
-        help=f"chronicle-service base URL (default: ${contract.ENV_CHRONICLE_SERVICE_URL})",
-    )
-    source.add_argument(
-        "--run-dir", type=Path, help="show the note of this local run (default without a URL: the newest)"
-    )
+    source.add_argument("--chronicle-url", default=environ.get(chronicle, ""),
+                        help=f"chronicle-service base URL (default: ${chronicle})")
+    source.add_argument("--run-dir", type=Path,
+                        help="show the note of this local run (default without a URL: the newest)")
     return parser.parse_args(list(argv))
 
 
@@ -87,34 +69,36 @@ def last_run(root: Path = RUNS) -> Path | None:
     return max(runs, key=lambda run: (run / "status.json").stat().st_mtime, default=None)
 
 
-def show_local(run_dir: Path | None, as_json: bool, out: TextIO, err: TextIO) -> int:
+def show_local(run_dir: Path | None, as_json: bool) -> int:
     """The note a local run wrote (report.json), printed as the chronicle's answer would be."""
     run_dir = run_dir or last_run()
     if run_dir is None:
         print(
             f"error: no chronicle-service URL: set {contract.ENV_CHRONICLE_SERVICE_URL} or pass "
             "--chronicle-url (from outside the cluster: kubectl -n dsm port-forward svc/chronicle-service "
-            "8080:80); "
-            "no local run under runs/ either (make run)",
-            file=err,
+            "8080:80); no local run under runs/ either (make run)",
+            file=sys.stderr,
         )
         return contract.EXIT_INVALID_INPUT
     report_json = local_run(run_dir).get("report")
     if report_json is None or not report_json.is_file():
-        print(f"error: {run_dir}: not a local run whose report step wrote its note", file=err)
+        print(f"error: {run_dir}: not a local run whose report step wrote its note", file=sys.stderr)
         return contract.EXIT_INVALID_INPUT
     try:
         note = json.loads(report_json.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        print(f"error: {report_json}: unreadable note: {exc}", file=err)
+        print(f"error: {report_json}: unreadable note: {exc}", file=sys.stderr)
         return contract.EXIT_INVALID_INPUT
-    print(f"the note of the local run {run_dir} ({report_json}); the chronicle was not asked", file=err)
+    where = f"the note of the local run {run_dir} ({report_json})"
+    print(f"{where}; the chronicle was not asked", file=sys.stderr)
+    return show(note, str(note.get("report_date", "")), as_json)
+
+
+def show(report: Mapping[str, Any], day: str, as_json: bool) -> int:
     if as_json:
-        json.dump(note, out, indent=2, ensure_ascii=False)
-        out.write("\n")
+        print(json.dumps(report, indent=2, ensure_ascii=False))
     else:
-        width = shutil.get_terminal_size((120, 24)).columns
-        out.write(render(note, str(note.get("report_date", "")), width) + "\n")
+        print(render(report, day, shutil.get_terminal_size((120, 24)).columns))
     return contract.EXIT_OK
 
 
@@ -122,33 +106,24 @@ class Query:
     """The validated query: everything is checked here, before any request is made."""
 
     def __init__(self, args: argparse.Namespace, today: dt.date) -> None:
-        self.sprint_id = validate.identifier("--sprint-id", args.sprint_id)
-        self.project_id = (
-            validate.identifier("--project-id", args.project_id) if args.project_id is not None else None
-        )
+        sprint_id = validate.identifier("--sprint-id", args.sprint_id)
+        project_id = args.project_id
+        if project_id is not None:
+            project_id = validate.identifier("--project-id", project_id)
         self.day = validate.date("--date", args.date) if args.date is not None else today
         self.chronicle_url = validate.service_url("--chronicle-url", args.chronicle_url)
-
-    def params(self) -> dict[str, str]:
-        params = {"sprint_id": self.sprint_id, "daily_scrum_date": self.day.isoformat()}
-        if self.project_id is not None:
-            params["project_id"] = self.project_id
-        return params
-
-    def describe(self) -> str:
-        project = f" of project {self.project_id}" if self.project_id else ""
-        return f"sprint {self.sprint_id}{project} on {self.day.isoformat()}"
+        self.params = {"sprint_id": sprint_id, "daily_scrum_date": self.day.isoformat()}
+        self.description = f"sprint {sprint_id} on {self.day.isoformat()}"
+        if project_id is not None:
+            self.params["project_id"] = project_id
+            self.description = f"sprint {sprint_id} of project {project_id} on {self.day.isoformat()}"
 
 
 def fetch(query: Query, environ: Mapping[str, str]) -> dict[str, Any]:
     """The chronicle's merged answer for the query (http.NotFound on 404, other HttpErrors otherwise)."""
-    service = http.Service(
-        "chronicle-service",
-        query.chronicle_url,
-        session=http.make_session(environ),
-        timeout=http.timeouts(environ),
-    )
-    answer = service.get_json(contract.NOTES_PATH, params=query.params())
+    timeout, session = http.timeouts(environ), http.make_session(environ)
+    service = http.Service("chronicle-service", query.chronicle_url, session=session, timeout=timeout)
+    answer = service.get_json(contract.NOTES_PATH, params=query.params)
     source = f"chronicle-service GET {service.url(contract.NOTES_PATH)}"
     report = shapes.reported_notes(answer, source)
     rows(report, source)  # refuse an answer the table could not show, with the field it lacks
@@ -219,38 +194,25 @@ def render(report: Mapping[str, Any], day: str, width: int) -> str:
     return "\n".join(lines)
 
 
-def main(
-    argv: Sequence[str] | None = None,
-    environ: Mapping[str, str] | None = None,
-    stdout: TextIO | None = None,
-    stderr: TextIO | None = None,
-) -> int:
-    env = os.environ if environ is None else environ
-    out = sys.stdout if stdout is None else stdout
-    err = sys.stderr if stderr is None else stderr
-    args = parse_args(sys.argv[1:] if argv is None else argv, env)
+def main(argv: Sequence[str]) -> int:
+    env, err = os.environ, sys.stderr
+    args = parse_args(argv, env)
     if args.run_dir is not None or not args.chronicle_url:
-        return show_local(args.run_dir, args.json, out, err)
+        return show_local(args.run_dir, args.json)
     try:
         query = Query(args, dt.datetime.now(dt.UTC).date())
-        http.timeouts(env)  # HTTP_* settings too are checked before the request
-    except validate.InvalidInput as error:
-        print(f"error: {error}", file=err)
-        return contract.EXIT_INVALID_INPUT
-    try:
-        report = fetch(query, env)
+        report = fetch(query, env)  # http.timeouts checks the HTTP_* settings before the request
     except validate.InvalidInput as error:
         print(f"error: {error}", file=err)
         return contract.EXIT_INVALID_INPUT
     except http.NotFound:
-        print(f"no report for {query.describe()}", file=err)
+        print(f"no report for {query.description}", file=err)
         return EXIT_NO_REPORT
     except http.NotSent as error:
         print(f"error: the chronicle could not be reached, nothing was asked: {error}", file=err)
         return contract.EXIT_NOT_SENT
     except http.ServiceError as error:
-        if error.status is not None and error.status >= 500:
-            status = error.status
+        if (status := error.status) is not None and status >= 500:
             print(f"error: the chronicle could not answer (status {status}): unknown, not absent", file=err)
             print(
                 "  the deployed chronicle answers 500 for every day with a stored note (its known defect):"
@@ -260,13 +222,7 @@ def main(
             )
         else:
             print("error: the chronicle's answer is unusable: unknown, not absent", file=err)
-        print(f"  the report for {query.describe()} may or may not exist", file=err)
+        print(f"  the report for {query.description} may or may not exist", file=err)
         print(f"  {error}", file=err)
         return contract.EXIT_SERVICE_ERROR
-    if args.json:
-        json.dump(report, out, indent=2, ensure_ascii=False)
-        out.write("\n")
-    else:
-        width = shutil.get_terminal_size((120, 24)).columns
-        out.write(render(report, query.day.isoformat(), width) + "\n")
-    return contract.EXIT_OK
+    return show(report, query.day.isoformat(), args.json)

@@ -1,12 +1,9 @@
 """`python -m workflows submit`: create or update a manifest's WorkflowTemplates, then its CronWorkflows,
 through the Argo Server.
 
-Configured as the argo CLI is (cmd/argo/commands/client/conn.go, pkg/apiclient/http1): ARGO_SERVER
-(host:port), ARGO_BASE_HREF (the path of a server behind an ingress), ARGO_SECURE (HTTPS unless exactly
-"false"), ARGO_INSECURE_SKIP_VERIFY ("true": no certificate check), ARGO_TOKEN (sent as the Authorization
-header; a bare token gets "Bearer "), ARGO_NAMESPACE (default dsm), ARGO_HEADER / --header (extra
-"Name: value" headers). Other kinds (ConfigMaps) do not go through the Argo Server: they are skipped
-with a note. See docs/submit.md.
+Configured as the argo CLI is (cmd/argo/commands/client/conn.go): ARGO_SERVER, ARGO_BASE_HREF,
+ARGO_SECURE, ARGO_INSECURE_SKIP_VERIFY, ARGO_TOKEN, ARGO_NAMESPACE, ARGO_HEADER. Other kinds (ConfigMaps)
+do not go through the Argo Server: they are skipped with a note. See docs/submit.md.
 """
 
 # One plain requests.Session rather than Hera's WorkflowsService: it keeps one connection for every call,
@@ -23,7 +20,7 @@ import re
 import socket
 import ssl
 import sys
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,6 +47,10 @@ SERVER_OWNED = ("resourceVersion", "uid", "creationTimestamp", "generation", "ma
 
 class SubmitError(Exception):
     """Submission cannot go on; the message says why (never containing the token)."""
+
+
+def note(message: str) -> None:
+    print(f"submit: note: {message}", file=sys.stderr)
 
 
 @dataclass(frozen=True)
@@ -85,24 +86,15 @@ def connection(args: argparse.Namespace, env: Mapping[str, str]) -> Connection:
     # The CLI's own tests of the variables: anything but "false" is secure, only "true" skips verification.
     secure = args.secure if args.secure is not None else env.get("ARGO_SECURE") != "false"
     skip_verify = args.insecure_skip_verify or env.get("ARGO_INSECURE_SKIP_VERIFY") == "true"
-    base_href = (
-        args.argo_base_href if args.argo_base_href is not None else env.get("ARGO_BASE_HREF", "")
-    ).strip("/")
+    base_href = args.argo_base_href if args.argo_base_href is not None else env.get("ARGO_BASE_HREF", "")
+    base_href = base_href.strip("/")
     url = f"{'https' if secure else 'http'}://{server.rstrip('/')}" + (f"/{base_href}" if base_href else "")
     token = env.get("ARGO_TOKEN", "").strip()
     if token and not token.startswith(("Bearer ", "Basic ")):
         token = f"Bearer {token}"
     raw_headers = args.header or ([env["ARGO_HEADER"]] if env.get("ARGO_HEADER") else [])
-    return Connection(
-        url=url if server else "",
-        authorization=token or None,
-        namespace=args.namespace or env.get("ARGO_NAMESPACE") or DEFAULT_NAMESPACE,
-        verify_tls=not skip_verify,
-        headers=_headers(raw_headers),
-    )
-
-
-# --- the manifest ---------------------------------------------------------------------------------
+    namespace = args.namespace or env.get("ARGO_NAMESPACE") or DEFAULT_NAMESPACE
+    return Connection(url if server else "", token or None, namespace, not skip_verify, _headers(raw_headers))
 
 
 def load_documents(path: Path) -> list[dict[str, Any]]:
@@ -114,27 +106,22 @@ def load_documents(path: Path) -> list[dict[str, Any]]:
     for index, doc in enumerate(documents, start=1):
         if not isinstance(doc, dict) or not doc.get("kind"):
             raise SubmitError(f"{path}: document {index} is not a Kubernetes object (no `kind`)")
-    if not documents:
-        raise SubmitError(f"{path}: no YAML documents")
     return documents
 
 
 def select(documents: list[dict[str, Any]], path: Path, namespace: str) -> list[dict[str, Any]]:
-    """The objects submit sends, ready to send; none if lint refuses the file.
-
-    Other kinds get one note: the Argo Server has no endpoint for them."""
+    """The objects submit sends, ready to send; none if lint refuses the file. Other kinds get one note."""
     findings = lint.lint_documents(documents, str(path))  # the whole file, as `make lint` checks it
     for warning in (finding for finding in findings if not finding.is_error):
-        print(f"submit: note: {warning}", file=sys.stderr)
+        note(str(warning))
     if errors := [finding for finding in findings if finding.is_error]:
         details = "\n".join(f"  {finding}" for finding in errors)
         raise SubmitError(f"{path}: {len(errors)} lint error(s), nothing sent:\n{details}")
     skipped = [f"{doc['kind']} {name_of(doc)}" for doc in documents if doc["kind"] not in KINDS]
     if skipped:
-        print(
-            f"submit: note: skipped {len(skipped)} object(s) the Argo Server does not take "
-            f"({', '.join(skipped)}): apply them with `kubectl apply -k {path.parent}`",
-            file=sys.stderr,
+        note(
+            f"skipped {len(skipped)} object(s) the Argo Server does not take "
+            f"({', '.join(skipped)}): apply them with `kubectl apply -k {path.parent}`"
         )
     chosen = [doc for doc in documents if doc["kind"] in KINDS]  # send() orders them by kind
     if not chosen:
@@ -143,8 +130,7 @@ def select(documents: list[dict[str, Any]], path: Path, namespace: str) -> list[
 
 
 def prepare(document: dict[str, Any], namespace: str) -> dict[str, Any]:
-    """A copy to send, in the target namespace (the manifest's must be it, or unset), without server-owned
-    fields."""
+    """A copy to send, in the target namespace (the manifest's or unset), without server-owned fields."""
     document = copy.deepcopy(document)
     metadata = document.setdefault("metadata", {})
     if metadata.get("namespace", namespace) != namespace:
@@ -163,9 +149,6 @@ def name_of(obj: dict[str, Any]) -> str:
     return str((obj.get("metadata") or {}).get("name", "?"))
 
 
-# --- the server -----------------------------------------------------------------------------------
-
-
 class Refused(SubmitError):
     """The server answered, with an error status."""
 
@@ -174,39 +157,40 @@ class Refused(SubmitError):
         self.status = status
 
 
-def _walk(exc: BaseException) -> Iterator[BaseException]:
+def _chain(exc: BaseException) -> list[BaseException]:
     """The exception and what it wraps (requests -> urllib3 -> socket/ssl), each once."""
-    seen: set[int] = set()
+    chain: list[BaseException] = []
     todo: list[object] = [exc]
     while todo:
         current = todo.pop()
-        if not isinstance(current, BaseException) or id(current) in seen:
-            continue
-        seen.add(id(current))
-        yield current
-        todo += [current.__cause__, current.__context__, getattr(current, "reason", None), *current.args]
+        if isinstance(current, BaseException) and all(current is not seen for seen in chain):
+            chain.append(current)
+            todo += [current.__cause__, current.__context__, getattr(current, "reason", None), *current.args]
+    return chain
 
 
 def unreachable(exc: requests.RequestException, conn: Connection) -> SubmitError:
     """One line: the URL, what kind of failure, and what to try."""
-    chain = list(_walk(exc))
+    chain = _chain(exc)
+
+    def found(kinds: type[BaseException] | tuple[type[BaseException], ...]) -> bool:
+        return any(isinstance(e, kinds) for e in chain)
+
     hint = f"is the server up, and ARGO_SERVER right? From outside the cluster: {PORT_FORWARD}"
-    if any(isinstance(e, ssl.SSLCertVerificationError) for e in chain):
-        cause = next(e for e in chain if isinstance(e, ssl.SSLCertVerificationError))
-        kind = f"TLS: the certificate is not trusted ({cause.verify_message})"
-        hint = (
-            "a self-signed certificate: ARGO_INSECURE_SKIP_VERIFY=true, or REQUESTS_CA_BUNDLE=<its CA file>"
-        )
-    elif any(isinstance(e, ssl.SSLError) for e in chain):
+    if certificate := next((e for e in chain if isinstance(e, ssl.SSLCertVerificationError)), None):
+        kind = f"TLS: the certificate is not trusted ({certificate.verify_message})"
+        hint = "a self-signed certificate: ARGO_INSECURE_SKIP_VERIFY=true, or "
+        hint += "REQUESTS_CA_BUNDLE=<its CA file>"
+    elif found(ssl.SSLError):
         kind = "TLS handshake failed"
         hint = "if the server speaks plain HTTP (argo server --secure=false), set ARGO_SECURE=false"
-    elif any(isinstance(e, socket.gaierror | urllib3.exceptions.NameResolutionError) for e in chain):
+    elif found((socket.gaierror, urllib3.exceptions.NameResolutionError)):
         kind = "DNS: the host name does not resolve"
-    elif any(isinstance(e, ConnectionRefusedError) for e in chain):
+    elif found(ConnectionRefusedError):
         kind = "connection refused"
     elif isinstance(exc, requests.Timeout):
         kind = f"no answer within {TIMEOUT[0]:g} s to connect / {TIMEOUT[1]:g} s to answer (timeout)"
-    elif any(isinstance(e, ConnectionResetError | urllib3.exceptions.ProtocolError) for e in chain):
+    elif found((ConnectionResetError, urllib3.exceptions.ProtocolError)):
         kind = "the server closed the connection"
         if conn.url.startswith("http://"):
             hint = "if the server speaks HTTPS, do not set ARGO_SECURE=false"
@@ -218,20 +202,14 @@ def unreachable(exc: requests.RequestException, conn: Connection) -> SubmitError
 class Server:
     """The Argo Server's HTTP API over one session: one connection for every call, a timeout on each."""
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, session: requests.Session) -> None:
         self.conn = conn
-        self.session = requests.Session()
+        self.session = session
         self.session.headers.update(conn.headers)
         if conn.authorization:  # after the extra headers: the token wins, as in the argo CLI
             self.session.headers["Authorization"] = conn.authorization
         if not conn.verify_tls:
             urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)  # said once, below
-
-    def __enter__(self) -> Server:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.session.close()
 
     def call(self, method: str, url: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
         try:
@@ -271,10 +249,7 @@ class Server:
             ) from None
         match = re.match(r"^v(\d+)\.(\d+)\.(\d+)", version)  # Version.MajorMinorPatch
         if match is None or match[1] == "0":
-            print(
-                f"submit: note: the Argo Server's version {version!r} is not a formal release: not checked",
-                file=sys.stderr,
-            )
+            note(f"the Argo Server's version {version!r} is not a formal release: not checked")
         elif (int(match[1]), int(match[2])) < MIN_ARGO:
             raise SubmitError(
                 f"the Argo Server runs {version}; this project needs Argo 3.7 or later: nothing sent"
@@ -305,11 +280,9 @@ class Server:
 
 def send(objects: list[dict[str, Any]], conn: Connection) -> int:
     if not conn.verify_tls and conn.url.startswith("https://"):
-        print(
-            "submit: note: the server's TLS certificate is not verified (ARGO_INSECURE_SKIP_VERIFY)",
-            file=sys.stderr,
-        )
-    with Server(conn) as server:
+        note("the server's TLS certificate is not verified (ARGO_INSECURE_SKIP_VERIFY)")
+    with requests.Session() as session:
+        server = Server(conn, session)
         server.check_version()
         for kind in KINDS:
             batch = [obj for obj in objects if obj["kind"] == kind]
@@ -326,35 +299,27 @@ def send_kind(server: Server, kind: str, batch: list[dict[str, Any]]) -> int:
     counts = {"created": 0, "updated": 0, "refused": 0}
     where = f"{server.conn.namespace} on {server.conn.url}"
     for done, obj in enumerate(batch, start=1):
+        named = f"{kind} {server.conn.namespace}/{name_of(obj)}"
         try:
             outcome = server.create_or_update(obj)
         except Refused as refused:
             outcome = "refused"
-            print(
-                f"submit: {kind} {server.conn.namespace}/{name_of(obj)}: the Argo Server refused it "
-                f"({refused})",
-                file=sys.stderr,
-            )
+            print(f"submit: {named}: the Argo Server refused it ({refused})", file=sys.stderr)
         counts[outcome] += 1
         if len(batch) <= PROGRESS_EVERY:
             if outcome != "refused":
-                print(f"{outcome} {kind} {server.conn.namespace}/{name_of(obj)} on {server.conn.url}")
+                print(f"{outcome} {named} on {server.conn.url}")
         elif done % PROGRESS_EVERY == 0 or done == len(batch):
             summary = ", ".join(f"{count} {what}" for what, count in counts.items() if count)
             print(f"{kind}s in {where}: {done}/{len(batch)} ({summary})")
     return counts["refused"]
 
 
-# --- the command ----------------------------------------------------------------------------------
-
-
 def describe(obj: dict[str, Any], conn: Connection) -> str:
     url = conn.endpoint(obj["kind"]) if conn.url else f"<ARGO_SERVER unset>/api/v1/{KINDS[obj['kind']][0]}"
-    auth = (
-        "Authorization: Bearer <redacted>"
-        if conn.authorization
-        else "no Authorization header (ARGO_TOKEN unset)"
-    )
+    auth = "no Authorization header (ARGO_TOKEN unset)"
+    if conn.authorization:
+        auth = "Authorization: Bearer <redacted>"
     body = json.dumps({"namespace": conn.namespace, KINDS[obj["kind"]][1]: obj}, indent=2)
     return (
         f"would POST {url}   ({auth}, TLS verify {'on' if conn.verify_tls else 'off'})\n"
@@ -364,41 +329,19 @@ def describe(obj: dict[str, Any], conn: Connection) -> str:
 
 def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m workflows submit", description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--file",
-        "-f",
-        type=Path,
-        default=DEFAULT_MANIFEST,
-        help=f"manifest (default {DEFAULT_MANIFEST.name})",
-    )
-    parser.add_argument("--dry-run", action="store_true", help="print what would be sent; send nothing")
-    parser.add_argument("--argo-server", "-s", help="host:port of the Argo Server (default: ARGO_SERVER)")
-    parser.add_argument(
-        "--argo-base-href", help="path of a server behind an ingress (default: ARGO_BASE_HREF)"
-    )
-    parser.add_argument(
-        "--namespace", "-n", help=f"target namespace (default: ARGO_NAMESPACE, else {DEFAULT_NAMESPACE})"
-    )
-    parser.add_argument(
-        "--secure",
-        "-e",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="HTTPS (default: unless ARGO_SECURE=false)",
-    )
-    parser.add_argument(
-        "--insecure-skip-verify",
-        "-k",
-        action="store_true",
-        help="do not verify the server's TLS certificate (default: ARGO_INSECURE_SKIP_VERIFY=true)",
-    )
-    parser.add_argument(
-        "--header",
-        "-H",
-        action="append",
-        metavar="'NAME: VALUE'",
-        help="extra header on every request, repeatable or comma-separated (default: ARGO_HEADER)",
-    )
+    add = parser.add_argument
+    add("--file", "-f", type=Path, default=DEFAULT_MANIFEST,
+        help=f"manifest (default {DEFAULT_MANIFEST.name})")
+    add("--dry-run", action="store_true", help="print what would be sent; send nothing")
+    add("--argo-server", "-s", help="host:port of the Argo Server (default: ARGO_SERVER)")
+    add("--argo-base-href", help="path of a server behind an ingress (default: ARGO_BASE_HREF)")
+    add("--namespace", "-n", help=f"target namespace (default: ARGO_NAMESPACE, else {DEFAULT_NAMESPACE})")
+    add("--secure", "-e", action=argparse.BooleanOptionalAction,
+        help="HTTPS (default: unless ARGO_SECURE=false)")
+    add("--insecure-skip-verify", "-k", action="store_true",
+        help="do not verify the server's TLS certificate (default: ARGO_INSECURE_SKIP_VERIFY=true)")
+    add("--header", "-H", action="append", metavar="'NAME: VALUE'",
+        help="extra header on every request, repeatable or comma-separated (default: ARGO_HEADER)")
     return parser
 
 

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 import yaml
 
-from images import DOCKERFILE, REPO_ROOT, dockerfile
+from images.__main__ import DOCKERFILE, REPO_ROOT
+from tests.images import dockerfile
 from tests.images.yamltree import images_in
 
 MANIFEST = REPO_ROOT / "workflows" / "cluster" / "manifests" / "dailyscrum.yaml"

@@ -10,8 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from images import REPO_ROOT
-from images.__main__ import git, source_url
+from images.__main__ import REPO_ROOT, git, source_url
 from steps.contract import STEPS
 from workflows.cluster.images import DEFAULT_REGISTRY, default_tag, image_ref
 

@@ -10,8 +10,10 @@ from typing import Any
 
 import pytest
 
-from images import DOCKERFILE, REPO_ROOT, dockerfile, requirements_file
+from images.__main__ import DOCKERFILE, REPO_ROOT
 from steps.contract import STEPS, StepSpec
+from tests.images import dockerfile
+from tests.images.requirements import requirements_file
 from tests.images.yamltree import find_key
 from workflows.cluster.images import DEFAULT_REGISTRY, image_ref
 

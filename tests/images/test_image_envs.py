@@ -19,10 +19,17 @@ from pathlib import Path
 
 import pytest
 
-from images import REPO_ROOT, REQUIREMENTS_BASE, REQUIREMENTS_REPORT, requirements_file
-from images.requirements import content_hash, normalize, read_pins
+from images.__main__ import REPO_ROOT
 from steps import contract
 from steps.contract import STEPS, StepSpec
+from tests.images.requirements import (
+    REQUIREMENTS_BASE,
+    REQUIREMENTS_REPORT,
+    content_hash,
+    normalize,
+    read_pins,
+    requirements_file,
+)
 from workflows.standin.client import StandIn
 
 VENV_ROOT = Path(tempfile.gettempdir()) / "dsm-dailyscrum-image-venvs"

@@ -1,6 +1,6 @@
 """"Enough": no step imports a third-party package that its image does not install.
 
-The walk is static (images/importcheck.py); the tests of the checker itself, on a synthetic
+The walk is static (tests/images/importcheck.py); the tests of the checker itself, on a synthetic
 package, show that it does fail when a step imports too much.
 """
 
@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from images import REPO_ROOT, requirements_file
-from images.importcheck import external_imports, missing_distributions, third_party_imports
-from images.requirements import read_pins
+from images.__main__ import REPO_ROOT
 from steps.contract import STEPS, StepSpec
+from tests.images.importcheck import external_imports, missing_distributions, third_party_imports
+from tests.images.requirements import read_pins, requirements_file
 
 FORBIDDEN_AT_RUN_TIME = {"pip", "ensurepip", "subprocess"}  # nothing is installed when a step starts
 

@@ -8,10 +8,17 @@ from pathlib import Path
 import pytest
 from packaging.requirements import Requirement
 
-from images import REPO_ROOT, REQUIREMENTS_BASE, REQUIREMENTS_REPORT, requirements_file
-from images.importcheck import third_party_imports
-from images.requirements import Pin, normalize, read_pins
+from images.__main__ import REPO_ROOT
 from steps.contract import STEPS
+from tests.images.importcheck import third_party_imports
+from tests.images.requirements import (
+    REQUIREMENTS_BASE,
+    REQUIREMENTS_REPORT,
+    Pin,
+    normalize,
+    read_pins,
+    requirements_file,
+)
 
 # Direct pins that no step imports, each with the reason it is in an image anyway.
 RUNTIME_DATA = {

@@ -1,8 +1,7 @@
 """Which projects get a daily scrum CronWorkflow: `workflows/projects.toml`, read and checked.
 
-One `[[projects]]` entry per project; each may override the CronWorkflow name, the default sprint,
-the schedule, the time zone and whether the CronWorkflow starts suspended. A bad entry is refused
-with a message that names it, before anything is rendered: a typo must never become a manifest.
+A bad entry is refused with a message that names it, before anything is rendered: a typo must never
+become a manifest. The keys are described in projects.toml itself.
 """
 
 from __future__ import annotations
@@ -59,10 +58,6 @@ class Config:
     max_parallel_runs: int = DEFAULT_MAX_PARALLEL_RUNS
 
 
-def default_name(project_id: str) -> str:
-    return f"{NAME_PREFIX}-{project_id.lower()}"
-
-
 def load(path: str | Path = DEFAULT_CONFIG) -> Config:
     """Read and check a projects file; raises ConfigError naming the file and entry."""
     source = Path(path)
@@ -76,12 +71,7 @@ def load(path: str | Path = DEFAULT_CONFIG) -> Config:
 
 
 def parse(data: dict[str, Any], origin: str = "config") -> Config:
-    unknown = sorted(set(data) - _TOP_KEYS)
-    if unknown:
-        raise ConfigError(
-            f"{origin}: unknown top-level key(s) {', '.join(unknown)}; allowed: "
-            f"{', '.join(sorted(_TOP_KEYS))}"
-        )
+    _refuse_unknown(data, _TOP_KEYS, f"{origin}: unknown top-level key(s)")
     argo_version = data.get("argo_version", ARGO_VERSIONS[0])
     if argo_version not in ARGO_VERSIONS:
         raise ConfigError(
@@ -97,9 +87,9 @@ def parse(data: dict[str, Any], origin: str = "config") -> Config:
     entries = data.get("projects")
     if not isinstance(entries, list) or not entries:
         raise ConfigError(f"{origin}: needs at least one [[projects]] entry")
-    projects: list[ProjectConfig] = []
-    for index, entry in enumerate(entries):
-        projects.append(_project(entry, f"{origin}: projects[{index}]", spread))
+    projects = [
+        _project(entry, f"{origin}: projects[{index}]", spread) for index, entry in enumerate(entries)
+    ]
     _check_unique(projects, origin)
     return Config(projects=tuple(projects), max_parallel_runs=max_parallel_runs)
 
@@ -115,20 +105,18 @@ def _spread_minutes(value: Any, origin: str) -> int:
     return minutes
 
 
-def spread_schedule(schedule: str, project_id: str, window: int) -> str:
+def spread_schedule(schedule: str, project_id: str, window: int, where: str) -> str:
     """Move a schedule by the project's stable offset within `window` minutes (crc32 of its ID: the
     same minute every day, whatever the Python process). Only a fixed minute and hour can move, and
-    never past midnight, which would change the day the schedule's day fields mean."""
+    never past midnight, which would change the day the schedule's day fields mean (`where` says so)."""
     if window == 0:
         return schedule
     fields = schedule.split()
     if len(fields) != 5 or not (fields[0].isdigit() and fields[1].isdigit()):
-        raise ConfigError(
-            f'schedule {schedule!r}: spread needs a fixed minute and hour (like "0 14 * * 1-5")'
-        )
+        raise ConfigError(f'{where}: spread needs a fixed minute and hour (like "0 14 * * 1-5")')
     start = int(fields[1]) * 60 + int(fields[0]) + zlib.crc32(project_id.encode()) % window
     if start >= 24 * 60:
-        raise ConfigError(f"schedule {schedule!r}: spread would move project {project_id} past midnight")
+        raise ConfigError(f"{where}: spread would move project {project_id} past midnight")
     return " ".join([str(start % 60), str(start // 60), *fields[2:]])
 
 
@@ -139,13 +127,9 @@ def _project(entry: Any, where: str, spread: int = 0) -> ProjectConfig:
     if not isinstance(project_id, str) or not _ID.match(project_id):
         raise ConfigError(f"{where}: 'id' must be a project ID like GEM-001, got {project_id!r}")
     where = f"{where} ({project_id})"
-    unknown = sorted(set(entry) - _PROJECT_KEYS)
-    if unknown:
-        raise ConfigError(
-            f"{where}: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(_PROJECT_KEYS))}"
-        )
+    _refuse_unknown(entry, _PROJECT_KEYS, f"{where}: unknown key(s)")
 
-    name = _string(entry, "name", where, default_name(project_id))
+    name = _string(entry, "name", where, f"{NAME_PREFIX}-{project_id.lower()}")
     if problem := name_problem(name):
         raise ConfigError(f"{where}: name {name!r}: {problem}; set `name` to a shorter valid one")
 
@@ -160,10 +144,9 @@ def _project(entry: Any, where: str, spread: int = 0) -> ProjectConfig:
     for item in schedules:
         if problem := schedule_problem(item):
             raise ConfigError(f"{where}: schedule {item!r}: {problem}")
-    try:
-        schedules = [spread_schedule(item, project_id, spread) for item in schedules]
-    except ConfigError as exc:
-        raise ConfigError(f"{where}: {exc}") from None
+    schedules = [
+        spread_schedule(item, project_id, spread, f"{where}: schedule {item!r}") for item in schedules
+    ]
 
     timezone = _string(entry, "timezone", where, DEFAULT_TIMEZONE)
     if problem := timezone_problem(timezone):
@@ -173,14 +156,12 @@ def _project(entry: Any, where: str, spread: int = 0) -> ProjectConfig:
     if not isinstance(suspended, bool):
         raise ConfigError(f"{where}: 'suspended' must be true or false, got {suspended!r}")
 
-    return ProjectConfig(
-        project_id=project_id,
-        name=name,
-        sprint_id=sprint_id,
-        schedules=tuple(schedules),
-        timezone=timezone,
-        suspended=suspended,
-    )
+    return ProjectConfig(project_id, name, sprint_id, tuple(schedules), timezone, suspended)
+
+
+def _refuse_unknown(table: dict[str, Any], allowed: set[str], message: str) -> None:
+    if unknown := sorted(set(table) - allowed):
+        raise ConfigError(f"{message} {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}")
 
 
 def _string(entry: dict[str, Any], key: str, where: str, default: str) -> str:
@@ -191,18 +172,12 @@ def _string(entry: dict[str, Any], key: str, where: str, default: str) -> str:
 
 
 def _check_unique(projects: list[ProjectConfig], origin: str) -> None:
-    seen_ids: dict[str, int] = {}
-    seen_names: dict[str, int] = {}
+    first_of: dict[tuple[str, str], int] = {}  # ("id" | "name", value) -> the entry that has it
     for index, project in enumerate(projects):
-        if project.project_id in seen_ids:
+        where = f"{origin}: projects[{index}] ({project.project_id})"
+        if (first := first_of.setdefault(("id", project.project_id), index)) != index:
+            raise ConfigError(f"{where}: duplicate project, already listed as projects[{first}]")
+        if (first := first_of.setdefault(("name", project.name), index)) != index:
             raise ConfigError(
-                f"{origin}: projects[{index}] ({project.project_id}): duplicate project, "
-                f"already listed as projects[{seen_ids[project.project_id]}]"
+                f"{where}: duplicate CronWorkflow name {project.name!r}, already used by projects[{first}]"
             )
-        if project.name in seen_names:
-            raise ConfigError(
-                f"{origin}: projects[{index}] ({project.project_id}): duplicate CronWorkflow "
-                f"name {project.name!r}, already used by projects[{seen_names[project.name]}]"
-            )
-        seen_ids[project.project_id] = index
-        seen_names[project.name] = index

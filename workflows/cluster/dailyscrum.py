@@ -5,10 +5,8 @@
                            +--> fetch-team -----+
 
 One WorkflowTemplate (`dailyscrum`) holds the DAG and its step templates once; each project gets a
-thin CronWorkflow that references it and carries only its name, schedule, time zone and
-parameters. Every container template is built by one function from its `contract.StepSpec`
-(command, CLI options for artifact and parameter paths, environment, image), so a step added or
-renamed in the contract shows up here without a second list of names.
+thin CronWorkflow that references it. Every container template is built by one function from its
+`contract.StepSpec`, so a step added or renamed in the contract shows up here without a second list.
 """
 
 from __future__ import annotations
@@ -47,6 +45,7 @@ RUN_AS = 10001  # the uid/gid the step images are built with (images/Dockerfile)
 WORK_DIR = "/work"  # emptyDir shared by nothing but the one pod: inputs in /work/in, outputs in /work/out
 IN_DIR = f"{WORK_DIR}/in"
 OUT_DIR = f"{WORK_DIR}/out"
+MOUNTS = {"work": WORK_DIR, "tmp": "/tmp"}  # emptyDir name -> mount path: the root filesystem is read-only
 
 TITLE_ANNOTATION = "workflows.argoproj.io/title"
 DESCRIPTION_ANNOTATION = "workflows.argoproj.io/description"
@@ -71,7 +70,6 @@ CARRIED_KEYS: dict[str, str] = {
 }
 
 
-# --- the DAG's shape: who runs after whom (names from the contract) ------------------------------
 def tag(variable: str) -> str:
     """`tag("inputs.parameters.x")` == "{{inputs.parameters.x}}": an Argo variable reference."""
     return "{{" + variable + "}}"
@@ -87,48 +85,38 @@ UPSTREAM: dict[str, tuple[str, ...]] = {
 # Values `prepare` resolves (empty sprint -> active sprint, empty date -> run's day); every later
 # step takes them from prepare's output parameters, never from the raw workflow parameters.
 RESOLVED_BY_PREPARE: dict[str, str] = {
-    contract.ENV_SPRINT_ID: "sprint_id",
-    contract.ENV_REPORT_DATE: "report_date",
+    contract.ENV_SPRINT_ID: "sprint_id", contract.ENV_REPORT_DATE: "report_date"
 }
 
 # Output parameters a step may leave unwritten (nothing to report, a refused input): a default keeps
 # the node's own exit status, not "failed to save outputs", as what the run shows.
 OUTPUT_DEFAULTS: dict[str, str] = {
-    "sprint_id": "",
-    "report_date": "",
-    "proceed": "false",
-    "reason": "",
-    "note_id": "",
+    "sprint_id": "", "report_date": "", "proceed": "false", "reason": "", "note_id": "",
     "already_reported": "false",
 }
 
-# --- retries (exit codes from the contract) ----------------------------------------------------
-# No backoff.maxDuration: Argo counts it from the first attempt's start and hands retry pods that
-# deadline, so it would cut promised retries short; each attempt is bounded by its template's
-# activeDeadlineSeconds and the whole run by the workflow's (tests/workflows/test_retries.py).
+# Retries, by the contract's exit codes. No backoff.maxDuration: Argo counts it from the first attempt's
+# start and hands retry pods that deadline, so it would cut promised retries short; each attempt is
+# bounded by its template's activeDeadlineSeconds, the run by the workflow's (test_retries.py).
 _NEVER_RETRIED = f"[{contract.EXIT_INVALID_INPUT}, {contract.EXIT_NOT_FOUND}]"
-RETRY_SAFE = RetryStrategy(  # prepare and the fetches: reads, safe to repeat
-    retry_policy="Always",
-    limit=3,
-    backoff=m.Backoff(duration="5s", factor=2, cap="1m"),
-    expression=f'lastRetry.status == "Error" || !(asInt(lastRetry.exitCode) in {_NEVER_RETRIED})',
-)
-RETRY_IF_NOT_SENT = RetryStrategy(  # simulate and report: each call stores; retried only if never sent
-    retry_policy="Always",
-    limit=2,
-    backoff=m.Backoff(duration="5s", factor=2, cap="1m"),
-    expression=f"asInt(lastRetry.exitCode) == {contract.EXIT_NOT_SENT}",
-)
 
-# --- limits ----------------------------------------------------------------------------------------
-# Per attempt: at least the step's HTTP calls at their worst (timeouts and urllib3's retries, see
+
+def retry(limit: int, expression: str) -> RetryStrategy:
+    backoff = m.Backoff(duration="5s", factor=2, cap="1m")
+    return RetryStrategy(retry_policy="Always", limit=limit, backoff=backoff, expression=expression)
+
+
+# prepare and the fetches: reads, safe to repeat
+RETRY_SAFE = retry(3, f'lastRetry.status == "Error" || !(asInt(lastRetry.exitCode) in {_NEVER_RETRIED})')
+# simulate and report: each call stores; retried only if never sent
+RETRY_IF_NOT_SENT = retry(2, f"asInt(lastRetry.exitCode) == {contract.EXIT_NOT_SENT}")
+
+# Deadlines: per attempt at least the step's HTTP calls at their worst (timeouts and urllib3's retries, see
 # steps/http.py worst_case_seconds), and the whole run at least every promised attempt and wait of
 # the critical path (tests/workflows/test_retries.py computes both). prepare makes eight calls
 # (four /health with a short read timeout), simulate and report two, each fetch one.
 DEADLINE_SECONDS = {
-    contract.PREPARE.name: 12 * 60,
-    contract.SIMULATE.name: 5 * 60,
-    contract.REPORT.name: 5 * 60,
+    contract.PREPARE.name: 12 * 60, contract.SIMULATE.name: 5 * 60, contract.REPORT.name: 5 * 60
 }
 STEP_DEADLINE_SECONDS = 3 * 60
 WORKFLOW_DEADLINE_SECONDS = 2 * 3600
@@ -148,47 +136,32 @@ def failed_or_error(status: str) -> str:
     return f"{tag(status)} == Failed || {tag(status)} == Error"
 
 
-def service_url_parameter(env_name: str) -> str:
-    """`DAILY_SCRUM_SERVICE_URL` -> `daily_scrum_service_url`: one workflow parameter per service."""
-    return env_name.lower()
-
-
-def workflow_parameters() -> list[Parameter]:
-    urls = [
-        Parameter(
-            name=service_url_parameter(env),
-            value=f"http://{service}.{NAMESPACE}.svc.cluster.local",
-            description=f"base URL of the {service}",
-        )
+# name -> (default, description); one more per service: its base URL
+PARAMETERS: dict[str, tuple[str, str]] = {
+    "project_id": ("", "DSM project ID (each CronWorkflow sets it)"),
+    "sprint_id": ("", "sprint ID; empty = the active sprint"),
+    "report_date": ("", "YYYY-MM-DD; empty = the run's day"),
+    "timezone": ("UTC", "IANA time zone of the report date"),
+    "force": ("false", "true = simulate and report again"),
+    "argo_ui_url": ("", "Argo UI base URL; the report page links to the run"),
+    **{  # DAILY_SCRUM_SERVICE_URL -> daily_scrum_service_url
+        env.lower(): (f"http://{service}.{NAMESPACE}.svc.cluster.local", f"base URL of the {service}")
         for service, env in contract.SERVICE_URL_ENV.items()
-    ]
-    return [
-        Parameter(name="project_id", value="", description="DSM project ID (each CronWorkflow sets it)"),
-        Parameter(name="sprint_id", value="", description="sprint ID; empty = the active sprint"),
-        Parameter(name="report_date", value="", description="YYYY-MM-DD; empty = the run's day"),
-        Parameter(name="timezone", value="UTC", description="IANA time zone of the report date"),
-        Parameter(name="force", value="false", description="true = simulate and report again"),
-        Parameter(
-            name="argo_ui_url", value="", description="Argo UI base URL; the report page links to the run"
-        ),
-        *urls,
-    ]
+    },
+}
 
 
+# Most variables come from the workflow parameter of the same name in lower case.
+_SAME_NAME = (
+    contract.ENV_PROJECT_ID, contract.ENV_SPRINT_ID, contract.ENV_REPORT_DATE, contract.ENV_FORCE,
+    contract.ENV_ARGO_UI_URL, *contract.SERVICE_URL_ENV.values(),
+)
 ENV_SOURCES: dict[str, str] = {
-    contract.ENV_PROJECT_ID: "{{workflow.parameters.project_id}}",
-    contract.ENV_SPRINT_ID: "{{workflow.parameters.sprint_id}}",
-    contract.ENV_REPORT_DATE: "{{workflow.parameters.report_date}}",
-    contract.ENV_FORCE: "{{workflow.parameters.force}}",
+    **{env: tag(f"workflow.parameters.{env.lower()}") for env in _SAME_NAME},
     contract.ENV_SCHEDULE_TIMEZONE: "{{workflow.parameters.timezone}}",
     contract.ENV_RUN_CREATED_AT: "{{workflow.creationTimestamp}}",
     contract.ENV_WORKFLOW_NAME: "{{workflow.name}}",
     contract.ENV_WORKFLOW_NAMESPACE: "{{workflow.namespace}}",
-    contract.ENV_ARGO_UI_URL: "{{workflow.parameters.argo_ui_url}}",
-    **{
-        env: tag(f"workflow.parameters.{service_url_parameter(env)}")
-        for env in contract.SERVICE_URL_ENV.values()
-    },
 }
 
 
@@ -220,6 +193,10 @@ def step_args(step: StepSpec) -> list[str]:
     return args
 
 
+# fetch-summary's output parameters that are the sprint's progress -> which tasks they count
+SPRINT_GAUGES = {"completed_tasks": "completed", "pending_tasks": "pending", "total_tasks": "all"}
+
+
 def step_metrics(step: StepSpec) -> list[Gauge | Counter]:
     labels = [Label(key="project", value="{{workflow.parameters.project_id}}")]
     metrics: list[Gauge | Counter] = [
@@ -233,21 +210,17 @@ def step_metrics(step: StepSpec) -> list[Gauge | Counter]:
     ]
     if step is contract.FETCH_SUMMARY:  # the sprint's progress, as the sprint-service counts it
         sprint = [*labels, Label(key="sprint", value="{{inputs.parameters.sprint_id}}")]
-        for param, what in (
-            ("completed_tasks", "completed"),
-            ("pending_tasks", "pending"),
-            ("total_tasks", "all"),
-        ):
-            metrics.append(
-                Gauge(
-                    name=f"dailyscrum_{param}",
-                    help=f"Tasks of the sprint ({what}) at the last daily scrum",
-                    labels=sprint,
-                    when="{{status}} == Succeeded",
-                    realtime=False,
-                    value=tag(f"outputs.parameters.{param}"),
-                )
+        metrics += [
+            Gauge(
+                name=f"dailyscrum_{param}",
+                help=f"Tasks of the sprint ({what}) at the last daily scrum",
+                labels=sprint,
+                when="{{status}} == Succeeded",
+                realtime=False,
+                value=tag(f"outputs.parameters.{param}"),
             )
+            for param, what in SPRINT_GAUGES.items()
+        ]
     return metrics
 
 
@@ -256,19 +229,12 @@ def artifact_path(name: str, directory: str) -> str:
 
 
 def step_template(step: StepSpec, registry: str, image_tag: str | None) -> Container:
+    none = NoneArchiveStrategy()
     outputs: list[Parameter | Artifact] = [
-        Artifact(name=name, path=artifact_path(name, OUT_DIR), archive=NoneArchiveStrategy())
-        for name in step.output_artifacts
+        Artifact(name=name, path=artifact_path(name, OUT_DIR), archive=none) for name in step.output_artifacts
     ]
-    # Carried artifacts live under one key per sprint in the artifact repository (key-only: the
-    # default repository fills in the rest), read back by the next run; keys are used literally.
     outputs += [
-        S3Artifact(
-            name=name,
-            path=artifact_path(name, OUT_DIR),
-            key=CARRIED_KEYS[name],
-            archive=NoneArchiveStrategy(),
-        )
+        S3Artifact(name=name, path=artifact_path(name, OUT_DIR), key=CARRIED_KEYS[name], archive=none)
         for name in step.carried
     ]
     for name in step.output_parameters:
@@ -304,12 +270,11 @@ def step_task(step: StepSpec, template: Container) -> Task:
         Artifact(name=name, from_=tag(f"tasks.{PRODUCERS[name]}.outputs.artifacts.{name}"))
         for name in step.inputs
     ]
-    upstream = UPSTREAM[step.name]
     return Task(
         name=step.name,
         template=template,
         arguments=arguments or None,
-        depends=" && ".join(f"{name}.Succeeded" for name in upstream) or None,
+        depends=" && ".join(f"{name}.Succeeded" for name in UPSTREAM[step.name]) or None,
         when=PROCEED_WHEN if step is contract.SIMULATE else None,
     )
 
@@ -322,37 +287,31 @@ TEMPLATE_DESCRIPTION = (
 )
 
 
-def template_defaults() -> m.Template:
-    """What every container step shares; Argo merges it into each container template (the
-    template's own fields win) and leaves the DAG template alone."""
-    return m.Template(
-        container=m.Container(
-            image="",
-            resources=SMALL,
-            volume_mounts=[
-                m.VolumeMount(name="work", mount_path=WORK_DIR),
-                m.VolumeMount(name="tmp", mount_path="/tmp"),
-            ],
-            security_context=m.SecurityContext(
-                allow_privilege_escalation=False,
-                read_only_root_filesystem=True,
-                run_as_non_root=True,
-                capabilities=m.Capabilities(drop=["ALL"]),
-            ),
-        )
+# What every container step shares; Argo merges it into each container template (the template's own
+# fields win) and leaves the DAG template alone.
+TEMPLATE_DEFAULTS = m.Template(
+    container=m.Container(
+        image="",
+        resources=SMALL,
+        volume_mounts=[m.VolumeMount(name=name, mount_path=path) for name, path in MOUNTS.items()],
+        security_context=m.SecurityContext(
+            allow_privilege_escalation=False, read_only_root_filesystem=True, run_as_non_root=True,
+            capabilities=m.Capabilities(drop=["ALL"]),
+        ),
     )
+)
 
 
-def build_template(registry: str = DEFAULT_REGISTRY, image_tag: str | None = None) -> WorkflowTemplate:
-    """The Hera WorkflowTemplate: the DAG, defined once for every project."""
-    project = "{{workflow.parameters.project_id}}"
+def template_document(registry: str, image_tag: str | None) -> dict[str, Any]:
+    """The WorkflowTemplate: the DAG, defined once for every project."""
+    by_project = [Label(key="project", value="{{workflow.parameters.project_id}}")]
     with WorkflowTemplate(
         name=TEMPLATE_NAME,
         namespace=NAMESPACE,
         labels=LABELS,
         annotations={TITLE_ANNOTATION: "Daily scrum", DESCRIPTION_ANNOTATION: TEMPLATE_DESCRIPTION},
         entrypoint=ENTRYPOINT,
-        arguments=workflow_parameters(),
+        arguments=[Parameter(name=name, value=v, description=d) for name, (v, d) in PARAMETERS.items()],
         service_account_name=SERVICE_ACCOUNT,
         active_deadline_seconds=WORKFLOW_DEADLINE_SECONDS,
         # One run per project at a time, cron or `argo submit --from`: the others queue, then find
@@ -374,29 +333,23 @@ def build_template(registry: str = DEFAULT_REGISTRY, image_tag: str | None = Non
             seconds_after_success=TTL_AFTER_SUCCESS, seconds_after_failure=TTL_AFTER_FAILURE
         ),
         security_context=m.PodSecurityContext(
-            run_as_non_root=True,
-            run_as_user=RUN_AS,
-            run_as_group=RUN_AS,
-            fs_group=RUN_AS,
+            run_as_non_root=True, run_as_user=RUN_AS, run_as_group=RUN_AS, fs_group=RUN_AS,
             seccomp_profile=m.SeccompProfile(type="RuntimeDefault"),
         ),
-        volumes=[
-            EmptyDirVolume(name="work", size_limit="64Mi"),
-            EmptyDirVolume(name="tmp", size_limit="64Mi"),
-        ],
-        template_defaults=template_defaults(),
+        volumes=[EmptyDirVolume(name=name, size_limit="64Mi") for name in MOUNTS],
+        template_defaults=TEMPLATE_DEFAULTS,
         metrics=[
             Gauge(
                 name="dailyscrum_run_duration_seconds",
                 help="Duration of the last daily scrum run",
-                labels=[Label(key="project", value=project)],
+                labels=by_project,
                 realtime=False,
                 value="{{workflow.duration}}",
             ),
             Counter(
                 name="dailyscrum_failed_runs_total",
                 help="Daily scrum runs that failed or errored",
-                labels=[Label(key="project", value=project)],
+                labels=by_project,
                 when=failed_or_error("workflow.status"),
                 value="1",
             ),
@@ -406,25 +359,10 @@ def build_template(registry: str = DEFAULT_REGISTRY, image_tag: str | None = Non
         with DAG(name=ENTRYPOINT):
             for step in contract.STEPS:
                 step_task(step, templates[step.name])
-    return workflow_template
-
-
-def template_document(registry: str = DEFAULT_REGISTRY, image_tag: str | None = None) -> dict[str, Any]:
-    model = build_template(registry, image_tag).build()
-    document = model.model_dump(by_alias=True, exclude_none=True, mode="json")
+    document = workflow_template.build().model_dump(by_alias=True, exclude_none=True, mode="json")
     # Hera writes an empty image into templateDefaults; Argo needs none there (each step has its own).
     document["spec"]["templateDefaults"]["container"].pop("image", None)
     return name_first(document)
-
-
-def description(project: ProjectConfig) -> str:
-    """Markdown for the Argo UI's workflow list (project, sprint, date, schedule)."""
-    sprint = f"`{project.sprint_id}`" if project.sprint_id else "the active sprint"
-    schedules = ", ".join(f"`{s}`" for s in project.schedules)
-    return (
-        f"**Project** `{project.project_id}` | **Sprint** {sprint} | "
-        f"**Schedule** {schedules} {project.timezone}"
-    )
 
 
 def cron_document(project: ProjectConfig) -> dict[str, Any]:
@@ -432,10 +370,11 @@ def cron_document(project: ProjectConfig) -> dict[str, Any]:
 
     Written as a plain mapping, not through Hera: a fleet renders a thousand of these, and the lint
     parses every one through Hera's models anyway."""
-    annotations = {
-        TITLE_ANNOTATION: f"Daily scrum {project.project_id}",
-        DESCRIPTION_ANNOTATION: description(project),
-    }
+    sprint = f"`{project.sprint_id}`" if project.sprint_id else "the active sprint"
+    schedules = ", ".join(f"`{s}`" for s in project.schedules) + f" {project.timezone}"
+    # the Argo UI lists runs with this Markdown
+    listed = f"**Project** `{project.project_id}` | **Sprint** {sprint} | **Schedule** {schedules}"
+    annotations = {TITLE_ANNOTATION: f"Daily scrum {project.project_id}", DESCRIPTION_ANNOTATION: listed}
     run_labels = {"app.kubernetes.io/name": "dailyscrum", PROJECT_LABEL: project.project_id}  # UI filter
     return {
         "apiVersion": API_VERSION,
@@ -470,25 +409,17 @@ def cron_document(project: ProjectConfig) -> dict[str, Any]:
     }
 
 
-def configmap(config: Config) -> dict[str, Any]:
-    """The fleet semaphore's size."""
-    return {
+def documents(
+    config: Config, registry: str = DEFAULT_REGISTRY, image_tag: str | None = None
+) -> list[dict[str, Any]]:
+    """Everything `make render` writes: the template, its ConfigMap, one CronWorkflow per project."""
+    limits = {  # the fleet semaphore's size
         "apiVersion": "v1",
         "kind": "ConfigMap",
         "metadata": {"name": LIMITS_CONFIGMAP, "namespace": NAMESPACE, "labels": LABELS},
         "data": {LIMITS_KEY: str(config.max_parallel_runs)},
     }
-
-
-def documents(
-    config: Config, registry: str = DEFAULT_REGISTRY, image_tag: str | None = None
-) -> list[dict[str, Any]]:
-    """Everything `make render` writes: the template, its ConfigMap, one CronWorkflow per project."""
-    return [
-        template_document(registry, image_tag),
-        configmap(config),
-        *(cron_document(project) for project in config.projects),
-    ]
+    return [template_document(registry, image_tag), limits, *map(cron_document, config.projects)]
 
 
 def name_first(value: Any) -> Any:

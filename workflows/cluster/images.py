@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import tomllib
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 
 from steps.contract import StepSpec
 
 DEFAULT_REGISTRY = "ghcr.io/dsm-platform"
+PYPROJECT = Path(__file__).resolve().parents[2] / "pyproject.toml"
 
 
 def default_tag() -> str:
-    """The package version: an image built from this checkout is tagged like the manifest it ships with."""
+    """The package version: pyproject.toml's in a checkout, so neither the golden manifest nor the images
+    depend on whether (or how recently) the package was installed; the installed version otherwise."""
+    if PYPROJECT.is_file():
+        return str(tomllib.loads(PYPROJECT.read_text(encoding="utf-8"))["project"]["version"])
     try:
         return version("dsm-dailyscrum")
-    except PackageNotFoundError:  # running from a checkout that was never installed
+    except PackageNotFoundError:  # neither a checkout nor installed
         return "0.0.0-dev"
 
 

@@ -7,6 +7,11 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from images.__main__ import IMAGES_DIR
+from steps.contract import StepSpec
+
+REQUIREMENTS_BASE = IMAGES_DIR / "requirements-base.txt"
+REQUIREMENTS_REPORT = IMAGES_DIR / "requirements-report.txt"
 _PIN = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)==(?P<version>[^\s;#]+)$")
 _VIA = re.compile(r"#\s*via\s+(?P<parent>\S+)")
 
@@ -68,3 +73,8 @@ def content_hash(path: Path) -> str:
     for file in files_of(path):
         digest.update(file.name.encode() + b"\0" + file.read_bytes() + b"\0")
     return digest.hexdigest()
+
+
+def requirements_file(step: StepSpec) -> Path:
+    """The exact pins installed in a step's image: pandas only where the contract says the step needs it."""
+    return REQUIREMENTS_REPORT if step.needs_pandas else REQUIREMENTS_BASE

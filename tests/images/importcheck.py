@@ -14,7 +14,7 @@ import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from images.requirements import normalize
+from tests.images.requirements import normalize
 
 _STDLIB = frozenset(sys.stdlib_module_names) | {"__future__"}
 
