@@ -8,6 +8,11 @@ Layout (nothing is shared between runs, so two runs at once cannot clash):
     <run>/<task>/attempt-<n>/volumes/<v> the attempt's emptyDir <v> (fresh per attempt, like a new pod)
     <run>/<task>/attempt-<n>/root/...    container paths outside any volume
     <run>/<task>/artifacts/<name>        output artifacts saved from the successful attempt
+
+What the runs of one runs root share stands in for the cluster's artifact repository, under the runs
+root (`runs/` of a checkout), never machine-wide:
+
+    <root>/artifacts/<key>               a key-only artifact (`s3: {key: ...}`), the key used literally
 """
 
 from __future__ import annotations
@@ -15,9 +20,10 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import threading
 from datetime import UTC, datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import yaml
@@ -107,3 +113,28 @@ class RunDir:
 
     def read_status(self) -> dict[str, Any]:
         return json.loads(self.status_path.read_text(encoding="utf-8"))
+
+
+class StoreError(ValueError):
+    """A key the artifact store cannot hold."""
+
+
+def copy(source: Path, target: Path) -> None:
+    """A file or a directory to `target`, replacing what was there (via a temporary sibling)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    if source.is_dir():
+        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.copytree(source, tmp)
+        shutil.rmtree(target, ignore_errors=True)
+    else:
+        shutil.copy2(source, tmp)
+    os.replace(tmp, target)
+
+
+def artifact_path(root: Path, key: str) -> Path:
+    """Where the key-only artifact `key` lives; a key must stay inside the store."""
+    parts = PurePosixPath(key).parts
+    if not key or key.startswith("/") or ".." in parts:
+        raise StoreError(f"artifact key {key!r} must be a relative path without '..'")
+    return root.joinpath("artifacts", *parts)
