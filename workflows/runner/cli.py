@@ -32,8 +32,8 @@ from workflows.runner.manifest import (
     load_documents,
     load_plans,
 )
-from workflows.runner.progress import Reporter, summary_table
-from workflows.runner.rundir import DEFAULT_ROOT, RunDir, new_run_dir, utc_now
+from workflows.runner.progress import summary_table
+from workflows.runner.rundir import DEFAULT_ROOT, RunDir, new_run_dir, rfc3339, utc_now
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LINT_CODE = Path(__file__).resolve().parents[1]  # the workflows package
@@ -200,11 +200,6 @@ def _refuse_unknown(overrides: Mapping[str, str], plans: Sequence[WorkflowPlan])
         )
 
 
-def _cluster_only_note(plan: WorkflowPlan) -> str:
-    names = sorted({path.rsplit(".", 1)[-1] for path in plan.cluster_only})
-    return f"cluster-only, not enforced locally: {', '.join(names)}" if names else ""
-
-
 def workflow_name(plan: WorkflowPlan, created: datetime) -> str:
     """As Argo names the run: `<cron>-<unix time>` for a CronWorkflow (cron/operator.go), else the
     generateName `<name>-` plus five random characters (argo submit --from, Kubernetes)."""
@@ -236,93 +231,86 @@ def _run_dir_for(requested: Path | None, plan: WorkflowPlan, several: bool, crea
     return path
 
 
-def _execute(executor: Executor, out: TextIO, environ: Mapping[str, str]) -> dict[str, Any]:
-    plan = executor.plan
+def _execute(
+    plan: WorkflowPlan, status: dict[str, Any], run_dir: RunDir, out: TextIO, environ: Mapping[str, str]
+) -> str:
+    """Run (or with an earlier run's status, retry) one workflow under its locks; its final phase."""
+    max_backoff = max_backoff_from_env(environ)
+    executor = Executor(plan, status, run_dir, out, environ, REPO_ROOT, max_backoff)
+    if status["tasks"]:
+        print(f"{plan.name}: retrying in {run_dir.path}: {', '.join(executor.rerun) or 'nothing'}", file=out)
+    else:
+        print(f"{plan.name}: running locally, run directory {run_dir.path}", file=out)
+        if names := sorted({path.rsplit(".", 1)[-1] for path in plan.cluster_only}):
+            print(f"cluster-only, not enforced locally: {', '.join(names)}", file=out)
+        if max_backoff is not None:
+            print(f"retry backoff capped at {max_backoff:g} s (DSM_RUNNER_MAX_BACKOFF_SECONDS)", file=out)
     directory = mutex.lock_dir(executor.runs_root, environ)
-    holder = f"pid {os.getpid()}, run directory {executor.run_dir.path}"
+    holder = f"pid {os.getpid()}, run directory {run_dir.path}"
     try:
         with mutex.held(plan.namespace, executor.mutex_names(), plan.semaphores, directory, holder, out):
             status = executor.run()
     except KeyboardInterrupt:  # while waiting for a lock: nothing ran; say so in status.json
         status = executor.save("Failed", "interrupted while waiting for a mutex or semaphore", finished=True)
-    print("", file=out)
-    print(summary_table(status), file=out)
-    print("", file=out)
     verdict = f"{status['workflow']}: {status['phase']}"
+    print(f"\n{summary_table(status)}\n", file=out)
     print(f"{verdict} ({status['message']})" if status["message"] else verdict, file=out)
-    print(f"run directory: {executor.run_dir.path}", file=out)
-    return status
+    print(f"run directory: {run_dir.path}", file=out)
+    return str(status["phase"])
 
 
 def run(argv: Sequence[str], environ: Mapping[str, str] | None = None, out: TextIO | None = None) -> int:
     environ = os.environ if environ is None else environ
     out = out or sys.stdout
-    parser = build_parser()
     try:
-        args = parser.parse_args(list(argv))
+        args = build_parser().parse_args(list(argv))
     except SystemExit as exc:  # argparse already printed the usage message
         return EXIT_OK if exc.code == 0 else EXIT_USAGE
     try:
         overrides = parse_overrides(args.parameter)
-        max_backoff = max_backoff_from_env(environ)
+        max_backoff_from_env(environ)  # a bad value is a usage error before anything runs
         if args.retry is not None:
             if args.manifest is not None or args.workflow or args.run_dir:
                 raise UsageError(
                     "--retry takes the manifest and run directory from RUN_DIR; give nothing else"
                 )
-            retry = _prepare_retry(args.retry, overrides, environ, max_backoff, out)
-            if isinstance(retry, int):
-                return retry
-            return EXIT_OK if _execute(retry, out, environ)["phase"] == "Succeeded" else EXIT_FAILED
+            return _retry(args.retry, overrides, environ, out)
         manifest = args.manifest or DEFAULT_MANIFEST
         plans = plans_for(manifest, args.workflow, out)
         _refuse_unknown(overrides, plans)
         parameters = [resolve_parameters(plan, overrides, environ) for plan in plans]
+        phases = []
+        for plan, values in zip(plans, parameters, strict=True):
+            created = args.created_at or utc_now()
+            run_dir = RunDir(_run_dir_for(args.run_dir, plan, len(plans) > 1, created))
+            run_dir.write_manifest(plan.documents, plan.source)
+            status = {
+                "runner": "workflows.runner",
+                "workflow": plan.name,
+                "kind": plan.kind,
+                "workflow_name": workflow_name(plan, created),
+                "namespace": plan.namespace,
+                "uid": str(uuid.uuid4()),
+                "created_at": rfc3339(created),
+                "manifest": str(manifest),
+                "run_dir": str(run_dir.path),
+                "parameters": values,
+                "phase": "Running",
+                "message": "",
+                "started_at": rfc3339(utc_now(), precise=True),
+                "finished_at": None,
+                "history": [],
+                "tasks": {},
+            }
+            phases.append(_execute(plan, status, run_dir, out, environ))
     except (UsageError, ManifestError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-
-    phases = []
-    for plan, values in zip(plans, parameters, strict=True):
-        created = args.created_at or utc_now()
-        try:
-            path = _run_dir_for(args.run_dir, plan, len(plans) > 1, created)
-        except UsageError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return EXIT_USAGE
-        run_dir = RunDir(path)
-        run_dir.write_manifest(plan.documents, plan.source)
-        print(f"{plan.name}: running locally, run directory {run_dir.path}", file=out)
-        note = _cluster_only_note(plan)
-        if note:
-            print(note, file=out)
-        if max_backoff is not None:
-            print(f"retry backoff capped at {max_backoff:g} s (DSM_RUNNER_MAX_BACKOFF_SECONDS)", file=out)
-        executor = Executor(
-            plan,
-            values,
-            run_dir,
-            workflow_name=workflow_name(plan, created),
-            uid=str(uuid.uuid4()),
-            created_at=created,
-            manifest=str(manifest),
-            reporter=Reporter(out, width=max(map(len, plan.tasks))),
-            workdir=REPO_ROOT,
-            environ=environ,
-            max_backoff=max_backoff,
-        )
-        phases.append(_execute(executor, out, environ)["phase"])
     return EXIT_OK if all(phase == "Succeeded" for phase in phases) else EXIT_FAILED
 
 
-def _prepare_retry(
-    path: Path,
-    overrides: Mapping[str, str],
-    environ: Mapping[str, str],
-    max_backoff: float | None,
-    out: TextIO,
-) -> Executor | int:
-    """The executor that continues the run in `path`, or an exit status when there is nothing to do."""
+def _retry(path: Path, overrides: Mapping[str, str], environ: Mapping[str, str], out: TextIO) -> int:
+    """Continue the run in `path` (`--retry`), with the documents its manifest.yaml kept."""
     run_dir = RunDir(path)
     try:
         previous = run_dir.read_status()
@@ -336,26 +324,11 @@ def _prepare_retry(
     plan = build_plan(chosen[0], documents)
     refuse_what_the_lint_refuses(run_dir.manifest_path, documents, out)
     _refuse_unknown(overrides, [plan])
-    parameters = {**previous.get("parameters", {}), **overrides}
     if previous.get("phase") == "Succeeded" and not overrides:
         print(f"{plan.name}: {path} already succeeded; nothing to retry", file=out)
         return EXIT_OK
-    executor = Executor(
-        plan,
-        parameters,
-        run_dir,
-        workflow_name=previous["workflow_name"],
-        uid=previous["uid"],
-        created_at=datetime.fromisoformat(previous["created_at"].replace("Z", "+00:00")),
-        manifest=previous.get("manifest", ""),
-        reporter=Reporter(out, width=max(map(len, plan.tasks))),
-        workdir=REPO_ROOT,
-        environ=environ,
-        max_backoff=max_backoff,
-        previous=previous,
-    )
-    print(f"{plan.name}: retrying in {path}: {', '.join(executor.rerun) or 'nothing'}", file=out)
-    return executor
+    previous["parameters"] = {**previous.get("parameters", {}), **overrides}
+    return EXIT_OK if _execute(plan, previous, run_dir, out, environ) == "Succeeded" else EXIT_FAILED
 
 
 def _interrupt(signum: int, frame: object) -> None:

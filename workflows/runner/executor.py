@@ -28,9 +28,8 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, TextIO
 
 from workflows.checks import VARIABLE_TAG
 from workflows.runner.expressions import ExpressionError, evaluate_when
@@ -150,31 +149,25 @@ class PathMapper:
 
 
 class Executor:
+    """Runs `plan` in `run_dir`, keeping `status` (status.json) up to date. A status that already has
+    tasks is an earlier run (`--retry`): what succeeded keeps its outputs; failed, errored or never-run
+    tasks rerun with everything downstream of them."""
+
     def __init__(
         self,
         plan: WorkflowPlan,
-        parameters: Mapping[str, str],
+        status: dict[str, Any],
         run_dir: RunDir,
-        *,
-        workflow_name: str,
-        uid: str,
-        created_at: datetime,
-        manifest: str,
-        reporter: Reporter,
-        workdir: Path,
+        out: TextIO,
         environ: Mapping[str, str],
+        workdir: Path,
         max_backoff: float | None = None,
-        previous: Mapping[str, Any] | None = None,
     ) -> None:
         self.plan = plan
-        self.runs_root = run_dir.path.parent  # where key-only artifacts live
-        self.parameters = dict(parameters)
+        self.status = status
         self.run_dir = run_dir
-        self.workflow_name = workflow_name
-        self.uid = uid
-        self.created_at = created_at
-        self.manifest = manifest
-        self.reporter = reporter
+        self.runs_root = run_dir.path.parent  # where key-only artifacts live
+        self.reporter = Reporter(out, width=max(map(len, plan.tasks)))
         self.workdir = workdir
         self.base_env = base_environment(environ)
         self.max_backoff = max_backoff
@@ -182,71 +175,47 @@ class Executor:
         self.stop_reason = ""
         self._processes: dict[str, subprocess.Popen[bytes]] = {}
         self._lock = threading.Lock()
-        self.states = {name: TaskState(template=task.template) for name, task in plan.tasks.items()}
-        self.history: list[dict[str, Any]] = []
-        self.rerun: list[str] = list(plan.tasks)
-        self.started_at = _now()
         self.deadline: float | None = None
         self.workflow_values = {
-            "workflow.name": workflow_name,
+            "workflow.name": status["workflow_name"],
             "workflow.namespace": plan.namespace,
-            "workflow.uid": uid,
-            "workflow.creationTimestamp": rfc3339(created_at),
-            **{f"workflow.parameters.{name}": value for name, value in self.parameters.items()},
+            "workflow.uid": status["uid"],
+            "workflow.creationTimestamp": status["created_at"],
+            **{f"workflow.parameters.{name}": value for name, value in status["parameters"].items()},
         }
-        if previous is not None:
-            self._resume(previous)
+        old = {name: TaskState.from_json(data) for name, data in (status.get("tasks") or {}).items()}
+        reset: set[str] = set()
+        for name in plan.tasks:
+            if name not in old or old[name].phase not in {"Succeeded", "Skipped", "Omitted"}:
+                reset |= plan.downstream(name)
+        self.states = {}
+        for name, task in plan.tasks.items():
+            state = old.get(name) or TaskState(template=task.template)
+            if name in reset:
+                state = TaskState(template=task.template, attempts=state.attempts, exit_code=state.exit_code)
+            self.states[name] = state
+        self.rerun = [name for name in plan.tasks if name in reset]
 
     def mutex_names(self) -> list[str]:
         """The workflow's mutexes with this run's parameters, e.g. dailyscrum-GEM-001."""
         return [substitute(name, self.workflow_values, "synchronization") for name in self.plan.mutexes]
 
-    def _resume(self, previous: Mapping[str, Any]) -> None:
-        """`--retry`: keep what succeeded; rerun failed, errored or never-run tasks and all downstream."""
-        old = {name: TaskState.from_json(data) for name, data in (previous.get("tasks") or {}).items()}
-        self.history = list(previous.get("history") or [])
-        self.started_at = previous.get("started_at") or self.started_at
-        reset: set[str] = set()
-        for name in self.plan.tasks:
-            if name not in old or old[name].phase not in {"Succeeded", "Skipped", "Omitted"}:
-                reset |= self.plan.downstream(name)
-        for name, task in self.plan.tasks.items():
-            state = old.get(name) or TaskState(template=task.template)
-            if name in reset:
-                state = TaskState(template=task.template, attempts=state.attempts, exit_code=state.exit_code)
-            self.states[name] = state
-        self.rerun = [name for name in self.plan.tasks if name in reset]
-
     def save(self, phase: str = "Running", message: str = "", finished: bool = False) -> dict[str, Any]:
         with self._lock:
             tasks = {name: dataclasses.asdict(state) for name, state in self.states.items()}
-        status = {
-            "runner": "workflows.runner",
-            "workflow": self.plan.name,
-            "kind": self.plan.kind,
-            "workflow_name": self.workflow_name,
-            "namespace": self.plan.namespace,
-            "uid": self.uid,
-            "created_at": rfc3339(self.created_at),
-            "manifest": self.manifest,
-            "run_dir": str(self.run_dir.path),
-            "parameters": self.parameters,
-            "phase": phase,
-            "message": message,
-            "started_at": self.started_at,
-            "finished_at": _now() if finished else None,
-            "history": self.history,
-            "tasks": tasks,
-        }
-        self.run_dir.write_status(status)
-        return status
+        self.status.update(
+            phase=phase, message=message, finished_at=_now() if finished else None, tasks=tasks
+        )
+        self.run_dir.write_status(self.status)
+        return self.status
 
     # --- scheduling ------------------------------------------------------------------------------
     def run(self) -> dict[str, Any]:
         """Run the DAG to the end (or to the deadline / Ctrl-C); return the final status."""
         if self.plan.deadline is not None:
             self.deadline = time.monotonic() + self.plan.deadline
-        self.history.append({"started_at": _now(), "retry": len(self.history) > 0})
+        history = self.status["history"]
+        history.append({"started_at": _now(), "retry": len(history) > 0})
         self.save()
         done: queue.Queue[str] = queue.Queue()
         running: set[str] = set()
@@ -271,7 +240,7 @@ class Executor:
             while running:
                 running.discard(done.get())
         phase, message = ("Failed", "interrupted") if interrupted else self._assess()
-        self.history[-1].update(finished_at=_now(), phase=phase)
+        history[-1].update(finished_at=_now(), phase=phase)
         return self.save(phase, message, finished=True)
 
     def _halt(self, reason: str) -> None:
