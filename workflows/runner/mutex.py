@@ -59,7 +59,7 @@ def _holder(path: Path) -> str:
 def _acquire(
     stack: contextlib.ExitStack, paths: list[Path], holder: str, out: TextIO, waiting: str, after: str = ""
 ) -> bool:
-    """Hold one of `paths`, waiting until one is free (saying `waiting` <holders> `after`); True if it waited."""
+    """Hold one of `paths`, waiting (and saying so) until one is free; True when it waited."""
     waited = False
     while True:
         for path in paths:
