@@ -271,15 +271,12 @@ class Executor:
 
     def _decide(self, task: Task) -> bool:
         """Settle depends and when; True when the task must run (its arguments then resolve)."""
-        if task.depends is not None:
-            try:
-                ok = task.depends.evaluate({dep: self.states[dep].phase for dep in task.depends.tasks})
-            except ExpressionError as exc:
-                self._finish(task.name, "Error", f"depends: {exc}", event=f"errored ({exc})")
-                return False
-            if not ok:
-                self._finish(task.name, "Omitted", f"depends {task.depends.text!r} not met", event="omitted")
-                return False
+        depends = task.depends
+        if depends is not None and not depends.evaluate(
+            {dep: self.states[dep].phase for dep in depends.tasks}
+        ):
+            self._finish(task.name, "Omitted", f"depends {depends.text!r} not met", event="omitted")
+            return False
         if task.when is not None:
             try:
                 when = substitute(task.when, self._task_values(), f"{task.where}.when")
@@ -354,7 +351,7 @@ class Executor:
                 "started_at": started,
                 "finished_at": _now(),
                 "duration_seconds": round(result.duration, 3),
-                "log": self.run_dir.relative(self.run_dir.log_path(name, number)),
+                "log": self.run_dir.attempt(name, number)[1].relative_to(self.run_dir.path).as_posix(),
             }
             with self._lock:
                 state.attempts.append(record)
@@ -365,11 +362,12 @@ class Executor:
             if result.phase == "Succeeded":
                 self._finish(name, "Succeeded", "", event=f"succeeded ({seconds(result.duration)})")
                 return
-            what = result.describe()
-            if retry is None or self.stop.is_set():
-                stopped = f"; not retried ({self.stop_reason})" if retry is not None else ""
-                self._finish(name, result.phase, result.message, event=what + stopped)
-                return
+            event = result.describe()
+            if retry is None:
+                break
+            if self.stop.is_set():
+                event += f"; not retried ({self.stop_reason})"
+                break
             now = time.monotonic() - first_start + skipped
             last_retry = {  # retryStrategy.expression's `lastRetry`, every value a string as in Argo
                 "exitCode": str(result.exit_code if result.exit_code is not None else -1),
@@ -381,30 +379,26 @@ class Executor:
                 expression_true = functools.partial(retry.expression_true, last_retry)
                 decision = decide(retry, attempts, result.phase, now, now, expression_true)
             except ExpressionError as exc:  # Argo: an expression that cannot be evaluated errors the node
-                self._finish(
-                    name, "Error", f"retryStrategy.expression: {exc}", event=f"{what}; errored ({exc})"
-                )
+                message = f"retryStrategy.expression: {exc}"
+                self._finish(name, "Error", message, event=f"{event}; errored ({exc})")
                 return
             wait = decision.wait if self.max_backoff is None else min(decision.wait, self.max_backoff)
             skipped += decision.wait - wait
             if decision.retry:
                 self.reporter.line(
-                    name, f"{what}, retrying in {seconds(wait)} (attempt {attempts + 1}/{total})"
+                    name, f"{event}, retrying in {seconds(wait)} (attempt {attempts + 1}/{total})"
                 )
             elif wait:
-                self.reporter.line(name, f"{what}, backoff {seconds(wait)} before Argo decides on a retry")
+                self.reporter.line(name, f"{event}, backoff {seconds(wait)} before Argo decides on a retry")
             self.save()
             if self.stop.wait(wait):  # Argo waits out the backoff also before it says "no retry"
-                self._finish(
-                    name, result.phase, result.message, event=f"{what}; not retried ({self.stop_reason})"
-                )
-                return
+                event += f"; not retried ({self.stop_reason})"
+                break
             if not decision.retry:
-                self._finish(
-                    name, result.phase, result.message, event=f"{what}; not retried: {decision.message}"
-                )
-                return
+                event += f"; not retried: {decision.message}"
+                break
             deadline = decision.deadline
+        self._finish(name, result.phase, result.message, event=event)
 
     # --- one attempt: one subprocess -------------------------------------------------------------
     def _inputs(self, task: Task, template: ContainerTemplate) -> dict[str, Any]:
@@ -480,7 +474,7 @@ class Executor:
     ) -> AttemptResult:
         """One attempt; `left`: seconds until a retry's backoff.maxDuration deadline (None: none)."""
         name = task.name
-        attempt_dir = self.run_dir.attempt_dir(name, number)
+        attempt_dir, log_path = self.run_dir.attempt(name, number)
         mapper = PathMapper(attempt_dir, template.mounts)
         started = time.monotonic()
         try:
@@ -502,7 +496,6 @@ class Executor:
         if left is not None:
             limits.append((max(0.0, left), "Step exceeded its deadline (backoff maxDuration)"))
         timeout, why = min(limits, default=(None, ""))
-        log_path = self.run_dir.log_path(name, number)
         with open(log_path, "wb") as log:
             try:
                 process = subprocess.Popen(
@@ -568,10 +561,10 @@ class Executor:
                     continue
                 message = f"output artifact {artifact.name!r}: no file at {artifact.path}"
                 return AttemptResult("Error", 0, message, duration)
-            saved = self.run_dir.artifact_dir(name) / artifact.name / local.name
+            saved = self.run_dir.path / name / "artifacts" / artifact.name / local.name
             shutil.rmtree(saved.parent, ignore_errors=True)
             copy(local, saved)
-            artifacts[artifact.name] = self.run_dir.relative(saved)
+            artifacts[artifact.name] = saved.relative_to(self.run_dir.path).as_posix()
         return AttemptResult("Succeeded", 0, "", duration, {"parameters": params, "artifacts": artifacts})
 
     # --- the workflow's phase --------------------------------------------------------------------

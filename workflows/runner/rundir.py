@@ -65,30 +65,13 @@ class RunDir:
 
     def __init__(self, path: Path) -> None:
         self.path = path.resolve()  # steps run with cwd = repo root: every path they get is absolute
+        self.status_path = self.path / STATUS_FILE
+        self.manifest_path = self.path / MANIFEST_FILE
         self._lock = threading.Lock()
 
-    @property
-    def status_path(self) -> Path:
-        return self.path / STATUS_FILE
-
-    @property
-    def manifest_path(self) -> Path:
-        return self.path / MANIFEST_FILE
-
-    def task_dir(self, task: str) -> Path:
-        return self.path / task
-
-    def attempt_dir(self, task: str, attempt: int) -> Path:
-        return self.task_dir(task) / f"attempt-{attempt}"
-
-    def log_path(self, task: str, attempt: int) -> Path:
-        return self.task_dir(task) / f"attempt-{attempt}.log"
-
-    def artifact_dir(self, task: str) -> Path:
-        return self.task_dir(task) / "artifacts"
-
-    def relative(self, path: Path) -> str:
-        return path.relative_to(self.path).as_posix()
+    def attempt(self, task: str, attempt: int) -> tuple[Path, Path]:
+        """The attempt's directory (its volumes and container paths) and its log."""
+        return self.path / task / f"attempt-{attempt}", self.path / task / f"attempt-{attempt}.log"
 
     def write_manifest(self, documents: list[dict[str, Any]], source: str | None = None) -> None:
         """What the run uses (the workflow, its WorkflowTemplate, their ConfigMaps): `source`, the text
@@ -100,16 +83,12 @@ class RunDir:
 
     def write_status(self, status: dict[str, Any]) -> None:
         """Write to a temporary file and rename it, so a reader never sees half a file."""
-        data = json.dumps(status, indent=2, sort_keys=False) + "\n"
+        data = json.dumps(status, indent=2) + "\n"
         # One writer per run directory (this process, under the lock): a fixed temporary name will do.
         tmp = self.path / f".{STATUS_FILE}.{os.getpid()}.tmp"
         with self._lock:
-            try:
-                tmp.write_text(data, encoding="utf-8")
-                os.replace(tmp, self.status_path)
-            except BaseException:
-                tmp.unlink(missing_ok=True)
-                raise
+            tmp.write_text(data, encoding="utf-8")
+            os.replace(tmp, self.status_path)
 
     def read_status(self) -> dict[str, Any]:
         return json.loads(self.status_path.read_text(encoding="utf-8"))
