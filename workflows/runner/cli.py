@@ -28,9 +28,9 @@ from workflows.runner.manifest import (
     ManifestError,
     WorkflowPlan,
     build_plan,
-    document_name,
     load_documents,
     load_plans,
+    select_workflows,
 )
 from workflows.runner.progress import summary_table
 from workflows.runner.rundir import DEFAULT_ROOT, RunDir, new_run_dir, rfc3339, utc_now
@@ -49,45 +49,38 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m workflows run",
         description="Run a rendered manifest locally: the DAG of a CronWorkflow, Workflow or "
-        "WorkflowTemplate "
-        "(a workflowTemplateRef resolved within the file), each container step as a subprocess of this "
-        "Python (`python -m steps.<name>`, cwd = repo root). The manifest is linted first.",
+        "WorkflowTemplate (a workflowTemplateRef resolved within the file), each container step as a "
+        "subprocess of this Python (python -m steps.<name>, cwd = repo root). The manifest is linted first.",
         epilog="Parameters: manifest defaults, overridden by environment variables named like the parameter "
         "in upper case (SPRINT_SERVICE_URL, ...), overridden by -p. DSM_RUNNER_MAX_BACKOFF_SECONDS shortens "
         "every retry backoff; DSM_RUNNER_LOCK_DIR shares mutexes and semaphores across checkouts. "
         "Exit: 0 succeeded, 1 failed, 2 usage error or refused manifest.",
     )
-    parser.add_argument(
-        "manifest", nargs="?", type=Path, help=f"default: {DEFAULT_MANIFEST.relative_to(REPO_ROOT)}"
-    )
-    parser.add_argument(
+    add = parser.add_argument
+    add("manifest", nargs="?", type=Path, help=f"default: {DEFAULT_MANIFEST.relative_to(REPO_ROOT)}")
+    add(
         "-p",
         "--parameter",
         action="append",
         default=[],
         metavar="NAME=VALUE",
-        help="set a workflow parameter (repeatable)",
+        help="set a workflow parameter",
     )
-    parser.add_argument(
+    add(
         "--run-dir",
         type=Path,
         help="run directory (default: runs/<workflow>-<time>-<random>); its parent holds the locks, "
         "the lint record and key-only artifacts",
     )
-    parser.add_argument(
-        "--retry",
-        type=Path,
-        metavar="RUN_DIR",
-        help="rerun only what failed or never ran in RUN_DIR, reusing what succeeded",
-    )
-    parser.add_argument(
+    add("--retry", type=Path, metavar="RUN_DIR", help="rerun only what failed or never ran in RUN_DIR")
+    add(
         "--created-at",
         type=_moment,
         metavar="RFC3339",
         help="the run's creation time ({{workflow.creationTimestamp}}), e.g. a scheduled run's "
         "2026-12-01T14:00:00Z; default: now",
     )
-    parser.add_argument(
+    add(
         "--workflow",
         metavar="[KIND/]NAME",
         help="run only this CronWorkflow, Workflow or WorkflowTemplate (kind as in argo submit --from: "
@@ -317,10 +310,7 @@ def _retry(path: Path, overrides: Mapping[str, str], environ: Mapping[str, str],
         documents = load_documents(run_dir.manifest_path)
     except (OSError, ValueError) as exc:
         raise UsageError(f"{path} is not a run directory of this runner: {exc}") from exc
-    kind, name = previous.get("kind", "CronWorkflow"), previous.get("workflow", "")
-    chosen = [d for d in documents if d.get("kind") == kind and document_name(d) == name]
-    if len(chosen) != 1:
-        raise UsageError(f"{path}: its manifest.yaml holds no {kind} named {name!r}")
+    chosen = select_workflows(documents, f"{previous.get('kind', 'CronWorkflow')}/{previous.get('workflow')}")
     plan = build_plan(chosen[0], documents)
     refuse_what_the_lint_refuses(run_dir.manifest_path, documents, out)
     _refuse_unknown(overrides, [plan])

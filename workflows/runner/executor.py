@@ -1,16 +1,8 @@
 """Run a WorkflowPlan: DAG scheduling, one subprocess per container attempt, retries, artifacts.
 
-Semantics follow Argo's controller where they matter for the result:
-- a task starts when every task its `depends` names is fulfilled; a false `depends` marks it Omitted,
-  a false `when` marks it Skipped; a bare task name in `depends` means Succeeded or Skipped;
-- retries are decided by retry.py as processNodeRetries decides them; every attempt gets fresh
-  emptyDir volumes, like a new pod; DSM_RUNNER_MAX_BACKOFF_SECONDS shortens the waits but each wait
-  still counts in full toward backoff.maxDuration, so the same retries happen as in the cluster;
-- key-only artifacts are read from and written to the runs root's artifact store; like Argo's wait
-  container, outputs are saved after the program exits, also when it failed;
-- the workflow fails when a branch that ends in a leaf task (through Skipped/Omitted tasks) ends
-  in a Failed or Error task; a failure handled by a downstream task (e.g. `depends: a.Failed`) does not.
-Independent tasks run at the same time on worker threads, each waiting on its own subprocess.
+Semantics follow Argo's controller where they matter for the result (docs/local-runner.md, "How a
+run behaves"). Independent tasks run at the same time on worker threads, each waiting on its own
+subprocess.
 """
 
 from __future__ import annotations

@@ -1,19 +1,6 @@
-"""One directory per run: the manifest it ran, status.json, and per task its attempts, logs and outputs.
-
-Layout (nothing is shared between runs, so two runs at once cannot clash):
-
-    <run>/manifest.yaml                  the documents the run used (--retry reads them back)
-    <run>/status.json                    phases, attempts, exit codes, outputs; rewritten atomically
-    <run>/<task>/attempt-<n>.log         stdout and stderr of attempt n
-    <run>/<task>/attempt-<n>/volumes/<v> the attempt's emptyDir <v> (fresh per attempt, like a new pod)
-    <run>/<task>/attempt-<n>/root/...    container paths outside any volume
-    <run>/<task>/artifacts/<name>        output artifacts saved from the successful attempt
-
-What the runs of one runs root share stands in for the cluster's artifact repository, under the runs
-root (`runs/` of a checkout), never machine-wide:
-
-    <root>/artifacts/<key>               a key-only artifact (`s3: {key: ...}`), the key used literally
-"""
+"""One directory per run (manifest.yaml, status.json, per task its attempts, logs and outputs), and
+the artifact store its runs root shares (`<root>/artifacts/<key>`, the key used literally): the
+layout of docs/local-runner.md, "Where things are written"."""
 
 from __future__ import annotations
 
