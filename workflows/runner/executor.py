@@ -167,7 +167,8 @@ class Executor:
         self.stop_reason = ""
         self._processes: dict[str, subprocess.Popen[bytes]] = {}
         self._lock = threading.Lock()
-        self.deadline: float | None = None
+        self.deadline: float | None = None  # the workflow's activeDeadlineSeconds, as time.monotonic()
+        self.deadline_reason = f"workflow activeDeadlineSeconds ({seconds(plan.deadline or 0)}) exceeded"
         self.workflow_values = {
             "workflow.name": status["workflow_name"],
             "workflow.namespace": plan.namespace,
@@ -223,9 +224,7 @@ class Executor:
                 try:
                     running.discard(done.get(timeout=timeout))
                 except queue.Empty:
-                    self._halt(
-                        f"workflow activeDeadlineSeconds ({seconds(self.plan.deadline or 0)}) exceeded"
-                    )
+                    self._halt(self.deadline_reason)
         except KeyboardInterrupt:
             interrupted = True
             self._halt("interrupted")
@@ -477,17 +476,12 @@ class Executor:
             )
         # The pod's deadlines: the template's activeDeadlineSeconds, and the workflow's deadline or a
         # retry's maxDuration deadline, whichever is first (workflowpod.go getDeadline).
-        limits = []
-        if template.deadline is not None:
-            limits.append(
-                (template.deadline, f"activeDeadlineSeconds ({seconds(template.deadline)}) exceeded")
-            )
-        if self.deadline is not None:
-            why = f"workflow activeDeadlineSeconds ({seconds(self.plan.deadline or 0)}) exceeded"
-            limits.append((max(0.0, self.deadline - time.monotonic()), why))
-        if left is not None:
-            limits.append((max(0.0, left), "Step exceeded its deadline (backoff maxDuration)"))
-        timeout, why = min(limits, default=(None, ""))
+        limits = [
+            (template.deadline, f"activeDeadlineSeconds ({seconds(template.deadline or 0)}) exceeded"),
+            (self.deadline and max(0.0, self.deadline - time.monotonic()), self.deadline_reason),
+            (left and max(0.0, left), "Step exceeded its deadline (backoff maxDuration)"),
+        ]
+        timeout, why = min(((t, w) for t, w in limits if t is not None), default=(None, ""))
         with open(log_path, "wb") as log:
             try:
                 process = subprocess.Popen(
@@ -524,7 +518,7 @@ class Executor:
                 local = mapper.local(artifact.path)
                 if artifact.name in inputs["keys"] and local.exists():
                     copy(local, inputs["keys"][artifact.name])
-        except (StoreError, OSError) as exc:
+        except OSError as exc:
             return AttemptResult("Error", exit_code, f"could not save a key-only artifact: {exc}", duration)
         if exit_code != 0:
             reason = failure_reason(log_path)

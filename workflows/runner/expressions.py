@@ -151,11 +151,8 @@ def _parse(text: str, tokens: re.Pattern[str] = _TOKENS, calls: bool = False) ->
 # The task phase (as recorded by the runner) that makes each result true. The lint knows Argo's
 # whole list; AnySucceeded and AllFailed are about loops, which the runner does not run.
 _RESULT_PHASE = {
-    "Succeeded": "Succeeded",
-    "Failed": "Failed",
+    **{result: result for result in ("Succeeded", "Failed", "Skipped", "Omitted")},
     "Errored": "Error",
-    "Skipped": "Skipped",
-    "Omitted": "Omitted",
 }
 TASK_RESULTS = (*_RESULT_PHASE, "Daemoned")
 
