@@ -20,6 +20,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from workflows.checks import (
+    TEMPLATE_TYPES,
     VARIABLE_TAG,
     ManifestFileError,
     load_manifest,
@@ -46,11 +47,10 @@ class UnsupportedFeature(ManifestError):
 
 # Human names for refused fields, so the error says what the feature is, not only its key.
 FEATURE_NAMES: dict[str, str] = {
-    **{kind: f"{kind} template (`{kind}`)" for kind in ("steps", "script", "resource", "suspend")},
-    **{kind: f"{kind} template (`{kind}`)" for kind in ("data", "http", "plugin")},
+    **{kind: f"{kind} template (`{kind}`)" for kind in TEMPLATE_TYPES if kind not in ("container", "dag")},
     **{loop: f"loop (`{loop}`)" for loop in ("withItems", "withParam", "withSequence")},
     **{key: f"`{key}`" for key in ("continueOn", "parallelism", "valueFrom")},
-    "containerSet": "container set template (`containerSet`)",
+    "containerSet": "container set template (`containerSet`)",  # overrides the generic name above
     "onExit": "exit handler (`onExit`)",
     "hooks": "lifecycle hooks (`hooks`)",
     "templateRef": "template reference (`templateRef`)",
