@@ -7,6 +7,8 @@ subprocess.
 
 from __future__ import annotations
 
+import compileall
+import contextlib
 import dataclasses
 import functools
 import os
@@ -207,6 +209,7 @@ class Executor:
         """Run the DAG to the end (or to the deadline / Ctrl-C); return the final status."""
         if self.plan.deadline is not None:
             self.deadline = time.monotonic() + self.plan.deadline
+        self._compile_steps()
         history = self.status["history"]
         history.append({"started_at": _now(), "retry": len(history) > 0})
         self.save()
@@ -233,6 +236,14 @@ class Executor:
         phase, message = ("Failed", "interrupted") if interrupted else self._assess()
         history[-1].update(finished_at=_now(), phase=phase)
         return self.save(phase, message, finished=True)
+
+    def _compile_steps(self) -> None:
+        """Byte-compile the steps' package directories (`python -m steps.x`: steps/), as the image build
+        does: the steps run with PYTHONDONTWRITEBYTECODE=1, so each start would compile them again."""
+        modules = {t.command[2] for t in self.plan.templates.values() if t.command[1:2] == ("-m",)}
+        for directory in {(self.workdir / module.replace(".", "/")).parent for module in modules}:
+            with contextlib.suppress(OSError):  # only a shortcut (a read-only checkout has none)
+                compileall.compile_dir(directory, maxlevels=0, quiet=2)
 
     def _halt(self, reason: str) -> None:
         if not self.stop.is_set():
