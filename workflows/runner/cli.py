@@ -110,22 +110,14 @@ def parse_overrides(pairs: Sequence[str]) -> dict[str, str]:
     return overrides
 
 
-def env_name(parameter: str) -> str:
-    """sprint_service_url -> SPRINT_SERVICE_URL (dashes become underscores)."""
-    return parameter.upper().replace("-", "_")
-
-
 def resolve_parameters(
     plan: WorkflowPlan, overrides: Mapping[str, str], environ: Mapping[str, str]
 ) -> dict[str, str]:
-    """Manifest defaults < environment (upper-cased names) < -p. Enums and required values are checked."""
+    """Manifest defaults < environment (upper-cased names, dashes as underscores) < -p. Enums and
+    required values are checked."""
     values: dict[str, str] = {}
     for param in plan.parameters:
-        value = param.value
-        if env_name(param.name) in environ:
-            value = environ[env_name(param.name)]
-        if param.name in overrides:
-            value = overrides[param.name]
+        value = overrides.get(param.name, environ.get(param.name.upper().replace("-", "_"), param.value))
         if value is None:
             raise UsageError(
                 f"{plan.name}: parameter {param.name!r} has no default; give it with -p {param.name}=..."
@@ -176,11 +168,6 @@ def _lint_digest(path: Path) -> str:
             stat = part.stat()
             digest.update(f"{part}:{stat.st_size}:{stat.st_mtime_ns}".encode())
     return digest.hexdigest()[:32]
-
-
-def plans_for(path: Path, name: str | None, out: TextIO) -> list[WorkflowPlan]:
-    """Load the manifest, choose, lint it, and build the plans of the chosen workflows."""
-    return load_plans(path, name, lint=lambda documents: refuse_what_the_lint_refuses(path, documents, out))
 
 
 def _refuse_unknown(overrides: Mapping[str, str], plans: Sequence[WorkflowPlan]) -> None:
@@ -269,7 +256,9 @@ def run(argv: Sequence[str], environ: Mapping[str, str] | None = None, out: Text
                 )
             return _retry(args.retry, overrides, environ, out)
         manifest = args.manifest or DEFAULT_MANIFEST
-        plans = plans_for(manifest, args.workflow, out)
+        plans = load_plans(
+            manifest, args.workflow, lambda docs: refuse_what_the_lint_refuses(manifest, docs, out)
+        )
         _refuse_unknown(overrides, plans)
         parameters = [resolve_parameters(plan, overrides, environ) for plan in plans]
         phases = []
