@@ -13,6 +13,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -29,6 +30,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--append", action="append", default=[], metavar="PATH=TEXT")
     parser.add_argument("--env", action="append", default=[], metavar="NAME=PATH", help="write $NAME to PATH")
     parser.add_argument("--exit", type=int, default=0)
+    parser.add_argument("--barrier", metavar="DIR=N", help="wait until N steps are in DIR at once (max 30 s)")
+    parser.add_argument("--wait-for", metavar="PATH", help="wait until PATH exists (max 30 s)")
     args = parser.parse_args(argv)
 
     start = time.time()
@@ -39,6 +42,14 @@ def main(argv: list[str] | None = None) -> int:
         counter.write_text(str(calls))
     if calls >= args.sleep_from_call or not args.counter:
         time.sleep(args.sleep)
+    if args.barrier:  # proves that N steps run at the same time, without guessing how long to sleep
+        directory, _, count = args.barrier.partition("=")
+        Path(directory).mkdir(parents=True, exist_ok=True)
+        (Path(directory) / str(os.getpid())).touch()
+        if not _until(lambda: len(os.listdir(directory)) >= int(count)):
+            return 9
+    if args.wait_for and not _until(Path(args.wait_for).exists):
+        return 9
     for item in args.write:
         path, _, text = item.partition("=")
         Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -63,6 +74,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"stepkit: failing with {args.fail_code}", file=sys.stderr)
         return args.fail_code
     return args.exit
+
+
+def _until(condition: Callable[[], bool], limit: float = 30.0) -> bool:
+    deadline = time.monotonic() + limit
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
 
 
 if __name__ == "__main__":

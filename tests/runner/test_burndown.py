@@ -60,8 +60,11 @@ def test_the_second_day_draws_both_days_from_the_carried_history(stack: StandIn,
     assert carried == json.loads((runs_root / HISTORY_KEY).read_text(encoding="utf-8"))
     assert (carried["project_id"], carried["sprint_id"]) == (PROJECT, SPRINT)
     assert [point["date"] for point in carried["days"]] == list(DAYS)
-    first_day = json.loads((runs_root / DAYS[0] / statuses[0]["tasks"]["report"]["outputs"]["artifacts"]
-                            ["history"]).read_text(encoding="utf-8"))
+    first_day = json.loads(
+        (runs_root / DAYS[0] / statuses[0]["tasks"]["report"]["outputs"]["artifacts"]["history"]).read_text(
+            encoding="utf-8"
+        )
+    )
     assert carried["days"][0] == first_day["days"][0]  # the first day's point, carried unchanged
 
     page = next(second.rglob("report.html")).read_text(encoding="utf-8")

@@ -54,8 +54,8 @@ def test_depends_lists_its_tasks_in_order() -> None:
         ("a.AnySucceeded", "unsupported task result"),
         ("a == true", "only task results"),
         ("true", "literal"),
-        ("a &&", "unexpected end"),
-        ("(a", "expected ')'"),
+        ("a &&", "not a valid expression"),
+        ("(a", "not a valid expression"),
         ("", "empty expression"),
         ("a ; b", "unexpected character ';'"),
     ],
@@ -93,10 +93,13 @@ def test_when(text: str, expected: bool) -> None:
     [
         ("GEM-001 == GEM-001", "unexpected character '-'"),
         ("'a'", "not a boolean"),
-        ("1 ==", "unexpected end"),
+        ("1 ==", "not a valid expression"),
         ("asInt('1') == 1", "function calls are not supported"),
-        ("1 in [1]", "'in' is not supported"),
-        ("true == true ||", "unexpected end"),
+        ("1 in [1]", "'in' and lists are not supported"),
+        ("true == true ||", "not a valid expression"),
+        ("1 < 2 < 3", "unsupported expression"),
+        ("(1, 2) == (1, 2)", "unsupported expression"),
+        ("[1][0] == 1", "unsupported expression"),
     ],
 )
 def test_when_errors(text: str, message: str) -> None:

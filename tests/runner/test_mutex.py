@@ -21,7 +21,8 @@ from tests.runner.builder import (
 )
 from tests.runner.test_run import ENV
 from workflows.runner import mutex
-from workflows.runner.cli import REPO_ROOT
+from workflows.runner.cli import REPO_ROOT, refuse_what_the_lint_refuses
+from workflows.runner.manifest import load_documents
 from workflows.runner.mutex import Semaphore
 
 HOLD = """
@@ -98,46 +99,56 @@ def test_lock_names_never_become_paths(tmp_path: Path) -> None:
 
 def test_two_checkouts_do_not_block_each_other(tmp_path: Path) -> None:
     """Same project mutex and a fleet semaphore of 1, two runs roots (two checkouts): both run at
-    once; with DSM_RUNNER_LOCK_DIR shared, the second waits for the first."""
-    stamps = tmp_path / "stamps.jsonl"
-    manifest = write(
+    once (their steps meet at a barrier); with DSM_RUNNER_LOCK_DIR shared, the second waits for the
+    first, whose step ends only once the second said that it waits."""
+    stamps, release, barrier = tmp_path / "stamps.jsonl", tmp_path / "release", tmp_path / "barrier"
+    step = ["--barrier", f"{barrier}=2", "--wait-for", str(release), "--stamp", str(stamps)]
+    manifest = write(  # one manifest for both halves: the lint runs once, not once per half
         tmp_path / "m.yaml",
         config_map("limits", {"runs": "1"}),
         workflow_template(
-            [{"name": "t", "template": "slow"}],
-            [container("slow", ["--sleep", "3", "--stamp", str(stamps)])],  # overlaps under load
+            [{"name": "t", "template": "step"}],
+            [container("step", step)],
             name="dailyscrum",
             synchronization={"mutexes": [{"name": "dailyscrum-GEM-001"}], **semaphore()},
         ),
         cron_ref("run-dailyscrum", "dailyscrum"),
     )
+    # Linted here, where the lint is likely imported already, and not in each of the runs (~1.5 s).
+    refuse_what_the_lint_refuses(manifest, load_documents(manifest), io.StringIO())
 
-    def both(env: dict[str, str]) -> list[str]:
-        stamps.unlink(missing_ok=True)
-        procs = []
+    def both(env: dict[str, str], waiting: str = "") -> list[str]:
+        procs, logs = [], []
         for checkout in ("one", "two"):
             (tmp_path / checkout).mkdir(exist_ok=True)
+            logs.append(tmp_path / checkout / "out.txt")
             procs.append(
                 subprocess.Popen(
                     [sys.executable, "-m", "workflows", "run", str(manifest)],
                     cwd=tmp_path / checkout,  # runs/ of each checkout
                     env={**ENV, "PYTHONPATH": str(REPO_ROOT), **env},
-                    stdout=subprocess.PIPE,
-                    text=True,
+                    stdout=logs[-1].open("w"),
                 )
             )
-        outputs = [p.communicate(timeout=60)[0] for p in procs]
-        assert [p.returncode for p in procs] == [0, 0], outputs
+        deadline = time.monotonic() + 60
+        while waiting and not any(waiting in log.read_text() for log in logs) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        release.touch()  # the first run's step ends only now, once the second waits for it
+        codes = [p.wait(timeout=60) for p in procs]
+        outputs = [log.read_text() for log in logs]
+        assert codes == [0, 0], outputs
         return outputs
 
-    both({})
-    runs = [json.loads(line) for line in stamps.read_text().splitlines()]
-    assert max(r["start"] for r in runs) < min(r["end"] for r in runs)  # at the same time
+    both({})  # each step waited at the barrier until the other one ran too
+    assert len(list(barrier.iterdir())) == 2
     assert (tmp_path / "one" / "runs" / "locks").is_dir() and (tmp_path / "two" / "runs" / "locks").is_dir()
 
-    outputs = both({mutex.ENV_LOCK_DIR: str(tmp_path / "shared-locks")})
+    release.unlink()
+    stamps.unlink()  # the barrier stays full: in the second half it lets every step through
+    waiting = "waiting for mutex dailyscrum-GEM-001: another local run holds it (pid "
+    outputs = both({mutex.ENV_LOCK_DIR: str(tmp_path / "shared-locks")}, waiting)
     runs = sorted((json.loads(line) for line in stamps.read_text().splitlines()), key=lambda r: r["start"])
     assert runs[0]["end"] <= runs[1]["start"]  # one after the other
     waited = "".join(outputs)
-    assert "waiting for mutex dailyscrum-GEM-001: another local run holds it (pid " in waited
+    assert waiting in waited
     assert f"run directory {tmp_path}" in waited and os.sep + "runs" + os.sep in waited

@@ -28,12 +28,12 @@ from workflows.runner.manifest import (
     ManifestError,
     WorkflowPlan,
     build_plan,
-    document_name,
     load_documents,
     load_plans,
+    select_workflows,
 )
-from workflows.runner.progress import Reporter, summary_table
-from workflows.runner.rundir import DEFAULT_ROOT, RunDir, new_run_dir, utc_now
+from workflows.runner.progress import summary_table
+from workflows.runner.rundir import DEFAULT_ROOT, RunDir, new_run_dir, rfc3339, utc_now
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LINT_CODE = Path(__file__).resolve().parents[1]  # the workflows package
@@ -49,45 +49,38 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m workflows run",
         description="Run a rendered manifest locally: the DAG of a CronWorkflow, Workflow or "
-        "WorkflowTemplate "
-        "(a workflowTemplateRef resolved within the file), each container step as a subprocess of this "
-        "Python (`python -m steps.<name>`, cwd = repo root). The manifest is linted first.",
+        "WorkflowTemplate (a workflowTemplateRef resolved within the file), each container step as a "
+        "subprocess of this Python (python -m steps.<name>, cwd = repo root). The manifest is linted first.",
         epilog="Parameters: manifest defaults, overridden by environment variables named like the parameter "
         "in upper case (SPRINT_SERVICE_URL, ...), overridden by -p. DSM_RUNNER_MAX_BACKOFF_SECONDS shortens "
         "every retry backoff; DSM_RUNNER_LOCK_DIR shares mutexes and semaphores across checkouts. "
         "Exit: 0 succeeded, 1 failed, 2 usage error or refused manifest.",
     )
-    parser.add_argument(
-        "manifest", nargs="?", type=Path, help=f"default: {DEFAULT_MANIFEST.relative_to(REPO_ROOT)}"
-    )
-    parser.add_argument(
+    add = parser.add_argument
+    add("manifest", nargs="?", type=Path, help=f"default: {DEFAULT_MANIFEST.relative_to(REPO_ROOT)}")
+    add(
         "-p",
         "--parameter",
         action="append",
         default=[],
         metavar="NAME=VALUE",
-        help="set a workflow parameter (repeatable)",
+        help="set a workflow parameter",
     )
-    parser.add_argument(
+    add(
         "--run-dir",
         type=Path,
         help="run directory (default: runs/<workflow>-<time>-<random>); its parent holds the locks, "
         "the lint record and key-only artifacts",
     )
-    parser.add_argument(
-        "--retry",
-        type=Path,
-        metavar="RUN_DIR",
-        help="rerun only what failed or never ran in RUN_DIR, reusing what succeeded",
-    )
-    parser.add_argument(
+    add("--retry", type=Path, metavar="RUN_DIR", help="rerun only what failed or never ran in RUN_DIR")
+    add(
         "--created-at",
         type=_moment,
         metavar="RFC3339",
         help="the run's creation time ({{workflow.creationTimestamp}}), e.g. a scheduled run's "
         "2026-12-01T14:00:00Z; default: now",
     )
-    parser.add_argument(
+    add(
         "--workflow",
         metavar="[KIND/]NAME",
         help="run only this CronWorkflow, Workflow or WorkflowTemplate (kind as in argo submit --from: "
@@ -117,22 +110,14 @@ def parse_overrides(pairs: Sequence[str]) -> dict[str, str]:
     return overrides
 
 
-def env_name(parameter: str) -> str:
-    """sprint_service_url -> SPRINT_SERVICE_URL (dashes become underscores)."""
-    return parameter.upper().replace("-", "_")
-
-
 def resolve_parameters(
     plan: WorkflowPlan, overrides: Mapping[str, str], environ: Mapping[str, str]
 ) -> dict[str, str]:
-    """Manifest defaults < environment (upper-cased names) < -p. Enums and required values are checked."""
+    """Manifest defaults < environment (upper-cased names, dashes as underscores) < -p. Enums and
+    required values are checked."""
     values: dict[str, str] = {}
     for param in plan.parameters:
-        value = param.value
-        if env_name(param.name) in environ:
-            value = environ[env_name(param.name)]
-        if param.name in overrides:
-            value = overrides[param.name]
+        value = overrides.get(param.name, environ.get(param.name.upper().replace("-", "_"), param.value))
         if value is None:
             raise UsageError(
                 f"{plan.name}: parameter {param.name!r} has no default; give it with -p {param.name}=..."
@@ -185,11 +170,6 @@ def _lint_digest(path: Path) -> str:
     return digest.hexdigest()[:32]
 
 
-def plans_for(path: Path, name: str | None, out: TextIO) -> list[WorkflowPlan]:
-    """Load the manifest, choose, lint it, and build the plans of the chosen workflows."""
-    return load_plans(path, name, lint=lambda documents: refuse_what_the_lint_refuses(path, documents, out))
-
-
 def _refuse_unknown(overrides: Mapping[str, str], plans: Sequence[WorkflowPlan]) -> None:
     known = {param.name for plan in plans for param in plan.parameters}
     unknown = sorted(set(overrides) - known)
@@ -198,11 +178,6 @@ def _refuse_unknown(overrides: Mapping[str, str], plans: Sequence[WorkflowPlan])
             f"unknown parameter(s) {', '.join(unknown)}; "
             f"the workflow takes: {', '.join(sorted(known)) or 'none'}"
         )
-
-
-def _cluster_only_note(plan: WorkflowPlan) -> str:
-    names = sorted({path.rsplit(".", 1)[-1] for path in plan.cluster_only})
-    return f"cluster-only, not enforced locally: {', '.join(names)}" if names else ""
 
 
 def workflow_name(plan: WorkflowPlan, created: datetime) -> str:
@@ -236,126 +211,103 @@ def _run_dir_for(requested: Path | None, plan: WorkflowPlan, several: bool, crea
     return path
 
 
-def _execute(executor: Executor, out: TextIO, environ: Mapping[str, str]) -> dict[str, Any]:
-    plan = executor.plan
+def _execute(
+    plan: WorkflowPlan, status: dict[str, Any], run_dir: RunDir, out: TextIO, environ: Mapping[str, str]
+) -> str:
+    """Run (or with an earlier run's status, retry) one workflow under its locks; its final phase."""
+    max_backoff = max_backoff_from_env(environ)
+    executor = Executor(plan, status, run_dir, out, environ, REPO_ROOT, max_backoff)
+    if status["tasks"]:
+        print(f"{plan.name}: retrying in {run_dir.path}: {', '.join(executor.rerun) or 'nothing'}", file=out)
+    else:
+        print(f"{plan.name}: running locally, run directory {run_dir.path}", file=out)
+        if names := sorted({path.rsplit(".", 1)[-1] for path in plan.cluster_only}):
+            print(f"cluster-only, not enforced locally: {', '.join(names)}", file=out)
+        if max_backoff is not None:
+            print(f"retry backoff capped at {max_backoff:g} s (DSM_RUNNER_MAX_BACKOFF_SECONDS)", file=out)
     directory = mutex.lock_dir(executor.runs_root, environ)
-    holder = f"pid {os.getpid()}, run directory {executor.run_dir.path}"
+    holder = f"pid {os.getpid()}, run directory {run_dir.path}"
     try:
         with mutex.held(plan.namespace, executor.mutex_names(), plan.semaphores, directory, holder, out):
             status = executor.run()
     except KeyboardInterrupt:  # while waiting for a lock: nothing ran; say so in status.json
         status = executor.save("Failed", "interrupted while waiting for a mutex or semaphore", finished=True)
-    print("", file=out)
-    print(summary_table(status), file=out)
-    print("", file=out)
     verdict = f"{status['workflow']}: {status['phase']}"
+    print(f"\n{summary_table(status)}\n", file=out)
     print(f"{verdict} ({status['message']})" if status["message"] else verdict, file=out)
-    print(f"run directory: {executor.run_dir.path}", file=out)
-    return status
+    print(f"run directory: {run_dir.path}", file=out)
+    return str(status["phase"])
 
 
 def run(argv: Sequence[str], environ: Mapping[str, str] | None = None, out: TextIO | None = None) -> int:
     environ = os.environ if environ is None else environ
     out = out or sys.stdout
-    parser = build_parser()
     try:
-        args = parser.parse_args(list(argv))
+        args = build_parser().parse_args(list(argv))
     except SystemExit as exc:  # argparse already printed the usage message
         return EXIT_OK if exc.code == 0 else EXIT_USAGE
     try:
         overrides = parse_overrides(args.parameter)
-        max_backoff = max_backoff_from_env(environ)
+        max_backoff_from_env(environ)  # a bad value is a usage error before anything runs
         if args.retry is not None:
             if args.manifest is not None or args.workflow or args.run_dir:
                 raise UsageError(
                     "--retry takes the manifest and run directory from RUN_DIR; give nothing else"
                 )
-            retry = _prepare_retry(args.retry, overrides, environ, max_backoff, out)
-            if isinstance(retry, int):
-                return retry
-            return EXIT_OK if _execute(retry, out, environ)["phase"] == "Succeeded" else EXIT_FAILED
+            return _retry(args.retry, overrides, environ, out)
         manifest = args.manifest or DEFAULT_MANIFEST
-        plans = plans_for(manifest, args.workflow, out)
+        plans = load_plans(
+            manifest, args.workflow, lambda docs: refuse_what_the_lint_refuses(manifest, docs, out)
+        )
         _refuse_unknown(overrides, plans)
         parameters = [resolve_parameters(plan, overrides, environ) for plan in plans]
+        phases = []
+        for plan, values in zip(plans, parameters, strict=True):
+            created = args.created_at or utc_now()
+            run_dir = RunDir(_run_dir_for(args.run_dir, plan, len(plans) > 1, created))
+            run_dir.write_manifest(plan.documents, plan.source)
+            status = {
+                "runner": "workflows.runner",
+                "workflow": plan.name,
+                "kind": plan.kind,
+                "workflow_name": workflow_name(plan, created),
+                "namespace": plan.namespace,
+                "uid": str(uuid.uuid4()),
+                "created_at": rfc3339(created),
+                "manifest": str(manifest),
+                "run_dir": str(run_dir.path),
+                "parameters": values,
+                "phase": "Running",
+                "message": "",
+                "started_at": rfc3339(utc_now(), precise=True),
+                "finished_at": None,
+                "history": [],
+                "tasks": {},
+            }
+            phases.append(_execute(plan, status, run_dir, out, environ))
     except (UsageError, ManifestError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-
-    phases = []
-    for plan, values in zip(plans, parameters, strict=True):
-        created = args.created_at or utc_now()
-        try:
-            path = _run_dir_for(args.run_dir, plan, len(plans) > 1, created)
-        except UsageError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return EXIT_USAGE
-        run_dir = RunDir(path)
-        run_dir.write_manifest(plan.documents, plan.source)
-        print(f"{plan.name}: running locally, run directory {run_dir.path}", file=out)
-        note = _cluster_only_note(plan)
-        if note:
-            print(note, file=out)
-        if max_backoff is not None:
-            print(f"retry backoff capped at {max_backoff:g} s (DSM_RUNNER_MAX_BACKOFF_SECONDS)", file=out)
-        executor = Executor(
-            plan,
-            values,
-            run_dir,
-            workflow_name=workflow_name(plan, created),
-            uid=str(uuid.uuid4()),
-            created_at=created,
-            manifest=str(manifest),
-            reporter=Reporter(out, width=max(map(len, plan.tasks))),
-            workdir=REPO_ROOT,
-            environ=environ,
-            max_backoff=max_backoff,
-        )
-        phases.append(_execute(executor, out, environ)["phase"])
     return EXIT_OK if all(phase == "Succeeded" for phase in phases) else EXIT_FAILED
 
 
-def _prepare_retry(
-    path: Path,
-    overrides: Mapping[str, str],
-    environ: Mapping[str, str],
-    max_backoff: float | None,
-    out: TextIO,
-) -> Executor | int:
-    """The executor that continues the run in `path`, or an exit status when there is nothing to do."""
+def _retry(path: Path, overrides: Mapping[str, str], environ: Mapping[str, str], out: TextIO) -> int:
+    """Continue the run in `path` (`--retry`), with the documents its manifest.yaml kept."""
     run_dir = RunDir(path)
     try:
         previous = run_dir.read_status()
         documents = load_documents(run_dir.manifest_path)
     except (OSError, ValueError) as exc:
         raise UsageError(f"{path} is not a run directory of this runner: {exc}") from exc
-    kind, name = previous.get("kind", "CronWorkflow"), previous.get("workflow", "")
-    chosen = [d for d in documents if d.get("kind") == kind and document_name(d) == name]
-    if len(chosen) != 1:
-        raise UsageError(f"{path}: its manifest.yaml holds no {kind} named {name!r}")
+    chosen = select_workflows(documents, f"{previous.get('kind', 'CronWorkflow')}/{previous.get('workflow')}")
     plan = build_plan(chosen[0], documents)
     refuse_what_the_lint_refuses(run_dir.manifest_path, documents, out)
     _refuse_unknown(overrides, [plan])
-    parameters = {**previous.get("parameters", {}), **overrides}
     if previous.get("phase") == "Succeeded" and not overrides:
         print(f"{plan.name}: {path} already succeeded; nothing to retry", file=out)
         return EXIT_OK
-    executor = Executor(
-        plan,
-        parameters,
-        run_dir,
-        workflow_name=previous["workflow_name"],
-        uid=previous["uid"],
-        created_at=datetime.fromisoformat(previous["created_at"].replace("Z", "+00:00")),
-        manifest=previous.get("manifest", ""),
-        reporter=Reporter(out, width=max(map(len, plan.tasks))),
-        workdir=REPO_ROOT,
-        environ=environ,
-        max_backoff=max_backoff,
-        previous=previous,
-    )
-    print(f"{plan.name}: retrying in {path}: {', '.join(executor.rerun) or 'nothing'}", file=out)
-    return executor
+    previous["parameters"] = {**previous.get("parameters", {}), **overrides}
+    return EXIT_OK if _execute(plan, previous, run_dir, out, environ) == "Succeeded" else EXIT_FAILED
 
 
 def _interrupt(signum: int, frame: object) -> None:

@@ -1,20 +1,15 @@
 """Run a WorkflowPlan: DAG scheduling, one subprocess per container attempt, retries, artifacts.
 
-Semantics follow Argo's controller where they matter for the result:
-- a task starts when every task its `depends` names is fulfilled; a false `depends` marks it Omitted,
-  a false `when` marks it Skipped; a bare task name in `depends` means Succeeded or Skipped;
-- retries are decided by retry.py as processNodeRetries decides them; every attempt gets fresh
-  emptyDir volumes, like a new pod; DSM_RUNNER_MAX_BACKOFF_SECONDS shortens the waits but each wait
-  still counts in full toward backoff.maxDuration, so the same retries happen as in the cluster;
-- key-only artifacts are read from and written to the runs root's artifact store (store.py); like
-  Argo's wait container, outputs are saved after the program exits, also when it failed;
-- the workflow fails when a branch that ends in a leaf task (through Skipped/Omitted tasks) ends
-  in a Failed or Error task; a failure handled by a downstream task (e.g. `depends: a.Failed`) does not.
-Independent tasks run at the same time on worker threads, each waiting on its own subprocess.
+Semantics follow Argo's controller where they matter for the result (docs/local-runner.md, "How a
+run behaves"). Independent tasks run at the same time on worker threads, each waiting on its own
+subprocess.
 """
 
 from __future__ import annotations
 
+import compileall
+import contextlib
+import dataclasses
 import functools
 import os
 import queue
@@ -27,21 +22,18 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, TextIO
 
-from workflows.runner import store
+from workflows.checks import VARIABLE_TAG
 from workflows.runner.expressions import ExpressionError, evaluate_when
 from workflows.runner.manifest import ContainerTemplate, Task, WorkflowPlan
 from workflows.runner.progress import Reporter, seconds
-from workflows.runner.retry import Retry, decide
-from workflows.runner.rundir import RunDir, rfc3339, utc_now
-from workflows.runner.templating import TemplateError, substitute
+from workflows.runner.retry import decide
+from workflows.runner.rundir import RunDir, StoreError, artifact_path, copy, rfc3339, utc_now
 
 FULFILLED = {"Succeeded", "Failed", "Error", "Skipped", "Omitted"}
 COMPLETED = {"Succeeded", "Failed", "Error"}  # phases that set a branch's outcome (Argo's Completed())
-PYTHON_COMMANDS = {"python", "python3"}
 MAX_BACKOFF_ENV = "DSM_RUNNER_MAX_BACKOFF_SECONDS"
 # Variables of the runner's own environment that a step still gets (the container has its own OS env).
 PASSED_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT")
@@ -49,6 +41,26 @@ PASSED_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT")
 # so a local run (and the fault-matrix tests) can use short timeouts. An explicit list, not a prefix:
 # HTTP_PROXY and the like must stay out. In a cluster the container has only the manifest's env.
 PASSED_STEP_SETTINGS = ("HTTP_CONNECT_TIMEOUT", "HTTP_READ_TIMEOUT", "HTTP_RETRIES", "HTTP_BACKOFF_FACTOR")
+# steps/cli.py's log format: "2026-11-29T14:00:03Z simulate ERROR service error: ..."
+_ERROR_LINE = re.compile(r"^\S+Z \S+ ERROR\s+(.*)$")
+
+
+class TemplateError(ValueError):
+    """A variable without a value, an expression tag, or an input that cannot be given."""
+
+
+def substitute(text: str, values: Mapping[str, str], where: str) -> str:
+    """Replace every `{{...}}` with its value; a tag without a value is an error, never left in place."""
+
+    def replace(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name.startswith("="):
+            raise TemplateError(f"expression tag {match.group(0)!r} is not supported locally at {where}")
+        if name not in values:
+            raise TemplateError(f"unresolved variable {{{{{name}}}}} at {where}")
+        return values[name]
+
+    return VARIABLE_TAG.sub(replace, text)
 
 
 def base_environment(environ: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -56,12 +68,11 @@ def base_environment(environ: Mapping[str, str] | None = None) -> dict[str, str]
     everything else comes from the template's env."""
     source = os.environ if environ is None else environ
     env = {name: source[name] for name in (*PASSED_ENV, *PASSED_STEP_SETTINGS) if name in source}
-    env.update({"PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1", "TZ": "UTC"})
-    return env
+    return {**env, "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1", "TZ": "UTC"}
 
 
-def max_backoff_from_env(environ: Mapping[str, str] | None = None) -> float | None:
-    raw = (os.environ if environ is None else environ).get(MAX_BACKOFF_ENV, "").strip()
+def max_backoff_from_env(environ: Mapping[str, str]) -> float | None:
+    raw = environ.get(MAX_BACKOFF_ENV, "").strip()
     if not raw:
         return None
     try:
@@ -73,46 +84,28 @@ def max_backoff_from_env(environ: Mapping[str, str] | None = None) -> float | No
     return value
 
 
+def _now() -> str:
+    return rfc3339(utc_now(), precise=True)
+
+
 @dataclass
 class TaskState:
+    """A task as status.json records it."""
+
     phase: str = "Pending"  # Pending | Running | Succeeded | Failed | Error | Skipped | Omitted
     template: str = ""
     message: str = ""
-    attempts: list[dict[str, Any]] = field(default_factory=list)
-    parameters: dict[str, str] = field(default_factory=dict)  # output parameters
-    artifacts: dict[str, str] = field(default_factory=dict)  # output artifact -> path in the run dir
+    exit_code: int | None = None  # the last attempt's
     started_at: str | None = None
     finished_at: str | None = None
     duration_seconds: float | None = None
-
-    def as_json(self) -> dict[str, Any]:
-        last = self.attempts[-1] if self.attempts else {}
-        return {
-            "phase": self.phase,
-            "template": self.template,
-            "message": self.message,
-            "exit_code": last.get("exit_code"),
-            "started_at": self.started_at,
-            "finished_at": self.finished_at,
-            "duration_seconds": self.duration_seconds,
-            "attempts": self.attempts,
-            "outputs": {"parameters": self.parameters, "artifacts": self.artifacts},
-        }
+    attempts: list[dict[str, Any]] = field(default_factory=list)
+    # "parameters": name -> value; "artifacts": name -> path in the run directory
+    outputs: dict[str, dict[str, str]] = field(default_factory=lambda: {"parameters": {}, "artifacts": {}})
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> TaskState:
-        outputs = data.get("outputs") or {}
-        return cls(
-            phase=data.get("phase", "Pending"),
-            template=data.get("template", ""),
-            message=data.get("message", ""),
-            attempts=list(data.get("attempts") or []),
-            parameters=dict(outputs.get("parameters") or {}),
-            artifacts=dict(outputs.get("artifacts") or {}),
-            started_at=data.get("started_at"),
-            finished_at=data.get("finished_at"),
-            duration_seconds=data.get("duration_seconds"),
-        )
+        return cls(**{f.name: data[f.name] for f in dataclasses.fields(cls) if f.name in data})
 
 
 @dataclass(frozen=True)
@@ -121,8 +114,12 @@ class AttemptResult:
     exit_code: int | None
     message: str
     duration: float
-    parameters: dict[str, str] = field(default_factory=dict)
-    artifacts: dict[str, str] = field(default_factory=dict)
+    outputs: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def describe(self) -> str:
+        if self.phase == "Failed" and self.exit_code is not None:
+            return f"failed (exit {self.exit_code})"  # the reason is in status.json and the summary
+        return f"failed ({self.message})" if self.phase == "Failed" else f"errored ({self.message})"
 
 
 class PathMapper:
@@ -137,9 +134,6 @@ class PathMapper:
             reverse=True,
         )
 
-    def volumes(self) -> list[Path]:
-        return [local for _, local in self.mounts]
-
     def local(self, container_path: str) -> Path:
         path = PurePosixPath(container_path)
         for mount, local in self.mounts:
@@ -149,109 +143,75 @@ class PathMapper:
 
 
 class Executor:
+    """Runs `plan` in `run_dir`, keeping `status` (status.json) up to date. A status that already has
+    tasks is an earlier run (`--retry`): what succeeded keeps its outputs; failed, errored or never-run
+    tasks rerun with everything downstream of them."""
+
     def __init__(
         self,
         plan: WorkflowPlan,
-        parameters: Mapping[str, str],
+        status: dict[str, Any],
         run_dir: RunDir,
-        *,
-        workflow_name: str,
-        uid: str,
-        created_at: datetime,
-        manifest: str,
-        reporter: Reporter | None = None,
-        workdir: Path | None = None,
-        environ: Mapping[str, str] | None = None,
+        out: TextIO,
+        environ: Mapping[str, str],
+        workdir: Path,
         max_backoff: float | None = None,
-        previous: Mapping[str, Any] | None = None,
     ) -> None:
         self.plan = plan
-        self.runs_root = run_dir.path.parent  # where key-only artifacts live
-        self.parameters = dict(parameters)
+        self.status = status
         self.run_dir = run_dir
-        self.workflow_name = workflow_name
-        self.uid = uid
-        self.created_at = created_at
-        self.manifest = manifest
-        self.reporter = reporter or Reporter(width=max(len(name) for name in plan.tasks))
-        self.workdir = workdir or Path.cwd()
+        self.runs_root = run_dir.path.parent  # where key-only artifacts live
+        self.reporter = Reporter(out, width=max(map(len, plan.tasks)))
+        self.workdir = workdir
         self.base_env = base_environment(environ)
         self.max_backoff = max_backoff
         self.stop = threading.Event()
         self.stop_reason = ""
         self._processes: dict[str, subprocess.Popen[bytes]] = {}
         self._lock = threading.Lock()
-        self.states = {name: TaskState(template=task.template) for name, task in plan.tasks.items()}
-        self.history: list[dict[str, Any]] = []
-        self.rerun: list[str] = list(plan.tasks)
-        self.started_at = rfc3339(utc_now(), precise=True)
-        self.deadline: float | None = None
+        self.deadline: float | None = None  # the workflow's activeDeadlineSeconds, as time.monotonic()
+        self.deadline_reason = f"workflow activeDeadlineSeconds ({seconds(plan.deadline or 0)}) exceeded"
         self.workflow_values = {
-            "workflow.name": workflow_name,
+            "workflow.name": status["workflow_name"],
             "workflow.namespace": plan.namespace,
-            "workflow.uid": uid,
-            "workflow.creationTimestamp": rfc3339(created_at),
-            **{f"workflow.parameters.{name}": value for name, value in self.parameters.items()},
+            "workflow.uid": status["uid"],
+            "workflow.creationTimestamp": status["created_at"],
+            **{f"workflow.parameters.{name}": value for name, value in status["parameters"].items()},
         }
-        if previous is not None:
-            self._resume(previous)
+        old = {name: TaskState.from_json(data) for name, data in (status.get("tasks") or {}).items()}
+        reset: set[str] = set()
+        for name in plan.tasks:
+            if name not in old or old[name].phase not in {"Succeeded", "Skipped", "Omitted"}:
+                reset |= plan.downstream(name)
+        self.states = {}
+        for name, task in plan.tasks.items():
+            state = old.get(name) or TaskState(template=task.template)
+            if name in reset:
+                state = TaskState(template=task.template, attempts=state.attempts, exit_code=state.exit_code)
+            self.states[name] = state
+        self.rerun = [name for name in plan.tasks if name in reset]
 
     def mutex_names(self) -> list[str]:
         """The workflow's mutexes with this run's parameters, e.g. dailyscrum-GEM-001."""
         return [substitute(name, self.workflow_values, "synchronization") for name in self.plan.mutexes]
 
-    # --- retry of an earlier run (`--retry`) -------------------------------------------------
-    def _resume(self, previous: Mapping[str, Any]) -> None:
-        """Keep what succeeded; rerun failed, errored or never-run tasks and everything downstream of them."""
-        old = {name: TaskState.from_json(data) for name, data in (previous.get("tasks") or {}).items()}
-        self.history = list(previous.get("history") or [])
-        self.started_at = previous.get("started_at") or self.started_at
-        reset: set[str] = set()
-        for name in self.plan.tasks:
-            state = old.get(name)
-            if state is None or state.phase not in {"Succeeded", "Skipped", "Omitted"}:
-                reset |= {name} | self.plan.descendants(name)
-        for name, task in self.plan.tasks.items():
-            state = old.get(name) or TaskState(template=task.template)
-            if name in reset:
-                state = TaskState(template=task.template, attempts=state.attempts)
-            self.states[name] = state
-        self.rerun = [name for name in self.plan.tasks if name in reset]
-
-    # --- status --------------------------------------------------------------------------------
-    def status(self, phase: str, message: str = "", finished: bool = False) -> dict[str, Any]:
-        with self._lock:
-            tasks = {name: state.as_json() for name, state in self.states.items()}
-        return {
-            "runner": "workflows.runner",
-            "workflow": self.plan.name,
-            "kind": self.plan.kind,
-            "workflow_name": self.workflow_name,
-            "namespace": self.plan.namespace,
-            "uid": self.uid,
-            "created_at": rfc3339(self.created_at),
-            "manifest": self.manifest,
-            "run_dir": str(self.run_dir.path),
-            "parameters": self.parameters,
-            "phase": phase,
-            "message": message,
-            "started_at": self.started_at,
-            "finished_at": rfc3339(utc_now(), precise=True) if finished else None,
-            "history": self.history,
-            "tasks": tasks,
-        }
-
     def save(self, phase: str = "Running", message: str = "", finished: bool = False) -> dict[str, Any]:
-        status = self.status(phase, message, finished)
-        self.run_dir.write_status(status)
-        return status
+        with self._lock:
+            tasks = {name: dataclasses.asdict(state) for name, state in self.states.items()}
+        self.status.update(
+            phase=phase, message=message, finished_at=_now() if finished else None, tasks=tasks
+        )
+        self.run_dir.write_status(self.status)
+        return self.status
 
     # --- scheduling ------------------------------------------------------------------------------
     def run(self) -> dict[str, Any]:
         """Run the DAG to the end (or to the deadline / Ctrl-C); return the final status."""
         if self.plan.deadline is not None:
             self.deadline = time.monotonic() + self.plan.deadline
-        self.history.append({"started_at": rfc3339(utc_now(), precise=True), "retry": len(self.history) > 0})
+        self._compile_steps()
+        history = self.status["history"]
+        history.append({"started_at": _now(), "retry": len(history) > 0})
         self.save()
         done: queue.Queue[str] = queue.Queue()
         running: set[str] = set()
@@ -267,19 +227,23 @@ class Executor:
                 try:
                     running.discard(done.get(timeout=timeout))
                 except queue.Empty:
-                    limit = seconds(self.plan.deadline or 0)
-                    self._halt(f"workflow activeDeadlineSeconds ({limit}) exceeded")
+                    self._halt(self.deadline_reason)
         except KeyboardInterrupt:
             interrupted = True
             self._halt("interrupted")
             while running:
                 running.discard(done.get())
-        phase, message = self._assess()
-        if interrupted:
-            phase, message = "Failed", "interrupted"
-        self.history[-1]["finished_at"] = rfc3339(utc_now(), precise=True)
-        self.history[-1]["phase"] = phase
+        phase, message = ("Failed", "interrupted") if interrupted else self._assess()
+        history[-1].update(finished_at=_now(), phase=phase)
         return self.save(phase, message, finished=True)
+
+    def _compile_steps(self) -> None:
+        """Byte-compile the steps' package directories (`python -m steps.x`: steps/), as the image build
+        does: the steps run with PYTHONDONTWRITEBYTECODE=1, so each start would compile them again."""
+        modules = {t.command[2] for t in self.plan.templates.values() if t.command[1:2] == ("-m",)}
+        for directory in {(self.workdir / module.replace(".", "/")).parent for module in modules}:
+            with contextlib.suppress(OSError):  # only a shortcut (a read-only checkout has none)
+                compileall.compile_dir(directory, maxlevels=0, quiet=2)
 
     def _halt(self, reason: str) -> None:
         if not self.stop.is_set():
@@ -298,8 +262,7 @@ class Executor:
                 state = self.states[name]
                 if state.phase != "Pending" or name in running:
                     continue
-                deps = self.plan.dependencies(name)
-                if any(self.states[dep].phase not in FULFILLED for dep in deps):
+                if any(self.states[dep].phase not in FULFILLED for dep in self.plan.dependencies(name)):
                     continue
                 progress = True
                 if self._decide(task):
@@ -310,27 +273,22 @@ class Executor:
 
     def _decide(self, task: Task) -> bool:
         """Settle depends and when; True when the task must run (its arguments then resolve)."""
-        name = task.name
-        if task.depends is not None:
-            try:
-                ok = task.depends.evaluate({dep: self.states[dep].phase for dep in task.depends.tasks})
-            except ExpressionError as exc:
-                self._finish(name, "Error", f"depends: {exc}", event=f"errored ({exc})")
-                return False
-            if not ok:
-                self._finish(name, "Omitted", f"depends {task.depends.text!r} not met", event="omitted")
-                return False
+        depends = task.depends
+        if depends is not None and not depends.evaluate(
+            {dep: self.states[dep].phase for dep in depends.tasks}
+        ):
+            self._finish(task.name, "Omitted", f"depends {depends.text!r} not met", event="omitted")
+            return False
         if task.when is not None:
             try:
                 when = substitute(task.when, self._task_values(), f"{task.where}.when")
                 proceed = evaluate_when(when)
             except (TemplateError, ExpressionError) as exc:
-                self._finish(name, "Error", f"when: {exc}", event=f"errored (when: {exc})")
+                self._finish(task.name, "Error", f"when: {exc}", event=f"errored (when: {exc})")
                 return False
             if not proceed:
-                self._finish(
-                    name, "Skipped", f"when {when!r} evaluated false", event=f"skipped (when {when!r} false)"
-                )
+                message = f"when {when!r} evaluated false"
+                self._finish(task.name, "Skipped", message, event=f"skipped (when {when!r} false)")
                 return False
         return True
 
@@ -338,7 +296,7 @@ class Executor:
         values = dict(self.workflow_values)
         with self._lock:
             for name, state in self.states.items():
-                for param, value in state.parameters.items():
+                for param, value in state.outputs["parameters"].items():
                     values[f"tasks.{name}.outputs.parameters.{param}"] = value
         return values
 
@@ -347,7 +305,7 @@ class Executor:
         with self._lock:
             state.phase = phase
             state.message = message
-            state.finished_at = rfc3339(utc_now(), precise=True)
+            state.finished_at = _now()
         if event:
             self.reporter.line(name, event)
         self.save()
@@ -371,11 +329,11 @@ class Executor:
         state = self.states[name]
         try:
             inputs = self._inputs(task, template)
-        except (TemplateError, store.StoreError) as exc:
+        except (TemplateError, StoreError) as exc:
             self._finish(name, "Error", str(exc), event=f"errored ({exc})")
             return
         with self._lock:
-            state.started_at = rfc3339(utc_now(), precise=True)
+            state.started_at = _now()
         first_start = time.monotonic()
         skipped = 0.0  # backoff not waited (DSM_RUNNER_MAX_BACKOFF_SECONDS): it still counts, as in Argo
         deadline: float | None = None  # for retries: backoff.maxDuration after the first start
@@ -384,7 +342,7 @@ class Executor:
             attempts += 1
             number = len(state.attempts) + 1
             self.reporter.line(name, "started" if attempts == 1 else f"started (attempt {attempts}/{total})")
-            started = rfc3339(utc_now(), precise=True)
+            started = _now()
             left = None if deadline is None else deadline - (time.monotonic() - first_start + skipped)
             result = self._attempt(task, template, inputs, number, left)
             record = {
@@ -393,67 +351,56 @@ class Executor:
                 "exit_code": result.exit_code,
                 "message": result.message,
                 "started_at": started,
-                "finished_at": rfc3339(utc_now(), precise=True),
+                "finished_at": _now(),
                 "duration_seconds": round(result.duration, 3),
-                "log": self.run_dir.relative(self.run_dir.log_path(name, number)),
+                "log": self.run_dir.attempt(name, number)[1].relative_to(self.run_dir.path).as_posix(),
             }
             with self._lock:
                 state.attempts.append(record)
+                state.exit_code = result.exit_code
                 state.duration_seconds = round(time.monotonic() - first_start, 3)
+                if result.phase == "Succeeded":
+                    state.outputs = result.outputs
             if result.phase == "Succeeded":
-                self._succeed(name, result)
+                self._finish(name, "Succeeded", "", event=f"succeeded ({seconds(result.duration)})")
                 return
-            what = _describe(result)
+            event = result.describe()
             if retry is None:
-                self._finish(name, result.phase, result.message, event=what)
-                return
+                break
             if self.stop.is_set():
-                self._finish(
-                    name, result.phase, result.message, event=f"{what}; not retried ({self.stop_reason})"
-                )
-                return
+                event += f"; not retried ({self.stop_reason})"
+                break
             now = time.monotonic() - first_start + skipped
+            last_retry = {  # retryStrategy.expression's `lastRetry`, every value a string as in Argo
+                "exitCode": str(result.exit_code if result.exit_code is not None else -1),
+                "status": result.phase,
+                "duration": str(int(result.duration)),
+                "message": result.message,
+            }
             try:
-                decision = decide(
-                    retry,
-                    attempts,
-                    result.phase,
-                    now,
-                    now,
-                    functools.partial(_retry_expression, retry, result),
-                )
+                expression_true = functools.partial(retry.expression_true, last_retry)
+                decision = decide(retry, attempts, result.phase, now, now, expression_true)
             except ExpressionError as exc:  # Argo: an expression that cannot be evaluated errors the node
-                self._finish(
-                    name, "Error", f"retryStrategy.expression: {exc}", event=f"{what}; errored ({exc})"
-                )
+                message = f"retryStrategy.expression: {exc}"
+                self._finish(name, "Error", message, event=f"{event}; errored ({exc})")
                 return
             wait = decision.wait if self.max_backoff is None else min(decision.wait, self.max_backoff)
             skipped += decision.wait - wait
             if decision.retry:
                 self.reporter.line(
-                    name, f"{what}, retrying in {seconds(wait)} (attempt {attempts + 1}/{total})"
+                    name, f"{event}, retrying in {seconds(wait)} (attempt {attempts + 1}/{total})"
                 )
             elif wait:
-                self.reporter.line(name, f"{what}, backoff {seconds(wait)} before Argo decides on a retry")
+                self.reporter.line(name, f"{event}, backoff {seconds(wait)} before Argo decides on a retry")
             self.save()
             if self.stop.wait(wait):  # Argo waits out the backoff also before it says "no retry"
-                self._finish(
-                    name, result.phase, result.message, event=f"{what}; not retried ({self.stop_reason})"
-                )
-                return
+                event += f"; not retried ({self.stop_reason})"
+                break
             if not decision.retry:
-                self._finish(
-                    name, result.phase, result.message, event=f"{what}; not retried: {decision.message}"
-                )
-                return
+                event += f"; not retried: {decision.message}"
+                break
             deadline = decision.deadline
-
-    def _succeed(self, name: str, result: AttemptResult) -> None:
-        state = self.states[name]
-        with self._lock:
-            state.parameters = result.parameters
-            state.artifacts = result.artifacts
-        self._finish(name, "Succeeded", "", event=f"succeeded ({seconds(result.duration)})")
+        self._finish(name, result.phase, result.message, event=event)
 
     # --- one attempt: one subprocess -------------------------------------------------------------
     def _inputs(self, task: Task, template: ContainerTemplate) -> dict[str, Any]:
@@ -466,12 +413,10 @@ class Executor:
         }
         params: dict[str, str] = {}
         for param in template.input_parameters:
-            if param.name in given:
-                value = given[param.name]
-            else:
-                value = substitute(
-                    param.value or "", self.workflow_values, f"{template.where}.inputs.{param.name}"
-                )
+            value = given.get(param.name)
+            if value is None:
+                where = f"{template.where}.inputs.{param.name}"
+                value = substitute(param.value or "", self.workflow_values, where)
             if param.enum and value not in param.enum:
                 raise TemplateError(
                     f"input parameter {param.name}={value!r} is not one of {list(param.enum)}"
@@ -479,20 +424,19 @@ class Executor:
             params[param.name] = value
         scope = {**self.workflow_values, **{f"inputs.parameters.{k}": v for k, v in params.items()}}
         artifacts: dict[str, Path] = {}
-        for argument in task.artifacts:
-            relative = self.states[argument.task].artifacts.get(argument.artifact)
+        for argument, upstream, output in task.artifacts:
+            relative = self.states[upstream].outputs["artifacts"].get(output)
             if relative is None:
                 raise TemplateError(
-                    f"artifact {argument.artifact!r} of task {argument.task!r} was not produced "
-                    f"(needed as {argument.name!r})"
+                    f"artifact {output!r} of task {upstream!r} was not produced (needed as {argument!r})"
                 )
-            artifacts[argument.name] = self.run_dir.path / relative
+            artifacts[argument] = self.run_dir.path / relative
         keys = {}  # output artifact -> its key-only location
         for artifact in (*template.input_artifacts, *template.output_artifacts):
             if artifact.key is None:
                 continue
             key = substitute(artifact.key, scope, f"{template.where}.{artifact.name}.s3.key")
-            path = store.artifact_path(self.runs_root, key)
+            path = artifact_path(self.runs_root, key)
             if artifact in template.output_artifacts:
                 keys[artifact.name] = path
             elif path.exists():
@@ -503,66 +447,52 @@ class Executor:
                 )
         return {"parameters": params, "artifacts": artifacts, "keys": keys}
 
+    def _prepare(
+        self, template: ContainerTemplate, inputs: dict[str, Any], mapper: PathMapper, attempt_dir: Path
+    ) -> tuple[list[str], dict[str, str]]:
+        """Fresh volumes with the input artifacts in place; the command and env with paths mapped."""
+        attempt_dir.mkdir(parents=True, exist_ok=True)
+        for _, local in mapper.mounts:
+            local.mkdir(parents=True, exist_ok=True)
+        for artifact in template.input_artifacts:
+            if artifact.name in inputs["artifacts"]:
+                copy(inputs["artifacts"][artifact.name], mapper.local(artifact.path))
+        values = {
+            **self.workflow_values,
+            **{f"inputs.parameters.{k}": v for k, v in inputs["parameters"].items()},
+        }
+        for kind, items in (("inputs", template.input_artifacts), ("outputs", template.output_artifacts)):
+            values.update({f"{kind}.artifacts.{a.name}.path": str(mapper.local(a.path)) for a in items})
+        for p in template.output_parameters:
+            values[f"outputs.parameters.{p.name}.path"] = str(mapper.local(p.path))
+        command = [substitute(part, values, template.where) for part in (*template.command, *template.args)]
+        if command[0] in {"python", "python3"}:
+            command[0] = sys.executable  # the same module the image runs, in this interpreter
+        env = {key: substitute(value, values, f"{template.where}.env.{key}") for key, value in template.env}
+        return command, {**self.base_env, **env}
+
     def _attempt(
         self, task: Task, template: ContainerTemplate, inputs: dict[str, Any], number: int, left: float | None
     ) -> AttemptResult:
         """One attempt; `left`: seconds until a retry's backoff.maxDuration deadline (None: none)."""
         name = task.name
-        attempt_dir = self.run_dir.attempt_dir(name, number)
+        attempt_dir, log_path = self.run_dir.attempt(name, number)
         mapper = PathMapper(attempt_dir, template.mounts)
         started = time.monotonic()
         try:
-            attempt_dir.mkdir(parents=True, exist_ok=True)
-            for volume in mapper.volumes():
-                volume.mkdir(parents=True, exist_ok=True)
-            for artifact in template.input_artifacts:
-                source = inputs["artifacts"].get(artifact.name)
-                if source is not None:
-                    store.copy(source, mapper.local(artifact.path))
-            values = dict(self.workflow_values)
-            values.update({f"inputs.parameters.{k}": v for k, v in inputs["parameters"].items()})
-            for kind, items in (
-                ("inputs.artifacts", template.input_artifacts),
-                ("outputs.artifacts", template.output_artifacts),
-            ):
-                values.update({f"{kind}.{a.name}.path": str(mapper.local(a.path)) for a in items})
-            values.update(
-                {
-                    f"outputs.parameters.{p.name}.path": str(mapper.local(p.path))
-                    for p in template.output_parameters
-                }
-            )
-            command = [
-                substitute(part, values, template.where) for part in (*template.command, *template.args)
-            ]
-            env = dict(self.base_env)
-            env.update(
-                {key: substitute(value, values, f"{template.where}.env.{key}") for key, value in template.env}
-            )
+            command, env = self._prepare(template, inputs, mapper, attempt_dir)
         except (TemplateError, OSError) as exc:
             return AttemptResult(
                 "Error", None, f"cannot prepare the attempt: {exc}", time.monotonic() - started
             )
-        if command[0] in PYTHON_COMMANDS:
-            command[0] = sys.executable  # the same module the image runs, in this interpreter
         # The pod's deadlines: the template's activeDeadlineSeconds, and the workflow's deadline or a
         # retry's maxDuration deadline, whichever is first (workflowpod.go getDeadline).
-        limits = []
-        if template.deadline is not None:
-            limits.append(
-                (template.deadline, f"activeDeadlineSeconds ({seconds(template.deadline)}) exceeded")
-            )
-        if self.deadline is not None:
-            limits.append(
-                (
-                    max(0.0, self.deadline - time.monotonic()),
-                    f"workflow activeDeadlineSeconds ({seconds(self.plan.deadline or 0)}) exceeded",
-                )
-            )
-        if left is not None:
-            limits.append((max(0.0, left), "Step exceeded its deadline (backoff maxDuration)"))
-        timeout, why = min(limits, default=(None, ""))
-        log_path = self.run_dir.log_path(name, number)
+        limits = [
+            (template.deadline, f"activeDeadlineSeconds ({seconds(template.deadline or 0)}) exceeded"),
+            (self.deadline and max(0.0, self.deadline - time.monotonic()), self.deadline_reason),
+            (left and max(0.0, left), "Step exceeded its deadline (backoff maxDuration)"),
+        ]
+        timeout, why = min(((t, w) for t, w in limits if t is not None), default=(None, ""))
         with open(log_path, "wb") as log:
             try:
                 process = subprocess.Popen(
@@ -594,9 +524,12 @@ class Executor:
         duration = time.monotonic() - started
         if self.stop.is_set() and exit_code != 0:
             return AttemptResult("Failed", None, f"stopped: {self.stop_reason}", duration)
-        try:
-            self._save_keyed(template, mapper, inputs["keys"])
-        except (store.StoreError, OSError) as exc:
+        try:  # key-only outputs are stored whatever the exit code (Argo's wait container saves them too)
+            for artifact in template.output_artifacts:
+                local = mapper.local(artifact.path)
+                if artifact.name in inputs["keys"] and local.exists():
+                    copy(local, inputs["keys"][artifact.name])
+        except OSError as exc:
             return AttemptResult("Error", exit_code, f"could not save a key-only artifact: {exc}", duration)
         if exit_code != 0:
             reason = failure_reason(log_path)
@@ -604,88 +537,56 @@ class Executor:
             return AttemptResult("Failed", exit_code, message, duration)
         return self._collect(name, template, mapper, duration)
 
-    def _save_keyed(self, template: ContainerTemplate, mapper: PathMapper, keys: dict[str, Path]) -> None:
-        """Key-only outputs go to the store after the program ends, whatever its exit code (Argo's
-        wait container saves outputs also for a failed main); a missing one is for _collect to judge."""
-        for artifact in template.output_artifacts:
-            local = mapper.local(artifact.path)
-            if artifact.name in keys and local.exists():
-                store.copy(local, keys[artifact.name])
-
     def _collect(
         self, name: str, template: ContainerTemplate, mapper: PathMapper, duration: float
     ) -> AttemptResult:
         """Read output parameters and save output artifacts, as Argo's wait container does."""
         params: dict[str, str] = {}
         for param in template.output_parameters:
-            local = mapper.local(param.path)
             try:
-                params[param.name] = local.read_text(encoding="utf-8").strip()
+                params[param.name] = mapper.local(param.path).read_text(encoding="utf-8").strip()
             except OSError:
-                if param.default is None:
-                    return AttemptResult(
-                        "Error", 0, f"output parameter {param.name!r}: no file at {param.path}", duration
-                    )
-                params[param.name] = param.default
+                if param.value is None:
+                    message = f"output parameter {param.name!r}: no file at {param.path}"
+                    return AttemptResult("Error", 0, message, duration)
+                params[param.name] = param.value
         artifacts: dict[str, str] = {}
         for artifact in template.output_artifacts:
             local = mapper.local(artifact.path)
             if not local.exists():
                 if artifact.optional:
                     continue
-                return AttemptResult(
-                    "Error", 0, f"output artifact {artifact.name!r}: no file at {artifact.path}", duration
-                )
-            saved = self.run_dir.artifact_dir(name) / artifact.name / local.name
-            if saved.parent.exists():
-                shutil.rmtree(saved.parent)
-            store.copy(local, saved)
-            artifacts[artifact.name] = self.run_dir.relative(saved)
-        return AttemptResult("Succeeded", 0, "", duration, params, artifacts)
+                message = f"output artifact {artifact.name!r}: no file at {artifact.path}"
+                return AttemptResult("Error", 0, message, duration)
+            saved = self.run_dir.path / name / "artifacts" / artifact.name / local.name
+            shutil.rmtree(saved.parent, ignore_errors=True)
+            copy(local, saved)
+            artifacts[artifact.name] = saved.relative_to(self.run_dir.path).as_posix()
+        return AttemptResult("Succeeded", 0, "", duration, {"parameters": params, "artifacts": artifacts})
 
     # --- the workflow's phase --------------------------------------------------------------------
     def _assess(self) -> tuple[str, str]:
         """Argo's rule: a leaf's branch phase is the last completed phase on its way; Failed/Error fails."""
-        if self.stop.is_set() and any(s.phase not in FULFILLED for s in self.states.values()):
-            return "Failed", self.stop_reason
         never_ran = [name for name, s in self.states.items() if s.phase not in FULFILLED]
+        if self.stop.is_set() and never_ran:
+            return "Failed", self.stop_reason
         if never_ran:
             return "Failed", f"tasks never ran: {', '.join(never_ran)}"
         branch: dict[str, set[str]] = {}
         for name in self.plan.order:
             phase = self.states[name].phase
-            if phase in COMPLETED:
-                branch[name] = {phase}
-            else:
-                inherited = set().union(*(branch[dep] for dep in self.plan.dependencies(name)))
-                branch[name] = inherited or {"Succeeded"}
+            inherited = set().union(*(branch[dep] for dep in self.plan.dependencies(name)))
+            branch[name] = {phase} if phase in COMPLETED else inherited or {"Succeeded"}
         leaves = [name for name in self.plan.tasks if not self.plan.dependents(name)]
-        failed = [name for name in leaves if branch[name] & {"Failed", "Error"}]
-        if not failed:
+        if not any(branch[name] & {"Failed", "Error"} for name in leaves):
             return "Succeeded", ""
-        failures = {n: s.phase for n, s in self.states.items() if s.phase in {"Failed", "Error"}}
-        phase = "Error" if failures and "Failed" not in failures.values() else "Failed"
-        words = {"Failed": "failed", "Error": "errored"}
+        failures = {n: s for n, s in self.states.items() if s.phase in {"Failed", "Error"}}
+        phase = "Failed" if any(s.phase == "Failed" for s in failures.values()) else "Error"
         return phase, "; ".join(
-            f"{name} {words[p]}" + (f" ({self.states[name].message})" if self.states[name].message else "")
-            for name, p in failures.items()
+            f"{name} {'failed' if s.phase == 'Failed' else 'errored'}"
+            + (f" ({s.message})" if s.message else "")
+            for name, s in failures.items()
         )
-
-
-# steps/cli.py's log format: "2026-11-29T14:00:03Z simulate ERROR service error: ..."
-_ERROR_LINE = re.compile(r"^\S+Z \S+ ERROR\s+(.*)$")
-
-
-def _retry_expression(retry: Retry, result: AttemptResult) -> bool:
-    """retryStrategy.expression over `lastRetry`, every value a string as in Argo."""
-    assert retry.expression is not None
-    last = {
-        "exitCode": str(result.exit_code if result.exit_code is not None else -1),
-        "status": result.phase,
-        "duration": str(int(result.duration)),
-        "message": result.message,
-    }
-    return retry.expression.evaluate(last)
 
 
 def failure_reason(log_path: Path, limit: int = 300) -> str:
@@ -695,21 +596,14 @@ def failure_reason(log_path: Path, limit: int = 300) -> str:
     try:
         with open(log_path, "rb") as log:
             log.seek(max(0, log_path.stat().st_size - 16384))  # the end says why; logs can be long
-            lines = [line.strip() for line in log.read().decode(errors="replace").splitlines()]
+            lines = [
+                line.strip() for line in log.read().decode(errors="replace").splitlines() if line.strip()
+            ]
     except OSError:
         return ""
-    lines = [line for line in lines if line]
     errors = [match.group(1) for line in lines if (match := _ERROR_LINE.match(line))]
     reason = errors[0] if errors else (lines[-1] if lines else "")
     return reason if len(reason) <= limit else reason[: limit - 1] + "…"
-
-
-def _describe(result: AttemptResult) -> str:
-    if result.phase == "Failed" and result.exit_code is not None:
-        return f"failed (exit {result.exit_code})"  # the reason is in status.json and the summary
-    if result.phase == "Failed":
-        return f"failed ({result.message})"
-    return f"errored ({result.message})"
 
 
 def _kill(process: subprocess.Popen[bytes]) -> None:

@@ -1,16 +1,19 @@
-"""Small, safe evaluators for the three expression languages a DAG manifest uses.
+"""Small, safe evaluators for the expressions a DAG manifest uses.
 
 - `depends`: `task.Succeeded && (b.Failed || !c)`, evaluated by Argo with expr-lang over task results.
 - `when`: a govaluate expression, evaluated after `{{...}}` substitution (`true == true`, `'a' != 'b'`).
 - `retryStrategy.expression`: expr-lang over `lastRetry.{exitCode,status,duration,message}`
   with `asInt()` / `asFloat()`, `in [..]`, `!`, `&&`, `||`.
 
-One tokenizer and one recursive-descent parser serve all three; nothing is ever passed to eval().
-Anything outside the subset raises ExpressionError naming the offending text.
+Each is split into strict tokens and translated to the Python expression it means (`&&` -> `and`,
+every name -> a placeholder `_<n>`), which `ast` parses; only the node types below are evaluated,
+nothing is ever passed to eval(). Anything outside the subset raises ExpressionError naming the text.
 """
 
 from __future__ import annotations
 
+import ast
+import operator
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -21,333 +24,188 @@ class ExpressionError(ValueError):
     """An expression outside the supported subset, or one that cannot be evaluated."""
 
 
+def _tokens(name: str) -> re.Pattern[str]:
+    return re.compile(
+        rf"""\s*(?:(?P<str>'[^']*'|"[^"]*")|(?P<num>\d+(?:\.\d+)?)|(?P<name>{name})"""
+        r"|(?P<op>&&|\|\||[=!<>]=|[!<>()\[\],]))"
+    )
+
+
+_TOKENS = _tokens(r"[A-Za-z_][\w.]*")
+_DEPENDS_TOKENS = _tokens(r"[A-Za-z_][\w.\-]*")  # task names in `depends` may contain dashes
+_PYTHON = {"&&": "and", "||": "or", "!": "not", "true": "True", "false": "False"}
+_KEYWORDS = {"and", "or", "not", "in"}
+_ORDER = {ast.Lt: operator.lt, ast.Gt: operator.gt, ast.LtE: operator.le, ast.GtE: operator.ge}
+_ALLOWED = (
+    ast.BoolOp, ast.boolop, ast.UnaryOp, ast.Not, ast.Compare, ast.cmpop,
+    ast.Constant, ast.Name, ast.Load, ast.List, ast.Call,
+)  # fmt: skip
+
+
 @dataclass(frozen=True)
-class Token:
-    kind: str  # "str", "num", "name", "op", "end"
-    value: Any
-    pos: int
+class Expression:
+    text: str
+    tree: ast.expr
+    names: tuple[str, ...]  # placeholder `_<n>` -> the name as written
 
+    def _name(self, node: ast.expr) -> str:
+        assert isinstance(node, ast.Name)
+        return self.names[int(node.id[1:])]
 
-_OPERATORS = ("&&", "||", "==", "!=", "<=", ">=", "!", "<", ">", "(", ")", "[", "]", ",")
-_WORD_OPERATORS = {"and": "&&", "or": "||", "not": "!", "in": "in"}
+    def _evaluate(self, lookup: Callable[[str], Any], functions: Mapping[str, Callable[..., Any]]) -> bool:
+        value = self._value(self.tree, lookup, functions)
+        if not isinstance(value, bool):
+            raise ExpressionError(f"expression {self.text!r} gave {value!r}, not a boolean")
+        return value
 
+    def _boolean(self, value: Any, operator_: str) -> bool:
+        if not isinstance(value, bool):
+            raise ExpressionError(f"{operator_} needs booleans, got {value!r} in {self.text!r}")
+        return value
 
-def tokenize(text: str, *, dashes_in_names: bool = False) -> list[Token]:
-    """Split an expression into tokens. Task names in `depends` may contain dashes."""
-    name_re = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*" if dashes_in_names else r"[A-Za-z_][A-Za-z0-9_.]*")
-    number_re = re.compile(r"\d+(\.\d+)?")
-    tokens: list[Token] = []
-    i = 0
-    while i < len(text):
-        ch = text[i]
-        if ch.isspace():
-            i += 1
-            continue
-        if ch in "'\"":
-            end = text.find(ch, i + 1)
-            if end < 0:
-                raise ExpressionError(f"unterminated string at position {i} in {text!r}")
-            tokens.append(Token("str", text[i + 1 : end], i))
-            i = end + 1
-            continue
-        match = number_re.match(text, i)
-        if match:
-            raw = match.group(0)
-            tokens.append(Token("num", float(raw) if "." in raw else int(raw), i))
-            i = match.end()
-            continue
-        match = name_re.match(text, i)
-        if match:
-            word = match.group(0)
-            if word in _WORD_OPERATORS:
-                tokens.append(Token("op", _WORD_OPERATORS[word], i))
-            else:
-                tokens.append(Token("name", word, i))
-            i = match.end()
-            continue
-        for op in _OPERATORS:
-            if text.startswith(op, i):
-                tokens.append(Token("op", op, i))
-                i += len(op)
-                break
-        else:
-            raise ExpressionError(f"unexpected character {ch!r} at position {i} in {text!r}")
-    tokens.append(Token("end", None, len(text)))
-    return tokens
-
-
-# --- AST: tuples keep it small: ("lit", v) ("name", n) ("not", e) ("and"|"or", a, b)
-# ("cmp", op, a, b) ("in", a, b) ("list", [e...]) ("call", fname, [e...])
-Node = tuple
-
-
-class _Parser:
-    """Precedence (low to high): ||, &&, comparison / in, unary !, primary."""
-
-    def __init__(self, text: str, tokens: list[Token], *, allow_calls: bool, allow_lists: bool) -> None:
-        self.text = text
-        self.tokens = tokens
-        self.i = 0
-        self.allow_calls = allow_calls
-        self.allow_lists = allow_lists
-
-    def peek(self) -> Token:
-        return self.tokens[self.i]
-
-    def take(self) -> Token:
-        token = self.tokens[self.i]
-        self.i += 1
-        return token
-
-    def expect(self, op: str) -> None:
-        token = self.take()
-        if token.kind != "op" or token.value != op:
-            raise ExpressionError(f"expected {op!r} at position {token.pos} in {self.text!r}")
-
-    def parse(self) -> Node:
-        if self.peek().kind == "end":
-            raise ExpressionError("empty expression")
-        node = self.parse_or()
-        token = self.peek()
-        if token.kind != "end":
-            raise ExpressionError(f"unexpected {token.value!r} at position {token.pos} in {self.text!r}")
-        return node
-
-    def parse_or(self) -> Node:
-        node = self.parse_and()
-        while self.peek().kind == "op" and self.peek().value == "||":
-            self.take()
-            node = ("or", node, self.parse_and())
-        return node
-
-    def parse_and(self) -> Node:
-        node = self.parse_cmp()
-        while self.peek().kind == "op" and self.peek().value == "&&":
-            self.take()
-            node = ("and", node, self.parse_cmp())
-        return node
-
-    def parse_cmp(self) -> Node:
-        node = self.parse_unary()
-        token = self.peek()
-        if token.kind == "op" and token.value in {"==", "!=", "<", ">", "<=", ">="}:
-            self.take()
-            return ("cmp", token.value, node, self.parse_unary())
-        if token.kind == "op" and token.value == "!" and self.tokens[self.i + 1].value == "in":
-            self.take()
-            self.take()
-            return ("not", ("in", node, self.parse_unary()))
-        if token.kind == "op" and token.value == "in":
-            if not self.allow_lists:
-                raise ExpressionError(f"'in' is not supported here: {self.text!r}")
-            self.take()
-            return ("in", node, self.parse_unary())
-        return node
-
-    def parse_unary(self) -> Node:
-        token = self.peek()
-        if token.kind == "op" and token.value == "!":
-            self.take()
-            return ("not", self.parse_unary())
-        return self.parse_primary()
-
-    def parse_primary(self) -> Node:
-        token = self.take()
-        if token.kind in {"str", "num"}:
-            return ("lit", token.value)
-        if token.kind == "name":
-            if token.value in {"true", "false"}:
-                return ("lit", token.value == "true")
-            if self.peek().kind == "op" and self.peek().value == "(":
-                if not self.allow_calls:
-                    raise ExpressionError(f"function calls are not supported here: {self.text!r}")
-                self.take()
-                args = self.parse_items(")")
-                return ("call", token.value, args)
-            return ("name", token.value)
-        if token.kind == "op" and token.value == "(":
-            node = self.parse_or()
-            self.expect(")")
-            return node
-        if token.kind == "op" and token.value == "[" and self.allow_lists:
-            return ("list", self.parse_items("]"))
-        what = "end of expression" if token.kind == "end" else repr(token.value)
-        raise ExpressionError(f"unexpected {what} at position {token.pos} in {self.text!r}")
-
-    def parse_items(self, closer: str) -> list[Node]:
-        items: list[Node] = []
-        if self.peek().kind == "op" and self.peek().value == closer:
-            self.take()
-            return items
-        while True:
-            items.append(self.parse_or())
-            token = self.take()
-            if token.kind == "op" and token.value == closer:
-                return items
-            if token.kind != "op" or token.value != ",":
-                raise ExpressionError(f"expected ',' or {closer!r} at position {token.pos} in {self.text!r}")
+    def _value(self, node: ast.expr, lookup: Callable[[str], Any], functions: Mapping[str, Any]) -> Any:
+        if isinstance(node, ast.Constant):
+            return node.value
+        if isinstance(node, ast.Name):
+            return lookup(self._name(node))
+        if isinstance(node, ast.UnaryOp):
+            return not self._boolean(self._value(node.operand, lookup, functions), "'!'")
+        if isinstance(node, ast.BoolOp):
+            stop = isinstance(node.op, ast.Or)  # || stops at the first true, && at the first false
+            for operand in node.values:
+                if self._boolean(self._value(operand, lookup, functions), "&& and ||") is stop:
+                    return stop
+            return not stop
+        if isinstance(node, ast.List):
+            return [self._value(item, lookup, functions) for item in node.elts]
+        if isinstance(node, ast.Call):
+            name = self._name(node.func)
+            values = [self._value(arg, lookup, functions) for arg in node.args]
+            try:
+                return functions[name](*values)
+            except (TypeError, ValueError) as exc:
+                call = f"{name}({', '.join(map(repr, values))})"
+                raise ExpressionError(f"{call} failed: {exc} in {self.text!r}") from exc
+        assert isinstance(node, ast.Compare)
+        op = type(node.ops[0])
+        left = self._value(node.left, lookup, functions)
+        right = self._value(node.comparators[0], lookup, functions)
+        if op in (ast.Eq, ast.NotEq):
+            return (_same_kind(left, right) and left == right) is (op is ast.Eq)
+        if op in (ast.In, ast.NotIn):
+            if not isinstance(right, list):
+                raise ExpressionError(f"'in' needs a list on its right in {self.text!r}")
+            return any(_same_kind(left, item) and left == item for item in right) is (op is ast.In)
+        if not _same_kind(left, right) or isinstance(left, bool):
+            raise ExpressionError(f"cannot compare {left!r} and {right!r} in {self.text!r}")
+        return _ORDER[op](left, right)
 
 
 def _same_kind(a: Any, b: Any) -> bool:
-    numeric = (int, float)
     if isinstance(a, bool) or isinstance(b, bool):
         return isinstance(a, bool) and isinstance(b, bool)
-    return (isinstance(a, numeric) and isinstance(b, numeric)) or type(a) is type(b)
+    return (isinstance(a, int | float) and isinstance(b, int | float)) or type(a) is type(b)
 
 
-def _evaluate(
-    node: Node, names: Callable[[str], Any], functions: Mapping[str, Callable[..., Any]], text: str
-) -> Any:
-    kind = node[0]
-    if kind == "lit":
-        return node[1]
-    if kind == "name":
-        return names(node[1])
-    if kind == "not":
-        value = _evaluate(node[1], names, functions, text)
-        if not isinstance(value, bool):
-            raise ExpressionError(f"'!' needs a boolean, got {value!r} in {text!r}")
-        return not value
-    if kind in {"and", "or"}:
-        left = _evaluate(node[1], names, functions, text)
-        if not isinstance(left, bool):
-            raise ExpressionError(
-                f"{'&&' if kind == 'and' else '||'} needs booleans, got {left!r} in {text!r}"
-            )
-        if (kind == "and" and not left) or (kind == "or" and left):
-            return left
-        right = _evaluate(node[2], names, functions, text)
-        if not isinstance(right, bool):
-            raise ExpressionError(
-                f"{'&&' if kind == 'and' else '||'} needs booleans, got {right!r} in {text!r}"
-            )
-        return right
-    if kind == "cmp":
-        op = node[1]
-        left = _evaluate(node[2], names, functions, text)
-        right = _evaluate(node[3], names, functions, text)
-        if op == "==":
-            return _same_kind(left, right) and left == right
-        if op == "!=":
-            return not (_same_kind(left, right) and left == right)
-        if not _same_kind(left, right) or isinstance(left, bool):
-            raise ExpressionError(f"cannot compare {left!r} {op} {right!r} in {text!r}")
-        return {"<": left < right, ">": left > right, "<=": left <= right, ">=": left >= right}[op]
-    if kind == "in":
-        item = _evaluate(node[1], names, functions, text)
-        container = _evaluate(node[2], names, functions, text)
-        if not isinstance(container, list):
-            raise ExpressionError(f"'in' needs a list on its right in {text!r}")
-        return any(_same_kind(item, other) and item == other for other in container)
-    if kind == "list":
-        return [_evaluate(item, names, functions, text) for item in node[1]]
-    if kind == "call":
-        name, args = node[1], node[2]
-        if name not in functions:
-            raise ExpressionError(f"unknown function {name}() in {text!r}")
-        values = [_evaluate(arg, names, functions, text) for arg in args]
-        try:
-            return functions[name](*values)
-        except (TypeError, ValueError) as exc:
-            raise ExpressionError(
-                f"{name}({', '.join(map(repr, values))}) failed: {exc} in {text!r}"
-            ) from exc
-    raise ExpressionError(f"unsupported expression node {kind!r}")  # pragma: no cover
-
-
-def _require_bool(value: Any, text: str) -> bool:
-    if not isinstance(value, bool):
-        raise ExpressionError(f"expression {text!r} gave {value!r}, not a boolean")
-    return value
+def _parse(text: str, tokens: re.Pattern[str] = _TOKENS, calls: bool = False) -> Expression:
+    """Translate `text` to Python, parse it with `ast`, and refuse every node outside the subset."""
+    parts: list[str] = []
+    names: list[str] = []
+    pos, end = 0, len(text.rstrip())
+    while pos < end:
+        match = tokens.match(text, pos)
+        if not match:
+            at = len(text) - len(text[pos:].lstrip())
+            raise ExpressionError(f"unexpected character {text[at]!r} at position {at} in {text!r}")
+        kind, token, pos = match.lastgroup, match.group(match.lastgroup or 0), match.end()
+        if kind == "str":
+            parts.append(repr(token[1:-1]))
+        elif kind == "num":
+            parts.append(repr(float(token) if "." in token else int(token)))  # "007" is 7, as in Go
+        elif token in _PYTHON or token in _KEYWORDS:
+            parts.append(_PYTHON.get(token, token))
+        elif kind == "name":
+            parts.append(f"_{len(names)}")
+            names.append(token)
+        else:
+            parts.append(token)
+    if not parts:
+        raise ExpressionError("empty expression")
+    try:
+        tree = ast.parse(" ".join(parts), mode="eval").body
+    except SyntaxError as exc:
+        raise ExpressionError(f"{text!r} is not a valid expression ({exc.msg})") from None
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and not calls:
+            raise ExpressionError(f"function calls are not supported here: {text!r}")
+        if isinstance(node, ast.In | ast.NotIn | ast.List) and not calls:
+            raise ExpressionError(f"'in' and lists are not supported here: {text!r}")
+        chained = isinstance(node, ast.Compare) and len(node.ops) > 1
+        keywords = isinstance(node, ast.Call) and (node.keywords or not isinstance(node.func, ast.Name))
+        if not isinstance(node, _ALLOWED) or chained or keywords:
+            raise ExpressionError(f"unsupported expression {text!r}")
+    return Expression(text, tree, tuple(names))
 
 
 # --- depends ---------------------------------------------------------------------------------
 # The task phase (as recorded by the runner) that makes each result true. The lint knows Argo's
 # whole list; AnySucceeded and AllFailed are about loops, which the runner does not run.
 _RESULT_PHASE = {
-    "Succeeded": "Succeeded",
-    "Failed": "Failed",
+    **{result: result for result in ("Succeeded", "Failed", "Skipped", "Omitted")},
     "Errored": "Error",
-    "Skipped": "Skipped",
-    "Omitted": "Omitted",
 }
 TASK_RESULTS = (*_RESULT_PHASE, "Daemoned")
 
 
-@dataclass(frozen=True)
-class Depends:
+class Depends(Expression):
     """A parsed `depends` expression."""
 
-    text: str
-    tree: Node
-    tasks: tuple[str, ...]  # every task it names, in order of first appearance
+    @property
+    def tasks(self) -> tuple[str, ...]:
+        """Every task it names, in order of first appearance."""
+        return tuple(dict.fromkeys(name.partition(".")[0] for name in self.names))
 
     def evaluate(self, phases: Mapping[str, str]) -> bool:
         """True when the task should run, given the final phase of every task it names."""
 
         def lookup(name: str) -> bool:
             task, _, result = name.partition(".")
-            phase = phases[task]
             if not result:  # a bare task name means "it did not fail"
-                return phase in {"Succeeded", "Skipped"}
-            if result == "Daemoned":
-                return False  # the runner has no daemon containers
-            return phase == _RESULT_PHASE[result]
+                return phases[task] in {"Succeeded", "Skipped"}
+            return phases[task] == _RESULT_PHASE.get(result)  # Daemoned: the runner has no daemons
 
-        return _require_bool(_evaluate(self.tree, lookup, {}, self.text), self.text)
+        return self._evaluate(lookup, {})
 
 
 def parse_depends(text: str) -> Depends:
     """Parse `a.Succeeded && (b || !c.Failed)`; raise ExpressionError for anything else."""
-    tree = _Parser(text, tokenize(text, dashes_in_names=True), allow_calls=False, allow_lists=False).parse()
-    tasks: list[str] = []
-
-    def walk(node: Node) -> None:
-        if node[0] == "name":
-            task, dot, result = node[1].partition(".")
-            if not task or (dot and result not in TASK_RESULTS):
-                hint = (
-                    "" if result in {"AnySucceeded", "AllFailed"} else f" (one of {', '.join(TASK_RESULTS)})"
-                )
-                raise ExpressionError(f"unsupported task result {node[1]!r} in depends {text!r}{hint}")
-            if task not in tasks:
-                tasks.append(task)
-        elif node[0] == "lit":
-            raise ExpressionError(f"literal {node[1]!r} is not allowed in depends {text!r}")
-        elif node[0] == "not":
-            walk(node[1])
-        elif node[0] in {"and", "or"}:
-            walk(node[1])
-            walk(node[2])
-        else:
+    parsed = _parse(text, _DEPENDS_TOKENS)
+    for node in ast.walk(parsed.tree):
+        if isinstance(node, ast.Constant):
+            raise ExpressionError(f"literal {node.value!r} is not allowed in depends {text!r}")
+        if not isinstance(node, ast.BoolOp | ast.boolop | ast.UnaryOp | ast.Not | ast.Name | ast.Load):
             raise ExpressionError(
                 f"only task results with &&, ||, ! and parentheses are allowed in depends {text!r}"
             )
-
-    walk(tree)
-    return Depends(text=text, tree=tree, tasks=tuple(tasks))
+    for name in parsed.names:
+        _, dot, result = name.partition(".")
+        if dot and result not in TASK_RESULTS:
+            hint = "" if result in {"AnySucceeded", "AllFailed"} else f" (one of {', '.join(TASK_RESULTS)})"
+            raise ExpressionError(f"unsupported task result {name!r} in depends {text!r}{hint}")
+    return Depends(parsed.text, parsed.tree, parsed.names)
 
 
 # --- when ------------------------------------------------------------------------------------
 def evaluate_when(text: str) -> bool:
     """Evaluate a substituted `when` (govaluate subset); as in Argo, a bare word is a string."""
-
-    def lookup(name: str) -> Any:
-        return name
-
-    tree = _Parser(text, tokenize(text), allow_calls=False, allow_lists=False).parse()
-    return _require_bool(_evaluate(tree, lookup, {}, text), text)
+    return _parse(text)._evaluate(str, {})
 
 
 # --- retryStrategy.expression ----------------------------------------------------------------
 def _as_int(value: Any) -> int:
     if isinstance(value, bool):
         raise ValueError("not a number")
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float):
-        return int(value)
-    return int(str(value).strip())
+    return int(value) if isinstance(value, int | float) else int(str(value).strip())
 
 
 def _as_float(value: Any) -> float:
@@ -360,60 +218,36 @@ RETRY_FUNCTIONS: dict[str, Callable[..., Any]] = {"asInt": _as_int, "asFloat": _
 RETRY_NAMES = ("lastRetry.exitCode", "lastRetry.status", "lastRetry.duration", "lastRetry.message")
 
 
-@dataclass(frozen=True)
-class RetryExpression:
-    text: str
-    tree: Node
-
+class RetryExpression(Expression):
     def evaluate(self, last_retry: Mapping[str, str]) -> bool:
         """`last_retry` holds exitCode, status, duration and message, all strings as in Argo."""
-
-        def lookup(name: str) -> Any:
-            return last_retry[name.removeprefix("lastRetry.")]
-
-        return _require_bool(_evaluate(self.tree, lookup, RETRY_FUNCTIONS, self.text), self.text)
+        return self._evaluate(lambda name: last_retry[name.removeprefix("lastRetry.")], RETRY_FUNCTIONS)
 
 
 def parse_retry_expression(text: str) -> RetryExpression:
-    tree = _Parser(text, tokenize(text), allow_calls=True, allow_lists=True).parse()
-
-    def walk(node: Node) -> None:
-        if node[0] == "name" and node[1] not in RETRY_NAMES:
-            raise ExpressionError(f"unknown variable {node[1]!r} in retry expression {text!r}")
-        if node[0] == "call" and node[1] not in RETRY_FUNCTIONS:
-            raise ExpressionError(f"unknown function {node[1]}() in retry expression {text!r}")
-        for child in node[1:]:
-            if isinstance(child, tuple):
-                walk(child)
-            elif isinstance(child, list):
-                for item in child:
-                    walk(item)
-
-    walk(tree)
-    return RetryExpression(text=text, tree=tree)
+    parsed = _parse(text, calls=True)
+    functions = {parsed._name(node.func) for node in ast.walk(parsed.tree) if isinstance(node, ast.Call)}
+    for name in parsed.names:
+        if name in functions and name not in RETRY_FUNCTIONS:
+            raise ExpressionError(f"unknown function {name}() in retry expression {text!r}")
+        if name not in functions and name not in RETRY_NAMES:
+            raise ExpressionError(f"unknown variable {name!r} in retry expression {text!r}")
+    return RetryExpression(parsed.text, parsed.tree, parsed.names)
 
 
 # --- Go durations ----------------------------------------------------------------------------
 _DURATION_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+_DURATION = re.compile(r"((?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|ms|s|m|h))+")
 _DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)")
 
 
 def parse_duration(text: str | int | float) -> float:
     """Seconds in a Go duration ("5s", "1m30s", "500ms"); a bare number is seconds, as in Argo."""
-    if isinstance(text, bool):
-        raise ExpressionError(f"invalid duration {text!r}")
-    if isinstance(text, int | float):
+    if isinstance(text, int | float) and not isinstance(text, bool):
         return float(text)
-    raw = text.strip()
+    raw = str(text).strip()
     if re.fullmatch(r"\d+(\.\d+)?", raw):
         return float(raw)
-    pos, total = 0, 0.0
-    while pos < len(raw):
-        match = _DURATION_PART.match(raw, pos)
-        if not match:
-            raise ExpressionError(f"invalid duration {text!r} (use Go durations like '5s', '1m30s')")
-        total += float(match.group(1)) * _DURATION_UNITS[match.group(2)]
-        pos = match.end()
-    if not raw:
-        raise ExpressionError("empty duration")
-    return total
+    if isinstance(text, bool) or not _DURATION.fullmatch(raw):
+        raise ExpressionError(f"invalid duration {text!r} (use Go durations like '5s', '1m30s')")
+    return sum(float(number) * _DURATION_UNITS[unit] for number, unit in _DURATION_PART.findall(raw))

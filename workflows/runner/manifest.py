@@ -6,10 +6,8 @@ here. This module decides what the runner does with each field: run it locally, 
 cluster-only (accepted, not enforced locally), or refuse it with an `UnsupportedFeature` that names
 the feature and its place, so a local run never quietly does something else than the cluster.
 
-A workflow is a CronWorkflow (its workflowSpec), a Workflow, or a WorkflowTemplate run directly as
-`argo submit --from workflowtemplate/NAME` runs it. A `workflowTemplateRef` is resolved within the
-same manifest and merged as Argo merges it (workflows/checks.py, shared with the lint); a
-semaphore's limit is read from its ConfigMap in the same manifest.
+A `workflowTemplateRef` is resolved within the same manifest and merged as Argo merges it
+(workflows/checks.py, shared with the lint); a semaphore's limit is read from its ConfigMap there.
 """
 
 from __future__ import annotations
@@ -21,11 +19,18 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from workflows.checks import ManifestFileError, load_manifest, merged_workflow_spec, with_template_defaults
+from workflows.checks import (
+    TEMPLATE_TYPES,
+    VARIABLE_TAG,
+    ManifestFileError,
+    load_manifest,
+    merged_workflow_spec,
+    with_template_defaults,
+)
 from workflows.runner.expressions import Depends, ExpressionError, parse_depends, parse_duration
 from workflows.runner.mutex import Semaphore
 from workflows.runner.retry import Retry
-from workflows.runner.templating import TAG
+from workflows.variables import strings
 
 
 class ManifestError(ValueError):
@@ -42,28 +47,18 @@ class UnsupportedFeature(ManifestError):
 
 # Human names for refused fields, so the error says what the feature is, not only its key.
 FEATURE_NAMES: dict[str, str] = {
-    "steps": "steps template (`steps`)",
-    "script": "script template (`script`)",
-    "resource": "resource template (`resource`)",
-    "suspend": "suspend template (`suspend`)",
-    "data": "data template (`data`)",
-    "http": "http template (`http`)",
-    "plugin": "plugin template (`plugin`)",
-    "containerSet": "container set template (`containerSet`)",
-    "withItems": "loop (`withItems`)",
-    "withParam": "loop (`withParam`)",
-    "withSequence": "loop (`withSequence`)",
+    **{kind: f"{kind} template (`{kind}`)" for kind in TEMPLATE_TYPES if kind not in ("container", "dag")},
+    **{loop: f"loop (`{loop}`)" for loop in ("withItems", "withParam", "withSequence")},
+    **{key: f"`{key}`" for key in ("continueOn", "parallelism", "valueFrom")},
+    "containerSet": "container set template (`containerSet`)",  # overrides the generic name above
     "onExit": "exit handler (`onExit`)",
     "hooks": "lifecycle hooks (`hooks`)",
     "templateRef": "template reference (`templateRef`)",
     "inline": "inline template (`inline`)",
-    "continueOn": "`continueOn`",
     "dependencies": "`dependencies` (use `depends`)",
-    "parallelism": "`parallelism`",
     "sidecars": "sidecars (`sidecars`)",
     "initContainers": "init containers (`initContainers`)",
     "daemon": "daemon containers (`daemon`)",
-    "valueFrom": "`valueFrom`",
     "globalName": "global output (`globalName`)",
     "volumeClaimTemplates": "volume claim templates (`volumeClaimTemplates`)",
     "podSpecPatch": "pod spec patch (`podSpecPatch`)",
@@ -110,6 +105,9 @@ FIELDS: dict[str, dict[str, set[str]]] = {
         ("task", "name template depends when arguments", ""),
         ("retry", "limit retryPolicy backoff expression", "affinity"),
         ("artifact", "name path optional s3 archive", "archiveLogs mode"),
+        ("synchronization", "mutexes semaphores", ""),
+        ("inputs/outputs", "parameters artifacts", ""),
+        ("volumeMount", "name mountPath", "readOnly"),
     )
 }
 
@@ -125,8 +123,9 @@ _TASK_ARTIFACT = re.compile(r"^\{\{\s*tasks\.([^.]+)\.outputs\.artifacts\.([^.}\
 @dataclass(frozen=True)
 class Parameter:
     name: str
-    value: str | None  # None: no default, must be given
+    value: str | None  # None: no default, must be given (for an output parameter: its default)
     enum: tuple[str, ...] = ()
+    path: str = ""  # an output parameter: the container path of the file holding its value
 
 
 @dataclass(frozen=True)
@@ -138,34 +137,18 @@ class ArtifactPath:
 
 
 @dataclass(frozen=True)
-class OutputParameter:
-    name: str
-    path: str  # container path of the file holding the value
-    default: str | None
-
-
-@dataclass(frozen=True)
 class ContainerTemplate:
-    name: str
     where: str
-    image: str
     command: tuple[str, ...]
     args: tuple[str, ...]
     env: tuple[tuple[str, str], ...]
     input_parameters: tuple[Parameter, ...]
     input_artifacts: tuple[ArtifactPath, ...]
     output_artifacts: tuple[ArtifactPath, ...]
-    output_parameters: tuple[OutputParameter, ...]
+    output_parameters: tuple[Parameter, ...]
     retry: Retry | None
     deadline: float | None  # activeDeadlineSeconds
     mounts: tuple[tuple[str, str], ...]  # (volume name, mount path)
-
-
-@dataclass(frozen=True)
-class ArtifactArgument:
-    name: str
-    task: str
-    artifact: str
 
 
 @dataclass(frozen=True)
@@ -176,7 +159,7 @@ class Task:
     depends: Depends | None
     when: str | None
     parameters: tuple[tuple[str, str], ...]
-    artifacts: tuple[ArtifactArgument, ...]
+    artifacts: tuple[tuple[str, str, str], ...]  # (input name, from task, its output artifact)
 
 
 @dataclass
@@ -184,7 +167,6 @@ class WorkflowPlan:
     kind: str
     name: str
     namespace: str
-    entrypoint: str
     parameters: tuple[Parameter, ...]
     tasks: dict[str, Task]  # manifest order
     templates: dict[str, ContainerTemplate]
@@ -203,14 +185,12 @@ class WorkflowPlan:
     def dependents(self, task: str) -> list[str]:
         return [name for name in self.tasks if task in self.dependencies(name)]
 
-    def descendants(self, task: str) -> set[str]:
-        found: set[str] = set()
-        stack = self.dependents(task)
-        while stack:
-            name = stack.pop()
-            if name not in found:
+    def downstream(self, task: str) -> set[str]:
+        """`task` and every task after it."""
+        found = {task}
+        for name in self.order:
+            if found.intersection(self.dependencies(name)):
                 found.add(name)
-                stack.extend(self.dependents(name))
         return found
 
 
@@ -361,31 +341,28 @@ class _Builder:
         return f"{self.label}: {path}"
 
     def keys(self, obj: dict[str, Any], path: str, kind: str) -> None:
+        """Every field of `obj` is run, listed as cluster-only, or refused by name (FIELDS)."""
         for key in obj:
-            if key in FIELDS[kind][RUN]:
-                continue
             if key in FIELDS[kind][CLUSTER]:
                 self.cluster_only.append(f"{path}.{key}")
-                continue
-            raise UnsupportedFeature(FEATURE_NAMES.get(key, f"field `{key}`"), self.at(f"{path}.{key}"))
+            elif key not in FIELDS[kind][RUN]:
+                raise UnsupportedFeature(FEATURE_NAMES.get(key, f"field `{key}`"), self.at(f"{path}.{key}"))
 
     def variables(self, value: Any, path: str) -> None:
         """Refuse `{{...}}` the runner cannot substitute (expression tags, pod.name, ...)."""
-        if isinstance(value, dict):
-            for key, item in value.items():
-                self.variables(item, f"{path}.{key}")
-        elif isinstance(value, list):
-            for index, item in enumerate(value):
-                self.variables(item, f"{path}[{index}]")
-        elif isinstance(value, str):
-            for match in TAG.finditer(value):
-                inner = match.group(1).strip()
-                if inner.startswith("="):
-                    raise UnsupportedFeature("expression tag `{{=...}}`", self.at(path))
-                if not _PROVIDED.match(inner):
+        for where, text in strings(value, path):
+            for match in VARIABLE_TAG.finditer(text):
+                if match.group(1).startswith("="):
+                    raise UnsupportedFeature("expression tag `{{=...}}`", self.at(where))
+                if not _PROVIDED.match(match.group(1)):
                     raise UnsupportedFeature(
-                        f"variable `{{{{{inner}}}}}`", self.at(path), "not provided locally"
+                        f"variable `{{{{{match.group(1)}}}}}`", self.at(where), "not provided locally"
                     )
+
+    def absolute(self, path: str, where: str) -> str:
+        if not PurePosixPath(path).is_absolute() or ".." in PurePosixPath(path).parts:
+            raise ManifestError(f"{self.at(where)}: {path!r} must be an absolute container path without '..'")
+        return path
 
 
 def build_plan(doc: dict[str, Any], documents: list[dict[str, Any]]) -> WorkflowPlan:
@@ -407,76 +384,63 @@ def _build_plan(doc: dict[str, Any], documents: list[dict[str, Any]]) -> Workflo
         b.keys({k: v for k, v in (doc.get("spec") or {}).items() if k != "workflowSpec"}, "spec", "cron")
     b.label = label(used[0])  # the spec's fields are written in the template when it is referenced
     b.keys(spec, base, "spec")
-
-    parameters = tuple(
-        Parameter(
-            str(p["name"]),
-            _scalar(p["value"]) if p.get("value") is not None else None,
-            tuple(_scalar(v) for v in p.get("enum") or ()),
-        )
-        for p in (spec.get("arguments") or {}).get("parameters") or ()
-    )
     if (spec.get("arguments") or {}).get("artifacts"):
         raise UnsupportedFeature("workflow argument artifacts", b.at(f"{base}.arguments.artifacts"))
+    parameters = tuple(_parameter(p, "value") for p in (spec.get("arguments") or {}).get("parameters") or ())
 
     sync = spec.get("synchronization") or {}
-    for key in sync:
-        if key not in {"mutexes", "semaphores"}:
-            raise UnsupportedFeature(
-                FEATURE_NAMES.get(key, f"field `{key}`"), b.at(f"{base}.synchronization.{key}")
-            )
+    b.keys(sync, f"{base}.synchronization", "synchronization")
     mutexes = tuple(str(m.get("name")) for m in sync.get("mutexes") or ())
     b.variables(list(mutexes), f"{base}.synchronization.mutexes")
     semaphores, config_maps = [], []
     for index, entry in enumerate(sync.get("semaphores") or ()):
-        found, config_map = semaphore(
-            entry, namespace, documents, b.at(f"{base}.synchronization.semaphores[{index}]")
-        )
+        where = b.at(f"{base}.synchronization.semaphores[{index}]")
+        found, config_map = semaphore(entry, namespace, documents, where)
         semaphores.append(found)
         config_maps.append(config_map)
 
-    volumes = _empty_dirs(b, spec.get("volumes"), f"{base}.volumes")
-    by_name = {}
-    for raw in spec.get("templates") or ():
-        by_name[raw["name"]] = (
-            with_template_defaults(raw, spec.get("templateDefaults")),
-            f"{base}.templates[name={raw['name']}]",
-        )
+    volumes = set()
+    for index, volume in enumerate(spec.get("volumes") or ()):
+        where = f"{base}.volumes[{index}]"
+        if set(volume) != {"name", "emptyDir"}:
+            kinds = ", ".join(sorted(set(volume) - {"name"})) or "none"
+            raise UnsupportedFeature(f"volume other than emptyDir ({kinds})", b.at(where))
+        b.cluster_only.extend(f"{where}.emptyDir.{key}" for key in volume["emptyDir"] or {})
+        volumes.add(volume["name"])
+    templates = {
+        raw["name"]: with_template_defaults(raw, spec.get("templateDefaults"))
+        for raw in spec.get("templates") or ()
+    }
     entrypoint = str(spec.get("entrypoint"))
-    if entrypoint not in by_name or "dag" not in by_name[entrypoint][0]:
+    if "dag" not in templates.get(entrypoint, {}):
         raise UnsupportedFeature(
             "entrypoint that is not a DAG template", b.at(f"{base}.entrypoint"), "the runner runs DAGs"
         )
     containers: dict[str, ContainerTemplate] = {}
-    for name, (raw, path) in by_name.items():
+    for name, raw in templates.items():
+        path = f"{base}.templates[name={name}]"
         b.keys(raw, path, "template")
         if name == entrypoint:
-            continue
-        if "dag" in raw:
+            for key in ("inputs", "outputs", "retryStrategy", "activeDeadlineSeconds"):
+                if raw.get(key):
+                    raise UnsupportedFeature(f"`{key}` on the DAG template", b.at(f"{path}.{key}"))
+        elif "dag" in raw:
             raise UnsupportedFeature("nested DAG template (a DAG that is not the entrypoint)", b.at(path))
-        containers[name] = _container_template(b, raw, path, volumes)
-    dag_raw, dag_path = by_name[entrypoint]
-    for key in ("inputs", "outputs", "retryStrategy", "activeDeadlineSeconds"):
-        if dag_raw.get(key):
-            raise UnsupportedFeature(f"`{key}` on the DAG template", b.at(f"{dag_path}.{key}"))
-    tasks = _dag_tasks(b, dag_raw, dag_path, containers)
+        else:
+            containers[name] = _container_template(b, raw, path, volumes)
+    dag_path = f"{base}.templates[name={entrypoint}].dag"
+    tasks = _dag_tasks(b, templates[entrypoint]["dag"], dag_path, containers)
     try:
-        order = tuple(
-            graphlib.TopologicalSorter(
-                {n: t.depends.tasks if t.depends else () for n, t in tasks.items()}
-            ).static_order()
-        )
+        graph = {name: task.depends.tasks if task.depends else () for name, task in tasks.items()}
+        order = tuple(graphlib.TopologicalSorter(graph).static_order())
     except graphlib.CycleError as exc:
-        raise ManifestError(
-            f"{b.at(f'{dag_path}.dag')}: dependency cycle {' -> '.join(exc.args[1])}"
-        ) from exc
+        raise ManifestError(f"{b.at(dag_path)}: dependency cycle {' -> '.join(exc.args[1])}") from exc
 
     deadline = spec.get("activeDeadlineSeconds")
     return WorkflowPlan(
         kind=kind,
         name=document_name(doc),
         namespace=namespace,
-        entrypoint=entrypoint,
         parameters=parameters,
         tasks=tasks,
         templates=containers,
@@ -496,21 +460,11 @@ def _scalar(value: Any) -> str:
     return str(value)
 
 
-def _empty_dirs(b: _Builder, raw: Any, path: str) -> set[str]:
-    names = set()
-    for index, volume in enumerate(raw or ()):
-        if set(volume) != {"name", "emptyDir"}:
-            kinds = ", ".join(sorted(set(volume) - {"name"})) or "none"
-            raise UnsupportedFeature(f"volume other than emptyDir ({kinds})", b.at(f"{path}[{index}]"))
-        b.cluster_only.extend(f"{path}[{index}].emptyDir.{key}" for key in volume["emptyDir"] or {})
-        names.add(volume["name"])
-    return names
-
-
-def _absolute(b: _Builder, path: str, where: str) -> str:
-    if not PurePosixPath(path).is_absolute() or ".." in PurePosixPath(path).parts:
-        raise ManifestError(f"{b.at(where)}: {path!r} must be an absolute container path without '..'")
-    return path
+def _parameter(raw: dict[str, Any], default: str = "default") -> Parameter:
+    """A workflow argument or input parameter: its value (or default) and enum, as strings."""
+    value = raw.get("value", raw.get(default))
+    enum = tuple(_scalar(v) for v in raw.get("enum") or ())
+    return Parameter(str(raw["name"]), _scalar(value) if value is not None else None, enum)
 
 
 def _artifacts(b: _Builder, items: Any, path: str, output: bool) -> tuple[ArtifactPath, ...]:
@@ -536,11 +490,8 @@ def _artifacts(b: _Builder, items: Any, path: str, output: bool) -> tuple[Artifa
             )
         if archive and set(archive) != {"none"}:
             raise UnsupportedFeature("artifact archive other than `none`", b.at(f"{where}.archive"))
-        result.append(
-            ArtifactPath(
-                str(a["name"]), _absolute(b, str(a["path"]), f"{where}.path"), bool(a.get("optional")), key
-            )
-        )
+        container_path = b.absolute(str(a["path"]), f"{where}.path")
+        result.append(ArtifactPath(str(a["name"]), container_path, bool(a.get("optional")), key))
     return tuple(result)
 
 
@@ -557,28 +508,19 @@ def _retry(b: _Builder, raw: dict[str, Any] | None, path: str) -> Retry | None:
 
 
 def _container_template(b: _Builder, raw: dict[str, Any], path: str, volumes: set[str]) -> ContainerTemplate:
-    name = str(raw["name"])
     container = raw.get("container") or {}
     b.keys(container, f"{path}.container", "container")
     inputs, outputs = raw.get("inputs") or {}, raw.get("outputs") or {}
-    for part, values in (("inputs", inputs), ("outputs", outputs)):
-        for key in set(values) - {"parameters", "artifacts"}:
-            raise UnsupportedFeature(f"`{part}.{key}`", b.at(f"{path}.{part}.{key}"))
+    b.keys(inputs, f"{path}.inputs", "inputs/outputs")
+    b.keys(outputs, f"{path}.outputs", "inputs/outputs")
     b.variables(container, f"{path}.container")
     b.variables(inputs, f"{path}.inputs")
 
     in_params = []
     for p in inputs.get("parameters") or ():
-        default = p.get("value", p.get("default"))
         if "valueFrom" in p:
             raise UnsupportedFeature("`valueFrom`", b.at(f"{path}.inputs.parameters[name={p['name']}]"))
-        in_params.append(
-            Parameter(
-                str(p["name"]),
-                _scalar(default) if default is not None else None,
-                tuple(_scalar(v) for v in p.get("enum") or ()),
-            )
-        )
+        in_params.append(_parameter(p))
     out_params = []
     for p in outputs.get("parameters") or ():
         where = f"{path}.outputs.parameters[name={p['name']}]"
@@ -586,13 +528,8 @@ def _container_template(b: _Builder, raw: dict[str, Any], path: str, volumes: se
         if set(value_from) - {"path", "default"} or "path" not in value_from:
             raise UnsupportedFeature("output parameter not read from a file (`valueFrom.path`)", b.at(where))
         default = value_from.get("default")
-        out_params.append(
-            OutputParameter(
-                str(p["name"]),
-                _absolute(b, str(value_from["path"]), where),
-                _scalar(default) if default is not None else None,
-            )
-        )
+        value = _scalar(default) if default is not None else None
+        out_params.append(Parameter(str(p["name"]), value, path=b.absolute(str(value_from["path"]), where)))
     in_arts = _artifacts(b, inputs.get("artifacts"), f"{path}.inputs.artifacts", output=False)
     out_arts = _artifacts(b, outputs.get("artifacts"), f"{path}.outputs.artifacts", output=True)
 
@@ -601,23 +538,18 @@ def _container_template(b: _Builder, raw: dict[str, Any], path: str, volumes: se
         where = f"{path}.container.volumeMounts[{index}]"
         if m["name"] not in volumes:
             raise ManifestError(f"{b.at(where)}: no emptyDir volume named {m['name']!r}")
-        for key in set(m) - {"name", "mountPath", "readOnly"}:
-            raise UnsupportedFeature(f"volume mount `{key}`", b.at(f"{where}.{key}"))
-        if "readOnly" in m:
-            b.cluster_only.append(f"{where}.readOnly")
-        mounts.append((str(m["name"]), _absolute(b, str(m["mountPath"]), f"{where}.mountPath")))
+        b.keys(m, where, "volumeMount")
+        mounts.append((str(m["name"]), b.absolute(str(m["mountPath"]), f"{where}.mountPath")))
 
     # Container paths must reach the step through variables, which the runner maps to local files.
     literal_paths = sorted(  # the most specific path first: the alternation takes the first that fits
-        {m for _, m in mounts} | {a.path for a in (*in_arts, *out_arts)} | {p.path for p in out_params},
-        key=len,
-        reverse=True,
+        {m for _, m in mounts} | {a.path for a in (*in_arts, *out_arts, *out_params)}, key=len, reverse=True
     )
     literal_re = re.compile(rf"(?:^|[\s=:])({'|'.join(map(re.escape, literal_paths))})(?:/|$|\s)")
 
     def text(value: Any, where: str) -> str:
         value = _scalar(value)
-        match = literal_re.search(TAG.sub("", value)) if literal_paths else None
+        match = literal_re.search(VARIABLE_TAG.sub("", value)) if literal_paths else None
         if match:
             raise UnsupportedFeature(
                 f"literal container path {match.group(1)!r}",
@@ -626,47 +558,44 @@ def _container_template(b: _Builder, raw: dict[str, Any], path: str, volumes: se
             )
         return value
 
-    command = [
+    command = tuple(
         text(v, f"{path}.container.command[{i}]") for i, v in enumerate(container.get("command") or ())
-    ]
+    )
     if not command:
         raise UnsupportedFeature("container without `command` (image entrypoint)", b.at(f"{path}.container"))
-    args = [text(v, f"{path}.container.args[{i}]") for i, v in enumerate(container.get("args") or ())]
+    args = tuple(text(v, f"{path}.container.args[{i}]") for i, v in enumerate(container.get("args") or ()))
     env = []
     for index, e in enumerate(container.get("env") or ()):
         if "valueFrom" in e:
             raise UnsupportedFeature("`valueFrom`", b.at(f"{path}.container.env[{index}].valueFrom"))
         env.append((str(e["name"]), text(e.get("value") or "", f"{path}.container.env[{index}].value")))
-
     deadline = raw.get("activeDeadlineSeconds")
     return ContainerTemplate(
-        name=name,
         where=b.at(path),
-        image=str(container.get("image", "")),
-        command=tuple(command),
-        args=tuple(args),
+        command=command,
+        args=args,
         env=tuple(env),
         input_parameters=tuple(in_params),
         input_artifacts=in_arts,
         output_artifacts=out_arts,
         output_parameters=tuple(out_params),
         retry=_retry(b, raw.get("retryStrategy"), f"{path}.retryStrategy"),
-        deadline=float(parse_duration(deadline)) if deadline is not None else None,
+        deadline=parse_duration(deadline) if deadline is not None else None,
         mounts=tuple(mounts),
     )
 
 
 def _dag_tasks(
-    b: _Builder, raw: dict[str, Any], path: str, containers: dict[str, ContainerTemplate]
+    b: _Builder, dag: dict[str, Any], path: str, containers: dict[str, ContainerTemplate]
 ) -> dict[str, Task]:
-    dag = raw["dag"]
-    b.keys(dag, f"{path}.dag", "dag")
+    b.keys(dag, path, "dag")
     tasks: dict[str, Task] = {}
     for t in dag.get("tasks") or ():
         name = str(t["name"])
-        where = f"{path}.dag.tasks[name={name}]"
+        where = f"{path}.tasks[name={name}]"
         b.keys(t, where, "task")
-        b.variables([t.get("when"), (t.get("arguments") or {}).get("parameters")], where)
+        arguments = t.get("arguments") or {}
+        b.variables([t.get("when"), arguments.get("parameters")], where)
         if t.get("template") not in containers:
             raise ManifestError(
                 f"{b.at(f'{where}.template')}: no container template named {t.get('template')!r}"
@@ -675,19 +604,19 @@ def _dag_tasks(
             depends = parse_depends(str(t["depends"])) if t.get("depends") else None
         except ExpressionError as exc:
             raise ManifestError(f"{b.at(where)}.depends: {exc}") from exc
-        arguments = t.get("arguments") or {}
         params = tuple(
             (str(p["name"]), _scalar(p.get("value", ""))) for p in arguments.get("parameters") or ()
         )
-        arts = []
+        artifacts = []
         for index, a in enumerate(arguments.get("artifacts") or ()):
-            source = str(a.get("from") or "")
-            match = _TASK_ARTIFACT.match(source)
+            match = _TASK_ARTIFACT.match(str(a.get("from") or ""))
             if set(a) != {"name", "from"} or not match:
                 raise UnsupportedFeature(
                     "artifact argument other than `from: {{tasks.X.outputs.artifacts.Y}}`",
                     b.at(f"{where}.arguments.artifacts[{index}]"),
                 )
-            arts.append(ArtifactArgument(str(a["name"]), match.group(1), match.group(2)))
-        tasks[name] = Task(name, b.at(where), str(t["template"]), depends, t.get("when"), params, tuple(arts))
+            artifacts.append((str(a["name"]), match.group(1), match.group(2)))
+        tasks[name] = Task(
+            name, b.at(where), str(t["template"]), depends, t.get("when"), params, tuple(artifacts)
+        )
     return tasks

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import threading
 from collections.abc import Mapping
 from datetime import datetime
@@ -14,29 +13,23 @@ def seconds(value: float) -> str:
     if value >= 60:
         minutes, rest = divmod(value, 60)
         return f"{int(minutes)} min {rest:.0f} s"
-    text = f"{value:.1f}"
-    return f"{text.removesuffix('.0')} s"
+    return f"{value:.1f}".removesuffix(".0") + " s"
 
 
 class Reporter:
     """Prints `HH:MM:SS  <task>  <event>` lines; worker threads call it, so it holds a lock."""
 
-    def __init__(self, stream: TextIO | None = None, width: int = 12) -> None:
-        self.stream = stream or sys.stdout
+    def __init__(self, stream: TextIO, width: int) -> None:
+        self.stream = stream
         self.width = width
         self._lock = threading.Lock()
 
     def line(self, task: str, event: str) -> None:
-        stamp = datetime.now().strftime("%H:%M:%S")
         with self._lock:
-            print(f"{stamp}  {task:<{self.width}}  {event}", file=self.stream, flush=True)
-
-    def note(self, text: str) -> None:
-        with self._lock:
-            print(text, file=self.stream, flush=True)
+            print(f"{datetime.now():%H:%M:%S}  {task:<{self.width}}  {event}", file=self.stream, flush=True)
 
 
-def _short(value: str, limit: int = 48) -> str:
+def _short(value: str, limit: int) -> str:
     value = " ".join(value.split())
     return value if len(value) <= limit else value[: limit - 1] + "…"
 
@@ -45,22 +38,21 @@ def summary_table(status: Mapping[str, Any]) -> str:
     """task | phase | attempts | duration | output parameters, one row per task in manifest order."""
     rows = [("TASK", "PHASE", "ATTEMPTS", "DURATION", "OUTPUTS")]
     for name, task in status["tasks"].items():
-        params = task.get("outputs", {}).get("parameters", {})
+        params = task["outputs"]["parameters"]
         outputs = ", ".join(f"{key}={_short(str(value), 40)}" for key, value in params.items())
-        if not outputs and task.get("message"):
+        if not outputs and task["message"]:
             outputs = _short(task["message"], 110)
-        duration = task.get("duration_seconds")
-        rows.append(
-            (
-                name,
-                task["phase"],
-                str(len(task.get("attempts", []))),
-                seconds(duration) if duration is not None else "-",
-                outputs,
-            )
+        duration = task["duration_seconds"]
+        row = (
+            name,
+            task["phase"],
+            str(len(task["attempts"])),
+            seconds(duration) if duration is not None else "-",
         )
+        rows.append((*row, outputs))
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
-    lines = [
-        "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:4])) + "  " + row[4] for row in rows
-    ]
+    lines = (
+        "  ".join(cell.ljust(width) for cell, width in zip(row[:4], widths, strict=True)) + "  " + row[4]
+        for row in rows
+    )
     return "\n".join(line.rstrip() for line in lines)

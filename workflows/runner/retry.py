@@ -60,6 +60,9 @@ class Retry:
             expression=parse_retry_expression(str(raw["expression"])) if raw.get("expression") else None,
         )
 
+    def expression_true(self, last_retry: Mapping[str, str]) -> bool:
+        return self.expression is None or self.expression.evaluate(last_retry)
+
     def wait(self, attempts: int) -> float:
         """The backoff after `attempts` attempts: before retry number `attempts`."""
         if self.duration is None:

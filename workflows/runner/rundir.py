@@ -1,23 +1,16 @@
-"""One directory per run: the manifest it ran, status.json, and per task its attempts, logs and outputs.
-
-Layout (nothing is shared between runs, so two runs at once cannot clash):
-
-    <run>/manifest.yaml                  the documents the run used (--retry reads them back)
-    <run>/status.json                    phases, attempts, exit codes, outputs; rewritten atomically
-    <run>/<task>/attempt-<n>.log         stdout and stderr of attempt n
-    <run>/<task>/attempt-<n>/volumes/<v> the attempt's emptyDir <v> (fresh per attempt, like a new pod)
-    <run>/<task>/attempt-<n>/root/...    container paths outside any volume
-    <run>/<task>/artifacts/<name>        output artifacts saved from the successful attempt
-"""
+"""One directory per run (manifest.yaml, status.json, per task its attempts, logs and outputs), and
+the artifact store its runs root shares (`<root>/artifacts/<key>`, the key used literally): the
+layout of docs/local-runner.md, "Where things are written"."""
 
 from __future__ import annotations
 
 import json
 import os
 import re
+import shutil
 import threading
 from datetime import UTC, datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import yaml
@@ -59,30 +52,13 @@ class RunDir:
 
     def __init__(self, path: Path) -> None:
         self.path = path.resolve()  # steps run with cwd = repo root: every path they get is absolute
+        self.status_path = self.path / STATUS_FILE
+        self.manifest_path = self.path / MANIFEST_FILE
         self._lock = threading.Lock()
 
-    @property
-    def status_path(self) -> Path:
-        return self.path / STATUS_FILE
-
-    @property
-    def manifest_path(self) -> Path:
-        return self.path / MANIFEST_FILE
-
-    def task_dir(self, task: str) -> Path:
-        return self.path / task
-
-    def attempt_dir(self, task: str, attempt: int) -> Path:
-        return self.task_dir(task) / f"attempt-{attempt}"
-
-    def log_path(self, task: str, attempt: int) -> Path:
-        return self.task_dir(task) / f"attempt-{attempt}.log"
-
-    def artifact_dir(self, task: str) -> Path:
-        return self.task_dir(task) / "artifacts"
-
-    def relative(self, path: Path) -> str:
-        return path.relative_to(self.path).as_posix()
+    def attempt(self, task: str, attempt: int) -> tuple[Path, Path]:
+        """The attempt's directory (its volumes and container paths) and its log."""
+        return self.path / task / f"attempt-{attempt}", self.path / task / f"attempt-{attempt}.log"
 
     def write_manifest(self, documents: list[dict[str, Any]], source: str | None = None) -> None:
         """What the run uses (the workflow, its WorkflowTemplate, their ConfigMaps): `source`, the text
@@ -94,16 +70,37 @@ class RunDir:
 
     def write_status(self, status: dict[str, Any]) -> None:
         """Write to a temporary file and rename it, so a reader never sees half a file."""
-        data = json.dumps(status, indent=2, sort_keys=False) + "\n"
+        data = json.dumps(status, indent=2) + "\n"
         # One writer per run directory (this process, under the lock): a fixed temporary name will do.
         tmp = self.path / f".{STATUS_FILE}.{os.getpid()}.tmp"
         with self._lock:
-            try:
-                tmp.write_text(data, encoding="utf-8")
-                os.replace(tmp, self.status_path)
-            except BaseException:
-                tmp.unlink(missing_ok=True)
-                raise
+            tmp.write_text(data, encoding="utf-8")
+            os.replace(tmp, self.status_path)
 
     def read_status(self) -> dict[str, Any]:
         return json.loads(self.status_path.read_text(encoding="utf-8"))
+
+
+class StoreError(ValueError):
+    """A key the artifact store cannot hold."""
+
+
+def copy(source: Path, target: Path) -> None:
+    """A file or a directory to `target`, replacing what was there (via a temporary sibling)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    if source.is_dir():
+        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.copytree(source, tmp)
+        shutil.rmtree(target, ignore_errors=True)
+    else:
+        shutil.copy2(source, tmp)
+    os.replace(tmp, target)
+
+
+def artifact_path(root: Path, key: str) -> Path:
+    """Where the key-only artifact `key` lives; a key must stay inside the store."""
+    parts = PurePosixPath(key).parts
+    if not key or key.startswith("/") or ".." in parts:
+        raise StoreError(f"artifact key {key!r} must be a relative path without '..'")
+    return root.joinpath("artifacts", *parts)
