@@ -3,8 +3,7 @@
 Prints one `<ENV_NAME>=<url>` line per service (the step contract's env names, in its order),
 then `READY`, and serves until SIGTERM or SIGINT (exit 0). Ports are ephemeral. Without --db the
 database is a temporary file removed at exit; with --db the file is kept (and seeded only if new).
---fleet N adds projects FLEET-0001..FLEET-N to the seed (seed.load_fleet); a reset goes back to
-the seed alone.
+--fleet N adds projects FLEET-0001..FLEET-N to the seed; a reset goes back to the seed alone.
 """
 
 from __future__ import annotations
@@ -41,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
         stack = Stack(db_path, args.host)
         if args.fleet:
             with stack.db.write() as conn:
-                seed.load_fleet(conn, args.fleet)
+                seed.load(conn, args.fleet)
         stack.start()
         try:
             for env, url in stack.urls().items():

@@ -22,25 +22,25 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from workflows.standin import ADMIN_PREFIX
-from workflows.standin.faults import FaultBook
-from workflows.standin.validation import Invalid, Validator, parse_json_body, validate
+from workflows.standin.faults import Fault, FaultBook
+from workflows.standin.validation import HTTPError, M, parse_json_body, validate
 
 
 @dataclass
 class Request:
+    service: str  # the service that got it
     method: str
     path: str  # as sent (percent-encoded), without the query
     query: dict[str, str]
     body: bytes
     params: dict[str, str] = field(default_factory=dict)  # path parameters, decoded
 
-    def json(self, validator: Validator) -> Any:
-        """The body parsed and validated like FastAPI would (raises validation.Invalid)."""
-        return validate(validator, parse_json_body(self.body), ("body",))
+    def json(self, model: type[M]) -> M:
+        """The body parsed and validated like FastAPI would (raises HTTPError 422)."""
+        return validate(model, parse_json_body(self.body), "body")
 
 
-@dataclass
+@dataclass(frozen=True)
 class Response:
     status: int
     body: bytes
@@ -49,100 +49,63 @@ class Response:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-def json_response(status: int, payload: Any) -> Response:
-    return Response(status, json.dumps(payload).encode())
+def json_response(status: int, payload: Any, **kw: Any) -> Response:
+    """`kw`: `after` or `headers`."""
+    return Response(status, json.dumps(payload).encode(), **kw)
 
 
-def detail(status: int, text: str) -> Response:
-    return json_response(status, {"detail": text})
-
-
-def internal_server_error() -> Response:
-    """Starlette's answer to an unhandled exception: 500, plain text, not JSON."""
-    return Response(500, b"Internal Server Error", "text/plain; charset=utf-8")
-
+# Starlette's answer to an unhandled exception: 500, plain text, not JSON.
+INTERNAL_SERVER_ERROR = Response(500, b"Internal Server Error", "text/plain; charset=utf-8")
+MALFORMED = Response(200, b'{"detail": "this body is cut sho')
+WRONG_SHAPE = Response(200, b'{"unexpected": true}')
 
 Handler = Callable[[Request], Response]
+Routes = list[tuple[str, str, Handler]]  # (method, path template like /sprints/{sprint_id}, handler)
 
 
 class Router:
-    """Path templates like /sprints/{sprint_id}/tasks; first declared match wins, as in FastAPI."""
+    """The first declared match wins, as in FastAPI; HTTPError becomes its `{"detail"}` answer."""
 
-    def __init__(self) -> None:
-        self._routes: list[tuple[str, re.Pattern[str], Handler]] = []
-
-    def add(self, method: str, template: str, handler: Handler) -> None:
-        pattern = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", template)
-        self._routes.append((method, re.compile(f"^{pattern}$"), handler))
+    def __init__(self, routes: Routes) -> None:
+        self._routes = [
+            (method, re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", template) + "$"), handler)
+            for method, template, handler in routes
+        ]
 
     def dispatch(self, request: Request) -> Response:
-        path_matched = False
-        for method, pattern, handler in self._routes:
-            match = pattern.match(request.path)
-            if not match:
-                continue
-            path_matched = True
-            if method != request.method:
-                continue
-            request.params = {k: unquote(v) for k, v in match.groupdict().items()}
-            try:
+        try:
+            return self._dispatch(request)
+        except HTTPError as exc:
+            return json_response(exc.status, {"detail": exc.detail})
+
+    def _dispatch(self, request: Request) -> Response:
+        matches = [
+            (method, match, handler)
+            for method, pattern, handler in self._routes
+            if (match := pattern.match(request.path))
+        ]
+        for method, match, handler in matches:
+            if method == request.method:
+                request.params = {k: unquote(v) for k, v in match.groupdict().items()}
                 return handler(request)
-            except Invalid as exc:
-                return json_response(422, {"detail": exc.errors})
-        if path_matched:
-            return detail(405, "Method Not Allowed")
-        return detail(404, "Not Found")
+        raise HTTPError(405, "Method Not Allowed") if matches else HTTPError(404, "Not Found")
 
 
-class RequestLog:
-    """What a service was asked (admin routes excluded), oldest first."""
-
-    def __init__(self) -> None:
-        self._entries: list[dict[str, Any]] = []
-        self._lock = threading.Lock()
-
-    def open(self, request: Request) -> dict[str, Any]:
-        """Record a request on arrival; its status is filled in when answered (None if dropped)."""
-        entry = {
-            "method": request.method,
-            "path": request.path,
-            "query": dict(request.query),
-            "status": None,
-            "at": dt.datetime.now(dt.UTC).isoformat(timespec="microseconds").replace("+00:00", "Z"),
-        }
-        with self._lock:
-            self._entries.append(entry)
-        return entry
-
-    def entries(self, method: str | None = None, path_prefix: str | None = None) -> list[dict[str, Any]]:
-        with self._lock:
-            return [
-                dict(e)
-                for e in self._entries
-                if (method is None or e["method"] == method.upper())
-                and (path_prefix is None or e["path"].startswith(path_prefix))
-            ]
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-
-
-MALFORMED_BODY = b'{"detail": "this body is cut sho'
-WRONG_SHAPE_BODY = b'{"unexpected": true}'
+def health(_: Request) -> Response:
+    return json_response(200, {"status": "ok"})
 
 
 class Service:
     """One stand-in service: its routes, faults and request log, and its listening socket."""
 
-    def __init__(self, name: str, routes: Router, admin: Router, host: str) -> None:
+    def __init__(self, name: str, routes: Routes, admin: Router, host: str) -> None:
         self.name = name
-        self.routes = routes
+        self.routes = Router([("GET", "/health", health), *routes])
         self.admin = admin
         self.host = host
         self.port = 0  # 0 until first started; then kept, so down/up reuses the same port
         self.faults = FaultBook()
-        self.log = RequestLog()
+        self._log: list[dict[str, Any]] = []  # what it was asked (admin routes excluded), oldest first
         self._server: _Server | None = None
         self._lock = threading.Lock()
 
@@ -158,14 +121,10 @@ class Service:
         with self._lock:
             if self._server is not None:
                 return
-            server = _Server((self.host, self.port), _RequestHandler, self)
-            self.port = server.server_address[1]
-            self._server = server
+            self._server = _Server((self.host, self.port), self)
+            self.port = self._server.server_address[1]
             threading.Thread(
-                target=server.serve_forever,
-                kwargs={"poll_interval": 0.05},
-                name=f"stand-in-{self.name}",
-                daemon=True,
+                target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
             ).start()
 
     def stop(self) -> None:
@@ -178,31 +137,49 @@ class Service:
             server.server_close()
             server.close_connections()
 
+    def requests(self, method: str | None = None, path_prefix: str | None = None) -> list[dict[str, Any]]:
+        with self._lock:
+            return [
+                dict(e)
+                for e in self._log
+                if (method is None or e["method"] == method.upper())
+                and (path_prefix is None or e["path"].startswith(path_prefix))
+            ]
+
+    def clear_requests(self) -> None:
+        with self._lock:
+            self._log.clear()
+
     def handle(self, request: Request) -> Response | None:
         """The answer to a request, or None to drop the connection without one."""
-        if request.path.startswith(ADMIN_PREFIX):
+        if request.path.startswith("/_stand-in/"):
             return self.admin.dispatch(request)
-        entry = self.log.open(request)
-        fault = self.faults.take(request.method, request.path)
-        response: Response | None
-        if fault is None or fault.kind == "delay":
-            if fault is not None:
-                time.sleep(fault.seconds)
-            response = self.routes.dispatch(request)
-        elif fault.kind == "status":
-            response = detail(fault.status, f"Injected fault: status {fault.status}")
-            if fault.retry_after is not None:
-                response.headers["Retry-After"] = str(fault.retry_after)
-        elif fault.kind == "answer":
-            response = json_response(fault.status, fault.body)
-        elif fault.kind == "malformed":
-            response = Response(200, MALFORMED_BODY)
-        elif fault.kind == "wrong_shape":
-            response = Response(200, WRONG_SHAPE_BODY)
-        else:  # drop
-            response = None
+        entry: dict[str, Any] = {  # logged on arrival; the status is set when answered (None if dropped)
+            "method": request.method,
+            "path": request.path,
+            "query": request.query,
+            "status": None,
+            "at": dt.datetime.now(dt.UTC).isoformat(timespec="microseconds").replace("+00:00", "Z"),
+        }
+        with self._lock:
+            self._log.append(entry)
+        response = self._answer(request, self.faults.take(request.method, request.path))
         entry["status"] = None if response is None else response.status
         return response
+
+    def _answer(self, request: Request, fault: Fault | None) -> Response | None:
+        if fault is None:
+            return self.routes.dispatch(request)
+        if fault.kind == "delay":
+            time.sleep(fault.seconds)
+            return self.routes.dispatch(request)
+        if fault.kind == "status":
+            detail = {"detail": f"Injected fault: status {fault.status}"}
+            headers = {} if fault.retry_after is None else {"Retry-After": str(fault.retry_after)}
+            return json_response(fault.status, detail, headers=headers)
+        if fault.kind == "answer":
+            return json_response(fault.status, fault.body)
+        return {"malformed": MALFORMED, "wrong_shape": WRONG_SHAPE}.get(fault.kind)  # drop: None
 
 
 class _Server(ThreadingHTTPServer):
@@ -212,34 +189,23 @@ class _Server(ThreadingHTTPServer):
     # then waits ~1 s for its SYN retransmission. Uvicorn's default is 2048.
     request_queue_size = 256
 
-    def __init__(
-        self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], service: Service
-    ) -> None:
+    def __init__(self, address: tuple[str, int], service: Service) -> None:
         self.service = service
-        self._connections: set[socket.socket] = set()
-        self._connections_lock = threading.Lock()
-        super().__init__(address, handler)
-
-    def track(self, conn: socket.socket) -> None:
-        with self._connections_lock:
-            self._connections.add(conn)
-
-    def untrack(self, conn: socket.socket) -> None:
-        with self._connections_lock:
-            self._connections.discard(conn)
+        self.connections: set[socket.socket] = set()
+        self.connections_lock = threading.Lock()
+        super().__init__(address, _RequestHandler)
 
     def close_connections(self) -> None:
-        with self._connections_lock:
-            connections = list(self._connections)
+        with self.connections_lock:
+            connections = list(self.connections)
         for conn in connections:
             with suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # A client that went away (or a socket closed by stop()) is not an error worth a traceback.
-        if isinstance(sys.exc_info()[1], OSError):
-            return
-        super().handle_error(request, client_address)
+        if not isinstance(sys.exc_info()[1], OSError):
+            super().handle_error(request, client_address)
 
 
 class _RequestHandler(BaseHTTPRequestHandler):
@@ -250,29 +216,29 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     def setup(self) -> None:
         super().setup()
-        self.server.track(self.connection)
+        with self.server.connections_lock:
+            self.server.connections.add(self.connection)
 
     def finish(self) -> None:
         try:
             super().finish()
         finally:
-            self.server.untrack(self.connection)
+            with self.server.connections_lock:
+                self.server.connections.discard(self.connection)
 
     def log_message(self, format: str, *args: Any) -> None:
         pass  # quiet: GET /_stand-in/requests is the record
 
     def _dispatch(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         parts = urlsplit(self.path)
-        request = Request(
-            self.command, parts.path, dict(parse_qsl(parts.query, keep_blank_values=True)), body
-        )
+        query = dict(parse_qsl(parts.query, keep_blank_values=True))
+        request = Request(self.server.service.name, self.command, parts.path, query, body)
         try:
             response = self.server.service.handle(request)
         except Exception:  # a bug in a stand-in handler: answer like Starlette does, keep serving
             traceback.print_exc()
-            response = internal_server_error()
+            response = INTERNAL_SERVER_ERROR
         if response is None:
             self.close_connection = True
             with suppress(OSError):
