@@ -21,8 +21,15 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from workflows.standin.db import Database
-from workflows.standin.server import INTERNAL_SERVER_ERROR, Request, Response, Routes, json_response
-from workflows.standin.validation import HTTPError, validate
+from workflows.standin.server import (
+    INTERNAL_SERVER_ERROR,
+    HTTPError,
+    Request,
+    Response,
+    Routes,
+    json_response,
+    validate,
+)
 
 
 class TaskReport(BaseModel):

@@ -19,8 +19,7 @@ from urllib.parse import quote
 
 import requests
 
-from workflows.standin.server import Request, Response, Routes, json_response
-from workflows.standin.validation import HTTPError
+from workflows.standin.server import HTTPError, Request, Response, Routes, json_response
 
 TIMEOUT_SECONDS = 10.0
 

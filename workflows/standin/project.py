@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from workflows.standin.db import Database
-from workflows.standin.server import Request, Response, Routes, json_response
-from workflows.standin.validation import HTTPError
+from workflows.standin.server import HTTPError, Request, Response, Routes, json_response
 
 
 def routes(db: Database) -> Routes:

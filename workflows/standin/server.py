@@ -1,5 +1,6 @@
-"""HTTP plumbing of one stand-in service: routing, FastAPI-like error answers, the request log,
-fault injection, and a listening socket that can be closed and reopened on the same port.
+"""HTTP plumbing of one stand-in service: routing, FastAPI's error answers (422s from pydantic, in
+lax mode, every error at once), the request log, fault injection, and a listening socket that can
+be closed and reopened on the same port.
 
 Each service is its own ThreadingHTTPServer (HTTP/1.1, keep-alive, one thread per connection).
 Routes under /_stand-in/ are the admin API: never logged, never faulted.
@@ -19,11 +20,32 @@ from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from pydantic import BaseModel, ValidationError
+
 from workflows.standin.faults import Fault, FaultBook
-from workflows.standin.validation import HTTPError, M, parse_json_body, validate
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class HTTPError(Exception):
+    """Answer `status` with `{"detail": detail}`, like FastAPI's HTTPException (422: the error list)."""
+
+    def __init__(self, status: int, detail: Any) -> None:
+        super().__init__(status, detail)
+        self.status = status
+        self.detail = detail
+
+
+def validate(model: type[M], value: Any, where: str) -> M:
+    """`value` as a `model`, validated as FastAPI does (`where`: "body" or "query", the loc's head)."""
+    try:
+        return model.model_validate(value, from_attributes=True)
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False)
+        raise HTTPError(422, [{**e, "loc": [where, *e["loc"]]} for e in errors]) from None
 
 
 @dataclass
@@ -37,25 +59,35 @@ class Request:
 
     def json(self, model: type[M]) -> M:
         """The body parsed and validated like FastAPI would (raises HTTPError 422)."""
-        return validate(model, parse_json_body(self.body), "body")
+        if not self.body.strip():
+            raise HTTPError(
+                422, [{"type": "missing", "loc": ["body"], "msg": "Field required", "input": None}]
+            )
+        try:
+            return validate(model, json.loads(self.body), "body")
+        except json.JSONDecodeError as exc:
+            pos, reason = exc.pos, exc.msg
+        except UnicodeDecodeError as exc:
+            pos, reason = exc.start, exc.reason
+        error = {"type": "json_invalid", "loc": ["body", pos], "msg": "JSON decode error", "input": {}}
+        raise HTTPError(422, [{**error, "ctx": {"error": reason}}])
 
 
 @dataclass(frozen=True)
 class Response:
     status: int
     body: bytes
-    content_type: str = "application/json"
+    headers: dict[str, str] = field(default_factory=lambda: {"Content-Type": "application/json"})
     after: Callable[[], None] | None = None  # runs once the answer is on the wire
-    headers: dict[str, str] = field(default_factory=dict)
 
 
 def json_response(status: int, payload: Any, **kw: Any) -> Response:
-    """`kw`: `after` or `headers`."""
+    """`kw`: `headers` (Content-Type included) or `after`."""
     return Response(status, json.dumps(payload).encode(), **kw)
 
 
 # Starlette's answer to an unhandled exception: 500, plain text, not JSON.
-INTERNAL_SERVER_ERROR = Response(500, b"Internal Server Error", "text/plain; charset=utf-8")
+INTERNAL_SERVER_ERROR = Response(500, b"Internal Server Error", {"Content-Type": "text/plain; charset=utf-8"})
 MALFORMED = Response(200, b'{"detail": "this body is cut sho')
 WRONG_SHAPE = Response(200, b'{"unexpected": true}')
 
@@ -175,7 +207,9 @@ class Service:
             return self.routes.dispatch(request)
         if fault.kind == "status":
             detail = {"detail": f"Injected fault: status {fault.status}"}
-            headers = {} if fault.retry_after is None else {"Retry-After": str(fault.retry_after)}
+            if fault.retry_after is None:
+                return json_response(fault.status, detail)
+            headers = {"Content-Type": "application/json", "Retry-After": str(fault.retry_after)}
             return json_response(fault.status, detail, headers=headers)
         if fault.kind == "answer":
             return json_response(fault.status, fault.body)
@@ -245,9 +279,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
                 self.connection.shutdown(socket.SHUT_RDWR)
             return
         self.send_response(response.status)
-        self.send_header("Content-Type", response.content_type)
-        self.send_header("Content-Length", str(len(response.body)))
-        for name, value in response.headers.items():
+        for name, value in {**response.headers, "Content-Length": str(len(response.body))}.items():
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(response.body)

@@ -9,8 +9,7 @@ from pydantic import BaseModel, Field
 
 from workflows.standin.db import Database
 from workflows.standin.seed import SPRINT_ACTIVE
-from workflows.standin.server import Request, Response, Routes, json_response
-from workflows.standin.validation import HTTPError
+from workflows.standin.server import HTTPError, Request, Response, Routes, json_response
 
 
 class TaskProgressUpdate(BaseModel):

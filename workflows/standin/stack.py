@@ -10,8 +10,16 @@ from pathlib import Path
 from workflows.standin import SERVICES, chronicle, daily_scrum, project, sprint
 from workflows.standin.db import Database
 from workflows.standin.faults import Fault
-from workflows.standin.server import Request, Response, Router, Routes, Service, json_response
-from workflows.standin.validation import HTTPError, validate
+from workflows.standin.server import (
+    HTTPError,
+    Request,
+    Response,
+    Router,
+    Routes,
+    Service,
+    json_response,
+    validate,
+)
 
 RANDOM_SEED = 20250830  # the simulation draws the same sequence after every reset
 
