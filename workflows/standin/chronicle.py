@@ -1,14 +1,8 @@
 """chronicle-service stand-in: daily scrum report notes (docs/dsm-services.md, "chronicle-service").
 
-POST validates the note as the real service's pydantic models do and stores every POST as a new
-row (no de-duplication). GET has the deployed defect: it answers 500 (plain text
-`Internal Server Error`) as soon as one matching note has non-empty `reports`, 404 when nothing
-matches, and 200 only when every matching note was stored with `"reports": {}`. That answer is one
-object whose scalar fields (`project_id`, `sprint_id`, `created_at`, `summary`, `summary_metrics`)
-come from the MOST RECENT matching note; a null summary reads back as the real service's default text.
-
-What was stored is never readable through the service API, as in production: tests read it with
-the admin route `GET /_stand-in/notes` (`stored()` below).
+Every POST is stored as a new note; the GET has the deployed read defect (500 as soon as a matching
+note has a report), so what was stored is never readable through the service API, as in
+production: tests read it with the admin route `GET /_stand-in/notes` (`stored()` below).
 """
 
 from __future__ import annotations
@@ -28,7 +22,6 @@ from workflows.standin.server import (
     Response,
     Routes,
     json_response,
-    validate,
 )
 
 
@@ -90,14 +83,14 @@ def routes(db: Database) -> Routes:
         )
 
     def read(request: Request) -> Response:
-        rows = stored(db, validate(Query, request.query, "query"))
+        rows = stored(db, request.query_as(Query))
         if not rows:
             raise HTTPError(404, "No daily scrum reports found for the given criteria.")
         if any(row["reports"] for row in rows):
             # The deployed service reads `additional_data = {"reports": {...}}` back as if it were
             # `{date: [...]}` and fails: any matching note with a report makes the whole GET fail.
             return INTERNAL_SERVER_ERROR
-        latest = rows[-1]  # the 200 answer: the most recent note wins
+        latest = rows[-1]  # the 200 answer: the most recent note's fields; its summary, or the default
         merged = {name: latest[name] for name in ("project_id", "sprint_id", "created_at", "summary_metrics")}
         summary = DEFAULT_SUMMARY if latest["summary"] is None else latest["summary"]
         return json_response(200, {**merged, "summary": summary, "reports": {}})

@@ -18,10 +18,23 @@ from typing import Any
 from urllib.parse import quote
 
 import requests
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from workflows.standin.server import HTTPError, Request, Response, Routes, json_response
 
 TIMEOUT_SECONDS = 10.0
+UNEXPECTED = "unexpected task list from the sprint-service"
+
+
+class SprintTask(BaseModel, strict=True):
+    """What the simulation needs of each task the sprint-service lists."""
+
+    task_id: str
+    status: str
+    progress_percentage: int
+
+
+TASK_LIST = TypeAdapter(list[SprintTask])
 
 
 def routes(sprint_url: Callable[[], str], rng: random.Random, rng_lock: threading.Lock) -> Routes:
@@ -33,41 +46,37 @@ def routes(sprint_url: Callable[[], str], rng: random.Random, rng_lock: threadin
         with requests.Session() as http:
             http.trust_env = False  # never through an HTTP(S)_PROXY to 127.0.0.1
             try:
-                tasks = _tasks(_call(http, "GET", f"{base}/sprints/{quote(sprint_id, safe='')}/tasks"))
-            except (requests.RequestException, ValueError) as exc:
+                tasks = _call(http, "GET", f"{base}/sprints/{quote(sprint_id, safe='')}/tasks")
+                tasks = TASK_LIST.validate_python(tasks)
+            except ValidationError:
+                raise HTTPError(500, f"Failed to fetch tasks for sprint {sprint_id}: {UNEXPECTED}") from None
+            except requests.RequestException as exc:
                 raise HTTPError(500, f"Failed to fetch tasks for sprint {sprint_id}: {exc}") from None
-            if not tasks:
-                return json_response(
-                    200, {"message": "No tasks found for sprint.", "tasks_updated_count": 0, "updates": []}
-                )
             updates = []
             for task in tasks:
-                if task["status"] == "completed":  # the status decides, not progress 100
+                if task.status == "completed":  # the status decides, not progress 100
                     continue
                 with rng_lock:
                     increase = rng.randint(5, 35)
-                new_progress = min(100, task["progress_percentage"] + increase)
-                path = f"/tasks/{quote(task['task_id'], safe='')}/progress"
+                new_progress = min(100, task.progress_percentage + increase)
+                path = f"/tasks/{quote(task.task_id, safe='')}/progress"
                 try:
                     _call(http, "POST", base + path, json={"progress_percentage": new_progress})
                 except requests.RequestException as exc:
-                    print(f"daily-scrum stand-in: update of {task['task_id']} failed: {exc}", file=sys.stderr)
+                    print(f"daily-scrum stand-in: update of {task.task_id} failed: {exc}", file=sys.stderr)
                     continue
                 # progress_made is the points drawn (as production reports it), even when capped at 100
                 updates.append(
                     {
-                        "task_id": task["task_id"],
+                        "task_id": task.task_id,
                         "progress_made": f"{increase}%",
                         "new_status": f"{new_progress}%",
                     }
                 )
+        done = f"Daily scrum simulation completed for sprint {sprint_id}"
+        message = done if tasks else "No tasks found for sprint."
         return json_response(
-            200,
-            {
-                "message": f"Daily scrum simulation completed for sprint {sprint_id}",
-                "tasks_updated_count": len(updates),
-                "updates": updates,
-            },
+            200, {"message": message, "tasks_updated_count": len(updates), "updates": updates}
         )
 
     return [("POST", "/scrums/{sprint_id}/run", run)]
@@ -78,16 +87,3 @@ def _call(http: requests.Session, method: str, url: str, **kw: Any) -> Any:
     answer = http.request(method, url, timeout=TIMEOUT_SECONDS, **kw)
     answer.raise_for_status()
     return answer.json()
-
-
-def _tasks(tasks: Any) -> list[dict[str, Any]]:
-    valid = isinstance(tasks, list) and all(
-        isinstance(t, dict)
-        and isinstance(t.get("task_id"), str)
-        and isinstance(t.get("status"), str)
-        and isinstance(t.get("progress_percentage"), int)
-        for t in tasks
-    )
-    if not valid:
-        raise ValueError("unexpected task list from the sprint-service")
-    return tasks

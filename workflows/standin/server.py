@@ -72,6 +72,10 @@ class Request:
         error = {"type": "json_invalid", "loc": ["body", pos], "msg": "JSON decode error", "input": {}}
         raise HTTPError(422, [{**error, "ctx": {"error": reason}}])
 
+    def query_as(self, model: type[M]) -> M:
+        """The query validated like FastAPI would (raises HTTPError 422)."""
+        return validate(model, self.query, "query")
+
 
 @dataclass(frozen=True)
 class Response:
@@ -106,21 +110,16 @@ class Router:
 
     def dispatch(self, request: Request) -> Response:
         try:
-            return self._dispatch(request)
+            for method, pattern, handler in self._routes:
+                match = pattern.match(request.path)
+                if match and method == request.method:
+                    request.params = {k: unquote(v) for k, v in match.groupdict().items()}
+                    return handler(request)
         except HTTPError as exc:
             return json_response(exc.status, {"detail": exc.detail})
-
-    def _dispatch(self, request: Request) -> Response:
-        matches = [
-            (method, match, handler)
-            for method, pattern, handler in self._routes
-            if (match := pattern.match(request.path))
-        ]
-        for method, match, handler in matches:
-            if method == request.method:
-                request.params = {k: unquote(v) for k, v in match.groupdict().items()}
-                return handler(request)
-        raise HTTPError(405, "Method Not Allowed") if matches else HTTPError(404, "Not Found")
+        if any(pattern.match(request.path) for _, pattern, _ in self._routes):
+            return json_response(405, {"detail": "Method Not Allowed"})
+        return json_response(404, {"detail": "Not Found"})
 
 
 def health(_: Request) -> Response:

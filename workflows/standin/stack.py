@@ -10,16 +10,7 @@ from pathlib import Path
 from workflows.standin import SERVICES, chronicle, daily_scrum, project, sprint
 from workflows.standin.db import Database
 from workflows.standin.faults import Fault
-from workflows.standin.server import (
-    HTTPError,
-    Request,
-    Response,
-    Router,
-    Routes,
-    Service,
-    json_response,
-    validate,
-)
+from workflows.standin.server import HTTPError, Request, Response, Router, Routes, Service, json_response
 
 RANDOM_SEED = 20250830  # the simulation draws the same sequence after every reset
 
@@ -99,9 +90,7 @@ class Stack:
             return json_response(200, {"message": "stand-in reset", "services": self.states()})
 
         def notes(request: Request) -> Response:
-            return json_response(
-                200, chronicle.stored(self.db, validate(chronicle.Query, request.query, "query"))
-            )
+            return json_response(200, chronicle.stored(self.db, request.query_as(chronicle.Query)))
 
         def up(request: Request) -> Response:
             about = self._target(request)
