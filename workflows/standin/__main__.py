@@ -1,9 +1,7 @@
 """`python -m workflows.standin [--db PATH] [--host 127.0.0.1] [--fleet N]`: run the four stand-in services.
 
-Prints one `<ENV_NAME>=<url>` line per service (the step contract's env names, in its order),
-then `READY`, and serves until SIGTERM or SIGINT (exit 0). Ports are ephemeral. Without --db the
-database is a temporary file removed at exit; with --db the file is kept (and seeded only if new).
---fleet N adds projects FLEET-0001..FLEET-N to the seed; a reset goes back to the seed alone.
+Prints one `<ENV_NAME>=<url>` line per service (the step contract's env names, in its order), then
+`READY`, and serves until SIGTERM or SIGINT (exit 0); docs/standin.md, "Starting them".
 """
 
 from __future__ import annotations

@@ -1,9 +1,6 @@
 """The test-side API of the stand-in services (docs/standin.md): start `python -m workflows.standin`,
-drive its admin API.
-
-Admin requests go to the service concerned when it is up, else through any other service that is
-up (the admin API addresses a service by name), so faults can be queued for a service that is down.
-"""
+drive its admin API through any service that is up (it addresses a service by name), so faults can
+be queued for a service that is down."""
 
 from __future__ import annotations
 
@@ -108,46 +105,42 @@ class StandIn:
 
     # --- admin API --------------------------------------------------------------------------------
     def fault(self, service: str, kind: str, count: int = 1, **kw: Any) -> dict[str, Any]:
-        """Make the next `count` matching requests of `service` fail. kind: status (status=500,
-        retry_after=None), delay (seconds=1.0), malformed, drop, wrong_shape, answer (status=, body=);
-        optional path= (prefix), method= and skip= (matching requests let through first)."""
+        """Make the next `count` matching requests of `service` fail (kinds and options: docs/standin.md)."""
         spec = {"kind": kind, "count": count, **kw}
-        return self._admin("POST", f"/services/{service}/faults", service, json=spec)["fault"]
+        return self._admin("POST", f"/services/{service}/faults", json=spec)["fault"]
 
     def faults(self, service: str) -> list[dict[str, Any]]:
         """The faults still pending for `service`."""
-        return self._admin("GET", f"/services/{service}/faults", service)
+        return self._admin("GET", f"/services/{service}/faults")
 
     def clear_faults(self, service: str | None = None) -> None:
         """Drop the pending faults of one service, or of all four."""
         for name in [service] if service else self.SERVICES:
-            self._admin("DELETE", f"/services/{name}/faults", name)
+            self._admin("DELETE", f"/services/{name}/faults")
 
     def requests(
         self, service: str, method: str | None = None, path_prefix: str | None = None
     ) -> list[dict[str, Any]]:
-        """The non-admin requests `service` received, oldest first:
-        [{"method", "path", "query": {name: value}, "status": int or None if dropped, "at"}]."""
+        """The non-admin requests `service` got, oldest first: {"method", "path", "query", "status", "at"}."""
         params = {"method": method, "path_prefix": path_prefix}  # requests leaves out the None ones
-        return self._admin("GET", f"/services/{service}/requests", service, params=params)
+        return self._admin("GET", f"/services/{service}/requests", params=params)
 
     def clear_requests(self, service: str | None = None) -> None:
         for name in [service] if service else self.SERVICES:
-            self._admin("DELETE", f"/services/{name}/requests", name)
+            self._admin("DELETE", f"/services/{name}/requests")
 
     def reset(self) -> None:
         """Reseed the database, clear every fault and request log, bring every service up."""
-        self._admin("POST", "/reset", None)
+        self._admin("POST", "/reset")
 
     def notes(self, **query: str) -> list[dict[str, Any]]:
-        """The notes the chronicle stored, oldest first, filtered like its GET (project_id=,
-        sprint_id=, daily_scrum_date=): each {"note_id", "project_id", "sprint_id", "report_date",
-        "summary", "summary_metrics", "reports", "orchestration_decision_details", "created_at"}."""
-        return self._admin("GET", "/notes", "chronicle", params=query)
+        """The notes the chronicle stored, oldest first, filtered like its GET (project_id=, sprint_id=,
+        daily_scrum_date=), each with its `note_id` and `created_at`."""
+        return self._admin("GET", "/notes", params=query)
 
     def states(self) -> dict[str, dict[str, Any]]:
         """{service: {"url", "up"}} as the stand-in sees it."""
-        return self._admin("GET", "/services", None)
+        return self._admin("GET", "/services")
 
     def down(self, service: str) -> None:
         """Close the service's listening socket (and open connections): connection refused."""
@@ -155,21 +148,19 @@ class StandIn:
         if [name for name, state in self.states().items() if state["up"]] == [service]:
             raise StandInError(f"{service} is the last service up; admin requests need one running")
         # Through another service: the answer then comes after the socket is closed.
-        self._admin("POST", f"/services/{service}/down", None, avoid=service)
+        self._admin("POST", f"/services/{service}/down", avoid=service)
 
     def up(self, service: str) -> None:
         """Listen again on the same port."""
         self.url(service)  # ValueError for an unknown name
-        self._admin("POST", f"/services/{service}/up", None)
+        self._admin("POST", f"/services/{service}/up")
 
     stop_service = down
     start_service = up
 
-    def _admin(self, method: str, path: str, prefer: str | None, avoid: str | None = None, **kw: Any) -> Any:
-        """Send an admin request to `prefer` if it is up, else to the first other service that
-        answers (never to `avoid`)."""
-        order = [prefer] if prefer in self.SERVICES else []
-        order += [name for name in self.SERVICES if name not in order and name != avoid]
+    def _admin(self, method: str, path: str, avoid: str | None = None, **kw: Any) -> Any:
+        """Send an admin request to the first service (but `avoid`) that answers."""
+        order = [name for name in self.SERVICES if name != avoid]
         for name in order:
             try:
                 answer = self._http.request(

@@ -1,11 +1,8 @@
 """daily-scrum-service stand-in: the progress simulation (docs/dsm-services.md, "daily-scrum-service").
 
-Like production it never touches the database itself: it reads the sprint's tasks with
-GET /sprints/{id}/tasks and writes each new progress with POST /tasks/{id}/progress on the
-sprint-service, over HTTP. So sprint-service faults and downtime reach the simulation as they do
-in the cluster: a failed read answers 500, a failed write is logged and swallowed (the task is
-just left out of `updates`, which is how the deployed defect "200 with tasks_updated_count 0"
-comes about).
+Like production it reads and writes the tasks over HTTP on the sprint-service, so its faults and
+downtime reach the simulation as in the cluster: a failed read answers 500, a failed write is
+logged and swallowed (the task left out of `updates`: the deployed "tasks_updated_count 0" defect).
 """
 
 from __future__ import annotations

@@ -1,14 +1,9 @@
 """The deterministic seed of the stand-in database (what every test starts from after reset()).
 
-GEM-001 is the project the job runs for by default; its active sprint GEM-001-S01 covers the
-cases the job must handle: every task status, a `completed` task at 100 (skipped by the
-simulation), an `in_progress` task already at 100 (NOT skipped: the simulation keys on status),
-tasks at 0, and one unassigned task. GEM-001-S02 is planned (no tasks, not active). GEM-002 is a
-second project with its own active sprint; GEM-003 has only a closed sprint, so no active sprint.
-
-A fleet (`python -m workflows.standin --fleet N`, the fleet benchmark) adds N look-alike projects
-FLEET-0001.. (`load(conn, fleet=N)`): each an active sprint FLEET-nnnn-S01 of four tasks and a
-two-member team, the same for every N (project n is always the same rows).
+GEM-001-S01 covers the cases the job must handle: every task status, a `completed` task at 100
+(skipped by the simulation), an `in_progress` task already at 100 (NOT skipped: the simulation
+keys on status), tasks at 0, and one unassigned task. GEM-003 has no active sprint. A fleet
+(`--fleet N`, the fleet benchmark) adds N look-alike projects FLEET-0001.., the same for every N.
 """
 
 from __future__ import annotations

@@ -30,13 +30,12 @@ from workflows.standin.faults import Fault, FaultBook
 M = TypeVar("M", bound=BaseModel)
 
 
+@dataclass
 class HTTPError(Exception):
     """Answer `status` with `{"detail": detail}`, like FastAPI's HTTPException (422: the error list)."""
 
-    def __init__(self, status: int, detail: Any) -> None:
-        super().__init__(status, detail)
-        self.status = status
-        self.detail = detail
+    status: int
+    detail: Any
 
 
 def validate(model: type[M], value: Any, where: str) -> M:
@@ -92,8 +91,6 @@ def json_response(status: int, payload: Any, **kw: Any) -> Response:
 
 # Starlette's answer to an unhandled exception: 500, plain text, not JSON.
 INTERNAL_SERVER_ERROR = Response(500, b"Internal Server Error", {"Content-Type": "text/plain; charset=utf-8"})
-MALFORMED = Response(200, b'{"detail": "this body is cut sho')
-WRONG_SHAPE = Response(200, b'{"unexpected": true}')
 
 Handler = Callable[[Request], Response]
 Routes = list[tuple[str, str, Handler]]  # (method, path template like /sprints/{sprint_id}, handler)
@@ -122,47 +119,39 @@ class Router:
         return json_response(404, {"detail": "Not Found"})
 
 
-def health(_: Request) -> Response:
-    return json_response(200, {"status": "ok"})
-
-
 class Service:
     """One stand-in service: its routes, faults and request log, and its listening socket."""
 
     def __init__(self, name: str, routes: Routes, admin: Router, host: str) -> None:
         self.name = name
-        self.routes = Router([("GET", "/health", health), *routes])
+        self.routes = Router([("GET", "/health", lambda _: json_response(200, {"status": "ok"})), *routes])
         self.admin = admin
         self.host = host
         self.port = 0  # 0 until first started; then kept, so down/up reuses the same port
         self.faults = FaultBook()
         self._log: list[dict[str, Any]] = []  # what it was asked (admin routes excluded), oldest first
-        self._server: _Server | None = None
+        self.server: _Server | None = None  # None while down
         self._lock = threading.Lock()
 
     @property
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
-    @property
-    def is_up(self) -> bool:
-        return self._server is not None
-
     def start(self) -> None:
         with self._lock:
-            if self._server is not None:
+            if self.server is not None:
                 return
-            self._server = _Server((self.host, self.port), self)
-            self.port = self._server.server_address[1]
+            self.server = _Server((self.host, self.port), self)
+            self.port = self.server.server_address[1]
             threading.Thread(
-                target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+                target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
             ).start()
 
     def stop(self) -> None:
         """Close the listening socket AND the open keep-alive connections, so that every new
         request gets "connection refused" as from a stopped pod."""
         with self._lock:
-            server, self._server = self._server, None
+            server, self.server = self.server, None
         if server is not None:
             server.shutdown()
             server.server_close()
@@ -212,7 +201,11 @@ class Service:
             return json_response(fault.status, detail, headers=headers)
         if fault.kind == "answer":
             return json_response(fault.status, fault.body)
-        return {"malformed": MALFORMED, "wrong_shape": WRONG_SHAPE}.get(fault.kind)  # drop: None
+        if fault.kind == "malformed":
+            return Response(200, b'{"detail": "this body is cut sho')
+        if fault.kind == "wrong_shape":
+            return Response(200, b'{"unexpected": true}')
+        return None  # drop
 
 
 class _Server(ThreadingHTTPServer):

@@ -29,10 +29,6 @@ def _tasks(conn: sqlite3.Connection, sprint_id: str) -> list[dict[str, Any]]:
     return [dict(row) for row in rows]
 
 
-def _sprint_not_found(sprint_id: str) -> HTTPError:
-    return HTTPError(404, f"Sprint {sprint_id} not found.")
-
-
 def routes(db: Database) -> Routes:
     def tasks(request: Request) -> Response:
         # An unknown sprint answers 200 [] (not 404), as the real service does.
@@ -46,14 +42,14 @@ def routes(db: Database) -> Routes:
                 f"SELECT {SPRINT_FIELDS} FROM sprints WHERE sprint_id = ?", (sprint_id,)
             ).fetchone()
             if row is None:
-                raise _sprint_not_found(sprint_id)
+                raise HTTPError(404, f"Sprint {sprint_id} not found.")
             return json_response(200, {"sprint": dict(row), "tasks": _tasks(conn, sprint_id)})
 
     def task_summary(request: Request) -> Response:
         sprint_id = request.params["sprint_id"]
         with db.read() as conn:
             if conn.execute("SELECT 1 FROM sprints WHERE sprint_id = ?", (sprint_id,)).fetchone() is None:
-                raise _sprint_not_found(sprint_id)
+                raise HTTPError(404, f"Sprint {sprint_id} not found.")
             total, completed = conn.execute(
                 # "completed" means progress 100, whatever the status says
                 "SELECT COUNT(*), COALESCE(SUM(progress_percentage = 100), 0) FROM tasks WHERE sprint_id = ?",
