@@ -11,7 +11,6 @@ import sys
 import tempfile
 import threading
 from pathlib import Path
-from types import TracebackType
 from typing import IO, Any
 
 import requests
@@ -58,24 +57,20 @@ class StandIn:
         )
         assert process.stdout is not None
         urls: dict[str, str] = {}
-        line = ""
         timer = threading.Timer(timeout, process.kill)  # a start that hangs ends in EOF below
         timer.start()
         try:
             for line in process.stdout:
                 if line == "READY\n":
                     return cls(process, urls, stderr)
-                name, equals, value = line.rstrip("\n").partition("=")
-                if not equals:
-                    break
+                name, _, value = line.rstrip("\n").partition("=")
                 urls[name] = value
         finally:
             timer.cancel()
         _terminate(process)
         stderr.seek(0)
         raise StandInError(
-            f"`{' '.join(command)}` ended before READY (within {timeout}s; last line {line!r});"
-            f" stderr:\n{stderr.read()[-4000:]}"
+            f"`{' '.join(command)}` ended before READY (within {timeout}s); stderr:\n{stderr.read()[-4000:]}"
         )
 
     def stop(self, timeout: float = 10.0) -> int:
@@ -88,9 +83,7 @@ class StandIn:
     def __enter__(self) -> StandIn:
         return self
 
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
+    def __exit__(self, *_: object) -> None:
         self.stop()
 
     def url(self, service: str) -> str:

@@ -71,7 +71,6 @@ class Database:
         # isolation_level=None: transactions are explicit (BEGIN IMMEDIATE in write()).
         conn = sqlite3.connect(self.path, timeout=10.0, isolation_level=None)
         conn.row_factory = sqlite3.Row
-        conn.execute("PRAGMA busy_timeout = 10000")
         conn.execute("PRAGMA synchronous = NORMAL")  # test data: speed over surviving a power cut
         return closing(conn)
 

@@ -9,6 +9,7 @@ Routes under /_stand-in/ are the admin API: never logged, never faulted.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import re
 import socket
@@ -20,12 +21,10 @@ from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from pydantic import BaseModel, ValidationError
-
-from workflows.standin.faults import Fault, FaultBook
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -119,6 +118,31 @@ class Router:
         return json_response(404, {"detail": "Not Found"})
 
 
+class Fault(BaseModel):
+    """A fault as posted to /_stand-in/faults; `remaining` is posted as `count`."""
+
+    model_config = ConfigDict(extra="forbid")  # a typo ("second") must not silently become a default
+
+    kind: Literal["status", "delay", "malformed", "drop", "wrong_shape", "answer"]
+    remaining: int = Field(1, ge=1, validation_alias="count")
+    status: int = Field(500, ge=100, le=599)
+    seconds: float = Field(1.0, ge=0)
+    path: str | None = None  # a prefix
+    method: Annotated[str, AfterValidator(lambda m: m.upper() or None)] | None = None
+    skip: int = Field(0, ge=0)  # matching requests still let through before the fault applies
+    retry_after: int | None = Field(None, ge=0)
+    body: Any = None  # any JSON, for `answer`
+    _id: int = PrivateAttr(0)
+
+    def matches(self, method: str, path: str) -> bool:
+        return (self.method is None or self.method == method) and (
+            self.path is None or path.startswith(self.path)
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self._id, **self.model_dump()}
+
+
 class Service:
     """One stand-in service: its routes, faults and request log, and its listening socket."""
 
@@ -128,10 +152,11 @@ class Service:
         self.admin = admin
         self.host = host
         self.port = 0  # 0 until first started; then kept, so down/up reuses the same port
-        self.faults = FaultBook()
-        self._log: list[dict[str, Any]] = []  # what it was asked (admin routes excluded), oldest first
+        self.faults: list[Fault] = []  # pending; the first that matches a request is used
+        self.log: list[dict[str, Any]] = []  # what it was asked (admin routes excluded), oldest first
         self.server: _Server | None = None  # None while down
         self._lock = threading.Lock()
+        self._fault_ids = itertools.count(1)
 
     @property
     def url(self) -> str:
@@ -157,18 +182,25 @@ class Service:
             server.server_close()
             server.close_connections()
 
-    def requests(self, method: str | None = None, path_prefix: str | None = None) -> list[dict[str, Any]]:
+    def add_fault(self, fault: Fault) -> Fault:
         with self._lock:
-            return [
-                dict(e)
-                for e in self._log
-                if (method is None or e["method"] == method.upper())
-                and (path_prefix is None or e["path"].startswith(path_prefix))
-            ]
+            fault._id = next(self._fault_ids)
+            self.faults.append(fault)
+        return fault
 
-    def clear_requests(self) -> None:
+    def _take_fault(self, method: str, path: str) -> Fault | None:
+        """Consume one use of the first fault matching this request, if any."""
         with self._lock:
-            self._log.clear()
+            fault = next((f for f in self.faults if f.matches(method, path)), None)
+            if fault is None:
+                return None
+            if fault.skip:
+                fault.skip -= 1
+                return None
+            fault.remaining -= 1
+            if fault.remaining == 0:
+                self.faults.remove(fault)
+            return fault
 
     def handle(self, request: Request) -> Response | None:
         """The answer to a request, or None to drop the connection without one."""
@@ -181,9 +213,8 @@ class Service:
             "status": None,
             "at": dt.datetime.now(dt.UTC).isoformat(timespec="microseconds").replace("+00:00", "Z"),
         }
-        with self._lock:
-            self._log.append(entry)
-        response = self._answer(request, self.faults.take(request.method, request.path))
+        self.log.append(entry)
+        response = self._answer(request, self._take_fault(request.method, request.path))
         entry["status"] = None if response is None else response.status
         return response
 

@@ -9,8 +9,16 @@ from pathlib import Path
 
 from workflows.standin import SERVICES, chronicle, daily_scrum, project, sprint
 from workflows.standin.db import Database
-from workflows.standin.faults import Fault
-from workflows.standin.server import HTTPError, Request, Response, Router, Routes, Service, json_response
+from workflows.standin.server import (
+    Fault,
+    HTTPError,
+    Request,
+    Response,
+    Router,
+    Routes,
+    Service,
+    json_response,
+)
 
 RANDOM_SEED = 20250830  # the simulation draws the same sequence after every reset
 
@@ -48,7 +56,7 @@ class Stack:
             self.rng.seed(RANDOM_SEED)
         for service in self.services.values():
             service.faults.clear()
-            service.clear_requests()
+            service.log.clear()
             service.start()
 
     def states(self) -> dict[str, dict[str, object]]:
@@ -64,11 +72,11 @@ class Stack:
     def _admin_routes(self) -> Routes:
         def add_fault(request: Request) -> Response:
             about = self._target(request)
-            fault = about.faults.add(request.json(Fault))
+            fault = about.add_fault(request.json(Fault))
             return json_response(201, {"service": about.name, "fault": fault.to_dict()})
 
         def list_faults(request: Request) -> Response:
-            return json_response(200, self._target(request).faults.pending())
+            return json_response(200, [fault.to_dict() for fault in self._target(request).faults])
 
         def clear_faults(request: Request) -> Response:
             about = self._target(request)
@@ -76,13 +84,16 @@ class Stack:
             return json_response(200, {"message": f"faults of {about.name} cleared"})
 
         def list_requests(request: Request) -> Response:
-            query = request.query
-            entries = self._target(request).requests(query.get("method"), query.get("path_prefix"))
-            return json_response(200, entries)
+            method = request.query.get("method", "").upper()
+            prefix = request.query.get("path_prefix", "")
+            log = self._target(request).log
+            return json_response(
+                200, [e for e in log if method in ("", e["method"]) and e["path"].startswith(prefix)]
+            )
 
         def clear_requests(request: Request) -> Response:
             about = self._target(request)
-            about.clear_requests()
+            about.log.clear()
             return json_response(200, {"message": f"request log of {about.name} cleared"})
 
         def reset(_: Request) -> Response:
@@ -105,22 +116,19 @@ class Stack:
             about.stop()  # closed before the answer, so the caller sees "refused" as soon as it is told
             return json_response(200, answer)
 
-        per_service = [
-            ("POST", "/faults", add_fault),
-            ("GET", "/faults", list_faults),
-            ("DELETE", "/faults", clear_faults),
-            ("GET", "/requests", list_requests),
-            ("DELETE", "/requests", clear_requests),
-        ]
-        return [
-            *[(method, f"/_stand-in{path}", handler) for method, path, handler in per_service],
-            *[
-                (method, f"/_stand-in/services/{{name}}{path}", handler)
-                for method, path, handler in per_service
-            ],
+        routes: Routes = [
             ("POST", "/_stand-in/reset", reset),
             ("GET", "/_stand-in/services", lambda _: json_response(200, self.states())),
             ("GET", "/_stand-in/notes", notes),
             ("POST", "/_stand-in/services/{name}/down", down),
             ("POST", "/_stand-in/services/{name}/up", up),
         ]
+        for prefix in ("/_stand-in", "/_stand-in/services/{name}"):  # this service, or service {name}
+            routes += [
+                ("POST", f"{prefix}/faults", add_fault),
+                ("GET", f"{prefix}/faults", list_faults),
+                ("DELETE", f"{prefix}/faults", clear_faults),
+                ("GET", f"{prefix}/requests", list_requests),
+                ("DELETE", f"{prefix}/requests", clear_requests),
+            ]
+        return routes
