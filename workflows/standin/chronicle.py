@@ -15,14 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from workflows.standin.db import Database
-from workflows.standin.server import (
-    INTERNAL_SERVER_ERROR,
-    HTTPError,
-    Request,
-    Response,
-    Routes,
-    json_response,
-)
+from workflows.standin.server import INTERNAL_ERROR, HTTPError, Request, Response, Routes, json_response
 
 
 class TaskReport(BaseModel):
@@ -89,7 +82,7 @@ def routes(db: Database) -> Routes:
         if any(row["reports"] for row in rows):
             # The deployed service reads `additional_data = {"reports": {...}}` back as if it were
             # `{date: [...]}` and fails: any matching note with a report makes the whole GET fail.
-            return INTERNAL_SERVER_ERROR
+            return INTERNAL_ERROR
         latest = rows[-1]  # the 200 answer: the most recent note's fields; its summary, or the default
         merged = {name: latest[name] for name in ("project_id", "sprint_id", "created_at", "summary_metrics")}
         summary = DEFAULT_SUMMARY if latest["summary"] is None else latest["summary"]

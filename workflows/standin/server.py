@@ -89,7 +89,7 @@ def json_response(status: int, payload: Any, **kw: Any) -> Response:
 
 
 # Starlette's answer to an unhandled exception: 500, plain text, not JSON.
-INTERNAL_SERVER_ERROR = Response(500, b"Internal Server Error", {"Content-Type": "text/plain; charset=utf-8"})
+INTERNAL_ERROR = Response(500, b"Internal Server Error", {"Content-Type": "text/plain; charset=utf-8"})
 
 Handler = Callable[[Request], Response]
 Routes = list[tuple[str, str, Handler]]  # (method, path template like /sprints/{sprint_id}, handler)
@@ -146,10 +146,10 @@ class Fault(BaseModel):
 class Service:
     """One stand-in service: its routes, faults and request log, and its listening socket."""
 
-    def __init__(self, name: str, routes: Routes, admin: Router, host: str) -> None:
+    def __init__(self, name: str, routes: Routes, admin: Routes, host: str) -> None:
         self.name = name
         self.routes = Router([("GET", "/health", lambda _: json_response(200, {"status": "ok"})), *routes])
-        self.admin = admin
+        self.admin = Router(admin)
         self.host = host
         self.port = 0  # 0 until first started; then kept, so down/up reuses the same port
         self.faults: list[Fault] = []  # pending; the first that matches a request is used
@@ -295,7 +295,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
             response = self.server.service.handle(request)
         except Exception:  # a bug in a stand-in handler: answer like Starlette does, keep serving
             traceback.print_exc()
-            response = INTERNAL_SERVER_ERROR
+            response = INTERNAL_ERROR
         if response is None:
             self.close_connection = True
             with suppress(OSError):

@@ -9,16 +9,7 @@ from pathlib import Path
 
 from workflows.standin import SERVICES, chronicle, daily_scrum, project, sprint
 from workflows.standin.db import Database
-from workflows.standin.server import (
-    Fault,
-    HTTPError,
-    Request,
-    Response,
-    Router,
-    Routes,
-    Service,
-    json_response,
-)
+from workflows.standin.server import Fault, HTTPError, Request, Response, Routes, Service, json_response
 
 RANDOM_SEED = 20250830  # the simulation draws the same sequence after every reset
 
@@ -35,7 +26,7 @@ class Stack:
             "project": project.routes(self.db),
             "chronicle": chronicle.routes(self.db),
         }
-        admin = Router(self._admin_routes())
+        admin = self._admin_routes()
         self.services = {name: Service(name, service_routes[name], admin, host) for name in SERVICES}
 
     def start(self) -> None:
