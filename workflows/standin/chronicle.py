@@ -84,9 +84,13 @@ def routes(db: Database) -> Routes:
             # `{date: [...]}` and fails: any matching note with a report makes the whole GET fail.
             return INTERNAL_ERROR
         latest = rows[-1]  # the 200 answer: the most recent note's fields; its summary, or the default
-        merged = {name: latest[name] for name in ("project_id", "sprint_id", "created_at", "summary_metrics")}
-        summary = DEFAULT_SUMMARY if latest["summary"] is None else latest["summary"]
-        return json_response(200, {**merged, "summary": summary, "reports": {}})
+        merged = {
+            name: latest[name]
+            for name in ("project_id", "sprint_id", "created_at", "summary", "summary_metrics")
+        }
+        if merged["summary"] is None:
+            merged["summary"] = DEFAULT_SUMMARY
+        return json_response(200, {**merged, "reports": {}})
 
     return [("POST", "/v1/notes/daily_scrum_report", record), ("GET", "/v1/notes/daily_scrum_report", read)]
 

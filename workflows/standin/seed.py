@@ -104,16 +104,8 @@ def load(conn: sqlite3.Connection, fleet: int = 0) -> None:
         name = f"Fleet project {number}"
         tables["projects"].append((project_id, name, "A project of the fleet benchmark", "active"))
         tables["team_members"] += [(i, project_id, *member) for i, member in enumerate(FLEET_TEAM)]
-        sprint = (
-            sprint_id,
-            project_id,
-            f"{project_id} Sprint 1",
-            "2025-08-25",
-            "2025-09-05",
-            2,
-            SPRINT_ACTIVE,
-        )
-        tables["sprints"].append(sprint)
+        dates = ("2025-08-25", "2025-09-05")
+        tables["sprints"].append((sprint_id, project_id, f"{project_id} Sprint 1", *dates, 2, SPRINT_ACTIVE))
         for n, (title, status, progress, member) in enumerate(FLEET_TASKS, start=1):
             assignee = None if member is None else FLEET_TEAM[member][0]
             tables["tasks"].append(

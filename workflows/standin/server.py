@@ -29,7 +29,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, 
 M = TypeVar("M", bound=BaseModel)
 
 
-@dataclass
+@dataclass(eq=False)  # hashable, as exceptions are
 class HTTPError(Exception):
     """Answer `status` with `{"detail": detail}`, like FastAPI's HTTPException (422: the error list)."""
 
