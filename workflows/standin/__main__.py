@@ -14,7 +14,6 @@ import threading
 from pathlib import Path
 
 from workflows.standin import seed
-from workflows.standin.stack import Stack
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,6 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     # Handlers before anything slow, so an early SIGTERM still ends in a clean exit.
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
+    from workflows.standin.stack import Stack  # imports pydantic, the slow part of the start
 
     with tempfile.TemporaryDirectory(prefix="dsm-stand-in-") as tmp:
         db_path = args.db if args.db is not None else Path(tmp) / "stand-in.sqlite"
