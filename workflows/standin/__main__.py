@@ -1,10 +1,7 @@
 """`python -m workflows.standin [--db PATH] [--host 127.0.0.1] [--fleet N]`: run the four stand-in services.
 
-Prints one `<ENV_NAME>=<url>` line per service (the step contract's env names, in its order),
-then `READY`, and serves until SIGTERM or SIGINT (exit 0). Ports are ephemeral. Without --db the
-database is a temporary file removed at exit; with --db the file is kept (and seeded only if new).
---fleet N adds projects FLEET-0001..FLEET-N to the seed (seed.load_fleet); a reset goes back to
-the seed alone.
+Prints one `<ENV_NAME>=<url>` line per service (the step contract's env names, in its order), then
+`READY`, and serves until SIGTERM or SIGINT (exit 0); docs/standin.md, "Starting them".
 """
 
 from __future__ import annotations
@@ -17,7 +14,6 @@ import threading
 from pathlib import Path
 
 from workflows.standin import seed
-from workflows.standin.stack import Stack
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -35,13 +31,14 @@ def main(argv: list[str] | None = None) -> int:
     # Handlers before anything slow, so an early SIGTERM still ends in a clean exit.
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
+    from workflows.standin.stack import Stack  # imports pydantic, the slow part of the start
 
     with tempfile.TemporaryDirectory(prefix="dsm-stand-in-") as tmp:
         db_path = args.db if args.db is not None else Path(tmp) / "stand-in.sqlite"
         stack = Stack(db_path, args.host)
         if args.fleet:
             with stack.db.write() as conn:
-                seed.load_fleet(conn, args.fleet)
+                seed.load(conn, args.fleet)
         stack.start()
         try:
             for env, url in stack.urls().items():

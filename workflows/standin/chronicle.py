@@ -1,14 +1,8 @@
 """chronicle-service stand-in: daily scrum report notes (docs/dsm-services.md, "chronicle-service").
 
-POST validates the note as the real service's pydantic models do and stores every POST as a new
-row (no de-duplication). GET has the deployed defect: it answers 500 (plain text
-`Internal Server Error`) as soon as one matching note has non-empty `reports`, 404 when nothing
-matches, and 200 only when every matching note was stored with `"reports": {}`. That answer is one
-object whose scalar fields (`project_id`, `sprint_id`, `created_at`, `summary`, `summary_metrics`)
-come from the MOST RECENT matching note; a null summary reads back as the real service's default text.
-
-What was stored is never readable through the service API, as in production: tests read it with
-the admin route `GET /_stand-in/notes` (`stored()` below).
+Every POST is stored as a new note; the GET has the deployed read defect (500 as soon as a matching
+note has a report), so what was stored is never readable through the service API, as in
+production: tests read it with the admin route `GET /_stand-in/notes` (`stored()` below).
 """
 
 from __future__ import annotations
@@ -18,138 +12,103 @@ import json
 import uuid
 from typing import Any
 
-from workflows.standin import validation as v
+from pydantic import BaseModel, ConfigDict, Field
+
 from workflows.standin.db import Database
-from workflows.standin.server import Request, Response, Router, detail, internal_server_error, json_response
+from workflows.standin.server import INTERNAL_ERROR, HTTPError, Request, Response, Routes, json_response
 
-TASK = v.model(
-    "TaskReport",
-    {
-        "id": v.Field(v.string),
-        "yesterday_work": v.Field(v.optional(v.string), required=False),
-        "today_work": v.Field(v.optional(v.string), required=False),
-        "impediments": v.Field(v.optional(v.string), required=False),
-        "created_at": v.Field(v.datetime),
-    },
-)
-EMPLOYEE_REPORT = v.model(
-    "EmployeeReport",
-    {
-        # `employee_id` with alias `assigned_to`: either key is accepted, neither is required.
-        "employee_id": v.Field(v.optional(v.string), required=False, alias="assigned_to"),
-        "tasks": v.Field(v.list_of(TASK)),
-    },
-)
-SUMMARY_METRICS = v.model(
-    "SummaryMetrics",
-    {
-        name: v.Field(v.integer)
-        for name in ("total_team_members", "total_tasks", "completed_tasks", "pending_tasks")
-    },
-)
-NOTE = v.model(
-    "DailyScrumReportNote",
-    {
-        "project_id": v.Field(v.string),
-        "sprint_id": v.Field(v.optional(v.string), required=False),
-        "report_date": v.Field(v.optional(v.date), required=False),
-        "summary": v.Field(v.optional(v.string), required=False),
-        "summary_metrics": v.Field(v.optional(SUMMARY_METRICS), required=False),
-        "reports": v.Field(v.dict_of(v.list_of(EMPLOYEE_REPORT))),
-        "orchestration_decision_details": v.Field(v.optional(v.any_dict), required=False),
-    },
-    top_level=True,
-)
-QUERY = v.model(
-    "DailyScrumReportQuery",
-    {
-        "sprint_id": v.Field(v.optional(v.string), required=False),
-        "project_id": v.Field(v.optional(v.string), required=False),
-        "daily_scrum_date": v.Field(v.optional(v.date), required=False),
-    },
-)
+
+class TaskReport(BaseModel):
+    id: str
+    yesterday_work: str | None = None
+    today_work: str | None = None
+    impediments: str | None = None
+    created_at: dt.datetime
+
+
+class EmployeeReport(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    employee_id: str | None = Field(None, alias="assigned_to")  # either key is accepted, neither required
+    tasks: list[TaskReport]
+
+
+class SummaryMetrics(BaseModel):
+    total_team_members: int
+    total_tasks: int
+    completed_tasks: int
+    pending_tasks: int
+
+
+class DailyScrumReportNote(BaseModel):
+    project_id: str
+    sprint_id: str | None = None
+    report_date: dt.date | None = None
+    summary: str | None = None
+    summary_metrics: SummaryMetrics | None = None
+    reports: dict[str, list[EmployeeReport]]
+    orchestration_decision_details: dict[str, Any] | None = None
+
+
+class Query(BaseModel):
+    sprint_id: str | None = None
+    project_id: str | None = None
+    daily_scrum_date: dt.date | None = None
+
+
+JSON_COLUMNS = ("summary_metrics", "reports", "orchestration_decision_details")
 DEFAULT_SUMMARY = "No Holiday or PTO reported for this daily stand-up"
-NOT_FOUND = "No daily scrum reports found for the given criteria."
 
 
-def routes(db: Database) -> Router:
-    router = Router()
-
-    def health(_: Request) -> Response:
-        return json_response(200, {"status": "ok"})
-
+def routes(db: Database) -> Routes:
     def record(request: Request) -> Response:
-        note = request.json(NOTE)
-        note_id = str(uuid.uuid4())
-        created_at = v.serialize_datetime(dt.datetime.now(dt.UTC))
+        note = request.json(DailyScrumReportNote).model_dump(mode="json")
+        row = {
+            "note_id": str(uuid.uuid4()),
+            **{k: json.dumps(v) if k in JSON_COLUMNS and v is not None else v for k, v in note.items()},
+            "created_at": dt.datetime.now(dt.UTC).isoformat().replace("+00:00", "Z"),  # as pydantic writes it
+        }
         with db.write() as conn:
-            conn.execute(
-                "INSERT INTO notes (note_id, project_id, sprint_id, report_date, summary, summary_metrics,"
-                " reports, orchestration_decision_details, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    note_id,
-                    note["project_id"],
-                    note["sprint_id"],
-                    note["report_date"],
-                    note["summary"],
-                    _json_or_none(note["summary_metrics"]),
-                    json.dumps(note["reports"]),
-                    _json_or_none(note["orchestration_decision_details"]),
-                    created_at,
-                ),
-            )
-        return json_response(201, {"message": "Daily scrum report recorded successfully", "note_id": note_id})
+            marks = ", ".join("?" * len(row))
+            conn.execute(f"INSERT INTO notes ({', '.join(row)}) VALUES ({marks})", list(row.values()))
+        return json_response(
+            201, {"message": "Daily scrum report recorded successfully", "note_id": row["note_id"]}
+        )
 
     def read(request: Request) -> Response:
-        rows = stored(db, v.validate(QUERY, request.query, ("query",)))
+        rows = stored(db, request.query_as(Query))
         if not rows:
-            return detail(404, NOT_FOUND)
+            raise HTTPError(404, "No daily scrum reports found for the given criteria.")
         if any(row["reports"] for row in rows):
             # The deployed service reads `additional_data = {"reports": {...}}` back as if it were
             # `{date: [...]}` and fails: any matching note with a report makes the whole GET fail.
-            return internal_server_error()
-        return json_response(200, merge(rows))
+            return INTERNAL_ERROR
+        latest = rows[-1]  # the 200 answer: the most recent note's fields; its summary, or the default
+        merged = {
+            name: latest[name]
+            for name in ("project_id", "sprint_id", "created_at", "summary", "summary_metrics")
+        }
+        if merged["summary"] is None:
+            merged["summary"] = DEFAULT_SUMMARY
+        return json_response(200, {**merged, "reports": {}})
 
-    router.add("GET", "/health", health)
-    router.add("POST", "/v1/notes/daily_scrum_report", record)
-    router.add("GET", "/v1/notes/daily_scrum_report", read)
-    return router
+    return [("POST", "/v1/notes/daily_scrum_report", record), ("GET", "/v1/notes/daily_scrum_report", read)]
 
 
-def stored(db: Database, query: dict[str, Any]) -> list[dict[str, Any]]:
-    """The stored notes matching a (validated) query, oldest first, `reports` and metrics decoded.
+def stored(db: Database, query: Query) -> list[dict[str, Any]]:
+    """The stored notes matching a query, oldest first, the JSON columns decoded.
 
     Filters are AND-ed; an empty value is no filter, as in the real service. A date matches a
     note's `report_date` or a key of its `reports`."""
     sql, args = "SELECT * FROM notes WHERE 1 = 1", []
     for name in ("sprint_id", "project_id"):
-        if query.get(name):
+        if getattr(query, name):
             sql += f" AND {name} = ?"
-            args.append(query[name])
+            args.append(getattr(query, name))
     with db.read() as conn:
         rows = [dict(row) for row in conn.execute(sql + " ORDER BY seq", args)]
+    day = query.daily_scrum_date and query.daily_scrum_date.isoformat()
     for row in rows:
-        row["reports"] = json.loads(row["reports"])
-        for name in ("summary_metrics", "orchestration_decision_details"):
-            row[name] = json.loads(row[name]) if row[name] else None
-    day = query.get("daily_scrum_date")
-    if day:
-        rows = [row for row in rows if row["report_date"] == day or day in row["reports"]]
-    return rows
-
-
-def merge(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """The 200 answer for notes that all have empty `reports` (rows oldest first): the most recent wins."""
-    latest = rows[-1]
-    return {
-        "project_id": latest["project_id"],
-        "sprint_id": latest["sprint_id"],
-        "created_at": latest["created_at"],
-        "summary": latest["summary"] if latest["summary"] is not None else DEFAULT_SUMMARY,
-        "summary_metrics": latest["summary_metrics"],
-        "reports": {},
-    }
-
-
-def _json_or_none(value: Any) -> str | None:
-    return None if value is None else json.dumps(value)
+        del row["seq"]
+        row.update({name: json.loads(row[name]) if row[name] else None for name in JSON_COLUMNS})
+    return [row for row in rows if not day or row["report_date"] == day or day in row["reports"]]

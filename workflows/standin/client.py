@@ -1,29 +1,16 @@
-"""The test-side API of the stand-in services: start `python -m workflows.standin`, drive its admin API.
-
-    with StandIn.start() as stack:
-        env = stack.env()                          # os.environ + the four *_SERVICE_URL variables
-        stack.fault("sprint", "status", status=503, path="/sprints/")
-        stack.down("chronicle")                    # connection refused until up()/reset()
-        stack.requests("sprint", method="POST")    # what the sprint-service was asked
-        stack.notes(daily_scrum_date="2026-11-27") # what the chronicle stored (its GET cannot say)
-
-Services are named "daily-scrum", "sprint", "project", "chronicle". Admin requests go to the
-service concerned when it is up, else through any other service that is up (the admin API
-addresses a service by name), so faults can be queued for a service that is down.
-"""
+"""The test-side API of the stand-in services (docs/standin.md): start `python -m workflows.standin`,
+drive its admin API through any service that is up (it addresses a service by name), so faults can
+be queued for a service that is down."""
 
 from __future__ import annotations
 
 import os
-import queue
 import signal
 import subprocess
 import sys
 import tempfile
 import threading
-import time
 from pathlib import Path
-from types import TracebackType
 from typing import IO, Any
 
 import requests
@@ -51,7 +38,6 @@ class StandIn:
         self._http = requests.Session()
         self._http.trust_env = False  # never send 127.0.0.1 traffic to an HTTP(S)_PROXY
 
-    # --- lifecycle ------------------------------------------------------------------------------
     @classmethod
     def start(
         cls, db_path: str | os.PathLike[str] | None = None, *, timeout: float = START_TIMEOUT, fleet: int = 0
@@ -69,32 +55,23 @@ class StandIn:
         process = subprocess.Popen(
             command, cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=stderr, stdin=subprocess.DEVNULL, text=True
         )
-        lines: queue.Queue[str | None] = queue.Queue()
-        threading.Thread(target=_pump, args=(process.stdout, lines), daemon=True).start()
+        assert process.stdout is not None
         urls: dict[str, str] = {}
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
-            except queue.Empty:
-                line = "<timeout>"
-            if line == "READY":
-                break
-            if line is None or line == "<timeout>" or "=" not in line:
-                _terminate(process)
-                stderr.seek(0)
-                reason = "exited" if line is None else f"printed {line!r}"
-                raise StandInError(
-                    f"`{' '.join(command)}` {reason} before READY (within {timeout}s);"
-                    f" stderr:\n{stderr.read()[-4000:]}"
-                )
-            name, _, value = line.partition("=")
-            urls[name] = value
-        missing = set(SERVICES.values()) - set(urls)
-        if missing:
-            _terminate(process)
-            raise StandInError(f"the stand-in printed no URL for {sorted(missing)}")
-        return cls(process, urls, stderr)
+        timer = threading.Timer(timeout, process.kill)  # a start that hangs ends in EOF below
+        timer.start()
+        try:
+            for line in process.stdout:
+                if line == "READY\n":
+                    return cls(process, urls, stderr)
+                name, _, value = line.rstrip("\n").partition("=")
+                urls[name] = value
+        finally:
+            timer.cancel()
+        _terminate(process)
+        stderr.seek(0)
+        raise StandInError(
+            f"`{' '.join(command)}` ended before READY (within {timeout}s); stderr:\n{stderr.read()[-4000:]}"
+        )
 
     def stop(self, timeout: float = 10.0) -> int:
         """SIGTERM, wait for the clean exit; return the exit code (kill after `timeout`)."""
@@ -106,15 +83,14 @@ class StandIn:
     def __enter__(self) -> StandIn:
         return self
 
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
+    def __exit__(self, *_: object) -> None:
         self.stop()
 
-    # --- addresses --------------------------------------------------------------------------------
     def url(self, service: str) -> str:
         """Base URL of "daily-scrum", "sprint", "project" or "chronicle"."""
-        return self.urls[_env_name(service)]
+        if service not in SERVICES:
+            raise ValueError(f"unknown service {service!r}; expected one of {', '.join(SERVICES)}")
+        return self.urls[SERVICES[service]]
 
     def env(self) -> dict[str, str]:
         """A copy of os.environ plus the four *_SERVICE_URL variables, for a step subprocess."""
@@ -122,97 +98,73 @@ class StandIn:
 
     # --- admin API --------------------------------------------------------------------------------
     def fault(self, service: str, kind: str, count: int = 1, **kw: Any) -> dict[str, Any]:
-        """Make the next `count` matching requests of `service` fail. kind: status (status=500,
-        retry_after=None), delay (seconds=1.0), malformed, drop, wrong_shape, answer (status=, body=);
-        optional path= (prefix),
-        method= and skip= (matching requests let through first)."""
+        """Make the next `count` matching requests of `service` fail (kinds and options: docs/standin.md)."""
         spec = {"kind": kind, "count": count, **kw}
-        return self._admin("POST", f"/services/{service}/faults", service, json=spec)["fault"]
+        return self._admin("POST", f"/services/{service}/faults", json=spec)["fault"]
 
     def faults(self, service: str) -> list[dict[str, Any]]:
         """The faults still pending for `service`."""
-        return self._admin("GET", f"/services/{service}/faults", service)
+        return self._admin("GET", f"/services/{service}/faults")
 
     def clear_faults(self, service: str | None = None) -> None:
         """Drop the pending faults of one service, or of all four."""
         for name in [service] if service else self.SERVICES:
-            self._admin("DELETE", f"/services/{name}/faults", name)
+            self._admin("DELETE", f"/services/{name}/faults")
 
     def requests(
         self, service: str, method: str | None = None, path_prefix: str | None = None
     ) -> list[dict[str, Any]]:
-        """The non-admin requests `service` received, oldest first:
-        [{"method", "path", "query": {name: value}, "status": int or None if dropped, "at"}]."""
-        params = {k: v for k, v in {"method": method, "path_prefix": path_prefix}.items() if v is not None}
-        return self._admin("GET", f"/services/{service}/requests", service, params=params)
+        """The non-admin requests `service` got, oldest first: {"method", "path", "query", "status", "at"}."""
+        params = {"method": method, "path_prefix": path_prefix}  # requests leaves out the None ones
+        return self._admin("GET", f"/services/{service}/requests", params=params)
 
     def clear_requests(self, service: str | None = None) -> None:
         for name in [service] if service else self.SERVICES:
-            self._admin("DELETE", f"/services/{name}/requests", name)
+            self._admin("DELETE", f"/services/{name}/requests")
 
     def reset(self) -> None:
         """Reseed the database, clear every fault and request log, bring every service up."""
-        self._admin("POST", "/reset", None)
+        self._admin("POST", "/reset")
 
     def notes(self, **query: str) -> list[dict[str, Any]]:
-        """The notes the chronicle stored, oldest first, filtered like its GET (project_id=,
-        sprint_id=, daily_scrum_date=): each {"note_id", "project_id", "sprint_id", "report_date",
-        "summary", "summary_metrics", "reports", "orchestration_decision_details", "created_at"}."""
-        return self._admin("GET", "/notes", "chronicle", params=query)
+        """The notes the chronicle stored, oldest first, filtered like its GET (project_id=, sprint_id=,
+        daily_scrum_date=), each with its `note_id` and `created_at`."""
+        return self._admin("GET", "/notes", params=query)
 
     def states(self) -> dict[str, dict[str, Any]]:
         """{service: {"url", "up"}} as the stand-in sees it."""
-        return self._admin("GET", "/services", None)
+        return self._admin("GET", "/services")
 
     def down(self, service: str) -> None:
         """Close the service's listening socket (and open connections): connection refused."""
-        _env_name(service)
-        up = [name for name, state in self.states().items() if state["up"]]
-        if up == [service]:
+        self.url(service)  # ValueError for an unknown name
+        if [name for name, state in self.states().items() if state["up"]] == [service]:
             raise StandInError(f"{service} is the last service up; admin requests need one running")
         # Through another service: the answer then comes after the socket is closed.
-        self._admin("POST", f"/services/{service}/down", None, avoid=service)
+        self._admin("POST", f"/services/{service}/down", avoid=service)
 
     def up(self, service: str) -> None:
         """Listen again on the same port."""
-        _env_name(service)
-        self._admin("POST", f"/services/{service}/up", None)
+        self.url(service)  # ValueError for an unknown name
+        self._admin("POST", f"/services/{service}/up")
 
     stop_service = down
     start_service = up
 
-    def _admin(self, method: str, path: str, prefer: str | None, avoid: str | None = None, **kw: Any) -> Any:
-        """Send an admin request to `prefer` if it is up, else to the first other service that
-        answers (never to `avoid`)."""
-        order = [prefer] if prefer in self.SERVICES else []
-        order += [name for name in self.SERVICES if name not in order and name != avoid]
-        refused: list[str] = []
+    def _admin(self, method: str, path: str, avoid: str | None = None, **kw: Any) -> Any:
+        """Send an admin request to the first service (but `avoid`) that answers."""
+        order = [name for name in self.SERVICES if name != avoid]
         for name in order:
             try:
                 answer = self._http.request(
                     method, f"{self.url(name)}/_stand-in{path}", timeout=HTTP_TIMEOUT, **kw
                 )
             except requests.ConnectionError:
-                refused.append(name)
                 continue
             if answer.status_code >= 400:
                 raise StandInError(f"{method} /_stand-in{path} -> {answer.status_code}: {answer.text}")
             return answer.json()
-        raise StandInError(f"no stand-in service answered {method} /_stand-in{path} (refused: {refused})")
-
-
-def _env_name(service: str) -> str:
-    if service not in SERVICES:
-        raise ValueError(f"unknown service {service!r}; expected one of {', '.join(SERVICES)}")
-    return SERVICES[service]
-
-
-def _pump(stream: IO[str] | None, lines: queue.Queue[str | None]) -> None:
-    """Forward stdout lines; None marks the end (the process closed stdout or exited)."""
-    if stream is not None:
-        for line in stream:
-            lines.put(line.rstrip("\n"))
-    lines.put(None)
+        raise StandInError(f"no stand-in service answered {method} /_stand-in{path} (refused: {order})")
 
 
 def _terminate(process: subprocess.Popen[str], timeout: float = 10.0) -> int:

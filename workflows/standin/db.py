@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 from workflows.standin import seed
@@ -61,44 +61,26 @@ CREATE TABLE IF NOT EXISTS notes (
     created_at TEXT NOT NULL
 );
 """
-TABLES = ("notes", "tasks", "sprints", "team_members", "projects")
 
 
 class Database:
     def __init__(self, path: Path) -> None:
         self.path = path
 
-    def _connect(self) -> sqlite3.Connection:
+    def read(self) -> closing[sqlite3.Connection]:
         # isolation_level=None: transactions are explicit (BEGIN IMMEDIATE in write()).
         conn = sqlite3.connect(self.path, timeout=10.0, isolation_level=None)
         conn.row_factory = sqlite3.Row
-        conn.execute("PRAGMA busy_timeout = 10000")
         conn.execute("PRAGMA synchronous = NORMAL")  # test data: speed over surviving a power cut
-        return conn
-
-    @contextmanager
-    def read(self) -> Iterator[sqlite3.Connection]:
-        conn = self._connect()
-        try:
-            yield conn
-        finally:
-            conn.close()
+        return closing(conn)
 
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
         """One transaction that holds the write lock from its start (no lost updates between
         a read and a write inside it)."""
-        conn = self._connect()
-        try:
+        with self.read() as conn, conn:  # `with conn`: COMMIT, or ROLLBACK on an exception
             conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
-        finally:
-            conn.close()
+            yield conn
 
     def initialize(self) -> None:
         """Create the schema; seed only a database that has no projects yet, so a file given with
@@ -113,7 +95,7 @@ class Database:
     def reseed(self) -> None:
         """Back to the seed: every table emptied (notes included) and refilled in one transaction."""
         with self.write() as conn:
-            for table in TABLES:
+            for table in ("notes", *seed.COLUMNS):
                 conn.execute(f"DELETE FROM {table}")
             conn.execute("DELETE FROM sqlite_sequence WHERE name = 'notes'")
             seed.load(conn)

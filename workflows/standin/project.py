@@ -3,15 +3,10 @@
 from __future__ import annotations
 
 from workflows.standin.db import Database
-from workflows.standin.server import Request, Response, Router, detail, json_response
+from workflows.standin.server import HTTPError, Request, Response, Routes, json_response
 
 
-def routes(db: Database) -> Router:
-    router = Router()
-
-    def health(_: Request) -> Response:
-        return json_response(200, {"status": "ok"})
-
+def routes(db: Database) -> Routes:
     def team_members(request: Request) -> Response:
         # An unknown project answers 200 with an empty list, as the real service does.
         project_id = request.params["project_id"]
@@ -20,8 +15,8 @@ def routes(db: Database) -> Router:
                 "SELECT id, name, gender, state, age FROM team_members"
                 " WHERE project_id = ? ORDER BY position",
                 (project_id,),
-            ).fetchall()
-        return json_response(200, {"project_id": project_id, "team_members": [dict(row) for row in rows]})
+            )
+            return json_response(200, {"project_id": project_id, "team_members": [dict(row) for row in rows]})
 
     def project(request: Request) -> Response:
         with db.read() as conn:
@@ -30,10 +25,10 @@ def routes(db: Database) -> Router:
                 (request.params["project_id"],),
             ).fetchone()
         if row is None:  # not 404: the real service fails on the missing row
-            return detail(500, "Database operation failed.")
+            raise HTTPError(500, "Database operation failed.")
         return json_response(200, dict(row))
 
-    router.add("GET", "/health", health)
-    router.add("GET", "/projects/{project_id}/team-members", team_members)
-    router.add("GET", "/projects/{project_id}", project)
-    return router
+    return [
+        ("GET", "/projects/{project_id}/team-members", team_members),
+        ("GET", "/projects/{project_id}", project),
+    ]

@@ -1,29 +1,38 @@
 """The deterministic seed of the stand-in database (what every test starts from after reset()).
 
-GEM-001 is the project the job runs for by default; its active sprint GEM-001-S01 covers the
-cases the job must handle: every task status, a `completed` task at 100 (skipped by the
-simulation), an `in_progress` task already at 100 (NOT skipped: the simulation keys on status),
-tasks at 0, and one unassigned task. GEM-001-S02 is planned (no tasks, not active). GEM-002 is a
-second project with its own active sprint; GEM-003 has only a closed sprint, so no active sprint.
-
-A fleet (`python -m workflows.standin --fleet N`, the fleet benchmark) adds N look-alike projects
-FLEET-0001.. with `load_fleet()`: each an active sprint FLEET-nnnn-S01 of four tasks and a
-two-member team, the same for every N (project n is always the same rows).
+GEM-001-S01 covers the cases the job must handle: every task status, a `completed` task at 100
+(skipped by the simulation), an `in_progress` task already at 100 (NOT skipped: the simulation
+keys on status), tasks at 0, and one unassigned task. GEM-003 has no active sprint. A fleet
+(`--fleet N`, the fleet benchmark) adds N look-alike projects FLEET-0001.., the same for every N.
 """
 
 from __future__ import annotations
 
 import sqlite3
+from typing import Any
 
-# (project_id, name, description, status)
+COLUMNS = {  # of each seeded table, in the order of the rows below
+    "projects": ("project_id", "name", "description", "status"),
+    "team_members": ("position", "project_id", "id", "name", "gender", "state", "age"),
+    "sprints": (
+        "sprint_id",
+        "project_id",
+        "sprint_name",
+        "start_date",
+        "end_date",
+        "duration_weeks",
+        "status",
+    ),
+    "tasks": ("task_id", "sprint_id", "title", "status", "progress_percentage", "assigned_to"),
+}
+
 PROJECTS = [
     ("GEM-001", "Gemini Platform", "Core platform services", "active"),
     ("GEM-002", "Gemini Mobile", "Mobile apps", "active"),
     ("GEM-003", "Gemini Archive", "Archive of retired systems", "completed"),
 ]
 
-# (project_id, id, name, gender, state, age)
-TEAM_MEMBERS = [
+TEAM_MEMBERS = [  # without their position, which is their index here
     ("GEM-001", "alice", "Alice Martin", "female", "California", 34),
     ("GEM-001", "bob", "Bob Nguyen", "male", "Texas", 29),
     ("GEM-001", "carol", "Carol Smith", "female", "New York", 41),
@@ -39,7 +48,6 @@ TEAM_MEMBERS = [
 # Sprint statuses as the sprint-service stores them: the active sprint is `in_progress`.
 SPRINT_ACTIVE = "in_progress"
 
-# (sprint_id, project_id, sprint_name, start_date, end_date, duration_weeks, status)
 SPRINTS = [
     ("GEM-001-S01", "GEM-001", "GEM-001 Sprint 1", "2025-08-25", "2025-09-05", 2, SPRINT_ACTIVE),
     ("GEM-001-S02", "GEM-001", "GEM-001 Sprint 2", "2025-09-08", "2025-09-19", 2, "planned"),
@@ -47,7 +55,6 @@ SPRINTS = [
     ("GEM-003-S01", "GEM-003", "GEM-003 Sprint 1", "2025-07-14", "2025-07-25", 2, "completed"),
 ]
 
-# (task_id, sprint_id, title, status, progress_percentage, assigned_to)
 TASKS = [
     ("GEM-001-TASK001", "GEM-001-S01", "Set up CI pipeline", "completed", 100, "alice"),
     ("GEM-001-TASK002", "GEM-001-S01", "Design login page", "in_progress", 100, "bob"),
@@ -68,29 +75,6 @@ TASKS = [
 ]
 
 
-def load(conn: sqlite3.Connection) -> None:
-    """Insert the seed rows (the tables must be empty)."""
-    conn.executemany(
-        "INSERT INTO projects (project_id, name, description, status) VALUES (?, ?, ?, ?)", PROJECTS
-    )
-    conn.executemany(
-        "INSERT INTO team_members (position, project_id, id, name, gender, state, age)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [(i, *row) for i, row in enumerate(TEAM_MEMBERS)],
-    )
-    conn.executemany(
-        "INSERT INTO sprints"
-        " (sprint_id, project_id, sprint_name, start_date, end_date, duration_weeks, status)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?)",
-        SPRINTS,
-    )
-    conn.executemany(
-        "INSERT INTO tasks (task_id, sprint_id, title, status, progress_percentage, assigned_to)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
-        TASKS,
-    )
-
-
 FLEET_TEAM = (("ana", "Ana Fleet", "female", "Nevada", 33), ("ben", "Ben Fleet", "male", "Utah", 40))
 FLEET_TASKS = (  # (title, status, progress_percentage, index in FLEET_TEAM or None): one of each kind
     ("Plan the sprint", "completed", 100, 0),
@@ -105,33 +89,29 @@ def fleet_project_id(number: int) -> str:
     return f"FLEET-{number:04d}"
 
 
-def load_fleet(conn: sqlite3.Connection, count: int) -> None:
-    """Add projects FLEET-0001..FLEET-<count> beside the seed; rows already there are kept, so a
+def load(conn: sqlite3.Connection, fleet: int = 0) -> None:
+    """Insert the seed rows and `fleet` projects FLEET-0001..; rows already there are kept, so a
     database file given again with --db is not doubled."""
-    for number in range(1, count + 1):
+    tables: dict[str, list[tuple[Any, ...]]] = {
+        "projects": list(PROJECTS),
+        "team_members": [(position, *member) for position, member in enumerate(TEAM_MEMBERS)],
+        "sprints": list(SPRINTS),
+        "tasks": list(TASKS),
+    }
+    for number in range(1, fleet + 1):
         project_id = fleet_project_id(number)
         sprint_id = f"{project_id}-S01"
-        conn.execute(
-            "INSERT OR IGNORE INTO projects (project_id, name, description, status) VALUES (?, ?, ?, ?)",
-            (project_id, f"Fleet project {number}", "A project of the fleet benchmark", "active"),
-        )
-        conn.executemany(
-            "INSERT OR IGNORE INTO team_members (position, project_id, id, name, gender, state, age)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [(position, project_id, *member) for position, member in enumerate(FLEET_TEAM)],
-        )
-        conn.execute(
-            "INSERT OR IGNORE INTO sprints"
-            " (sprint_id, project_id, sprint_name, start_date, end_date, duration_weeks, status)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (sprint_id, project_id, f"{project_id} Sprint 1", "2025-08-25", "2025-09-05", 2, SPRINT_ACTIVE),
-        )
-        conn.executemany(
-            "INSERT OR IGNORE INTO tasks (task_id, sprint_id, title, status, progress_percentage,"
-            " assigned_to) VALUES (?, ?, ?, ?, ?, ?)",
-            [
-                (f"{project_id}-TASK{n:03d}", sprint_id, title, status, progress,
-                 None if member is None else FLEET_TEAM[member][0])
-                for n, (title, status, progress, member) in enumerate(FLEET_TASKS, start=1)
-            ],
-        )
+        name = f"Fleet project {number}"
+        tables["projects"].append((project_id, name, "A project of the fleet benchmark", "active"))
+        tables["team_members"] += [(i, project_id, *member) for i, member in enumerate(FLEET_TEAM)]
+        dates = ("2025-08-25", "2025-09-05")
+        tables["sprints"].append((sprint_id, project_id, f"{project_id} Sprint 1", *dates, 2, SPRINT_ACTIVE))
+        for n, (title, status, progress, member) in enumerate(FLEET_TASKS, start=1):
+            assignee = None if member is None else FLEET_TEAM[member][0]
+            tables["tasks"].append(
+                (f"{project_id}-TASK{n:03d}", sprint_id, title, status, progress, assignee)
+            )
+    for table, rows in tables.items():
+        columns = COLUMNS[table]
+        marks = ", ".join("?" * len(columns))
+        conn.executemany(f"INSERT OR IGNORE INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)

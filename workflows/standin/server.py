@@ -1,5 +1,6 @@
-"""HTTP plumbing of one stand-in service: routing, FastAPI-like error answers, the request log,
-fault injection, and a listening socket that can be closed and reopened on the same port.
+"""HTTP plumbing of one stand-in service: routing, FastAPI's error answers (422s from pydantic, in
+lax mode, every error at once), the request log, fault injection, and a listening socket that can
+be closed and reopened on the same port.
 
 Each service is its own ThreadingHTTPServer (HTTP/1.1, keep-alive, one thread per connection).
 Routes under /_stand-in/ are the admin API: never logged, never faulted.
@@ -8,6 +9,7 @@ Routes under /_stand-in/ are the admin API: never logged, never faulted.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import re
 import socket
@@ -19,190 +21,222 @@ from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from workflows.standin import ADMIN_PREFIX
-from workflows.standin.faults import FaultBook
-from workflows.standin.validation import Invalid, Validator, parse_json_body, validate
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
+
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass(eq=False)  # hashable, as exceptions are
+class HTTPError(Exception):
+    """Answer `status` with `{"detail": detail}`, like FastAPI's HTTPException (422: the error list)."""
+
+    status: int
+    detail: Any
+
+
+def validate(model: type[M], value: Any, where: str) -> M:
+    """`value` as a `model`, validated as FastAPI does (`where`: "body" or "query", the loc's head)."""
+    try:
+        return model.model_validate(value, from_attributes=True)
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False)
+        raise HTTPError(422, [{**e, "loc": [where, *e["loc"]]} for e in errors]) from None
 
 
 @dataclass
 class Request:
+    service: str  # the service that got it
     method: str
     path: str  # as sent (percent-encoded), without the query
     query: dict[str, str]
     body: bytes
     params: dict[str, str] = field(default_factory=dict)  # path parameters, decoded
 
-    def json(self, validator: Validator) -> Any:
-        """The body parsed and validated like FastAPI would (raises validation.Invalid)."""
-        return validate(validator, parse_json_body(self.body), ("body",))
+    def json(self, model: type[M]) -> M:
+        """The body parsed and validated like FastAPI would (raises HTTPError 422)."""
+        if not self.body.strip():
+            raise HTTPError(
+                422, [{"type": "missing", "loc": ["body"], "msg": "Field required", "input": None}]
+            )
+        try:
+            return validate(model, json.loads(self.body), "body")
+        except json.JSONDecodeError as exc:
+            pos, reason = exc.pos, exc.msg
+        except UnicodeDecodeError as exc:
+            pos, reason = exc.start, exc.reason
+        error = {"type": "json_invalid", "loc": ["body", pos], "msg": "JSON decode error", "input": {}}
+        raise HTTPError(422, [{**error, "ctx": {"error": reason}}])
+
+    def query_as(self, model: type[M]) -> M:
+        """The query validated like FastAPI would (raises HTTPError 422)."""
+        return validate(model, self.query, "query")
 
 
-@dataclass
+@dataclass(frozen=True)
 class Response:
     status: int
     body: bytes
-    content_type: str = "application/json"
+    headers: dict[str, str] = field(default_factory=lambda: {"Content-Type": "application/json"})
     after: Callable[[], None] | None = None  # runs once the answer is on the wire
-    headers: dict[str, str] = field(default_factory=dict)
 
 
-def json_response(status: int, payload: Any) -> Response:
-    return Response(status, json.dumps(payload).encode())
+def json_response(status: int, payload: Any, **kw: Any) -> Response:
+    """`kw`: `headers` (Content-Type included) or `after`."""
+    return Response(status, json.dumps(payload).encode(), **kw)
 
 
-def detail(status: int, text: str) -> Response:
-    return json_response(status, {"detail": text})
-
-
-def internal_server_error() -> Response:
-    """Starlette's answer to an unhandled exception: 500, plain text, not JSON."""
-    return Response(500, b"Internal Server Error", "text/plain; charset=utf-8")
-
+# Starlette's answer to an unhandled exception: 500, plain text, not JSON.
+INTERNAL_ERROR = Response(500, b"Internal Server Error", {"Content-Type": "text/plain; charset=utf-8"})
 
 Handler = Callable[[Request], Response]
+Routes = list[tuple[str, str, Handler]]  # (method, path template like /sprints/{sprint_id}, handler)
 
 
 class Router:
-    """Path templates like /sprints/{sprint_id}/tasks; first declared match wins, as in FastAPI."""
+    """The first declared match wins, as in FastAPI; HTTPError becomes its `{"detail"}` answer."""
 
-    def __init__(self) -> None:
-        self._routes: list[tuple[str, re.Pattern[str], Handler]] = []
-
-    def add(self, method: str, template: str, handler: Handler) -> None:
-        pattern = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", template)
-        self._routes.append((method, re.compile(f"^{pattern}$"), handler))
+    def __init__(self, routes: Routes) -> None:
+        self._routes = [
+            (method, re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", template) + "$"), handler)
+            for method, template, handler in routes
+        ]
 
     def dispatch(self, request: Request) -> Response:
-        path_matched = False
-        for method, pattern, handler in self._routes:
-            match = pattern.match(request.path)
-            if not match:
-                continue
-            path_matched = True
-            if method != request.method:
-                continue
-            request.params = {k: unquote(v) for k, v in match.groupdict().items()}
-            try:
-                return handler(request)
-            except Invalid as exc:
-                return json_response(422, {"detail": exc.errors})
-        if path_matched:
-            return detail(405, "Method Not Allowed")
-        return detail(404, "Not Found")
+        try:
+            for method, pattern, handler in self._routes:
+                match = pattern.match(request.path)
+                if match and method == request.method:
+                    request.params = {k: unquote(v) for k, v in match.groupdict().items()}
+                    return handler(request)
+        except HTTPError as exc:
+            return json_response(exc.status, {"detail": exc.detail})
+        if any(pattern.match(request.path) for _, pattern, _ in self._routes):
+            return json_response(405, {"detail": "Method Not Allowed"})
+        return json_response(404, {"detail": "Not Found"})
 
 
-class RequestLog:
-    """What a service was asked (admin routes excluded), oldest first."""
+class Fault(BaseModel):
+    """A fault as posted to /_stand-in/faults; `remaining` is posted as `count`."""
 
-    def __init__(self) -> None:
-        self._entries: list[dict[str, Any]] = []
-        self._lock = threading.Lock()
+    model_config = ConfigDict(extra="forbid")  # a typo ("second") must not silently become a default
 
-    def open(self, request: Request) -> dict[str, Any]:
-        """Record a request on arrival; its status is filled in when answered (None if dropped)."""
-        entry = {
-            "method": request.method,
-            "path": request.path,
-            "query": dict(request.query),
-            "status": None,
-            "at": dt.datetime.now(dt.UTC).isoformat(timespec="microseconds").replace("+00:00", "Z"),
-        }
-        with self._lock:
-            self._entries.append(entry)
-        return entry
+    kind: Literal["status", "delay", "malformed", "drop", "wrong_shape", "answer"]
+    remaining: int = Field(1, ge=1, validation_alias="count")
+    status: int = Field(500, ge=100, le=599)
+    seconds: float = Field(1.0, ge=0)
+    path: str | None = None  # a prefix
+    method: Annotated[str, AfterValidator(lambda m: m.upper() or None)] | None = None
+    skip: int = Field(0, ge=0)  # matching requests still let through before the fault applies
+    retry_after: int | None = Field(None, ge=0)
+    body: Any = None  # any JSON, for `answer`
+    _id: int = PrivateAttr(0)
 
-    def entries(self, method: str | None = None, path_prefix: str | None = None) -> list[dict[str, Any]]:
-        with self._lock:
-            return [
-                dict(e)
-                for e in self._entries
-                if (method is None or e["method"] == method.upper())
-                and (path_prefix is None or e["path"].startswith(path_prefix))
-            ]
+    def matches(self, method: str, path: str) -> bool:
+        return (self.method is None or self.method == method) and (
+            self.path is None or path.startswith(self.path)
+        )
 
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-
-
-MALFORMED_BODY = b'{"detail": "this body is cut sho'
-WRONG_SHAPE_BODY = b'{"unexpected": true}'
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self._id, **self.model_dump()}
 
 
 class Service:
     """One stand-in service: its routes, faults and request log, and its listening socket."""
 
-    def __init__(self, name: str, routes: Router, admin: Router, host: str) -> None:
+    def __init__(self, name: str, routes: Routes, admin: Routes, host: str) -> None:
         self.name = name
-        self.routes = routes
-        self.admin = admin
+        self.routes = Router([("GET", "/health", lambda _: json_response(200, {"status": "ok"})), *routes])
+        self.admin = Router(admin)
         self.host = host
         self.port = 0  # 0 until first started; then kept, so down/up reuses the same port
-        self.faults = FaultBook()
-        self.log = RequestLog()
-        self._server: _Server | None = None
+        self.faults: list[Fault] = []  # pending; the first that matches a request is used
+        self.log: list[dict[str, Any]] = []  # what it was asked (admin routes excluded), oldest first
+        self.server: _Server | None = None  # None while down
         self._lock = threading.Lock()
+        self._fault_ids = itertools.count(1)
 
     @property
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
-    @property
-    def is_up(self) -> bool:
-        return self._server is not None
-
     def start(self) -> None:
         with self._lock:
-            if self._server is not None:
+            if self.server is not None:
                 return
-            server = _Server((self.host, self.port), _RequestHandler, self)
-            self.port = server.server_address[1]
-            self._server = server
+            self.server = _Server((self.host, self.port), self)
+            self.port = self.server.server_address[1]
             threading.Thread(
-                target=server.serve_forever,
-                kwargs={"poll_interval": 0.05},
-                name=f"stand-in-{self.name}",
-                daemon=True,
+                target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
             ).start()
 
     def stop(self) -> None:
         """Close the listening socket AND the open keep-alive connections, so that every new
         request gets "connection refused" as from a stopped pod."""
         with self._lock:
-            server, self._server = self._server, None
+            server, self.server = self.server, None
         if server is not None:
             server.shutdown()
             server.server_close()
             server.close_connections()
 
+    def add_fault(self, fault: Fault) -> Fault:
+        with self._lock:
+            fault._id = next(self._fault_ids)
+            self.faults.append(fault)
+        return fault
+
+    def _take_fault(self, method: str, path: str) -> Fault | None:
+        """Consume one use of the first fault matching this request, if any."""
+        with self._lock:
+            fault = next((f for f in self.faults if f.matches(method, path)), None)
+            if fault is None:
+                return None
+            if fault.skip:
+                fault.skip -= 1
+                return None
+            fault.remaining -= 1
+            if fault.remaining == 0:
+                self.faults.remove(fault)
+            return fault
+
     def handle(self, request: Request) -> Response | None:
         """The answer to a request, or None to drop the connection without one."""
-        if request.path.startswith(ADMIN_PREFIX):
+        if request.path.startswith("/_stand-in/"):
             return self.admin.dispatch(request)
-        entry = self.log.open(request)
-        fault = self.faults.take(request.method, request.path)
-        response: Response | None
-        if fault is None or fault.kind == "delay":
-            if fault is not None:
-                time.sleep(fault.seconds)
-            response = self.routes.dispatch(request)
-        elif fault.kind == "status":
-            response = detail(fault.status, f"Injected fault: status {fault.status}")
-            if fault.retry_after is not None:
-                response.headers["Retry-After"] = str(fault.retry_after)
-        elif fault.kind == "answer":
-            response = json_response(fault.status, fault.body)
-        elif fault.kind == "malformed":
-            response = Response(200, MALFORMED_BODY)
-        elif fault.kind == "wrong_shape":
-            response = Response(200, WRONG_SHAPE_BODY)
-        else:  # drop
-            response = None
+        entry: dict[str, Any] = {  # logged on arrival; the status is set when answered (None if dropped)
+            "method": request.method,
+            "path": request.path,
+            "query": request.query,
+            "status": None,
+            "at": dt.datetime.now(dt.UTC).isoformat(timespec="microseconds").replace("+00:00", "Z"),
+        }
+        self.log.append(entry)
+        response = self._answer(request, self._take_fault(request.method, request.path))
         entry["status"] = None if response is None else response.status
         return response
+
+    def _answer(self, request: Request, fault: Fault | None) -> Response | None:
+        if fault is None:
+            return self.routes.dispatch(request)
+        if fault.kind == "delay":
+            time.sleep(fault.seconds)
+            return self.routes.dispatch(request)
+        if fault.kind == "status":
+            detail = {"detail": f"Injected fault: status {fault.status}"}
+            if fault.retry_after is None:
+                return json_response(fault.status, detail)
+            headers = {"Content-Type": "application/json", "Retry-After": str(fault.retry_after)}
+            return json_response(fault.status, detail, headers=headers)
+        if fault.kind == "answer":
+            return json_response(fault.status, fault.body)
+        if fault.kind == "malformed":
+            return Response(200, b'{"detail": "this body is cut sho')
+        if fault.kind == "wrong_shape":
+            return Response(200, b'{"unexpected": true}')
+        return None  # drop
 
 
 class _Server(ThreadingHTTPServer):
@@ -212,34 +246,23 @@ class _Server(ThreadingHTTPServer):
     # then waits ~1 s for its SYN retransmission. Uvicorn's default is 2048.
     request_queue_size = 256
 
-    def __init__(
-        self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], service: Service
-    ) -> None:
+    def __init__(self, address: tuple[str, int], service: Service) -> None:
         self.service = service
-        self._connections: set[socket.socket] = set()
-        self._connections_lock = threading.Lock()
-        super().__init__(address, handler)
-
-    def track(self, conn: socket.socket) -> None:
-        with self._connections_lock:
-            self._connections.add(conn)
-
-    def untrack(self, conn: socket.socket) -> None:
-        with self._connections_lock:
-            self._connections.discard(conn)
+        self.connections: set[socket.socket] = set()
+        self.connections_lock = threading.Lock()
+        super().__init__(address, _RequestHandler)
 
     def close_connections(self) -> None:
-        with self._connections_lock:
-            connections = list(self._connections)
+        with self.connections_lock:
+            connections = list(self.connections)
         for conn in connections:
             with suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # A client that went away (or a socket closed by stop()) is not an error worth a traceback.
-        if isinstance(sys.exc_info()[1], OSError):
-            return
-        super().handle_error(request, client_address)
+        if not isinstance(sys.exc_info()[1], OSError):
+            super().handle_error(request, client_address)
 
 
 class _RequestHandler(BaseHTTPRequestHandler):
@@ -250,38 +273,36 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     def setup(self) -> None:
         super().setup()
-        self.server.track(self.connection)
+        with self.server.connections_lock:
+            self.server.connections.add(self.connection)
 
     def finish(self) -> None:
         try:
             super().finish()
         finally:
-            self.server.untrack(self.connection)
+            with self.server.connections_lock:
+                self.server.connections.discard(self.connection)
 
     def log_message(self, format: str, *args: Any) -> None:
         pass  # quiet: GET /_stand-in/requests is the record
 
     def _dispatch(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         parts = urlsplit(self.path)
-        request = Request(
-            self.command, parts.path, dict(parse_qsl(parts.query, keep_blank_values=True)), body
-        )
+        query = dict(parse_qsl(parts.query, keep_blank_values=True))
+        request = Request(self.server.service.name, self.command, parts.path, query, body)
         try:
             response = self.server.service.handle(request)
         except Exception:  # a bug in a stand-in handler: answer like Starlette does, keep serving
             traceback.print_exc()
-            response = internal_server_error()
+            response = INTERNAL_ERROR
         if response is None:
             self.close_connection = True
             with suppress(OSError):
                 self.connection.shutdown(socket.SHUT_RDWR)
             return
         self.send_response(response.status)
-        self.send_header("Content-Type", response.content_type)
-        self.send_header("Content-Length", str(len(response.body)))
-        for name, value in response.headers.items():
+        for name, value in {**response.headers, "Content-Length": str(len(response.body))}.items():
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(response.body)

@@ -5,19 +5,17 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from workflows.standin import validation as v
+from pydantic import BaseModel, Field
+
 from workflows.standin.db import Database
 from workflows.standin.seed import SPRINT_ACTIVE
-from workflows.standin.server import Request, Response, Router, detail, json_response
+from workflows.standin.server import HTTPError, Request, Response, Routes, json_response
 
-PROGRESS_BODY = v.model(
-    "TaskProgressUpdate",
-    {
-        "progress_percentage": v.Field(v.bounded(v.integer, ge=0, le=100)),
-        "status": v.Field(v.optional(v.string), required=False),
-    },
-    top_level=True,
-)
+
+class TaskProgressUpdate(BaseModel):
+    progress_percentage: int = Field(ge=0, le=100)
+    status: str | None = None
+
 
 SPRINT_FIELDS = "sprint_id, project_id, sprint_name, start_date, end_date, duration_weeks, status"
 
@@ -27,16 +25,11 @@ def _tasks(conn: sqlite3.Connection, sprint_id: str) -> list[dict[str, Any]]:
         "SELECT task_id, title, status, sprint_id, progress_percentage, assigned_to"
         " FROM tasks WHERE sprint_id = ? ORDER BY task_id",
         (sprint_id,),
-    ).fetchall()
+    )
     return [dict(row) for row in rows]
 
 
-def routes(db: Database) -> Router:
-    router = Router()
-
-    def health(_: Request) -> Response:
-        return json_response(200, {"status": "ok"})
-
+def routes(db: Database) -> Routes:
     def tasks(request: Request) -> Response:
         # An unknown sprint answers 200 [] (not 404), as the real service does.
         with db.read() as conn:
@@ -45,17 +38,18 @@ def routes(db: Database) -> Router:
     def one_sprint(request: Request) -> Response:
         sprint_id = request.params["sprint_id"]
         with db.read() as conn:
-            query = f"SELECT {SPRINT_FIELDS} FROM sprints WHERE sprint_id = ?"
-            row = conn.execute(query, (sprint_id,)).fetchone()
+            row = conn.execute(
+                f"SELECT {SPRINT_FIELDS} FROM sprints WHERE sprint_id = ?", (sprint_id,)
+            ).fetchone()
             if row is None:
-                return detail(404, f"Sprint {sprint_id} not found.")
+                raise HTTPError(404, f"Sprint {sprint_id} not found.")
             return json_response(200, {"sprint": dict(row), "tasks": _tasks(conn, sprint_id)})
 
     def task_summary(request: Request) -> Response:
         sprint_id = request.params["sprint_id"]
         with db.read() as conn:
             if conn.execute("SELECT 1 FROM sprints WHERE sprint_id = ?", (sprint_id,)).fetchone() is None:
-                return detail(404, f"Sprint {sprint_id} not found.")
+                raise HTTPError(404, f"Sprint {sprint_id} not found.")
             total, completed = conn.execute(
                 # "completed" means progress 100, whatever the status says
                 "SELECT COUNT(*), COALESCE(SUM(progress_percentage = 100), 0) FROM tasks WHERE sprint_id = ?",
@@ -74,7 +68,7 @@ def routes(db: Database) -> Router:
                 (project_id, SPRINT_ACTIVE),
             ).fetchone()
         if row is None:
-            return detail(404, f"No active sprint found for project {project_id}.")
+            raise HTTPError(404, f"No active sprint found for project {project_id}.")
         return json_response(200, {"sprint_id": row["sprint_id"]})
 
     def by_project(request: Request) -> Response:
@@ -82,29 +76,29 @@ def routes(db: Database) -> Router:
             rows = conn.execute(
                 f"SELECT {SPRINT_FIELDS} FROM sprints WHERE project_id = ? ORDER BY start_date, sprint_id",
                 (request.params["project_id"],),
-            ).fetchall()
-        return json_response(200, [dict(row) for row in rows])
+            )
+            return json_response(200, [dict(row) for row in rows])
 
     def progress(request: Request) -> Response:
         task_id = request.params["task_id"]
-        body: dict[str, Any] = request.json(PROGRESS_BODY)
+        body = request.json(TaskProgressUpdate)
         with db.write() as conn:
             # Without "status" the status stays as it was: a task can reach 100 and stay in_progress.
             changed = conn.execute(
                 "UPDATE tasks SET progress_percentage = ?, status = COALESCE(?, status) WHERE task_id = ?",
-                (body["progress_percentage"], body["status"], task_id),
+                (body.progress_percentage, body.status, task_id),
             ).rowcount
         if not changed:
-            return detail(404, f"Task {task_id} not found.")
+            raise HTTPError(404, f"Task {task_id} not found.")
         return json_response(
-            200, {"message": f"Task {task_id} progress updated to {body['progress_percentage']}%."}
+            200, {"message": f"Task {task_id} progress updated to {body.progress_percentage}%."}
         )
 
-    router.add("GET", "/health", health)
-    router.add("GET", "/sprints/active/{project_id}", active)
-    router.add("GET", "/sprints/by-project/{project_id}", by_project)
-    router.add("GET", "/sprints/{sprint_id}", one_sprint)
-    router.add("GET", "/sprints/{sprint_id}/tasks", tasks)
-    router.add("GET", "/sprints/{sprint_id}/task-summary", task_summary)
-    router.add("POST", "/tasks/{task_id}/progress", progress)
-    return router
+    return [
+        ("GET", "/sprints/active/{project_id}", active),
+        ("GET", "/sprints/by-project/{project_id}", by_project),
+        ("GET", "/sprints/{sprint_id}", one_sprint),
+        ("GET", "/sprints/{sprint_id}/tasks", tasks),
+        ("GET", "/sprints/{sprint_id}/task-summary", task_summary),
+        ("POST", "/tasks/{task_id}/progress", progress),
+    ]

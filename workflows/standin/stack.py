@@ -1,24 +1,5 @@
-"""The four stand-in services wired together on one SQLite file, plus the admin API.
-
-Admin routes, served by every service under /_stand-in/ (never logged, never faulted):
-  POST   /_stand-in/faults                 queue a fault for THIS service (body: see faults.py) -> 201
-  GET    /_stand-in/faults                 this service's pending faults
-  DELETE /_stand-in/faults                 clear this service's faults
-  GET    /_stand-in/requests               this service's request log (?method=&path_prefix=)
-  DELETE /_stand-in/requests               clear this service's request log
-  .../_stand-in/services/{name}/faults     the same two for service {name}, through any service
-  .../_stand-in/services/{name}/requests   (so a service that is down can still be prepared)
-  GET    /_stand-in/notes                  the notes the chronicle stored, oldest first
-                                           (?project_id=&sprint_id=&daily_scrum_date=, AND-ed): what
-                                           the chronicle's own GET cannot show (its read defect)
-  POST   /_stand-in/reset                  ALL services: reseed the database, clear faults and logs,
-                                           bring every service back up
-  GET    /_stand-in/services               every service's URL and whether it is up
-  POST   /_stand-in/services/{name}/down   close that service's listening socket and connections
-  POST   /_stand-in/services/{name}/up     listen again on the same port
-Anything addressed by {name} may be sent to any service that is up. `down` sent to another service
-returns once the target is closed; sent to the target itself, it answers first, then closes.
-"""
+"""The four stand-in services wired together on one SQLite file, plus the admin API that every
+service serves under /_stand-in/ (the routes: docs/standin.md, "Admin API")."""
 
 from __future__ import annotations
 
@@ -28,14 +9,9 @@ from pathlib import Path
 
 from workflows.standin import SERVICES, chronicle, daily_scrum, project, sprint
 from workflows.standin.db import Database
-from workflows.standin.server import Handler, Request, Response, Router, Service, detail, json_response
-from workflows.standin.validation import parse_json_body, validate
+from workflows.standin.server import Fault, HTTPError, Request, Response, Routes, Service, json_response
 
 RANDOM_SEED = 20250830  # the simulation draws the same sequence after every reset
-
-
-class UnknownService(LookupError):
-    pass
 
 
 class Stack:
@@ -50,12 +26,8 @@ class Stack:
             "project": project.routes(self.db),
             "chronicle": chronicle.routes(self.db),
         }
-        assert set(service_routes) == set(SERVICES), "one route table per service of the contract"
-        self.services: dict[str, Service] = {}
-        for name in SERVICES:
-            service = Service(name, service_routes[name], Router(), host)
-            self._add_admin_routes(service)
-            self.services[name] = service
+        admin = self._admin_routes()
+        self.services = {name: Service(name, service_routes[name], admin, host) for name in SERVICES}
 
     def start(self) -> None:
         for service in self.services.values():
@@ -78,92 +50,76 @@ class Stack:
             service.log.clear()
             service.start()
 
-    def _add_admin_routes(self, service: Service) -> None:
-        prefix = "/_stand-in"
+    def states(self) -> dict[str, dict[str, object]]:
+        return {name: {"url": s.url, "up": s.server is not None} for name, s in self.services.items()}
 
-        def target(request: Request) -> Service:
-            """The service a request is about: {name} in the path, else the one that got it."""
-            name = request.params.get("name")
-            if name is None:
-                return service
-            if name not in self.services:
-                raise UnknownService(name)
-            return self.services[name]
+    def _target(self, request: Request) -> Service:
+        """The service a request is about: {name} in the path, else the one that got it."""
+        name = request.params.get("name", request.service)
+        if name not in self.services:
+            raise HTTPError(404, f"Unknown service {name}; known: {', '.join(self.services)}")
+        return self.services[name]
 
+    def _admin_routes(self) -> Routes:
         def add_fault(request: Request) -> Response:
-            about = target(request)
-            fault = about.faults.add(parse_json_body(request.body))  # Invalid -> 422 by the router
+            about = self._target(request)
+            fault = about.add_fault(request.json(Fault))
             return json_response(201, {"service": about.name, "fault": fault.to_dict()})
 
         def list_faults(request: Request) -> Response:
-            return json_response(200, target(request).faults.pending())
+            return json_response(200, [fault.to_dict() for fault in self._target(request).faults])
 
         def clear_faults(request: Request) -> Response:
-            about = target(request)
+            about = self._target(request)
             about.faults.clear()
             return json_response(200, {"message": f"faults of {about.name} cleared"})
 
         def list_requests(request: Request) -> Response:
-            entries = target(request).log.entries(
-                request.query.get("method"), request.query.get("path_prefix")
+            method = request.query.get("method", "").upper()
+            prefix = request.query.get("path_prefix", "")
+            log = self._target(request).log
+            return json_response(
+                200, [e for e in log if method in ("", e["method"]) and e["path"].startswith(prefix)]
             )
-            return json_response(200, entries)
 
         def clear_requests(request: Request) -> Response:
-            about = target(request)
+            about = self._target(request)
             about.log.clear()
             return json_response(200, {"message": f"request log of {about.name} cleared"})
 
         def reset(_: Request) -> Response:
             self.reset()
-            return json_response(200, {"message": "stand-in reset", "services": self._states()})
-
-        def states(_: Request) -> Response:
-            return json_response(200, self._states())
+            return json_response(200, {"message": "stand-in reset", "services": self.states()})
 
         def notes(request: Request) -> Response:
-            query = validate(chronicle.QUERY, request.query, ("query",))  # Invalid -> 422
-            rows = chronicle.stored(self.db, query)
-            return json_response(200, [{k: v for k, v in row.items() if k != "seq"} for row in rows])
+            return json_response(200, chronicle.stored(self.db, request.query_as(chronicle.Query)))
 
         def up(request: Request) -> Response:
-            about = target(request)
+            about = self._target(request)
             about.start()
             return json_response(200, {"service": about.name, "up": True, "url": about.url})
 
         def down(request: Request) -> Response:
-            about = target(request)
-            answer = json_response(200, {"service": about.name, "up": False, "url": about.url})
-            if about is service:  # going down through itself: answer first, then close
-                answer.after = about.stop
-            else:  # closed before the answer, so the caller sees "refused" as soon as it is told
-                about.stop()
-            return answer
+            about = self._target(request)
+            answer = {"service": about.name, "up": False, "url": about.url}
+            if about.name == request.service:  # going down through itself: answer first, then close
+                return json_response(200, answer, after=about.stop)
+            about.stop()  # closed before the answer, so the caller sees "refused" as soon as it is told
+            return json_response(200, answer)
 
-        def guarded(handler: Handler) -> Handler:
-            def run(request: Request) -> Response:
-                try:
-                    return handler(request)
-                except UnknownService as exc:
-                    return detail(404, f"Unknown service {exc}; known: {', '.join(self.services)}")
-
-            return run
-
-        routes = [
-            ("POST", "/faults", add_fault),
-            ("GET", "/faults", list_faults),
-            ("DELETE", "/faults", clear_faults),
-            ("GET", "/requests", list_requests),
-            ("DELETE", "/requests", clear_requests),
+        routes: Routes = [
+            ("POST", "/_stand-in/reset", reset),
+            ("GET", "/_stand-in/services", lambda _: json_response(200, self.states())),
+            ("GET", "/_stand-in/notes", notes),
+            ("POST", "/_stand-in/services/{name}/down", down),
+            ("POST", "/_stand-in/services/{name}/up", up),
         ]
-        for method, path, handler in routes:
-            service.admin.add(method, prefix + path, handler)
-            service.admin.add(method, prefix + "/services/{name}" + path, guarded(handler))
-        service.admin.add("POST", f"{prefix}/reset", reset)
-        service.admin.add("GET", f"{prefix}/services", states)
-        service.admin.add("GET", f"{prefix}/notes", notes)
-        service.admin.add("POST", f"{prefix}/services/{{name}}/down", guarded(down))
-        service.admin.add("POST", f"{prefix}/services/{{name}}/up", guarded(up))
-
-    def _states(self) -> dict[str, dict[str, object]]:
-        return {name: {"url": s.url, "up": s.is_up} for name, s in self.services.items()}
+        for prefix in ("/_stand-in", "/_stand-in/services/{name}"):  # this service, or service {name}
+            routes += [
+                ("POST", f"{prefix}/faults", add_fault),
+                ("GET", f"{prefix}/faults", list_faults),
+                ("DELETE", f"{prefix}/faults", clear_faults),
+                ("GET", f"{prefix}/requests", list_requests),
+                ("DELETE", f"{prefix}/requests", clear_requests),
+            ]
+        return routes
