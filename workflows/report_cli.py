@@ -30,6 +30,8 @@ METRIC_LABELS = {  # summary_metrics key -> how the table's header line names it
     "total_team_members": "team members", "total_tasks": "tasks",
     "completed_tasks": "done (at 100%)", "pending_tasks": "not done",
 }
+# A day of the chronicle's `reports`: its notes, each with a list of task objects.
+_DAY = shapes.Shape("chronicle answer", [{"tasks": [{}]}])
 RUNS = Path("runs")  # the local runner's default root (workflows/runner/rundir.py)
 
 
@@ -138,17 +140,10 @@ def rows(report: Mapping[str, Any], source: str) -> list[tuple[str, str, str, st
     """(date, assignee, task, today, impediments) for every task entry, by date then as stored."""
     table: list[tuple[str, str, str, str, str]] = []
     for day, entries in sorted(report["reports"].items()):
-        if not isinstance(entries, list):
-            raise http.ServiceError(f"{source}: reports[{day!r}] is not a list")
-        for index, entry in enumerate(entries):
-            tasks = entry.get("tasks") if isinstance(entry, dict) else None
-            if not isinstance(tasks, list):
-                raise http.ServiceError(f"{source}: reports[{day!r}][{index}].tasks is not a list")
+        for entry in _DAY(entries, f"{source}: reports[{day!r}]"):
             # The chronicle answers `employee_id`; notes are posted with `assigned_to` (its alias).
             assignee = _text(entry.get("employee_id") or entry.get("assigned_to")) or "unassigned"
-            for task in tasks:
-                if not isinstance(task, dict):
-                    raise http.ServiceError(f"{source}: reports[{day!r}][{index}].tasks has a non-object")
+            for task in entry["tasks"]:
                 table.append(
                     (day, assignee, _text(task.get("id")), _text(task.get("today_work")),
                      _text(task.get("impediments")) or "none")
