@@ -1,9 +1,7 @@
 """`python -m workflows submit`: create or update a manifest's WorkflowTemplates, then its CronWorkflows,
 through the Argo Server.
 
-Configured as the argo CLI is (cmd/argo/commands/client/conn.go): ARGO_SERVER, ARGO_BASE_HREF,
-ARGO_SECURE, ARGO_INSECURE_SKIP_VERIFY, ARGO_TOKEN, ARGO_NAMESPACE, ARGO_HEADER. Other kinds (ConfigMaps)
-do not go through the Argo Server: they are skipped with a note. See docs/submit.md.
+Configured as the argo CLI is (cmd/argo/commands/client/conn.go); see docs/submit.md.
 """
 
 # One plain requests.Session rather than Hera's WorkflowsService: it keeps one connection for every call,
