@@ -109,16 +109,15 @@ class Query:
 
     def __init__(self, args: argparse.Namespace, today: dt.date) -> None:
         sprint_id = validate.identifier("--sprint-id", args.sprint_id)
-        project_id = args.project_id
-        if project_id is not None:
-            project_id = validate.identifier("--project-id", project_id)
+        project_id = None if args.project_id is None else validate.identifier("--project-id", args.project_id)
         self.day = validate.date("--date", args.date) if args.date is not None else today
         self.chronicle_url = validate.service_url("--chronicle-url", args.chronicle_url)
         self.params = {"sprint_id": sprint_id, "daily_scrum_date": self.day.isoformat()}
-        self.description = f"sprint {sprint_id} on {self.day.isoformat()}"
+        of_project = ""
         if project_id is not None:
             self.params["project_id"] = project_id
-            self.description = f"sprint {sprint_id} of project {project_id} on {self.day.isoformat()}"
+            of_project = f" of project {project_id}"
+        self.description = f"sprint {sprint_id}{of_project} on {self.day.isoformat()}"
 
 
 def fetch(query: Query, environ: Mapping[str, str]) -> dict[str, Any]:
