@@ -432,13 +432,7 @@ def _check_retry(report: Report, template: dict[str, Any], path: str, name: str)
             expressions.parse_retry_expression(expression)
         except ExpressionError as exc:
             report.error(where(f"{here}.expression", name), f"does not compile: {exc}")
-    _check_backoff(report, retry, template, here, name)
-
-
-def _check_backoff(
-    report: Report, retry: dict[str, Any], template: dict[str, Any], here: str, name: str
-) -> None:
-    """O v3.7.18 l.1031-1089: `maxDuration` counts from the first attempt's start, `cap` bounds each wait."""
+    # O v3.7.18 l.1031-1089: `maxDuration` counts from the first attempt's start, `cap` bounds each wait.
     backoff = retry.get("backoff") or {}
     seconds: dict[str, float] = {}
     for key in ("duration", "cap", "maxDuration"):
