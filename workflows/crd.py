@@ -1,9 +1,7 @@
 """Validate Argo documents against Argo's CRD schemas, strictly, as `kubectl apply --validate=strict` does.
 
-The schemas ship with the package (workflows/crds/, see its README). CEL rules (`x-kubernetes-validations`)
-are not evaluated here; the lint holds the ones that matter (see docs/offline-checks.md).
-`python -m workflows.crd SOURCE_DIR RELEASE` rebuilds the bundle from Argo's `manifests/base/crds/full/`
-files (named `argoproj.io_<kind>.yaml`) or from files named `crd-<kind>-<release>.yaml`.
+The schemas ship with the package; `python -m workflows.crd SOURCE_DIR RELEASE` rebuilds them (see
+workflows/crds/README.md). CEL rules are not evaluated here (docs/offline-checks.md).
 """
 
 from __future__ import annotations

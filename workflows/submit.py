@@ -189,11 +189,10 @@ class Server:
     """The Argo Server's HTTP API over one session: one connection for every call, a timeout on each."""
 
     def __init__(self, conn: Connection, session: requests.Session) -> None:
-        self.conn = conn
-        self.session = session
-        self.session.headers.update(conn.headers)
+        self.conn, self.session = conn, session
+        session.headers.update(conn.headers)
         if conn.authorization:  # after the extra headers: the token wins, as in the argo CLI
-            self.session.headers["Authorization"] = conn.authorization
+            session.headers["Authorization"] = conn.authorization
         if not conn.verify_tls:
             urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)  # said once, below
 
