@@ -112,16 +112,12 @@ def _short(error: Any) -> str:
 # --- rebuilding the bundle ----------------------------------------------------------------------
 
 
-def without_descriptions(schema: Any) -> Any:
-    """The schema without its `description` texts (most of its size); field names are kept."""
-    return _each_schema(schema, lambda out: {k: v for k, v in out.items() if k != "description"})
-
-
 def bundle(crd_file: Path, kind: str, version: str, directory: Path = CRD_DIR) -> Path:
     """Write the bundled schema of `kind` at `version` from a full CRD file into `directory`; its path."""
     [crd] = parse_documents(crd_file.read_text(encoding="utf-8"))
     [served] = [v for v in crd["spec"]["versions"] if v["name"] == "v1alpha1"]
-    schema = without_descriptions(served["schema"]["openAPIV3Schema"])
+    openapi = served["schema"]["openAPIV3Schema"]  # without its `description` texts (most of its size)
+    schema = _each_schema(openapi, lambda out: {k: v for k, v in out.items() if k != "description"})
     out = directory / schema_path(kind, version).name
     data = json.dumps(schema, sort_keys=True, separators=(",", ":")).encode()
     out.write_bytes(gzip.compress(data, compresslevel=9, mtime=0))  # mtime 0: the same bytes on every rebuild
