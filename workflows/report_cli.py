@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import itertools
 import json
 import os
 import shutil
@@ -159,8 +160,7 @@ def format_table(table: Sequence[Sequence[str]], width: int) -> list[str]:
     lines: list[str] = []
     for row in [COLUMNS, *table]:
         cells = [textwrap.wrap(cell, widths[i]) or [""] for i, cell in enumerate(row)]
-        for part in range(max(len(cell) for cell in cells)):
-            pieces = [(cell[part] if part < len(cell) else "") for cell in cells]
+        for pieces in itertools.zip_longest(*cells, fillvalue=""):
             lines.append("  ".join(piece.ljust(widths[i]) for i, piece in enumerate(pieces)).rstrip())
     return lines
 
