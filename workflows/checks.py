@@ -1,8 +1,7 @@
 """What the config loader, the lint and the local runner share about Argo manifests, said once.
 
 The `*_problem` checks return None for a good value, else a sentence the caller prefixes with where
-the value came from. `resolve_workflow_template` merges a CronWorkflow's `workflowTemplateRef` as Argo
-does, so the lint checks what the runner runs. `load_manifest` reads a file, or says in one line why not.
+the value came from.
 """
 
 from __future__ import annotations
@@ -165,12 +164,9 @@ def parameters(spec: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def with_template_defaults(template: dict[str, Any], defaults: dict[str, Any] | None) -> dict[str, Any]:
-    """`template` with the workflow's `templateDefaults` applied, as the controller does before running it.
-
-    workflow/controller/operator.go (v4.1.2, mergedTemplateDefaultsInto): the defaults of another
-    template type are dropped (a `container` default never turns a dag into a container), then the
-    template is strategic-merged over the defaults: the template's own fields win.
-    """
+    """`template` with the workflow's `templateDefaults` applied (operator.go v4.1.2,
+    mergedTemplateDefaultsInto): the defaults of another template type are dropped (a `container`
+    default never turns a dag into a container), the template's own fields win."""
     if not defaults:
         return template
     kind = next((kind for kind in TEMPLATE_TYPES if template.get(kind) is not None), None)
@@ -189,14 +185,10 @@ def _valued_parameters(spec: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def merged_workflow_spec(workflow_spec: dict[str, Any], template_spec: dict[str, Any]) -> dict[str, Any]:
-    """The spec Argo runs for a workflow whose `workflowSpec` refers to a template with `template_spec`.
-
-    workflow/util/merge.go (v4.1.2 and v3.7.18, JoinWorkflowSpec/MergeTo): the workflow's spec is
-    strategic-merged over the template's (the workflow's fields win, parameters merge by name); then
-    each merged parameter that has a value is the workflow's own parameter if that has a value, else
-    the template's, whole (value, default and valueFrom are never mixed across the two). `suspend`
-    is the workflow's own, whatever the template says.
-    """
+    """The spec Argo runs for a `workflowSpec` that refers to a template with `template_spec`
+    (workflow/util/merge.go v4.1.2 and v3.7.18, JoinWorkflowSpec/MergeTo): a merged parameter with a
+    value is taken whole from the workflow if it has one, else from the template (value, default and
+    valueFrom are never mixed); `suspend` is the workflow's own."""
     merged = strategic_merge(template_spec, workflow_spec)
     merged.pop("suspend", None)
     if "suspend" in workflow_spec:
@@ -214,13 +206,8 @@ def merged_workflow_spec(workflow_spec: dict[str, Any], template_spec: dict[str,
 def with_defaults_applied(spec: dict[str, Any]) -> dict[str, Any]:
     """A copy of `spec` whose templates carry its `templateDefaults` (see `with_template_defaults`)."""
     defaults = spec.get("templateDefaults")
-    if not defaults:
-        return spec
-    out = dict(spec)
-    out["templates"] = [
-        with_template_defaults(t, defaults) if isinstance(t, dict) else t for t in spec.get("templates") or []
-    ]
-    return out
+    templates = [with_template_defaults(t, defaults) for t in spec.get("templates") or []]
+    return {**spec, "templates": templates} if defaults else spec
 
 
 class UnresolvedTemplate(ValueError):
@@ -259,9 +246,8 @@ def resolve_cron(cron: dict[str, Any], templates: dict[str, dict[str, Any]]) -> 
     template = templates.get(name)
     if template is None:
         known = ", ".join(sorted(templates)) or "none"
-        raise UnresolvedTemplate(
-            f"WorkflowTemplate {name!r} is not in these documents (WorkflowTemplates: {known})"
-        )
+        message = f"WorkflowTemplate {name!r} is not in these documents (WorkflowTemplates: {known})"
+        raise UnresolvedTemplate(message)
     merged = merged_workflow_spec(workflow_spec, template.get("spec") or {})
     return ResolvedCron(cron, template, with_defaults_applied(merged))
 

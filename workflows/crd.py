@@ -1,9 +1,7 @@
 """Validate Argo documents against Argo's CRD schemas, strictly, as `kubectl apply --validate=strict` does.
 
-The schemas ship with the package (workflows/crds/, see its README). CEL rules (`x-kubernetes-validations`)
-are not evaluated here; the lint holds the ones that matter (see docs/offline-checks.md).
-`python -m workflows.crd SOURCE_DIR RELEASE` rebuilds the bundle from Argo's `manifests/base/crds/full/`
-files (named `argoproj.io_<kind>.yaml`) or from files named `crd-<kind>-<release>.yaml`.
+The schemas ship with the package; `python -m workflows.crd SOURCE_DIR RELEASE` rebuilds them (see
+workflows/crds/README.md). CEL rules are not evaluated here (docs/offline-checks.md).
 """
 
 from __future__ import annotations
@@ -81,11 +79,8 @@ def _validator(kind: str, version: str) -> Any:
 
 
 def problems(document: dict[str, Any], version: str) -> list[tuple[str, str, str]]:
-    """(field, message, JSON Schema keyword) for each way `document` breaks its kind's CRD at `version`."""
-    kind = document.get("kind")
-    if kind not in KINDS:
-        return [("kind", f"{kind!r} has no bundled CRD (only {', '.join(KINDS)})", "enum")]
-    errors = _validator(kind, version).iter_errors(document)
+    """(field, message, JSON Schema keyword) for each way `document` (of a kind in KINDS) breaks its CRD."""
+    errors = _validator(document["kind"], version).iter_errors(document)
     ordered = sorted(errors, key=lambda e: [str(p) for p in e.absolute_path])
     return [(field_path(error.absolute_path), _short(error), str(error.validator)) for error in ordered]
 
@@ -100,7 +95,7 @@ def release(text: str) -> str:
 
 
 def field_path(parts: Any) -> str:
-    """`spec.templates[3].container` from the parts of a location (jsonschema's or pydantic's)."""
+    """`spec.templates[3].container` from the parts of jsonschema's location."""
     text = ""
     for part in parts:
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
@@ -117,16 +112,12 @@ def _short(error: Any) -> str:
 # --- rebuilding the bundle ----------------------------------------------------------------------
 
 
-def without_descriptions(schema: Any) -> Any:
-    """The schema without its `description` texts (most of its size); field names are kept."""
-    return _each_schema(schema, lambda out: {k: v for k, v in out.items() if k != "description"})
-
-
 def bundle(crd_file: Path, kind: str, version: str, directory: Path = CRD_DIR) -> Path:
     """Write the bundled schema of `kind` at `version` from a full CRD file into `directory`; its path."""
     [crd] = parse_documents(crd_file.read_text(encoding="utf-8"))
     [served] = [v for v in crd["spec"]["versions"] if v["name"] == "v1alpha1"]
-    schema = without_descriptions(served["schema"]["openAPIV3Schema"])
+    openapi = served["schema"]["openAPIV3Schema"]  # without its `description` texts (most of its size)
+    schema = _each_schema(openapi, lambda out: {k: v for k, v in out.items() if k != "description"})
     out = directory / schema_path(kind, version).name
     data = json.dumps(schema, sort_keys=True, separators=(",", ":")).encode()
     out.write_bytes(gzip.compress(data, compresslevel=9, mtime=0))  # mtime 0: the same bytes on every rebuild

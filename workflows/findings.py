@@ -7,19 +7,15 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class Finding:
-    """One thing the lint found: an "error" fails the lint (and the local runner), a "warning" does not."""
+    """One thing the lint found: an error fails the lint (and the local runner), a warning does not."""
 
     document: str
     where: str
     message: str
-    level: str = "error"
-
-    @property
-    def is_error(self) -> bool:
-        return self.level == "error"
+    is_error: bool = True
 
     def __str__(self) -> str:
-        prefix = "warning: " if self.level == "warning" else ""
+        prefix = "" if self.is_error else "warning: "
         return f"{self.document}: {self.where}: {prefix}{self.message}"
 
 
@@ -34,7 +30,7 @@ class Report:
         self.findings.append(Finding(self.label, where, message))
 
     def warning(self, where: str, message: str) -> None:
-        self.findings.append(Finding(self.label, where, message, "warning"))
+        self.findings.append(Finding(self.label, where, message, is_error=False))
 
 
 def where(field: str, template: str | None = None, task: str | None = None) -> str:

@@ -3,16 +3,13 @@
 Each Argo document is validated strictly against the CRD schema of every supported release
 (workflows/crds/), then against the controller's own rules (workflows/rules.py): a WorkflowTemplate
 once, in full, and each CronWorkflow that refers to it lightly, so a file of 1,000 projects stays fast.
-ConfigMaps are checked for what the API server and Argo read from them. docs/offline-checks.md says
-what this proves and what only a cluster can.
-
-Exit status: 0 when no document has an error (warnings are printed), 1 on any error, 2 when a file
-cannot be read as YAML or on usage errors.
+docs/offline-checks.md says what this proves, what only a cluster can, and the exit status.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import re
 import sys
@@ -90,6 +87,7 @@ def lint_documents(
     versions = tuple(crd.release(version) for version in argo_versions)
     templates = workflow_templates(documents)
     context = Context(configmaps={_name(doc): doc for doc in documents if _is_kind(doc, "ConfigMap")})
+    alone = dataclasses.replace(context, template_validation=True)  # a WorkflowTemplate: the same metrics
     seen: dict[tuple[str, str], int] = {}
     broken: set[tuple[str, str]] = set()  # (kind, name) of documents the schema found malformed
     reports: dict[int, Report] = {}
@@ -115,7 +113,8 @@ def lint_documents(
                 continue
             start = len(report.findings)
             if kind == "WorkflowTemplate":
-                _check_workflow_template(report, document, context)
+                _check_metadata(report, document.get("metadata") or {}, kind, MAX_OBJECT_NAME)
+                check_workflow_spec(report, document.get("spec") or {}, "spec", alone)
             else:
                 _check_cron_workflow(report, document, templates, context, broken)
             rules = report.findings[start:]  # the schema has said it already for these fields
@@ -140,12 +139,6 @@ def _check_metadata(report: Report, metadata: dict[str, Any], kind: str, max_len
     if problem := name_problem(name, kind, max_length):
         report.error(where("metadata.name"), f"{name!r} {problem}")
     check_labels(report, metadata.get("labels"), "metadata.labels")
-
-
-def _check_workflow_template(report: Report, document: dict[str, Any], context: Context) -> None:
-    _check_metadata(report, document.get("metadata") or {}, "WorkflowTemplate", MAX_OBJECT_NAME)
-    alone = Context(template_validation=True, configmaps=context.configmaps, metrics=context.metrics)
-    check_workflow_spec(report, document.get("spec") or {}, "spec", alone)
 
 
 def _check_cron_workflow(

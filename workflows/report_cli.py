@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import itertools
 import json
 import os
 import shutil
@@ -30,6 +31,8 @@ METRIC_LABELS = {  # summary_metrics key -> how the table's header line names it
     "total_team_members": "team members", "total_tasks": "tasks",
     "completed_tasks": "done (at 100%)", "pending_tasks": "not done",
 }
+# A day of the chronicle's `reports`: its notes, each with a list of task objects.
+_DAY = shapes.Shape("chronicle answer", [{"tasks": [{}]}])
 RUNS = Path("runs")  # the local runner's default root (workflows/runner/rundir.py)
 
 
@@ -107,16 +110,15 @@ class Query:
 
     def __init__(self, args: argparse.Namespace, today: dt.date) -> None:
         sprint_id = validate.identifier("--sprint-id", args.sprint_id)
-        project_id = args.project_id
-        if project_id is not None:
-            project_id = validate.identifier("--project-id", project_id)
+        project_id = None if args.project_id is None else validate.identifier("--project-id", args.project_id)
         self.day = validate.date("--date", args.date) if args.date is not None else today
         self.chronicle_url = validate.service_url("--chronicle-url", args.chronicle_url)
         self.params = {"sprint_id": sprint_id, "daily_scrum_date": self.day.isoformat()}
-        self.description = f"sprint {sprint_id} on {self.day.isoformat()}"
+        of_project = ""
         if project_id is not None:
             self.params["project_id"] = project_id
-            self.description = f"sprint {sprint_id} of project {project_id} on {self.day.isoformat()}"
+            of_project = f" of project {project_id}"
+        self.description = f"sprint {sprint_id}{of_project} on {self.day.isoformat()}"
 
 
 def fetch(query: Query, environ: Mapping[str, str]) -> dict[str, Any]:
@@ -138,17 +140,10 @@ def rows(report: Mapping[str, Any], source: str) -> list[tuple[str, str, str, st
     """(date, assignee, task, today, impediments) for every task entry, by date then as stored."""
     table: list[tuple[str, str, str, str, str]] = []
     for day, entries in sorted(report["reports"].items()):
-        if not isinstance(entries, list):
-            raise http.ServiceError(f"{source}: reports[{day!r}] is not a list")
-        for index, entry in enumerate(entries):
-            tasks = entry.get("tasks") if isinstance(entry, dict) else None
-            if not isinstance(tasks, list):
-                raise http.ServiceError(f"{source}: reports[{day!r}][{index}].tasks is not a list")
+        for entry in _DAY(entries, f"{source}: reports[{day!r}]"):
             # The chronicle answers `employee_id`; notes are posted with `assigned_to` (its alias).
             assignee = _text(entry.get("employee_id") or entry.get("assigned_to")) or "unassigned"
-            for task in tasks:
-                if not isinstance(task, dict):
-                    raise http.ServiceError(f"{source}: reports[{day!r}][{index}].tasks has a non-object")
+            for task in entry["tasks"]:
                 table.append(
                     (day, assignee, _text(task.get("id")), _text(task.get("today_work")),
                      _text(task.get("impediments")) or "none")
@@ -165,8 +160,7 @@ def format_table(table: Sequence[Sequence[str]], width: int) -> list[str]:
     lines: list[str] = []
     for row in [COLUMNS, *table]:
         cells = [textwrap.wrap(cell, widths[i]) or [""] for i, cell in enumerate(row)]
-        for part in range(max(len(cell) for cell in cells)):
-            pieces = [(cell[part] if part < len(cell) else "") for cell in cells]
+        for pieces in itertools.zip_longest(*cells, fillvalue=""):
             lines.append("  ".join(piece.ljust(widths[i]) for i, piece in enumerate(pieces)).rstrip())
     return lines
 

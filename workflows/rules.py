@@ -97,6 +97,11 @@ def _check_names(
         if what in {"parameter", "artifact"}:
             if not PARAM_NAME.match(name):
                 report.error(here, f"{what} name {name!r} must match {PARAM_NAME.pattern}")
+        elif what == "volume":
+            if not DNS1123_LABEL.match(name) or len(name) > 63:
+                report.error(here, f"volume name {name!r} is not a DNS-1123 label")
+            elif name in RESERVED_VOLUMES:
+                report.error(here, f"volume name {name!r} is reserved for Argo's own volumes")
         elif not name:
             report.error(here, f"{what} without a name")
         elif len(name) > MAX_FIELD_NAME:
@@ -121,21 +126,6 @@ def check_labels(report: Report, labels: Any, path: str) -> None:
         if "{{" not in text and (len(text) > 63 or not LABEL_VALUE.match(text)):
             message = f"label value {text!r} is not a valid label value (<= 63, {LABEL_VALUE.pattern})"
             report.error(where(f"{path}[{key}]"), message)
-
-
-def _check_volumes(report: Report, volumes: list[Any], path: str, template: str | None) -> set[str]:
-    names: set[str] = set()
-    for index, volume in enumerate(volumes):
-        name = volume.get("name") or ""
-        here = where(f"{path}[{index}].name", template)
-        if not DNS1123_LABEL.match(name) or len(name) > 63:
-            report.error(here, f"volume name {name!r} is not a DNS-1123 label")
-        elif name in RESERVED_VOLUMES:
-            report.error(here, f"volume name {name!r} is reserved for Argo's own volumes")
-        elif name in names:
-            report.error(here, f"duplicate volume name {name!r}")
-        names.add(name)
-    return names
 
 
 class _SpecCheck:
@@ -179,7 +169,7 @@ class _SpecCheck:
         # O v4.1.2 l.333 (prepareDefaultMetricScope): workflow metrics see workflow.duration in real time.
         self._check_metrics(spec.get("metrics"), f"{base}.metrics", global_scope, None)
         self._check_synchronization(spec.get("synchronization"), f"{base}.synchronization", None)
-        volumes = _check_volumes(report, spec.get("volumes") or [], f"{base}.volumes", None)
+        volumes = set(_check_names(report, spec.get("volumes") or [], f"{base}.volumes", "volume"))
         labels = (spec.get("workflowMetadata") or {}).get("labels")
         check_labels(report, labels, f"{base}.workflowMetadata.labels")
         for index, template in enumerate(self.templates):
@@ -211,7 +201,8 @@ class _SpecCheck:
         _check_retry(report, template, path, name)
         self._check_synchronization(template.get("synchronization"), f"{path}.synchronization", name)
         _check_key_only_outputs(report, template, path, name)
-        own_volumes = volumes | _check_volumes(report, template.get("volumes") or [], f"{path}.volumes", name)
+        own = _check_names(report, template.get("volumes") or [], f"{path}.volumes", "volume", name)
+        own_volumes = volumes | set(own)
         for container_kind in ("container", "script"):
             for index, mount in enumerate((template.get(container_kind) or {}).get("volumeMounts") or []):
                 # Kubernetes pod validation: a mount names a volume of the pod (the workflow's or template's).
@@ -441,13 +432,7 @@ def _check_retry(report: Report, template: dict[str, Any], path: str, name: str)
             expressions.parse_retry_expression(expression)
         except ExpressionError as exc:
             report.error(where(f"{here}.expression", name), f"does not compile: {exc}")
-    _check_backoff(report, retry, template, here, name)
-
-
-def _check_backoff(
-    report: Report, retry: dict[str, Any], template: dict[str, Any], here: str, name: str
-) -> None:
-    """O v3.7.18 l.1031-1089: `maxDuration` counts from the first attempt's start, `cap` bounds each wait."""
+    # O v3.7.18 l.1031-1089: `maxDuration` counts from the first attempt's start, `cap` bounds each wait.
     backoff = retry.get("backoff") or {}
     seconds: dict[str, float] = {}
     for key in ("duration", "cap", "maxDuration"):

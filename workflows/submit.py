@@ -1,9 +1,7 @@
 """`python -m workflows submit`: create or update a manifest's WorkflowTemplates, then its CronWorkflows,
 through the Argo Server.
 
-Configured as the argo CLI is (cmd/argo/commands/client/conn.go): ARGO_SERVER, ARGO_BASE_HREF,
-ARGO_SECURE, ARGO_INSECURE_SKIP_VERIFY, ARGO_TOKEN, ARGO_NAMESPACE, ARGO_HEADER. Other kinds (ConfigMaps)
-do not go through the Argo Server: they are skipped with a note. See docs/submit.md.
+Configured as the argo CLI is (cmd/argo/commands/client/conn.go); see docs/submit.md.
 """
 
 # One plain requests.Session rather than Hera's WorkflowsService: it keeps one connection for every call,
@@ -97,19 +95,7 @@ def connection(args: argparse.Namespace, env: Mapping[str, str]) -> Connection:
     return Connection(url if server else "", token or None, namespace, not skip_verify, _headers(raw_headers))
 
 
-def load_documents(path: Path) -> list[dict[str, Any]]:
-    """The manifest's Kubernetes objects; a file that is not one gets a one-line SubmitError."""
-    try:
-        documents = lint.load_manifest(path)
-    except lint.ManifestFileError as exc:
-        raise SubmitError(str(exc)) from None
-    for index, doc in enumerate(documents, start=1):
-        if not isinstance(doc, dict) or not doc.get("kind"):
-            raise SubmitError(f"{path}: document {index} is not a Kubernetes object (no `kind`)")
-    return documents
-
-
-def select(documents: list[dict[str, Any]], path: Path, namespace: str) -> list[dict[str, Any]]:
+def select(documents: list[Any], path: Path, namespace: str) -> list[dict[str, Any]]:
     """The objects submit sends, ready to send; none if lint refuses the file. Other kinds get one note."""
     findings = lint.lint_documents(documents, str(path))  # the whole file, as `make lint` checks it
     for warning in (finding for finding in findings if not finding.is_error):
@@ -203,11 +189,10 @@ class Server:
     """The Argo Server's HTTP API over one session: one connection for every call, a timeout on each."""
 
     def __init__(self, conn: Connection, session: requests.Session) -> None:
-        self.conn = conn
-        self.session = session
-        self.session.headers.update(conn.headers)
+        self.conn, self.session = conn, session
+        session.headers.update(conn.headers)
         if conn.authorization:  # after the extra headers: the token wins, as in the argo CLI
-            self.session.headers["Authorization"] = conn.authorization
+            session.headers["Authorization"] = conn.authorization
         if not conn.verify_tls:
             urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)  # said once, below
 
@@ -350,7 +335,8 @@ def main(argv: list[str], env: Mapping[str, str] | None = None) -> int:
     env = os.environ if env is None else env
     try:
         conn = connection(args, env)
-        objects = select(load_documents(args.file), args.file, conn.namespace)
+        # lint_documents refuses a document that is not a Kubernetes object, before select reads its kind
+        objects = select(lint.load_manifest(args.file), args.file, conn.namespace)
         if args.dry_run:
             for obj in objects:
                 print(describe(obj, conn))
@@ -359,6 +345,6 @@ def main(argv: list[str], env: Mapping[str, str] | None = None) -> int:
         if not conn.url:
             raise SubmitError("ARGO_SERVER is not set (host:port of the Argo Server), nor --argo-server")
         return send(objects, conn)
-    except SubmitError as exc:
+    except (SubmitError, lint.ManifestFileError) as exc:  # each one line, never the token
         print(f"submit: {exc}", file=sys.stderr)
         return 1
