@@ -1,13 +1,8 @@
 """Load a manifest, pick what to run, resolve what it references and turn it into a plan.
 
-Whether Argo accepts a document is the lint's business: `python -m workflows run` lints the
-documents a run uses before this module sees them (cli.py), so the structure is taken as valid
-here. This module decides what the runner does with each field: run it locally, list it as
-cluster-only (accepted, not enforced locally), or refuse it with an `UnsupportedFeature` that names
-the feature and its place, so a local run never quietly does something else than the cluster.
-
-A `workflowTemplateRef` is resolved within the same manifest and merged as Argo merges it
-(workflows/checks.py, shared with the lint); a semaphore's limit is read from its ConfigMap there.
+The lint has checked the documents first (cli.py), so their structure and Argo's rules are taken as
+valid here: this module only runs each field, lists it as cluster-only, or refuses it by name and
+place (docs/local-runner.md, "What happens before anything runs").
 """
 
 from __future__ import annotations
@@ -39,7 +34,6 @@ class ManifestError(ValueError):
 
 class UnsupportedFeature(ManifestError):
     def __init__(self, feature: str, where: str, hint: str = "") -> None:
-        self.feature = feature
         self.where = where
         text = f"{where}: {feature} is not supported by the local runner"
         super().__init__(f"{text} ({hint})" if hint else text)
@@ -321,14 +315,8 @@ def semaphore(
     config_map = find(documents, "ConfigMap", name, namespace)
     if config_map is None:
         raise ManifestError(f"{where}: no ConfigMap {name!r} in this manifest (the semaphore's limit)")
-    value = (config_map.get("data") or {}).get(key)
-    if value is None:
-        raise ManifestError(f"{where}: ConfigMap {name!r} has no key {key!r} (the semaphore's limit)")
-    if not re.fullmatch(r"[+-]?[0-9]+", str(value)) or int(value) < 1:
-        raise ManifestError(
-            f"{where}: ConfigMap {name!r} key {key!r} is {value!r}; the limit must be a whole number >= 1"
-        )
-    return Semaphore(namespace, name, key, int(value)), config_map
+    # The lint refuses a missing key and a limit that is not a whole number >= 1 (controller's getSyncLimit).
+    return Semaphore(namespace, name, key, int(config_map["data"][key])), config_map
 
 
 # --- building the plan -------------------------------------------------------------------------
@@ -399,14 +387,12 @@ def _build_plan(doc: dict[str, Any], documents: list[dict[str, Any]]) -> Workflo
         semaphores.append(found)
         config_maps.append(config_map)
 
-    volumes = set()
     for index, volume in enumerate(spec.get("volumes") or ()):
         where = f"{base}.volumes[{index}]"
         if set(volume) != {"name", "emptyDir"}:
             kinds = ", ".join(sorted(set(volume) - {"name"})) or "none"
             raise UnsupportedFeature(f"volume other than emptyDir ({kinds})", b.at(where))
         b.cluster_only.extend(f"{where}.emptyDir.{key}" for key in volume["emptyDir"] or {})
-        volumes.add(volume["name"])
     templates = {
         raw["name"]: with_template_defaults(raw, spec.get("templateDefaults"))
         for raw in spec.get("templates") or ()
@@ -427,14 +413,11 @@ def _build_plan(doc: dict[str, Any], documents: list[dict[str, Any]]) -> Workflo
         elif "dag" in raw:
             raise UnsupportedFeature("nested DAG template (a DAG that is not the entrypoint)", b.at(path))
         else:
-            containers[name] = _container_template(b, raw, path, volumes)
+            containers[name] = _container_template(b, raw, path)
     dag_path = f"{base}.templates[name={entrypoint}].dag"
     tasks = _dag_tasks(b, templates[entrypoint]["dag"], dag_path, containers)
-    try:
-        graph = {name: task.depends.tasks if task.depends else () for name, task in tasks.items()}
-        order = tuple(graphlib.TopologicalSorter(graph).static_order())
-    except graphlib.CycleError as exc:
-        raise ManifestError(f"{b.at(dag_path)}: dependency cycle {' -> '.join(exc.args[1])}") from exc
+    graph = {name: task.depends.tasks if task.depends else () for name, task in tasks.items()}
+    order = tuple(graphlib.TopologicalSorter(graph).static_order())  # the lint refuses a cycle
 
     deadline = spec.get("activeDeadlineSeconds")
     return WorkflowPlan(
@@ -501,13 +484,10 @@ def _retry(b: _Builder, raw: dict[str, Any] | None, path: str) -> Retry | None:
     b.keys(raw, path, "retry")
     if raw.get("limit") is None:
         raise UnsupportedFeature("retryStrategy without `limit` (unlimited retries)", b.at(path))
-    try:
-        return Retry.from_manifest(raw)
-    except ValueError as exc:
-        raise ManifestError(f"{b.at(path)}: {exc}") from exc
+    return Retry.from_manifest(raw)
 
 
-def _container_template(b: _Builder, raw: dict[str, Any], path: str, volumes: set[str]) -> ContainerTemplate:
+def _container_template(b: _Builder, raw: dict[str, Any], path: str) -> ContainerTemplate:
     container = raw.get("container") or {}
     b.keys(container, f"{path}.container", "container")
     inputs, outputs = raw.get("inputs") or {}, raw.get("outputs") or {}
@@ -535,9 +515,7 @@ def _container_template(b: _Builder, raw: dict[str, Any], path: str, volumes: se
 
     mounts = []
     for index, m in enumerate(container.get("volumeMounts") or ()):
-        where = f"{path}.container.volumeMounts[{index}]"
-        if m["name"] not in volumes:
-            raise ManifestError(f"{b.at(where)}: no emptyDir volume named {m['name']!r}")
+        where = f"{path}.container.volumeMounts[{index}]"  # the lint refuses a mount of no volume
         b.keys(m, where, "volumeMount")
         mounts.append((str(m["name"]), b.absolute(str(m["mountPath"]), f"{where}.mountPath")))
 
