@@ -300,8 +300,8 @@ def _retry(path: Path, overrides: Mapping[str, str], environ: Mapping[str, str],
     except (OSError, ValueError) as exc:
         raise UsageError(f"{path} is not a run directory of this runner: {exc}") from exc
     chosen = select_workflows(documents, f"{previous.get('kind', 'CronWorkflow')}/{previous.get('workflow')}")
-    plan = build_plan(chosen[0], documents)
     refuse_what_the_lint_refuses(run_dir.manifest_path, documents, out)
+    plan = build_plan(chosen[0], documents)
     _refuse_unknown(overrides, [plan])
     if previous.get("phase") == "Succeeded" and not overrides:
         print(f"{plan.name}: {path} already succeeded; nothing to retry", file=out)
