@@ -5,7 +5,7 @@ order of its checks and Argo's messages are in docs/local-runner.md, "Retries".
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,9 +45,6 @@ class Retry:
             expression=parse_retry_expression(str(raw["expression"])) if raw.get("expression") else None,
         )
 
-    def expression_true(self, last_retry: Mapping[str, str]) -> bool:
-        return self.expression is None or self.expression.evaluate(last_retry)
-
     def wait(self, attempts: int) -> float:
         """The backoff after `attempts` attempts: before retry number `attempts`."""
         if self.duration is None:
@@ -66,15 +63,11 @@ class Decision:
 
 
 def decide(
-    retry: Retry,
-    attempts: int,
-    phase: str,
-    now: float,
-    finished: float,
-    expression_true: Callable[[], bool] = lambda: True,
+    retry: Retry, attempts: int, phase: str, now: float, last_retry: Mapping[str, str] | None = None
 ) -> Decision:
-    """After `attempts` attempts, the last ending in `phase` at `finished`: retry or not, and the wait.
-    `now` and `finished` are seconds after the first attempt's start."""
+    """After `attempts` attempts, the last ending in `phase` now (seconds after the first attempt's
+    start; locally the controller decides when the attempt ends): retry or not, and the wait.
+    `last_retry` is the expression's `lastRetry` (None: the expression is taken as true)."""
     wait, deadline = 0.0, None
     if retry.duration is not None:
         wait = retry.wait(attempts)
@@ -82,7 +75,7 @@ def decide(
             deadline = retry.max_duration
             if now > deadline:
                 return Decision(False, 0.0, "Max duration limit exceeded")
-            if finished + wait > deadline:
+            if now + wait > deadline:
                 return Decision(False, 0.0, "Backoff would exceed max duration limit")
         if attempts > retry.limit:
             wait = 0.0  # Argo only waits while a retry is still possible by count
@@ -90,7 +83,7 @@ def decide(
         return Decision(False, wait, f"retryPolicy {retry.policy} does not retry a node that ends in {phase}")
     if attempts > retry.limit:
         return Decision(False, wait, "No more retries left")
-    if retry.expression is not None and not expression_true():
+    if retry.expression is not None and last_retry is not None and not retry.expression.evaluate(last_retry):
         return Decision(False, wait, "retryStrategy.expression evaluated to false")
     return Decision(True, wait, "", deadline)
 
@@ -112,7 +105,7 @@ def retry_schedule(retry: Retry, attempt_seconds: float) -> list[PlannedRetry]:
     planned: list[PlannedRetry] = []
     finished, starts = float(attempt_seconds), True
     for number in range(1, retry.limit + 1):
-        starts = starts and decide(retry, number, "Failed", finished, finished).retry
+        starts = starts and decide(retry, number, "Failed", finished).retry
         start = finished + retry.wait(number)
         end = start + attempt_seconds
         fits = starts and (retry.max_duration is None or end <= retry.max_duration)
