@@ -139,7 +139,6 @@ class Executor:
         out: TextIO,
         environ: Mapping[str, str],
         workdir: Path,
-        max_backoff: float | None = None,
     ) -> None:
         self.plan = plan
         self.status = status
@@ -148,7 +147,7 @@ class Executor:
         self.reporter = Reporter(out, width=max(map(len, plan.tasks)))
         self.workdir = workdir
         self.base_env = base_environment(environ)
-        self.max_backoff = max_backoff
+        self.max_backoff = max_backoff_from_env(environ)
         self.stop = threading.Event()
         self.stop_reason = ""
         self._processes: dict[str, subprocess.Popen[bytes]] = {}
