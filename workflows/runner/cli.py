@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import hashlib
+import json
 import os
 import signal
 import string
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from workflows.runner import mutex
-from workflows.runner.executor import MAX_BACKOFF_ENV, Executor, max_backoff_from_env
+from workflows.runner.executor import MAX_BACKOFF_ENV, Executor, max_backoff_from_env, substitute
 from workflows.runner.manifest import (
     ManifestError,
     WorkflowPlan,
@@ -220,7 +221,9 @@ def _execute(
     directory = mutex.lock_dir(executor.runs_root, environ)
     holder = f"pid {os.getpid()}, run directory {run_dir.path}"
     try:
-        with mutex.held(plan.namespace, executor.mutex_names(), plan.semaphores, directory, holder, out):
+        # The workflow's mutexes with this run's parameters, e.g. dailyscrum-GEM-001.
+        names = [substitute(name, executor.workflow_values, "synchronization") for name in plan.mutexes]
+        with mutex.held(plan.namespace, names, plan.semaphores, directory, holder, out):
             status = executor.run()
     except KeyboardInterrupt:  # while waiting for a lock: nothing ran; say so in status.json
         status = executor.save("Failed", "interrupted while waiting for a mutex or semaphore", finished=True)
@@ -287,7 +290,7 @@ def _retry(path: Path, overrides: Mapping[str, str], environ: Mapping[str, str],
     """Continue the run in `path` (`--retry`), with the documents its manifest.yaml kept."""
     run_dir = RunDir(path)
     try:
-        previous = run_dir.read_status()
+        previous = json.loads(run_dir.status_path.read_text(encoding="utf-8"))
         documents = load_documents(run_dir.manifest_path)
     except (OSError, ValueError) as exc:
         raise UsageError(f"{path} is not a run directory of this runner: {exc}") from exc

@@ -41,16 +41,15 @@ _ERROR_LINE = re.compile(r"^\S+Z \S+ ERROR\s+(.*)$")
 
 
 class TemplateError(ValueError):
-    """A variable without a value, an expression tag, or an input that cannot be given."""
+    """A variable without a value, or an input that cannot be given."""
 
 
 def substitute(text: str, values: Mapping[str, str], where: str) -> str:
-    """Replace every `{{...}}` with its value; a tag without a value is an error, never left in place."""
+    """Replace every `{{...}}` with its value; a tag without a value is an error, never left in place
+    (the plan has refused expression tags `{{=...}}` and the variables the runner does not provide)."""
 
     def replace(match: re.Match[str]) -> str:
         name = match.group(1)
-        if name.startswith("="):
-            raise TemplateError(f"expression tag {match.group(0)!r} is not supported locally at {where}")
         if name not in values:
             raise TemplateError(f"unresolved variable {{{{{name}}}}} at {where}")
         return values[name]
@@ -173,10 +172,6 @@ class Executor:
                 state = TaskState(template=task.template, attempts=state.attempts, exit_code=state.exit_code)
             self.states[name] = state
         self.rerun = [name for name in plan.tasks if name in reset]
-
-    def mutex_names(self) -> list[str]:
-        """The workflow's mutexes with this run's parameters, e.g. dailyscrum-GEM-001."""
-        return [substitute(name, self.workflow_values, "synchronization") for name in self.plan.mutexes]
 
     def save(self, phase: str = "Running", message: str = "", finished: bool = False) -> dict[str, Any]:
         with self._lock:

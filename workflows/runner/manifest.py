@@ -193,12 +193,8 @@ RUNNABLE_KINDS = ("CronWorkflow", "Workflow", "WorkflowTemplate")
 # `kind/name` as `argo submit --from` spells it (pkg/apis/workflow/register.go), lower case.
 KIND_NAMES = {
     alias: kind
-    for kind, aliases in (
-        ("CronWorkflow", "cronwf cronworkflow cronworkflows"),
-        ("Workflow", "wf workflow workflows"),
-        ("WorkflowTemplate", "wftmpl workflowtemplate workflowtemplates"),
-    )
-    for alias in aliases.split()
+    for kind, short in (("CronWorkflow", "cronwf"), ("Workflow", "wf"), ("WorkflowTemplate", "wftmpl"))
+    for alias in (short, kind.lower(), f"{kind.lower()}s")
 }
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import os
 import re
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -39,8 +38,7 @@ class Semaphore:
         return f"{self.namespace}/ConfigMap/{self.config_map}/{self.key}"
 
 
-def lock_dir(root: Path, environ: Mapping[str, str] | None = None) -> Path:
-    environ = os.environ if environ is None else environ
+def lock_dir(root: Path, environ: Mapping[str, str]) -> Path:
     return Path(environ.get(ENV_LOCK_DIR) or root / "locks")
 
 
