@@ -376,12 +376,10 @@ def _build_plan(doc: dict[str, Any], documents: list[dict[str, Any]]) -> Workflo
     b.keys(sync, f"{base}.synchronization", "synchronization")
     mutexes = tuple(str(m.get("name")) for m in sync.get("mutexes") or ())
     b.variables(list(mutexes), f"{base}.synchronization.mutexes")
-    semaphores, config_maps = [], []
-    for index, entry in enumerate(sync.get("semaphores") or ()):
-        where = b.at(f"{base}.synchronization.semaphores[{index}]")
-        found, config_map = semaphore(entry, namespace, documents, where)
-        semaphores.append(found)
-        config_maps.append(config_map)
+    found = [
+        semaphore(entry, namespace, documents, b.at(f"{base}.synchronization.semaphores[{index}]"))
+        for index, entry in enumerate(sync.get("semaphores") or ())
+    ]
 
     for index, volume in enumerate(spec.get("volumes") or ()):
         where = f"{base}.volumes[{index}]"
@@ -424,11 +422,11 @@ def _build_plan(doc: dict[str, Any], documents: list[dict[str, Any]]) -> Workflo
         tasks=tasks,
         templates=containers,
         deadline=float(deadline) if deadline is not None else None,
-        documents=[*{id(d): d for d in [*config_maps, *used]}.values()],
+        documents=[*{id(d): d for d in [*(config_map for _, config_map in found), *used]}.values()],
         order=order,
         cluster_only=b.cluster_only,
         mutexes=mutexes,
-        semaphores=tuple(semaphores),
+        semaphores=tuple(limit for limit, _ in found),
     )
 
 
