@@ -292,9 +292,8 @@ class Executor:
         try:
             self._run_with_retries(task)
         except Exception as exc:  # a runner bug must not hang the scheduler; record it as the task's error
-            self._finish(
-                task.name, "Error", f"runner error: {exc!r}", event=f"errored (runner error: {exc!r})"
-            )
+            message = f"runner error: {exc!r}"
+            self._finish(task.name, "Error", message, event=f"errored ({message})")
         finally:
             done.put(task.name)
 

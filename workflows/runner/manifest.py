@@ -57,8 +57,6 @@ FEATURE_NAMES: dict[str, str] = {
     "volumeClaimTemplates": "volume claim templates (`volumeClaimTemplates`)",
     "podSpecPatch": "pod spec patch (`podSpecPatch`)",
     "workingDir": "container `workingDir`",
-    "mutex": "singular `mutex` (Argo 4 has only `mutexes`)",
-    "semaphore": "singular `semaphore` (Argo 4 has only `semaphores`)",
     "memoize": "memoization (`memoize`)",
 }
 
