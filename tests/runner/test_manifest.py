@@ -373,3 +373,7 @@ def test_a_shape_the_lint_refuses_is_an_error_not_a_traceback() -> None:
     spec(doc)["templates"].append({"container": {}})  # no name
     with pytest.raises(ManifestError, match=r"CronWorkflow/mini: malformed \(KeyError: 'name'\)"):
         check_workflow(doc)
+    cycle = two_tasks()
+    task(cycle, "a").update(depends="b")  # the lint refuses it; unlinted, it is one line, no traceback
+    with pytest.raises(ManifestError, match=r"CronWorkflow/mini: malformed \(CycleError"):
+        check_workflow(cycle)

@@ -351,7 +351,10 @@ def build_plan(doc: dict[str, Any], documents: list[dict[str, Any]]) -> Workflow
     """The plan for one runnable document; raise ManifestError when the runner cannot run it."""
     try:
         return _build_plan(doc, documents)
-    except (KeyError, TypeError, AttributeError) as exc:  # a shape the lint would have refused
+    except ManifestError:
+        raise
+    # What the lint refuses (a bad shape, a cycle, a limit that is no number), come here unlinted.
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:
         raise ManifestError(
             f"{label(doc)}: malformed ({type(exc).__name__}: {exc}); `python -m workflows lint` says where"
         ) from exc
