@@ -193,13 +193,8 @@ def test_unsupported_features_are_refused_by_name_and_place(mutate: Any, feature
 @pytest.mark.parametrize(
     ("mutate", "message"),
     [
-        (lambda d: task(d, "a").update(depends="b"), "dependency cycle"),
         (lambda d: task(d, "b").update(depends="a.AnySucceeded"), "unsupported task result"),
         (lambda d: template(d, "consume").update(retryStrategy={"retryPolicy": "Always"}), "without `limit`"),
-        (
-            lambda d: template(d, "consume").update(retryStrategy={"limit": 1, "backoff": {"factor": 2}}),
-            "backoff without `duration`",
-        ),
     ],
 )
 def test_inconsistent_manifests_are_refused(mutate: Any, message: str) -> None:
@@ -209,6 +204,37 @@ def test_inconsistent_manifests_are_refused(mutate: Any, message: str) -> None:
         ManifestError, match=message.replace("(", r"\(").replace(")", r"\)").replace("`", ".")
     ):
         check_workflow(doc)
+
+
+def lint_errors(documents: list[dict[str, Any]]) -> str:
+    from workflows.lint import lint_documents
+
+    return "\n".join(str(f) for f in lint_documents(documents) if f.is_error)
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda d: task(d, "a").update(depends="b"), "dependency cycle"),
+        (
+            lambda d: template(d, "consume").update(retryStrategy={"limit": 1, "backoff": {"factor": 2}}),
+            "a backoff needs a duration",
+        ),
+        (
+            lambda d: template(d, "consume").update(retryStrategy={"limit": 1, "retryPolicy": "Never"}),
+            "'Never'",
+        ),
+        (
+            lambda d: template(d, "produce")["container"]["volumeMounts"][0].update(name="nope"),
+            "no volume 'nope'",
+        ),
+    ],
+)
+def test_what_argo_refuses_the_lint_refuses_before_the_runner_sees_it(mutate: Any, message: str) -> None:
+    doc = two_tasks()
+    assert lint_errors([doc]) == ""
+    mutate(doc)
+    assert message in lint_errors([doc])
 
 
 def test_refused_manifest_exits_2_and_names_the_feature(
@@ -315,13 +341,16 @@ def test_what_a_workflow_refers_to_must_be_in_the_manifest() -> None:
     without_limits = documents[1:]
     with pytest.raises(ManifestError, match=r"semaphores\[0\]: no ConfigMap 'limits'"):
         build_plan(documents[2], without_limits)
+    # A ConfigMap without the key or with a bad limit: the lint refuses it, as the controller would.
+    linted = copy.deepcopy(without_limits)
+    del linted[0]["spec"]["templateDefaults"]["dag"]  # a partial dag default the CRD schema refuses
+    assert lint_errors([config_map("limits", {"runs": "3"}), *linted]) == ""
     for data, message in (
         ({}, "has no key 'runs'"),
-        ({"runs": "0"}, "whole number >= 1"),
+        ({"runs": "0"}, "the limit must be an integer >= 1"),
         ({"runs": "x"}, "'x'"),
     ):
-        with pytest.raises(ManifestError, match=message):
-            build_plan(documents[2], [config_map("limits", data), *without_limits])
+        assert message in lint_errors([config_map("limits", data), *linted])
 
 
 def test_the_workflow_is_chosen_by_name_or_kind_and_name() -> None:
@@ -344,3 +373,7 @@ def test_a_shape_the_lint_refuses_is_an_error_not_a_traceback() -> None:
     spec(doc)["templates"].append({"container": {}})  # no name
     with pytest.raises(ManifestError, match=r"CronWorkflow/mini: malformed \(KeyError: 'name'\)"):
         check_workflow(doc)
+    cycle = two_tasks()
+    task(cycle, "a").update(depends="b")  # the lint refuses it; unlinted, it is one line, no traceback
+    with pytest.raises(ManifestError, match=r"CronWorkflow/mini: malformed \(CycleError"):
+        check_workflow(cycle)

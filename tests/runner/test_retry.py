@@ -51,21 +51,21 @@ def test_argo_waits_out_the_backoff_before_it_says_no() -> None:
     with_expression = dataclasses.replace(
         CONTRACT, expression=parse_retry_expression("lastRetry.exitCode == '75'")
     )
-    refused = decide(with_expression, 1, "Failed", 1, 1, expression_true=lambda: False)
+    refused = decide(with_expression, 1, "Failed", 1, {"exitCode": "3"})
     assert (refused.retry, refused.wait, refused.message) == (
         False,
         5,
         "retryStrategy.expression evaluated to false",
     )
-    last = decide(Retry(limit=3, duration=5, factor=2), 4, "Failed", 30, 30)  # no wait once none is left
+    last = decide(Retry(limit=3, duration=5, factor=2), 4, "Failed", 30)  # no wait once none is left
     assert (last.retry, last.wait, last.message) == (False, 0, "No more retries left")
-    late = decide(CONTRACT, 2, "Failed", 61, 61)
+    late = decide(CONTRACT, 2, "Failed", 61)
     assert (late.retry, late.message) == (False, "Max duration limit exceeded")
-    too_long = decide(CONTRACT, 3, "Failed", 45, 45)
+    too_long = decide(CONTRACT, 3, "Failed", 45)
     assert (too_long.retry, too_long.message) == (False, "Backoff would exceed max duration limit")
-    on_error = decide(Retry(limit=3, policy="OnError"), 1, "Failed", 0, 0)
+    on_error = decide(Retry(limit=3, policy="OnError"), 1, "Failed", 0)
     assert not on_error.retry and "OnError" in on_error.message
-    assert decide(CONTRACT, 1, "Error", 1, 1).deadline == 60  # the retry's pod deadline
+    assert decide(CONTRACT, 1, "Error", 1).deadline == 60  # the retry's pod deadline
 
 
 def _run(tmp_path: Path, retry: dict, *args: str) -> tuple[dict, str, float]:

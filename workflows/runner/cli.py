@@ -1,17 +1,12 @@
-"""`python -m workflows run`: run a rendered manifest locally, each container step as a subprocess.
-
-    python -m workflows run [MANIFEST] [-p name=value ...] [--run-dir DIR] [--workflow [KIND/]NAME]
-    python -m workflows run --retry RUN_DIR [-p name=value ...]
-
-Exit status: 0 every workflow succeeded, 1 one failed, 2 usage error or a manifest the lint or the
-runner refuses (nothing ran).
-"""
+"""`python -m workflows run`: run a rendered manifest locally, each container step as a subprocess
+(docs/local-runner.md)."""
 
 from __future__ import annotations
 
 import argparse
 import contextlib
 import hashlib
+import json
 import os
 import signal
 import string
@@ -23,7 +18,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from workflows.runner import mutex
-from workflows.runner.executor import Executor, max_backoff_from_env
+from workflows.runner.executor import MAX_BACKOFF_ENV, Executor, max_backoff_from_env, substitute
 from workflows.runner.manifest import (
     ManifestError,
     WorkflowPlan,
@@ -136,10 +131,9 @@ LINT_PASSED = REPO_ROOT / "runs" / "lint-passed"
 
 
 def refuse_what_the_lint_refuses(path: Path, documents: list[dict[str, Any]], out: TextIO) -> None:
-    """The cluster would refuse what the lint refuses: so does the runner, before anything runs.
-    Warnings are printed and do not stop the run. A file that passed without a finding is not linted
-    again while it and the lint's code stay the same (`runs/lint-passed/<digest>`): importing the
-    lint's models costs ~1.5 s, which every run, and each of a fleet's runs, would pay."""
+    """The cluster would refuse what the lint refuses: so does the runner, before anything runs; warnings
+    are printed. A file that passed without a finding is not linted again (LINT_PASSED): importing the
+    lint's models costs ~1.5 s, which each of a fleet's runs would pay."""
     passed = LINT_PASSED / _lint_digest(path)
     if passed.exists():
         return
@@ -215,20 +209,21 @@ def _execute(
     plan: WorkflowPlan, status: dict[str, Any], run_dir: RunDir, out: TextIO, environ: Mapping[str, str]
 ) -> str:
     """Run (or with an earlier run's status, retry) one workflow under its locks; its final phase."""
-    max_backoff = max_backoff_from_env(environ)
-    executor = Executor(plan, status, run_dir, out, environ, REPO_ROOT, max_backoff)
+    executor = Executor(plan, status, run_dir, out, environ, REPO_ROOT)
     if status["tasks"]:
         print(f"{plan.name}: retrying in {run_dir.path}: {', '.join(executor.rerun) or 'nothing'}", file=out)
     else:
         print(f"{plan.name}: running locally, run directory {run_dir.path}", file=out)
         if names := sorted({path.rsplit(".", 1)[-1] for path in plan.cluster_only}):
             print(f"cluster-only, not enforced locally: {', '.join(names)}", file=out)
-        if max_backoff is not None:
-            print(f"retry backoff capped at {max_backoff:g} s (DSM_RUNNER_MAX_BACKOFF_SECONDS)", file=out)
+        if executor.max_backoff is not None:
+            print(f"retry backoff capped at {executor.max_backoff:g} s ({MAX_BACKOFF_ENV})", file=out)
     directory = mutex.lock_dir(executor.runs_root, environ)
     holder = f"pid {os.getpid()}, run directory {run_dir.path}"
     try:
-        with mutex.held(plan.namespace, executor.mutex_names(), plan.semaphores, directory, holder, out):
+        # The workflow's mutexes with this run's parameters, e.g. dailyscrum-GEM-001.
+        names = [substitute(name, executor.workflow_values, "synchronization") for name in plan.mutexes]
+        with mutex.held(plan.namespace, names, plan.semaphores, directory, holder, out):
             status = executor.run()
     except KeyboardInterrupt:  # while waiting for a lock: nothing ran; say so in status.json
         status = executor.save("Failed", "interrupted while waiting for a mutex or semaphore", finished=True)
@@ -295,13 +290,13 @@ def _retry(path: Path, overrides: Mapping[str, str], environ: Mapping[str, str],
     """Continue the run in `path` (`--retry`), with the documents its manifest.yaml kept."""
     run_dir = RunDir(path)
     try:
-        previous = run_dir.read_status()
+        previous = json.loads(run_dir.status_path.read_text(encoding="utf-8"))
         documents = load_documents(run_dir.manifest_path)
     except (OSError, ValueError) as exc:
         raise UsageError(f"{path} is not a run directory of this runner: {exc}") from exc
     chosen = select_workflows(documents, f"{previous.get('kind', 'CronWorkflow')}/{previous.get('workflow')}")
-    plan = build_plan(chosen[0], documents)
     refuse_what_the_lint_refuses(run_dir.manifest_path, documents, out)
+    plan = build_plan(chosen[0], documents)
     _refuse_unknown(overrides, [plan])
     if previous.get("phase") == "Succeeded" and not overrides:
         print(f"{plan.name}: {path} already succeeded; nothing to retry", file=out)
@@ -310,13 +305,9 @@ def _retry(path: Path, overrides: Mapping[str, str], environ: Mapping[str, str],
     return EXIT_OK if _execute(plan, previous, run_dir, out, environ) == "Succeeded" else EXIT_FAILED
 
 
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     # SIGTERM stops a run like Ctrl-C: steps killed, status.json says why, --retry can continue it.
-    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     return run(sys.argv[1:] if argv is None else argv)
 
 

@@ -1,16 +1,11 @@
-"""Run a WorkflowPlan: DAG scheduling, one subprocess per container attempt, retries, artifacts.
-
-Semantics follow Argo's controller where they matter for the result (docs/local-runner.md, "How a
-run behaves"). Independent tasks run at the same time on worker threads, each waiting on its own
-subprocess.
-"""
+"""Run a WorkflowPlan as Argo's controller would (docs/local-runner.md, "How a run behaves"): the DAG
+on worker threads, one subprocess per container attempt, retries, artifacts."""
 
 from __future__ import annotations
 
 import compileall
 import contextlib
 import dataclasses
-import functools
 import os
 import queue
 import re
@@ -46,16 +41,15 @@ _ERROR_LINE = re.compile(r"^\S+Z \S+ ERROR\s+(.*)$")
 
 
 class TemplateError(ValueError):
-    """A variable without a value, an expression tag, or an input that cannot be given."""
+    """A variable without a value, or an input that cannot be given."""
 
 
 def substitute(text: str, values: Mapping[str, str], where: str) -> str:
-    """Replace every `{{...}}` with its value; a tag without a value is an error, never left in place."""
+    """Replace every `{{...}}` with its value; a tag without a value is an error, never left in place
+    (the plan has refused expression tags `{{=...}}` and the variables the runner does not provide)."""
 
     def replace(match: re.Match[str]) -> str:
         name = match.group(1)
-        if name.startswith("="):
-            raise TemplateError(f"expression tag {match.group(0)!r} is not supported locally at {where}")
         if name not in values:
             raise TemplateError(f"unresolved variable {{{{{name}}}}} at {where}")
         return values[name]
@@ -73,15 +67,9 @@ def base_environment(environ: Mapping[str, str] | None = None) -> dict[str, str]
 
 def max_backoff_from_env(environ: Mapping[str, str]) -> float | None:
     raw = environ.get(MAX_BACKOFF_ENV, "").strip()
-    if not raw:
-        return None
-    try:
-        value = float(raw)
-    except ValueError as exc:
-        raise ValueError(f"{MAX_BACKOFF_ENV} must be a number of seconds, got {raw!r}") from exc
-    if value < 0:
-        raise ValueError(f"{MAX_BACKOFF_ENV} must not be negative, got {raw!r}")
-    return value
+    if raw and not re.fullmatch(r"[0-9]+(\.[0-9]*)?|\.[0-9]+", raw):
+        raise ValueError(f"{MAX_BACKOFF_ENV} must be a number of seconds >= 0, got {raw!r}")
+    return float(raw) if raw else None
 
 
 def _now() -> str:
@@ -103,17 +91,12 @@ class TaskState:
     # "parameters": name -> value; "artifacts": name -> path in the run directory
     outputs: dict[str, dict[str, str]] = field(default_factory=lambda: {"parameters": {}, "artifacts": {}})
 
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> TaskState:
-        return cls(**{f.name: data[f.name] for f in dataclasses.fields(cls) if f.name in data})
-
 
 @dataclass(frozen=True)
 class AttemptResult:
     phase: str  # Succeeded | Failed | Error
     exit_code: int | None
     message: str
-    duration: float
     outputs: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def describe(self) -> str:
@@ -155,7 +138,6 @@ class Executor:
         out: TextIO,
         environ: Mapping[str, str],
         workdir: Path,
-        max_backoff: float | None = None,
     ) -> None:
         self.plan = plan
         self.status = status
@@ -164,7 +146,7 @@ class Executor:
         self.reporter = Reporter(out, width=max(map(len, plan.tasks)))
         self.workdir = workdir
         self.base_env = base_environment(environ)
-        self.max_backoff = max_backoff
+        self.max_backoff = max_backoff_from_env(environ)
         self.stop = threading.Event()
         self.stop_reason = ""
         self._processes: dict[str, subprocess.Popen[bytes]] = {}
@@ -178,7 +160,7 @@ class Executor:
             "workflow.creationTimestamp": status["created_at"],
             **{f"workflow.parameters.{name}": value for name, value in status["parameters"].items()},
         }
-        old = {name: TaskState.from_json(data) for name, data in (status.get("tasks") or {}).items()}
+        old = {name: TaskState(**data) for name, data in (status.get("tasks") or {}).items()}
         reset: set[str] = set()
         for name in plan.tasks:
             if name not in old or old[name].phase not in {"Succeeded", "Skipped", "Omitted"}:
@@ -190,10 +172,6 @@ class Executor:
                 state = TaskState(template=task.template, attempts=state.attempts, exit_code=state.exit_code)
             self.states[name] = state
         self.rerun = [name for name in plan.tasks if name in reset]
-
-    def mutex_names(self) -> list[str]:
-        """The workflow's mutexes with this run's parameters, e.g. dailyscrum-GEM-001."""
-        return [substitute(name, self.workflow_values, "synchronization") for name in self.plan.mutexes]
 
     def save(self, phase: str = "Running", message: str = "", finished: bool = False) -> dict[str, Any]:
         with self._lock:
@@ -300,14 +278,13 @@ class Executor:
                     values[f"tasks.{name}.outputs.parameters.{param}"] = value
         return values
 
-    def _finish(self, name: str, phase: str, message: str, event: str | None = None) -> None:
+    def _finish(self, name: str, phase: str, message: str, event: str) -> None:
         state = self.states[name]
         with self._lock:
             state.phase = phase
             state.message = message
             state.finished_at = _now()
-        if event:
-            self.reporter.line(name, event)
+        self.reporter.line(name, event)
         self.save()
 
     # --- one task, with its retries ------------------------------------------------------------
@@ -315,9 +292,8 @@ class Executor:
         try:
             self._run_with_retries(task)
         except Exception as exc:  # a runner bug must not hang the scheduler; record it as the task's error
-            self._finish(
-                task.name, "Error", f"runner error: {exc!r}", event=f"errored (runner error: {exc!r})"
-            )
+            message = f"runner error: {exc!r}"
+            self._finish(task.name, "Error", message, event=f"errored ({message})")
         finally:
             done.put(task.name)
 
@@ -342,9 +318,10 @@ class Executor:
             attempts += 1
             number = len(state.attempts) + 1
             self.reporter.line(name, "started" if attempts == 1 else f"started (attempt {attempts}/{total})")
-            started = _now()
-            left = None if deadline is None else deadline - (time.monotonic() - first_start + skipped)
+            started, start = _now(), time.monotonic()
+            left = None if deadline is None else deadline - (start - first_start + skipped)
             result = self._attempt(task, template, inputs, number, left)
+            duration = time.monotonic() - start
             record = {
                 "attempt": number,
                 "phase": result.phase,
@@ -352,7 +329,7 @@ class Executor:
                 "message": result.message,
                 "started_at": started,
                 "finished_at": _now(),
-                "duration_seconds": round(result.duration, 3),
+                "duration_seconds": round(duration, 3),
                 "log": self.run_dir.attempt(name, number)[1].relative_to(self.run_dir.path).as_posix(),
             }
             with self._lock:
@@ -362,7 +339,7 @@ class Executor:
                 if result.phase == "Succeeded":
                     state.outputs = result.outputs
             if result.phase == "Succeeded":
-                self._finish(name, "Succeeded", "", event=f"succeeded ({seconds(result.duration)})")
+                self._finish(name, "Succeeded", "", event=f"succeeded ({seconds(duration)})")
                 return
             event = result.describe()
             if retry is None:
@@ -374,12 +351,11 @@ class Executor:
             last_retry = {  # retryStrategy.expression's `lastRetry`, every value a string as in Argo
                 "exitCode": str(result.exit_code if result.exit_code is not None else -1),
                 "status": result.phase,
-                "duration": str(int(result.duration)),
+                "duration": str(int(duration)),
                 "message": result.message,
             }
             try:
-                expression_true = functools.partial(retry.expression_true, last_retry)
-                decision = decide(retry, attempts, result.phase, now, now, expression_true)
+                decision = decide(retry, attempts, result.phase, now, last_retry)
             except ExpressionError as exc:  # Argo: an expression that cannot be evaluated errors the node
                 message = f"retryStrategy.expression: {exc}"
                 self._finish(name, "Error", message, event=f"{event}; errored ({exc})")
@@ -404,8 +380,8 @@ class Executor:
 
     # --- one attempt: one subprocess -------------------------------------------------------------
     def _inputs(self, task: Task, template: ContainerTemplate) -> dict[str, Any]:
-        """Resolve the task's arguments: input parameter values, the local files of input artifacts,
-        and the keys of key-only artifacts (all substituted once, as Argo does)."""
+        """Resolve the task's arguments: the variables with its input parameters, the local files of input
+        artifacts, and the keys of key-only artifacts (all substituted once, as Argo does)."""
         values = self._task_values()
         given = {
             name: substitute(value, values, f"{task.where}.arguments.parameters.{name}")
@@ -445,7 +421,7 @@ class Executor:
                 raise TemplateError(
                     f"artifact {artifact.name} failed to load: no object at key {key} ({path})"
                 )
-        return {"parameters": params, "artifacts": artifacts, "keys": keys}
+        return {"scope": scope, "artifacts": artifacts, "keys": keys}
 
     def _prepare(
         self, template: ContainerTemplate, inputs: dict[str, Any], mapper: PathMapper, attempt_dir: Path
@@ -457,10 +433,7 @@ class Executor:
         for artifact in template.input_artifacts:
             if artifact.name in inputs["artifacts"]:
                 copy(inputs["artifacts"][artifact.name], mapper.local(artifact.path))
-        values = {
-            **self.workflow_values,
-            **{f"inputs.parameters.{k}": v for k, v in inputs["parameters"].items()},
-        }
+        values = dict(inputs["scope"])
         for kind, items in (("inputs", template.input_artifacts), ("outputs", template.output_artifacts)):
             values.update({f"{kind}.artifacts.{a.name}.path": str(mapper.local(a.path)) for a in items})
         for p in template.output_parameters:
@@ -478,13 +451,10 @@ class Executor:
         name = task.name
         attempt_dir, log_path = self.run_dir.attempt(name, number)
         mapper = PathMapper(attempt_dir, template.mounts)
-        started = time.monotonic()
         try:
             command, env = self._prepare(template, inputs, mapper, attempt_dir)
         except (TemplateError, OSError) as exc:
-            return AttemptResult(
-                "Error", None, f"cannot prepare the attempt: {exc}", time.monotonic() - started
-            )
+            return AttemptResult("Error", None, f"cannot prepare the attempt: {exc}")
         # The pod's deadlines: the template's activeDeadlineSeconds, and the workflow's deadline or a
         # retry's maxDuration deadline, whichever is first (workflowpod.go getDeadline).
         limits = [
@@ -505,9 +475,7 @@ class Executor:
                     start_new_session=True,
                 )
             except OSError as exc:
-                return AttemptResult(
-                    "Error", None, f"cannot start {command[0]}: {exc}", time.monotonic() - started
-                )
+                return AttemptResult("Error", None, f"cannot start {command[0]}: {exc}")
             with self._lock:
                 self._processes[name] = process
             try:
@@ -517,29 +485,26 @@ class Executor:
             except subprocess.TimeoutExpired:
                 _kill(process)
                 process.wait()
-                return AttemptResult("Failed", None, why, time.monotonic() - started)
+                return AttemptResult("Failed", None, why)
             finally:
                 with self._lock:
                     self._processes.pop(name, None)
-        duration = time.monotonic() - started
         if self.stop.is_set() and exit_code != 0:
-            return AttemptResult("Failed", None, f"stopped: {self.stop_reason}", duration)
+            return AttemptResult("Failed", None, f"stopped: {self.stop_reason}")
         try:  # key-only outputs are stored whatever the exit code (Argo's wait container saves them too)
             for artifact in template.output_artifacts:
                 local = mapper.local(artifact.path)
                 if artifact.name in inputs["keys"] and local.exists():
                     copy(local, inputs["keys"][artifact.name])
         except OSError as exc:
-            return AttemptResult("Error", exit_code, f"could not save a key-only artifact: {exc}", duration)
+            return AttemptResult("Error", exit_code, f"could not save a key-only artifact: {exc}")
         if exit_code != 0:
             reason = failure_reason(log_path)
             message = f"exit code {exit_code}: {reason}" if reason else f"exit code {exit_code}"
-            return AttemptResult("Failed", exit_code, message, duration)
-        return self._collect(name, template, mapper, duration)
+            return AttemptResult("Failed", exit_code, message)
+        return self._collect(name, template, mapper)
 
-    def _collect(
-        self, name: str, template: ContainerTemplate, mapper: PathMapper, duration: float
-    ) -> AttemptResult:
+    def _collect(self, name: str, template: ContainerTemplate, mapper: PathMapper) -> AttemptResult:
         """Read output parameters and save output artifacts, as Argo's wait container does."""
         params: dict[str, str] = {}
         for param in template.output_parameters:
@@ -548,7 +513,7 @@ class Executor:
             except OSError:
                 if param.value is None:
                     message = f"output parameter {param.name!r}: no file at {param.path}"
-                    return AttemptResult("Error", 0, message, duration)
+                    return AttemptResult("Error", 0, message)
                 params[param.name] = param.value
         artifacts: dict[str, str] = {}
         for artifact in template.output_artifacts:
@@ -557,12 +522,12 @@ class Executor:
                 if artifact.optional:
                     continue
                 message = f"output artifact {artifact.name!r}: no file at {artifact.path}"
-                return AttemptResult("Error", 0, message, duration)
+                return AttemptResult("Error", 0, message)
             saved = self.run_dir.path / name / "artifacts" / artifact.name / local.name
             shutil.rmtree(saved.parent, ignore_errors=True)
             copy(local, saved)
             artifacts[artifact.name] = saved.relative_to(self.run_dir.path).as_posix()
-        return AttemptResult("Succeeded", 0, "", duration, {"parameters": params, "artifacts": artifacts})
+        return AttemptResult("Succeeded", 0, "", {"parameters": params, "artifacts": artifacts})
 
     # --- the workflow's phase --------------------------------------------------------------------
     def _assess(self) -> tuple[str, str]:

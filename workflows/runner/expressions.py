@@ -1,9 +1,5 @@
-"""Small, safe evaluators for the expressions a DAG manifest uses.
-
-- `depends`: `task.Succeeded && (b.Failed || !c)`, evaluated by Argo with expr-lang over task results.
-- `when`: a govaluate expression, evaluated after `{{...}}` substitution (`true == true`, `'a' != 'b'`).
-- `retryStrategy.expression`: expr-lang over `lastRetry.{exitCode,status,duration,message}`
-  with `asInt()` / `asFloat()`, `in [..]`, `!`, `&&`, `||`.
+"""Small, safe evaluators for a DAG manifest's `depends` (expr-lang over task results), `when`
+(govaluate, after substitution) and `retryStrategy.expression` (expr-lang over `lastRetry.*`).
 
 Each is split into strict tokens and translated to the Python expression it means (`&&` -> `and`,
 every name -> a placeholder `_<n>`), which `ast` parses; only the node types below are evaluated,

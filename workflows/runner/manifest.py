@@ -1,13 +1,8 @@
 """Load a manifest, pick what to run, resolve what it references and turn it into a plan.
 
-Whether Argo accepts a document is the lint's business: `python -m workflows run` lints the
-documents a run uses before this module sees them (cli.py), so the structure is taken as valid
-here. This module decides what the runner does with each field: run it locally, list it as
-cluster-only (accepted, not enforced locally), or refuse it with an `UnsupportedFeature` that names
-the feature and its place, so a local run never quietly does something else than the cluster.
-
-A `workflowTemplateRef` is resolved within the same manifest and merged as Argo merges it
-(workflows/checks.py, shared with the lint); a semaphore's limit is read from its ConfigMap there.
+The lint has checked the documents first (cli.py), so their structure and Argo's rules are taken as
+valid here: this module only runs each field, lists it as cluster-only, or refuses it by name and
+place (docs/local-runner.md, "What happens before anything runs").
 """
 
 from __future__ import annotations
@@ -39,7 +34,6 @@ class ManifestError(ValueError):
 
 class UnsupportedFeature(ManifestError):
     def __init__(self, feature: str, where: str, hint: str = "") -> None:
-        self.feature = feature
         self.where = where
         text = f"{where}: {feature} is not supported by the local runner"
         super().__init__(f"{text} ({hint})" if hint else text)
@@ -63,8 +57,6 @@ FEATURE_NAMES: dict[str, str] = {
     "volumeClaimTemplates": "volume claim templates (`volumeClaimTemplates`)",
     "podSpecPatch": "pod spec patch (`podSpecPatch`)",
     "workingDir": "container `workingDir`",
-    "mutex": "singular `mutex` (Argo 4 has only `mutexes`)",
-    "semaphore": "singular `semaphore` (Argo 4 has only `semaphores`)",
     "memoize": "memoization (`memoize`)",
 }
 
@@ -199,12 +191,8 @@ RUNNABLE_KINDS = ("CronWorkflow", "Workflow", "WorkflowTemplate")
 # `kind/name` as `argo submit --from` spells it (pkg/apis/workflow/register.go), lower case.
 KIND_NAMES = {
     alias: kind
-    for kind, aliases in (
-        ("CronWorkflow", "cronwf cronworkflow cronworkflows"),
-        ("Workflow", "wf workflow workflows"),
-        ("WorkflowTemplate", "wftmpl workflowtemplate workflowtemplates"),
-    )
-    for alias in aliases.split()
+    for kind, short in (("CronWorkflow", "cronwf"), ("Workflow", "wf"), ("WorkflowTemplate", "wftmpl"))
+    for alias in (short, kind.lower(), f"{kind.lower()}s")
 }
 
 
@@ -321,14 +309,8 @@ def semaphore(
     config_map = find(documents, "ConfigMap", name, namespace)
     if config_map is None:
         raise ManifestError(f"{where}: no ConfigMap {name!r} in this manifest (the semaphore's limit)")
-    value = (config_map.get("data") or {}).get(key)
-    if value is None:
-        raise ManifestError(f"{where}: ConfigMap {name!r} has no key {key!r} (the semaphore's limit)")
-    if not re.fullmatch(r"[+-]?[0-9]+", str(value)) or int(value) < 1:
-        raise ManifestError(
-            f"{where}: ConfigMap {name!r} key {key!r} is {value!r}; the limit must be a whole number >= 1"
-        )
-    return Semaphore(namespace, name, key, int(value)), config_map
+    # The lint refuses a missing key and a limit that is not a whole number >= 1 (controller's getSyncLimit).
+    return Semaphore(namespace, name, key, int(config_map["data"][key])), config_map
 
 
 # --- building the plan -------------------------------------------------------------------------
@@ -369,7 +351,10 @@ def build_plan(doc: dict[str, Any], documents: list[dict[str, Any]]) -> Workflow
     """The plan for one runnable document; raise ManifestError when the runner cannot run it."""
     try:
         return _build_plan(doc, documents)
-    except (KeyError, TypeError, AttributeError) as exc:  # a shape the lint would have refused
+    except ManifestError:
+        raise
+    # What the lint refuses (a bad shape, a cycle, a limit that is no number), come here unlinted.
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:
         raise ManifestError(
             f"{label(doc)}: malformed ({type(exc).__name__}: {exc}); `python -m workflows lint` says where"
         ) from exc
@@ -392,21 +377,17 @@ def _build_plan(doc: dict[str, Any], documents: list[dict[str, Any]]) -> Workflo
     b.keys(sync, f"{base}.synchronization", "synchronization")
     mutexes = tuple(str(m.get("name")) for m in sync.get("mutexes") or ())
     b.variables(list(mutexes), f"{base}.synchronization.mutexes")
-    semaphores, config_maps = [], []
-    for index, entry in enumerate(sync.get("semaphores") or ()):
-        where = b.at(f"{base}.synchronization.semaphores[{index}]")
-        found, config_map = semaphore(entry, namespace, documents, where)
-        semaphores.append(found)
-        config_maps.append(config_map)
+    found = [
+        semaphore(entry, namespace, documents, b.at(f"{base}.synchronization.semaphores[{index}]"))
+        for index, entry in enumerate(sync.get("semaphores") or ())
+    ]
 
-    volumes = set()
     for index, volume in enumerate(spec.get("volumes") or ()):
         where = f"{base}.volumes[{index}]"
         if set(volume) != {"name", "emptyDir"}:
             kinds = ", ".join(sorted(set(volume) - {"name"})) or "none"
             raise UnsupportedFeature(f"volume other than emptyDir ({kinds})", b.at(where))
         b.cluster_only.extend(f"{where}.emptyDir.{key}" for key in volume["emptyDir"] or {})
-        volumes.add(volume["name"])
     templates = {
         raw["name"]: with_template_defaults(raw, spec.get("templateDefaults"))
         for raw in spec.get("templates") or ()
@@ -427,14 +408,11 @@ def _build_plan(doc: dict[str, Any], documents: list[dict[str, Any]]) -> Workflo
         elif "dag" in raw:
             raise UnsupportedFeature("nested DAG template (a DAG that is not the entrypoint)", b.at(path))
         else:
-            containers[name] = _container_template(b, raw, path, volumes)
+            containers[name] = _container_template(b, raw, path)
     dag_path = f"{base}.templates[name={entrypoint}].dag"
     tasks = _dag_tasks(b, templates[entrypoint]["dag"], dag_path, containers)
-    try:
-        graph = {name: task.depends.tasks if task.depends else () for name, task in tasks.items()}
-        order = tuple(graphlib.TopologicalSorter(graph).static_order())
-    except graphlib.CycleError as exc:
-        raise ManifestError(f"{b.at(dag_path)}: dependency cycle {' -> '.join(exc.args[1])}") from exc
+    graph = {name: task.depends.tasks if task.depends else () for name, task in tasks.items()}
+    order = tuple(graphlib.TopologicalSorter(graph).static_order())  # the lint refuses a cycle
 
     deadline = spec.get("activeDeadlineSeconds")
     return WorkflowPlan(
@@ -445,11 +423,11 @@ def _build_plan(doc: dict[str, Any], documents: list[dict[str, Any]]) -> Workflo
         tasks=tasks,
         templates=containers,
         deadline=float(deadline) if deadline is not None else None,
-        documents=[*{id(d): d for d in [*config_maps, *used]}.values()],
+        documents=[*{id(d): d for d in [*(config_map for _, config_map in found), *used]}.values()],
         order=order,
         cluster_only=b.cluster_only,
         mutexes=mutexes,
-        semaphores=tuple(semaphores),
+        semaphores=tuple(limit for limit, _ in found),
     )
 
 
@@ -501,13 +479,10 @@ def _retry(b: _Builder, raw: dict[str, Any] | None, path: str) -> Retry | None:
     b.keys(raw, path, "retry")
     if raw.get("limit") is None:
         raise UnsupportedFeature("retryStrategy without `limit` (unlimited retries)", b.at(path))
-    try:
-        return Retry.from_manifest(raw)
-    except ValueError as exc:
-        raise ManifestError(f"{b.at(path)}: {exc}") from exc
+    return Retry.from_manifest(raw)
 
 
-def _container_template(b: _Builder, raw: dict[str, Any], path: str, volumes: set[str]) -> ContainerTemplate:
+def _container_template(b: _Builder, raw: dict[str, Any], path: str) -> ContainerTemplate:
     container = raw.get("container") or {}
     b.keys(container, f"{path}.container", "container")
     inputs, outputs = raw.get("inputs") or {}, raw.get("outputs") or {}
@@ -535,9 +510,7 @@ def _container_template(b: _Builder, raw: dict[str, Any], path: str, volumes: se
 
     mounts = []
     for index, m in enumerate(container.get("volumeMounts") or ()):
-        where = f"{path}.container.volumeMounts[{index}]"
-        if m["name"] not in volumes:
-            raise ManifestError(f"{b.at(where)}: no emptyDir volume named {m['name']!r}")
+        where = f"{path}.container.volumeMounts[{index}]"  # the lint refuses a mount of no volume
         b.keys(m, where, "volumeMount")
         mounts.append((str(m["name"]), b.absolute(str(m["mountPath"]), f"{where}.mountPath")))
 

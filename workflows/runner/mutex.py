@@ -1,19 +1,11 @@
-"""Workflow-level `synchronization` (mutexes and semaphores), held locally as Argo's controller holds it.
-
-In the cluster a run that needs a held lock stays Pending until the holder ends. Locally a mutex is
-one exclusive `flock` on `<lock dir>/mutex-<namespace>-<name>.lock`; a semaphore of limit N (Argo
-reads N from its ConfigMap key) is N slot files `semaphore-<namespace>-ConfigMap-<configmap>-<key>.<i>.lock`,
-of which a run holds one. The kernel drops a lock when its process ends, however it ends. A holder
-writes its pid and run directory into the file it holds, so a waiting run can say who it waits for.
-Locks are taken in one order (mutexes, then semaphores, each sorted), so two runs never wait on each
-other crosswise. The lock directory is the runs root's `locks/`, or DSM_RUNNER_LOCK_DIR.
-"""
+"""Workflow-level `synchronization`, held across local runs as the controller holds it (docs/local-runner.md,
+"How a run behaves"): a mutex is one exclusive `flock`, a semaphore of limit N is N slot files of which a
+run holds one. A holder writes who it is into its file, so a waiting run can say whom it waits for."""
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
-import os
 import re
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -39,8 +31,7 @@ class Semaphore:
         return f"{self.namespace}/ConfigMap/{self.config_map}/{self.key}"
 
 
-def lock_dir(root: Path, environ: Mapping[str, str] | None = None) -> Path:
-    environ = os.environ if environ is None else environ
+def lock_dir(root: Path, environ: Mapping[str, str]) -> Path:
     return Path(environ.get(ENV_LOCK_DIR) or root / "locks")
 
 

@@ -42,14 +42,8 @@ def summary_table(status: Mapping[str, Any]) -> str:
         outputs = ", ".join(f"{key}={_short(str(value), 40)}" for key, value in params.items())
         if not outputs and task["message"]:
             outputs = _short(task["message"], 110)
-        duration = task["duration_seconds"]
-        row = (
-            name,
-            task["phase"],
-            str(len(task["attempts"])),
-            seconds(duration) if duration is not None else "-",
-        )
-        rows.append((*row, outputs))
+        duration = "-" if task["duration_seconds"] is None else seconds(task["duration_seconds"])
+        rows.append((name, task["phase"], str(len(task["attempts"])), duration, outputs))
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     lines = (
         "  ".join(cell.ljust(width) for cell, width in zip(row[:4], widths, strict=True)) + "  " + row[4]

@@ -1,20 +1,11 @@
 """A template's retryStrategy, decided as Argo's controller decides it (processNodeRetries in
-workflow/controller/operator.go, v3.7.18 ~1031-1140 and v4.1.2 ~1077-1200), as pure functions.
-
-After a failed attempt n (1 = the first), in this order:
-1. with `backoff.maxDuration`: no retry once now is past the first attempt's start + maxDuration
-   ("Max duration limit exceeded");
-2. the wait is `duration * factor^(n-1)` (integer factor), at most `cap` (3.7+); when the last
-   attempt's end + wait passes that deadline there is no retry ("Backoff would exceed max duration
-   limit"); otherwise, while n <= limit, Argo waits it out *before* the next checks;
-3. retryPolicy (Always, OnFailure, OnError, OnTransientError), then `limit` ("No more retries
-   left"), then `expression` ("retryStrategy.expression evaluated to false").
-A retry's pod is killed at that maxDuration deadline too (`opts.executionDeadline`, ARGO_DEADLINE).
+workflow/controller/operator.go, v3.7.18 ~1031-1140 and v4.1.2 ~1077-1200), as pure functions; the
+order of its checks and Argo's messages are in docs/local-runner.md, "Retries".
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,26 +33,17 @@ class Retry:
 
     @classmethod
     def from_manifest(cls, raw: Mapping[str, Any]) -> Retry:
-        """A template's `retryStrategy` as written (limit required); ValueError says what is wrong."""
-        backoff = raw.get("backoff")
-        if backoff is not None and not backoff.get("duration"):
-            raise ValueError("backoff without `duration` (Argo: no base duration specified)")
-        policy = str(raw.get("retryPolicy") or "OnFailure")
-        if policy not in RETRIED_PHASES:
-            raise ValueError(f"unknown retryPolicy {policy!r}")
-        backoff = backoff or {}
+        """A template's `retryStrategy` as written (limit required), after the lint."""
+        backoff = raw.get("backoff") or {}  # the lint refuses one without a duration, and unknown policies
         return cls(
             limit=int(str(raw["limit"])),
-            policy=policy,
+            policy=str(raw.get("retryPolicy") or "OnFailure"),
             duration=parse_duration(backoff["duration"]) if backoff else None,
             factor=int(str(backoff["factor"])) if backoff.get("factor") is not None else None,
             max_duration=parse_duration(backoff["maxDuration"]) if backoff.get("maxDuration") else None,
             cap=parse_duration(backoff["cap"]) if backoff.get("cap") else None,
             expression=parse_retry_expression(str(raw["expression"])) if raw.get("expression") else None,
         )
-
-    def expression_true(self, last_retry: Mapping[str, str]) -> bool:
-        return self.expression is None or self.expression.evaluate(last_retry)
 
     def wait(self, attempts: int) -> float:
         """The backoff after `attempts` attempts: before retry number `attempts`."""
@@ -81,15 +63,11 @@ class Decision:
 
 
 def decide(
-    retry: Retry,
-    attempts: int,
-    phase: str,
-    now: float,
-    finished: float,
-    expression_true: Callable[[], bool] = lambda: True,
+    retry: Retry, attempts: int, phase: str, now: float, last_retry: Mapping[str, str] | None = None
 ) -> Decision:
-    """After `attempts` attempts, the last ending in `phase` at `finished`: retry or not, and the wait.
-    `now` and `finished` are seconds after the first attempt's start."""
+    """After `attempts` attempts, the last ending in `phase` now (seconds after the first attempt's
+    start; locally the controller decides when the attempt ends): retry or not, and the wait.
+    `last_retry` is the expression's `lastRetry` (None: the expression is taken as true)."""
     wait, deadline = 0.0, None
     if retry.duration is not None:
         wait = retry.wait(attempts)
@@ -97,7 +75,7 @@ def decide(
             deadline = retry.max_duration
             if now > deadline:
                 return Decision(False, 0.0, "Max duration limit exceeded")
-            if finished + wait > deadline:
+            if now + wait > deadline:
                 return Decision(False, 0.0, "Backoff would exceed max duration limit")
         if attempts > retry.limit:
             wait = 0.0  # Argo only waits while a retry is still possible by count
@@ -105,7 +83,7 @@ def decide(
         return Decision(False, wait, f"retryPolicy {retry.policy} does not retry a node that ends in {phase}")
     if attempts > retry.limit:
         return Decision(False, wait, "No more retries left")
-    if retry.expression is not None and not expression_true():
+    if retry.expression is not None and last_retry is not None and not retry.expression.evaluate(last_retry):
         return Decision(False, wait, "retryStrategy.expression evaluated to false")
     return Decision(True, wait, "", deadline)
 
@@ -127,7 +105,7 @@ def retry_schedule(retry: Retry, attempt_seconds: float) -> list[PlannedRetry]:
     planned: list[PlannedRetry] = []
     finished, starts = float(attempt_seconds), True
     for number in range(1, retry.limit + 1):
-        starts = starts and decide(retry, number, "Failed", finished, finished).retry
+        starts = starts and decide(retry, number, "Failed", finished).retry
         start = finished + retry.wait(number)
         end = start + attempt_seconds
         fits = starts and (retry.max_duration is None or end <= retry.max_duration)

@@ -77,9 +77,6 @@ class RunDir:
             tmp.write_text(data, encoding="utf-8")
             os.replace(tmp, self.status_path)
 
-    def read_status(self) -> dict[str, Any]:
-        return json.loads(self.status_path.read_text(encoding="utf-8"))
-
 
 class StoreError(ValueError):
     """A key the artifact store cannot hold."""
