@@ -1,12 +1,7 @@
-"""The one HTTP helper of the steps: timeouts, bounded retries and errors that say what happened.
+"""The one HTTP helper of the steps: (connect, read) timeouts, bounded retries, errors with exit codes.
 
-- Every call has a (connect, read) timeout: 3.05 s and 30 s, or HTTP_CONNECT_TIMEOUT / HTTP_READ_TIMEOUT.
-- GETs are retried by urllib3 on connection errors and on 502/503/504, at most HTTP_RETRIES times in
-  all (default 3), with exponential backoff (HTTP_BACKOFF_FACTOR, default 0.5 s: waits 0, 1, 2 s).
-  `Retry-After` is ignored: a service asking for minutes must not hold the step past its deadline.
-- A POST is retried only when the connection could not be opened; once it may have been sent, never:
-  the daily-scrum simulation and the chronicle are not idempotent.
-- Failures carry the step's exit code: `NotSent` 75 (safe to retry), `ServiceError` 3, `NotFound` 4.
+GETs are retried on connection errors and 502/503/504, a POST only when it was never sent, and
+`Retry-After` is ignored so that a call's worst case stays bounded: docs/workflow.md, "Retries and deadlines".
 """
 
 from __future__ import annotations
