@@ -122,8 +122,7 @@ def make_session(environ: Mapping[str, str] | None = None) -> requests.Session:
     adapter = HTTPAdapter(max_retries=retry_policy(environ))
     session.mount("http://", adapter)
     session.mount("https://", adapter)
-    session.headers["Accept"] = "application/json"
-    session.headers["User-Agent"] = contract.USER_AGENT
+    session.headers.update({"Accept": "application/json", "User-Agent": contract.USER_AGENT})
     return session
 
 
@@ -141,12 +140,12 @@ def _reason(exc: BaseException) -> str:
 class Service:
     """One DSM service: its name (for messages), base URL, session and timeouts."""
 
-    def __init__(self, name: str, base_url: str, *, session: requests.Session | None = None,
-                 timeout: tuple[float, float] | None = None) -> None:
+    def __init__(self, name: str, base_url: str, *, session: requests.Session,
+                 timeout: tuple[float, float]) -> None:
         self.name = name
         self.base_url = base_url.rstrip("/")
-        self.session = session if session is not None else make_session()
-        self.timeout = timeout if timeout is not None else timeouts()
+        self.session = session
+        self.timeout = timeout
 
     def url(self, template: str, **values: str) -> str:
         """A contract path's URL, each {name} percent-quoted so that "../x" stays one segment."""

@@ -95,7 +95,8 @@ def test_post_is_retried_only_while_the_service_is_unreachable(stack: Any) -> No
 
 
 def test_not_found_carries_the_body(stack: Any) -> None:
-    service = http.Service("sprint-service", stack.url("sprint"), session=http.make_session({}))
+    session = http.make_session({})
+    service = http.Service("sprint-service", stack.url("sprint"), session=session, timeout=(3, 30))
     with pytest.raises(http.NotFound) as caught:
         service.get_json(contract.TASK_SUMMARY_PATH, sprint_id="NOPE")
     assert caught.value.status == 404
