@@ -141,13 +141,8 @@ PARAMETERS: dict[str, tuple[str, str]] = {
 }
 
 
-# Most variables come from the workflow parameter of the same name in lower case.
-_SAME_NAME = (
-    contract.ENV_PROJECT_ID, contract.ENV_SPRINT_ID, contract.ENV_REPORT_DATE, contract.ENV_FORCE,
-    contract.ENV_ARGO_UI_URL, *contract.SERVICE_URL_ENV.values(),
-)
+# The variables that do not come from the workflow parameter of the same name in lower case.
 ENV_SOURCES: dict[str, str] = {
-    **{env: tag(f"workflow.parameters.{env.lower()}") for env in _SAME_NAME},
     contract.ENV_SCHEDULE_TIMEZONE: "{{workflow.parameters.timezone}}",
     contract.ENV_RUN_CREATED_AT: "{{workflow.creationTimestamp}}",
     contract.ENV_WORKFLOW_NAME: "{{workflow.name}}",
@@ -159,6 +154,8 @@ def env_value(step: StepSpec, env_name: str) -> str:
     """Where a step's environment variable comes from; an unknown name is a contract change to wire here."""
     if env_name in RESOLVED_BY_PREPARE and step is not contract.PREPARE:
         return tag(f"inputs.parameters.{RESOLVED_BY_PREPARE[env_name]}")
+    if env_name.lower() in PARAMETERS:
+        return tag(f"workflow.parameters.{env_name.lower()}")
     if env_name not in ENV_SOURCES:
         raise ValueError(f"step {step.name}: no manifest source for environment variable {env_name}")
     return ENV_SOURCES[env_name]
