@@ -163,9 +163,8 @@ def env_value(step: StepSpec, env_name: str) -> str:
 
 def step_inputs(step: StepSpec) -> list[str]:
     """The parameters a step takes from prepare's outputs (as template inputs, passed by the DAG task)."""
-    if step is contract.PREPARE:
-        return []
-    return [param for env, param in RESOLVED_BY_PREPARE.items() if env in step.env]
+    resolved = {} if step is contract.PREPARE else RESOLVED_BY_PREPARE
+    return [param for env, param in resolved.items() if env in step.env]
 
 
 def step_args(step: StepSpec) -> list[str]:
