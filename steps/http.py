@@ -6,7 +6,6 @@ GETs are retried on connection errors and 502/503/504, a POST only when it was n
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Mapping
 from functools import partialmethod
 from typing import Any
@@ -68,21 +67,19 @@ def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
     return flat if len(flat) <= limit else flat[: limit - 3] + "..."
 
 
-def timeouts(environ: Mapping[str, str] | None = None) -> tuple[float, float]:
+def timeouts(environ: Mapping[str, str]) -> tuple[float, float]:
     """(connect, read) timeouts in seconds from the environment, with the defaults above."""
-    env = os.environ if environ is None else environ
     return (
-        validate.seconds(ENV_CONNECT_TIMEOUT, env.get(ENV_CONNECT_TIMEOUT), DEFAULT_CONNECT_TIMEOUT),
-        validate.seconds(ENV_READ_TIMEOUT, env.get(ENV_READ_TIMEOUT), DEFAULT_READ_TIMEOUT),
+        validate.seconds(ENV_CONNECT_TIMEOUT, environ.get(ENV_CONNECT_TIMEOUT), DEFAULT_CONNECT_TIMEOUT),
+        validate.seconds(ENV_READ_TIMEOUT, environ.get(ENV_READ_TIMEOUT), DEFAULT_READ_TIMEOUT),
     )
 
 
-def retry_policy(environ: Mapping[str, str] | None = None) -> Retry:
+def retry_policy(environ: Mapping[str, str]) -> Retry:
     """The urllib3 retry policy: see the module docstring."""
-    env = os.environ if environ is None else environ
-    retries = validate.count(ENV_RETRIES, env.get(ENV_RETRIES), DEFAULT_RETRIES)
+    retries = validate.count(ENV_RETRIES, environ.get(ENV_RETRIES), DEFAULT_RETRIES)
     backoff = validate.seconds(
-        ENV_BACKOFF_FACTOR, env.get(ENV_BACKOFF_FACTOR), DEFAULT_BACKOFF_FACTOR, allow_zero=True
+        ENV_BACKOFF_FACTOR, environ.get(ENV_BACKOFF_FACTOR), DEFAULT_BACKOFF_FACTOR, allow_zero=True
     )
     return Retry(
         # One budget for every kind of retry: with separate counters a call could alternate
@@ -104,7 +101,7 @@ def retry_policy(environ: Mapping[str, str] | None = None) -> Retry:
     )
 
 
-def worst_case_seconds(environ: Mapping[str, str] | None = None) -> float:
+def worst_case_seconds(environ: Mapping[str, str]) -> float:
     """The longest one call can take before it gives up: every attempt waits its full connect and
     read timeouts, plus urllib3's own backoff sleeps. (A body trickled byte by byte could exceed it;
     the step's activeDeadlineSeconds is the last guard.)"""
@@ -116,7 +113,7 @@ def worst_case_seconds(environ: Mapping[str, str] | None = None) -> float:
     return (retries + 1) * (connect + read) + sleeps
 
 
-def make_session(environ: Mapping[str, str] | None = None) -> requests.Session:
+def make_session(environ: Mapping[str, str]) -> requests.Session:
     """A requests.Session with the retry policy mounted for http and https."""
     session = requests.Session()
     adapter = HTTPAdapter(max_retries=retry_policy(environ))
