@@ -33,9 +33,7 @@ Check = Callable[[Any, str], Any] | None  # a `shapes` check: (answer, source) -
 
 
 class HttpError(Exception):
-    """A request to a DSM service failed; `exit_code` is what the step exits with."""
-
-    exit_code = contract.EXIT_UNEXPECTED
+    """A request to a DSM service failed (cli.EXIT_CODES maps each kind to the step's exit code)."""
 
     def __init__(self, message: str, *, status: int | None = None, body: str = "") -> None:
         super().__init__(message)
@@ -44,21 +42,15 @@ class HttpError(Exception):
 
 
 class NotSent(HttpError):
-    """The request never reached the service (refused, DNS, connect timeout): retrying is safe."""
-
-    exit_code = contract.EXIT_NOT_SENT
+    """The request never reached the service (refused, DNS, connect timeout): exit 75, safe to retry."""
 
 
 class ServiceError(HttpError):
-    """The service was (or may have been) reached and the answer is unusable."""
-
-    exit_code = contract.EXIT_SERVICE_ERROR
+    """The service was (or may have been) reached and the answer is unusable: exit 3."""
 
 
 class NotFound(HttpError):
-    """The service answered 404: the sprint/project/note does not exist. Never retried."""
-
-    exit_code = contract.EXIT_NOT_FOUND
+    """The service answered 404: the sprint/project/note does not exist: exit 4, never retried."""
 
 
 def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:

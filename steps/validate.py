@@ -12,8 +12,6 @@ import re
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from steps import contract
-
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
 
@@ -24,8 +22,6 @@ _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 class InvalidInput(ValueError):
     """An input value (environment variable, option or input artifact) is unusable; exit 2."""
-
-    exit_code = contract.EXIT_INVALID_INPUT
 
 
 def identifier(name: str, value: str) -> str:
