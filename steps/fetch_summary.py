@@ -31,10 +31,8 @@ def main(step: Step) -> None:
     step.write_json("summary", summary)
     for key in SPEC.output_parameters:  # total_tasks, completed_tasks, pending_tasks
         step.write_param(key, summary[key])
-    step.log.info(
-        "Task summary: %d tasks, %d completed, %d pending",
-        summary["total_tasks"], summary["completed_tasks"], summary["pending_tasks"],
-    )
+    step.log.info("Task summary: %(total_tasks)d tasks, %(completed_tasks)d completed, "
+                  "%(pending_tasks)d pending", summary)
 
 
 if __name__ == "__main__":

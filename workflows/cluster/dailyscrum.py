@@ -121,9 +121,10 @@ LARGE = m.ResourceRequirements(  # pandas
 )
 # Ended without success: Failed (a step exited non-zero) or Error (a pod could not run, an artifact
 # failed to upload, a deadline passed). `== Failed` alone would never count an Error.
-def failed_or_error(status: str) -> str:
-    """`when` for a metric counting ends without success (`status` is "status" or "workflow.status")."""
-    return f"{tag(status)} == Failed || {tag(status)} == Error"
+def failures(name: str, help: str, labels: list[Label], status: str) -> Counter:
+    """A counter of ends without success (`status` is "status" or "workflow.status")."""
+    when = f"{tag(status)} == Failed || {tag(status)} == Error"
+    return Counter(name=name, help=help, labels=labels, when=when, value="1")
 
 
 # name -> (default, description); one more per service: its base URL
@@ -186,13 +187,8 @@ SPRINT_GAUGES = {"completed_tasks": "completed", "pending_tasks": "pending", "to
 
 def step_metrics(step: StepSpec) -> list[Gauge | Counter]:
     metrics: list[Gauge | Counter] = [
-        Counter(
-            name="dailyscrum_step_failures_total",
-            help="Daily scrum step attempts that failed or errored, by step",
-            labels=[*BY_PROJECT, Label(key="step", value=step.name)],
-            when=failed_or_error("status"),
-            value="1",
-        )
+        failures("dailyscrum_step_failures_total", "Daily scrum step attempts that failed or errored, "
+                 "by step", [*BY_PROJECT, Label(key="step", value=step.name)], "status")
     ]
     if step is contract.FETCH_SUMMARY:  # the sprint's progress, as the sprint-service counts it
         sprint = [*BY_PROJECT, Label(key="sprint", value="{{inputs.parameters.sprint_id}}")]
@@ -331,13 +327,8 @@ def template_document(registry: str, image_tag: str | None) -> dict[str, Any]:
                 realtime=False,
                 value="{{workflow.duration}}",
             ),
-            Counter(
-                name="dailyscrum_failed_runs_total",
-                help="Daily scrum runs that failed or errored",
-                labels=BY_PROJECT,
-                when=failed_or_error("workflow.status"),
-                value="1",
-            ),
+            failures("dailyscrum_failed_runs_total", "Daily scrum runs that failed or errored", BY_PROJECT,
+                     "workflow.status"),
         ],
     ) as workflow_template:
         templates = {step.name: step_template(step, registry, image_tag) for step in contract.STEPS}
