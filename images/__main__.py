@@ -44,25 +44,24 @@ def source_url(remote: str) -> str:
     return ""  # a local path: nothing anyone else could open
 
 
-def build_command(step: StepSpec, ref: str, tag: str, revision: str = "", source: str = "") -> list[str]:
-    return [
-        "docker", "build",
-        "--file", str(DOCKERFILE.relative_to(REPO_ROOT)),
-        "--target", step.image,
-        "--tag", ref,
-        "--build-arg", f"VERSION={tag}",
-        "--build-arg", f"REVISION={revision}",
-        "--build-arg", f"SOURCE={source}",
-        ".",  # the context is the repository root; .dockerignore keeps all but steps/ out
-    ]  # fmt: skip
-
-
 def commands(action: str, steps: Sequence[StepSpec], registry: str, tag: str) -> list[list[str]]:
     if action == "push":
         return [["docker", "push", image_ref(step, registry, tag)] for step in steps]
     revision = git("rev-parse", "HEAD")
     source = source_url(git("config", "--get", "remote.origin.url"))
-    return [build_command(step, image_ref(step, registry, tag), tag, revision, source) for step in steps]
+    return [
+        [
+            "docker", "build",
+            "--file", str(DOCKERFILE.relative_to(REPO_ROOT)),
+            "--target", step.image,
+            "--tag", image_ref(step, registry, tag),
+            "--build-arg", f"VERSION={tag}",
+            "--build-arg", f"REVISION={revision}",
+            "--build-arg", f"SOURCE={source}",
+            ".",  # the context is the repository root (REPO_ROOT)
+        ]
+        for step in steps
+    ]  # fmt: skip
 
 
 def engine_problem() -> str | None:

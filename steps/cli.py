@@ -1,10 +1,9 @@
 """The common entry point of every step program: options from the contract, exceptions to exit codes.
 
-`run_step(contract.FETCH_TASKS, body)` parses the options the spec implies (`contract.option()`, all
-required but a carried artifact's input), runs `body(step)` and exits: `InvalidInput` 2,
-`ServiceError` 3, `NotFound` 4, `NotSent` 75, anything else 1 (with its traceback). Every failure
-ends with one ERROR line that says what happened. Log lines go to stderr (stdout stays free for a
-step's result), one per event: `2026-11-29T14:00:03Z simulate INFO  Starting daily scrum simulation`.
+`run_step(contract.FETCH_TASKS, body)` parses the options the spec implies, runs `body(step)` and exits
+with the code of its exception (EXIT_CODES; anything else 1, with its traceback) after one ERROR line
+that says what happened. Log lines go to stderr, one per event, in UTC:
+`2026-11-29T14:00:03Z simulate INFO  Starting daily scrum simulation`.
 """
 
 from __future__ import annotations

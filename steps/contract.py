@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-# --- environment variables -------------------------------------------------------------------
 ENV_PROJECT_ID = "PROJECT_ID"
 ENV_SPRINT_ID = "SPRINT_ID"
 ENV_REPORT_DATE = "REPORT_DATE"  # YYYY-MM-DD; empty means "the day the run was created"
@@ -32,7 +31,7 @@ SERVICE_URL_ENV: dict[str, str] = {
     "chronicle-service": ENV_CHRONICLE_SERVICE_URL,
 }
 
-# --- the services' paths (dsm-services.md); each {name} is one percent-quoted path segment -----
+# The services' paths (dsm-services.md); each {name} is one percent-quoted path segment.
 HEALTH_PATH = "/health"
 SIMULATION_PATH = "/scrums/{sprint_id}/run"  # POST: one day of progress, not idempotent
 TASKS_PATH = "/sprints/{sprint_id}/tasks"
@@ -43,7 +42,6 @@ TEAM_PATH = "/projects/{project_id}/team-members"  # an unknown project has an e
 NOTES_PATH = "/v1/notes/daily_scrum_report"  # POST stores a note; GET reads (500 once a day is stored)
 USER_AGENT = "dsm-dailyscrum-step"
 
-# --- exit codes ------------------------------------------------------------------------------
 EXIT_OK = 0
 EXIT_UNEXPECTED = 1  # a bug or an unforeseen error; retried like a service error
 EXIT_INVALID_INPUT = 2  # bad ID, date, URL or artifact; refused before any request; never retried
@@ -51,7 +49,7 @@ EXIT_SERVICE_ERROR = 3  # the service was reached and answered badly (status, bo
 EXIT_NOT_FOUND = 4  # the service says the sprint or project does not exist; never retried
 EXIT_NOT_SENT = 75  # the request never reached the service (EX_TEMPFAIL): always safe to retry
 
-# --- artifacts: name -> file name (JSON, but the page) --------------------------------------------
+# Artifacts: name -> file name (JSON, but the page).
 ARTIFACT_FILES: dict[str, str] = {
     name: "report.html" if name == "report-html" else f"{name}.json"
     for name in ("snapshot", "simulation", "tasks", "summary", "team", "report", "report-html", "history")

@@ -14,10 +14,7 @@ def main(step: Step) -> None:
     project_id = step.identifier(contract.ENV_PROJECT_ID)
     service = step.service("project-service")
     step.log.info("Fetching the team of project %s...", project_id)
-    team = service.get_json(
-        contract.TEAM_PATH, check=shapes.team(project_id),
-        project_id=project_id,
-    )
+    team = service.get_json(contract.TEAM_PATH, check=shapes.team(project_id), project_id=project_id)
     size = len(team["team_members"])
     step.write_json("team", team)
     step.write_param("team_size", size)

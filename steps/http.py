@@ -1,17 +1,11 @@
-"""The one HTTP helper of the steps: timeouts, bounded retries and errors that say what happened.
+"""The one HTTP helper of the steps: (connect, read) timeouts, bounded retries, errors with exit codes.
 
-- Every call has a (connect, read) timeout: 3.05 s and 30 s, or HTTP_CONNECT_TIMEOUT / HTTP_READ_TIMEOUT.
-- GETs are retried by urllib3 on connection errors and on 502/503/504, at most HTTP_RETRIES times in
-  all (default 3), with exponential backoff (HTTP_BACKOFF_FACTOR, default 0.5 s: waits 0, 1, 2 s).
-  `Retry-After` is ignored: a service asking for minutes must not hold the step past its deadline.
-- A POST is retried only when the connection could not be opened; once it may have been sent, never:
-  the daily-scrum simulation and the chronicle are not idempotent.
-- Failures carry the step's exit code: `NotSent` 75 (safe to retry), `ServiceError` 3, `NotFound` 4.
+GETs are retried on connection errors and 502/503/504, a POST only when it was never sent, and
+`Retry-After` is ignored so that a call's worst case stays bounded: docs/workflow.md, "Retries and deadlines".
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Mapping
 from functools import partialmethod
 from typing import Any
@@ -39,9 +33,7 @@ Check = Callable[[Any, str], Any] | None  # a `shapes` check: (answer, source) -
 
 
 class HttpError(Exception):
-    """A request to a DSM service failed; `exit_code` is what the step exits with."""
-
-    exit_code = contract.EXIT_UNEXPECTED
+    """A request to a DSM service failed (cli.EXIT_CODES maps each kind to the step's exit code)."""
 
     def __init__(self, message: str, *, status: int | None = None, body: str = "") -> None:
         super().__init__(message)
@@ -50,21 +42,15 @@ class HttpError(Exception):
 
 
 class NotSent(HttpError):
-    """The request never reached the service (refused, DNS, connect timeout): retrying is safe."""
-
-    exit_code = contract.EXIT_NOT_SENT
+    """The request never reached the service (refused, DNS, connect timeout): exit 75, safe to retry."""
 
 
 class ServiceError(HttpError):
-    """The service was (or may have been) reached and the answer is unusable."""
-
-    exit_code = contract.EXIT_SERVICE_ERROR
+    """The service was (or may have been) reached and the answer is unusable: exit 3."""
 
 
 class NotFound(HttpError):
-    """The service answered 404: the sprint/project/note does not exist. Never retried."""
-
-    exit_code = contract.EXIT_NOT_FOUND
+    """The service answered 404: the sprint/project/note does not exist: exit 4, never retried."""
 
 
 def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
@@ -73,21 +59,19 @@ def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
     return flat if len(flat) <= limit else flat[: limit - 3] + "..."
 
 
-def timeouts(environ: Mapping[str, str] | None = None) -> tuple[float, float]:
+def timeouts(environ: Mapping[str, str]) -> tuple[float, float]:
     """(connect, read) timeouts in seconds from the environment, with the defaults above."""
-    env = os.environ if environ is None else environ
     return (
-        validate.seconds(ENV_CONNECT_TIMEOUT, env.get(ENV_CONNECT_TIMEOUT), DEFAULT_CONNECT_TIMEOUT),
-        validate.seconds(ENV_READ_TIMEOUT, env.get(ENV_READ_TIMEOUT), DEFAULT_READ_TIMEOUT),
+        validate.seconds(ENV_CONNECT_TIMEOUT, environ.get(ENV_CONNECT_TIMEOUT), DEFAULT_CONNECT_TIMEOUT),
+        validate.seconds(ENV_READ_TIMEOUT, environ.get(ENV_READ_TIMEOUT), DEFAULT_READ_TIMEOUT),
     )
 
 
-def retry_policy(environ: Mapping[str, str] | None = None) -> Retry:
+def retry_policy(environ: Mapping[str, str]) -> Retry:
     """The urllib3 retry policy: see the module docstring."""
-    env = os.environ if environ is None else environ
-    retries = validate.count(ENV_RETRIES, env.get(ENV_RETRIES), DEFAULT_RETRIES)
+    retries = validate.count(ENV_RETRIES, environ.get(ENV_RETRIES), DEFAULT_RETRIES)
     backoff = validate.seconds(
-        ENV_BACKOFF_FACTOR, env.get(ENV_BACKOFF_FACTOR), DEFAULT_BACKOFF_FACTOR, allow_zero=True
+        ENV_BACKOFF_FACTOR, environ.get(ENV_BACKOFF_FACTOR), DEFAULT_BACKOFF_FACTOR, allow_zero=True
     )
     return Retry(
         # One budget for every kind of retry: with separate counters a call could alternate
@@ -109,7 +93,7 @@ def retry_policy(environ: Mapping[str, str] | None = None) -> Retry:
     )
 
 
-def worst_case_seconds(environ: Mapping[str, str] | None = None) -> float:
+def worst_case_seconds(environ: Mapping[str, str]) -> float:
     """The longest one call can take before it gives up: every attempt waits its full connect and
     read timeouts, plus urllib3's own backoff sleeps. (A body trickled byte by byte could exceed it;
     the step's activeDeadlineSeconds is the last guard.)"""
@@ -121,14 +105,13 @@ def worst_case_seconds(environ: Mapping[str, str] | None = None) -> float:
     return (retries + 1) * (connect + read) + sleeps
 
 
-def make_session(environ: Mapping[str, str] | None = None) -> requests.Session:
+def make_session(environ: Mapping[str, str]) -> requests.Session:
     """A requests.Session with the retry policy mounted for http and https."""
     session = requests.Session()
     adapter = HTTPAdapter(max_retries=retry_policy(environ))
     session.mount("http://", adapter)
     session.mount("https://", adapter)
-    session.headers["Accept"] = "application/json"
-    session.headers["User-Agent"] = contract.USER_AGENT
+    session.headers.update({"Accept": "application/json", "User-Agent": contract.USER_AGENT})
     return session
 
 
@@ -146,12 +129,12 @@ def _reason(exc: BaseException) -> str:
 class Service:
     """One DSM service: its name (for messages), base URL, session and timeouts."""
 
-    def __init__(self, name: str, base_url: str, *, session: requests.Session | None = None,
-                 timeout: tuple[float, float] | None = None) -> None:
+    def __init__(self, name: str, base_url: str, *, session: requests.Session,
+                 timeout: tuple[float, float]) -> None:
         self.name = name
         self.base_url = base_url.rstrip("/")
-        self.session = session if session is not None else make_session()
-        self.timeout = timeout if timeout is not None else timeouts()
+        self.session = session
+        self.timeout = timeout
 
     def url(self, template: str, **values: str) -> str:
         """A contract path's URL, each {name} percent-quoted so that "../x" stays one segment."""

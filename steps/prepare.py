@@ -1,14 +1,9 @@
 """Step `prepare`: check everything before the one irreversible step, and decide whether to run.
 
-`simulate` runs only when this step says proceed=true (the simulation is not idempotent). In order:
-1. Inputs (exit 2, before any request). SPRINT_ID empty: the project's active sprint. REPORT_DATE
-   empty: the day of RUN_CREATED_AT (empty: now) in SCHEDULE_TIMEZONE (default UTC).
-2. Preflight, every problem in one pass: every service's /health, the sprint exists (its task summary
-   answers), the project is known (an unknown one has an empty team). The exit code is the most
-   specific problem's: 4 (never retried) before 3 (a bad answer) before 75 (not reached).
-3. Is the day reported? The chronicle's 404: no, proceed; 200: yes, stop quietly (exit 0). Anything
-   else is "unknown": exit 3, never a simulation. (The deployed chronicle answers 500 once the day is
-   stored, dsm-services.md, so a 500 most likely means "reported".) FORCE=true skips this question.
+`simulate` runs only when this step says proceed=true (the simulation is not idempotent). First the
+inputs (exit 2, before any request); then the preflight, every problem in one pass, exiting with the
+most specific code: 4 (never retried) before 3 (a bad answer) before 75 (not reached); then, unless
+FORCE=true, whether the chronicle has the day. docs/fault-matrix.md says what each answer means.
 """
 
 from __future__ import annotations
@@ -19,6 +14,7 @@ from typing import Any
 
 from steps import contract, http, shapes, validate
 from steps.cli import Step, run_step
+from steps.fetch_summary import task_summary
 
 SPEC = contract.PREPARE
 HEALTH_READ_TIMEOUT = 5.0  # seconds: /health answers at once or the service is not fit to run
@@ -56,9 +52,13 @@ def _ask(problems: list[http.HttpError], get: Callable[..., Any], *args: Any, **
 
 
 def _active_sprint(step: Step, sprint: http.Service, project_id: str) -> str:
-    """The project's active sprint; NotFound when it has none."""
+    """The project's active sprint; "" when it has none."""
     step.log.info("SPRINT_ID is empty: asking the sprint-service for the active sprint of %s", project_id)
-    found = sprint.get_json(contract.ACTIVE_SPRINT_PATH, check=shapes.active_sprint, project_id=project_id)
+    try:
+        found = sprint.get_json(contract.ACTIVE_SPRINT_PATH, check=shapes.active_sprint,
+                                project_id=project_id)
+    except http.NotFound:
+        return ""  # no active sprint: nothing to do, unless there are problems (main decides)
     try:
         sprint_id = validate.identifier("the active sprint_id", found)
     except validate.InvalidInput as exc:  # the service's fault, not the user's: exit 3, not 2
@@ -80,22 +80,9 @@ def _preflight(step: Step, services: dict[str, http.Service], project_id: str, s
     if "sprint-service" in healthy:
         sprint = services["sprint-service"]
         if not sprint_id:
-            try:
-                sprint_id = _active_sprint(step, sprint, project_id)
-            except http.NotFound:
-                pass  # no active sprint: nothing to do, unless there are problems (main decides)
-            except http.HttpError as exc:
-                problems.append(exc)
+            sprint_id = _ask(problems, _active_sprint, step, sprint, project_id) or ""
         if sprint_id:
-            try:
-                sprint.get_json(contract.TASK_SUMMARY_PATH, check=shapes.task_summary, sprint_id=sprint_id)
-            except http.NotFound as exc:
-                problems.append(http.NotFound(
-                    f"sprint {sprint_id} does not exist according to the sprint-service ({exc}); "
-                    "check sprint_id", status=exc.status, body=exc.body,
-                ))
-            except http.HttpError as exc:
-                problems.append(exc)
+            _ask(problems, task_summary, sprint, sprint_id, "; check sprint_id")
     if "project-service" in healthy:
         team = _ask(
             problems, services["project-service"].get_json, contract.TEAM_PATH,

@@ -85,17 +85,14 @@ _UPDATE = {"task_id": _STRING, "progress_made": _PERCENTAGE, "new_status": _PERC
 _COUNTS = {"total_tasks": _count(), "completed_tasks": _count(), "pending_tasks": _count()}
 
 # The documented answers, by the call that gets them:
-# POST /scrums/{sprint}/run
-simulation = Shape("simulation answer", {"message": _STRING, "tasks_updated_count": _count(),
-                                         "updates": [_UPDATE]})
-# GET /health
-health = Shape("health answer", {"status": _leaf("'ok'", lambda v: v == "ok")})
+simulation = Shape(  # POST /scrums/{sprint}/run
+    "simulation answer", {"message": _STRING, "tasks_updated_count": _count(), "updates": [_UPDATE]}
+)
+health = Shape("health answer", {"status": _leaf("'ok'", lambda v: v == "ok")})  # GET /health
 # GET /sprints/active/{project}: gives the sprint ID
 active_sprint = Shape("active sprint answer", {"sprint_id": _STRING}, field="sprint_id")
-# GET /sprints/{sprint}/tasks
-tasks = Shape("task list", [_TASK])
-# GET /sprints/{sprint}/task-summary
-task_summary = Shape("task summary", _COUNTS)
+tasks = Shape("task list", [_TASK])  # GET /sprints/{sprint}/tasks
+task_summary = Shape("task summary", _COUNTS)  # GET /sprints/{sprint}/task-summary
 # POST /v1/notes/daily_scrum_report (201): gives the note ID
 stored_note = Shape("chronicle answer", {"note_id": _NONEMPTY}, field="note_id")
 # GET /v1/notes/daily_scrum_report (200): one merged object with a `reports` object

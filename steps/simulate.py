@@ -1,10 +1,8 @@
 """Step `simulate`: ask the daily-scrum-service to simulate one day of progress for the sprint.
 
-Artifacts: `snapshot` (the sprint's tasks right before the POST: the report's exact "yesterday") and
-`simulation` (the answer plus `recorded_at`, the UTC time it arrived, at the top and on every update).
-The call is not idempotent, so the POST is never retried once it may have reached the service: only
-"not sent" (exit 75) is. Both artifacts are kept per (project, sprint, day) and handed back to any
-later run of the day (optional inputs): then the step reuses them and sends nothing, unless FORCE=true.
+Writes `snapshot` (the tasks right before the POST: the report's exact "yesterday") and `simulation`
+(the answer, with `recorded_at` on it and on every update). The POST is not idempotent: only "not sent"
+(exit 75) is retried, and a day an earlier run recorded is reused (docs/workflow.md, work avoidance).
 """
 
 from __future__ import annotations

@@ -69,15 +69,6 @@ def test_a_long_retry_after_does_not_hold_a_get(stack: Any) -> None:
     assert len(stack.requests("sprint", method="GET")) == 1 + http.DEFAULT_RETRIES
 
 
-@pytest.mark.parametrize(
-    ("error", "code"),
-    [(http.NotSent, contract.EXIT_NOT_SENT), (http.ServiceError, contract.EXIT_SERVICE_ERROR),
-     (http.NotFound, contract.EXIT_NOT_FOUND)],
-)
-def test_error_exit_codes(error: type[http.HttpError], code: int) -> None:
-    assert error("x").exit_code == code
-
-
 def test_post_is_retried_only_while_the_service_is_unreachable(stack: Any) -> None:
     """Refused connections are retried (nothing was sent); once sent, a 503 comes back as is."""
     service = http.Service(
@@ -95,7 +86,8 @@ def test_post_is_retried_only_while_the_service_is_unreachable(stack: Any) -> No
 
 
 def test_not_found_carries_the_body(stack: Any) -> None:
-    service = http.Service("sprint-service", stack.url("sprint"), session=http.make_session({}))
+    session = http.make_session({})
+    service = http.Service("sprint-service", stack.url("sprint"), session=session, timeout=(3, 30))
     with pytest.raises(http.NotFound) as caught:
         service.get_json(contract.TASK_SUMMARY_PATH, sprint_id="NOPE")
     assert caught.value.status == 404

@@ -19,7 +19,6 @@ DEFAULT_CONFIG = Path(__file__).with_name("projects.toml")
 
 DEFAULT_SCHEDULE = "0 14 * * 1-5"  # weekdays at 14:00
 DEFAULT_TIMEZONE = "UTC"
-NAME_PREFIX = "run-dailyscrum"
 
 # The oldest Argo Workflows release the manifest must be valid for. One manifest serves 3.7 (the
 # oldest release Argo still supports) and 4.1; the key stays so that existing files still load.
@@ -129,7 +128,7 @@ def _project(entry: Any, where: str, spread: int = 0) -> ProjectConfig:
     where = f"{where} ({project_id})"
     _refuse_unknown(entry, _PROJECT_KEYS, f"{where}: unknown key(s)")
 
-    name = _string(entry, "name", where, f"{NAME_PREFIX}-{project_id.lower()}")
+    name = _string(entry, "name", where, f"run-dailyscrum-{project_id.lower()}")
     if problem := name_problem(name):
         raise ConfigError(f"{where}: name {name!r}: {problem}; set `name` to a shorter valid one")
 

@@ -38,7 +38,6 @@ from workflows.cluster.images import DEFAULT_REGISTRY, image_ref
 API_VERSION = "argoproj.io/v1alpha1"
 NAMESPACE = "dsm"
 TEMPLATE_NAME = "dailyscrum"  # the WorkflowTemplate every CronWorkflow references
-SERVICE_ACCOUNT = "dailyscrum"
 ENTRYPOINT = "dailyscrum"
 RUN_AS = 10001  # the uid/gid the step images are built with (images/Dockerfile)
 
@@ -55,7 +54,6 @@ LABELS = {"app.kubernetes.io/name": "dailyscrum", "app.kubernetes.io/part-of": "
 # Fleet-wide cap on runs at once: a ConfigMap key the semaphore reads.
 LIMITS_CONFIGMAP = "dailyscrum-limits"
 LIMITS_KEY = "runs"
-MUTEX = "dailyscrum-{{workflow.parameters.project_id}}"
 # artifact -> the step that writes it (carried ones too: the report reads simulate's recorded day)
 PRODUCERS = {name: step.name for step in contract.STEPS for name in (*step.output_artifacts, *step.carried)}
 # Carried artifacts: key-only (the default artifact repository fills in bucket and credentials),
@@ -75,7 +73,6 @@ def tag(variable: str) -> str:
     return "{{" + variable + "}}"
 
 
-PROCEED_WHEN = tag(f"tasks.{contract.PREPARE.name}.outputs.parameters.proceed") + " == true"
 UPSTREAM: dict[str, tuple[str, ...]] = {
     contract.PREPARE.name: (),
     contract.SIMULATE.name: (contract.PREPARE.name,),
@@ -84,9 +81,7 @@ UPSTREAM: dict[str, tuple[str, ...]] = {
 }
 # Values `prepare` resolves (empty sprint -> active sprint, empty date -> run's day); every later
 # step takes them from prepare's output parameters, never from the raw workflow parameters.
-RESOLVED_BY_PREPARE: dict[str, str] = {
-    contract.ENV_SPRINT_ID: "sprint_id", contract.ENV_REPORT_DATE: "report_date"
-}
+RESOLVED_BY_PREPARE = {contract.ENV_SPRINT_ID: "sprint_id", contract.ENV_REPORT_DATE: "report_date"}
 
 # Output parameters a step may leave unwritten (nothing to report, a refused input): a default keeps
 # the node's own exit status, not "failed to save outputs", as what the run shows.
@@ -118,11 +113,6 @@ RETRY_IF_NOT_SENT = retry(2, f"asInt(lastRetry.exitCode) == {contract.EXIT_NOT_S
 DEADLINE_SECONDS = {
     contract.PREPARE.name: 12 * 60, contract.SIMULATE.name: 5 * 60, contract.REPORT.name: 5 * 60
 }
-STEP_DEADLINE_SECONDS = 3 * 60
-WORKFLOW_DEADLINE_SECONDS = 2 * 3600
-STARTING_DEADLINE_SECONDS = 10 * 60  # a run missed by more than this (controller down) is skipped
-TTL_AFTER_SUCCESS = 3 * 24 * 3600
-TTL_AFTER_FAILURE = 7 * 24 * 3600  # failed runs stay longer: someone has to look at them
 SMALL = m.ResourceRequirements(
     requests={"cpu": "50m", "memory": "64Mi"}, limits={"cpu": "500m", "memory": "128Mi"}
 )
@@ -131,9 +121,10 @@ LARGE = m.ResourceRequirements(  # pandas
 )
 # Ended without success: Failed (a step exited non-zero) or Error (a pod could not run, an artifact
 # failed to upload, a deadline passed). `== Failed` alone would never count an Error.
-def failed_or_error(status: str) -> str:
-    """`when` for a metric counting ends without success (`status` is "status" or "workflow.status")."""
-    return f"{tag(status)} == Failed || {tag(status)} == Error"
+def failures(name: str, help: str, labels: list[Label], status: str) -> Counter:
+    """A counter of ends without success (`status` is "status" or "workflow.status")."""
+    when = f"{tag(status)} == Failed || {tag(status)} == Error"
+    return Counter(name=name, help=help, labels=labels, when=when, value="1")
 
 
 # name -> (default, description); one more per service: its base URL
@@ -151,13 +142,8 @@ PARAMETERS: dict[str, tuple[str, str]] = {
 }
 
 
-# Most variables come from the workflow parameter of the same name in lower case.
-_SAME_NAME = (
-    contract.ENV_PROJECT_ID, contract.ENV_SPRINT_ID, contract.ENV_REPORT_DATE, contract.ENV_FORCE,
-    contract.ENV_ARGO_UI_URL, *contract.SERVICE_URL_ENV.values(),
-)
+# The variables that do not come from the workflow parameter of the same name in lower case.
 ENV_SOURCES: dict[str, str] = {
-    **{env: tag(f"workflow.parameters.{env.lower()}") for env in _SAME_NAME},
     contract.ENV_SCHEDULE_TIMEZONE: "{{workflow.parameters.timezone}}",
     contract.ENV_RUN_CREATED_AT: "{{workflow.creationTimestamp}}",
     contract.ENV_WORKFLOW_NAME: "{{workflow.name}}",
@@ -169,6 +155,8 @@ def env_value(step: StepSpec, env_name: str) -> str:
     """Where a step's environment variable comes from; an unknown name is a contract change to wire here."""
     if env_name in RESOLVED_BY_PREPARE and step is not contract.PREPARE:
         return tag(f"inputs.parameters.{RESOLVED_BY_PREPARE[env_name]}")
+    if env_name.lower() in PARAMETERS:
+        return tag(f"workflow.parameters.{env_name.lower()}")
     if env_name not in ENV_SOURCES:
         raise ValueError(f"step {step.name}: no manifest source for environment variable {env_name}")
     return ENV_SOURCES[env_name]
@@ -176,9 +164,8 @@ def env_value(step: StepSpec, env_name: str) -> str:
 
 def step_inputs(step: StepSpec) -> list[str]:
     """The parameters a step takes from prepare's outputs (as template inputs, passed by the DAG task)."""
-    if step is contract.PREPARE:
-        return []
-    return [param for env, param in RESOLVED_BY_PREPARE.items() if env in step.env]
+    resolved = {} if step is contract.PREPARE else RESOLVED_BY_PREPARE
+    return [param for env, param in resolved.items() if env in step.env]
 
 
 def step_args(step: StepSpec) -> list[str]:
@@ -193,23 +180,18 @@ def step_args(step: StepSpec) -> list[str]:
     return args
 
 
+BY_PROJECT = [Label(key="project", value="{{workflow.parameters.project_id}}")]  # metric labels
 # fetch-summary's output parameters that are the sprint's progress -> which tasks they count
 SPRINT_GAUGES = {"completed_tasks": "completed", "pending_tasks": "pending", "total_tasks": "all"}
 
 
 def step_metrics(step: StepSpec) -> list[Gauge | Counter]:
-    labels = [Label(key="project", value="{{workflow.parameters.project_id}}")]
     metrics: list[Gauge | Counter] = [
-        Counter(
-            name="dailyscrum_step_failures_total",
-            help="Daily scrum step attempts that failed or errored, by step",
-            labels=[*labels, Label(key="step", value=step.name)],
-            when=failed_or_error("status"),
-            value="1",
-        )
+        failures("dailyscrum_step_failures_total", "Daily scrum step attempts that failed or errored, "
+                 "by step", [*BY_PROJECT, Label(key="step", value=step.name)], "status")
     ]
     if step is contract.FETCH_SUMMARY:  # the sprint's progress, as the sprint-service counts it
-        sprint = [*labels, Label(key="sprint", value="{{inputs.parameters.sprint_id}}")]
+        sprint = [*BY_PROJECT, Label(key="sprint", value="{{inputs.parameters.sprint_id}}")]
         metrics += [
             Gauge(
                 name=f"dailyscrum_{param}",
@@ -256,7 +238,7 @@ def step_template(step: StepSpec, registry: str, image_tag: str | None) -> Conta
         outputs=outputs or None,
         resources=LARGE if step.needs_pandas else None,  # the rest take templateDefaults' SMALL
         retry_strategy=RETRY_IF_NOT_SENT if step in (contract.SIMULATE, contract.REPORT) else RETRY_SAFE,
-        active_deadline_seconds=DEADLINE_SECONDS.get(step.name, STEP_DEADLINE_SECONDS),
+        active_deadline_seconds=DEADLINE_SECONDS.get(step.name, 3 * 60),
         metrics=step_metrics(step),
     )
 
@@ -275,7 +257,8 @@ def step_task(step: StepSpec, template: Container) -> Task:
         template=template,
         arguments=arguments or None,
         depends=" && ".join(f"{name}.Succeeded" for name in UPSTREAM[step.name]) or None,
-        when=PROCEED_WHEN if step is contract.SIMULATE else None,
+        when=tag(f"tasks.{contract.PREPARE.name}.outputs.parameters.proceed") + " == true"
+        if step is contract.SIMULATE else None,
     )
 
 
@@ -304,7 +287,6 @@ TEMPLATE_DEFAULTS = m.Template(
 
 def template_document(registry: str, image_tag: str | None) -> dict[str, Any]:
     """The WorkflowTemplate: the DAG, defined once for every project."""
-    by_project = [Label(key="project", value="{{workflow.parameters.project_id}}")]
     with WorkflowTemplate(
         name=TEMPLATE_NAME,
         namespace=NAMESPACE,
@@ -312,14 +294,14 @@ def template_document(registry: str, image_tag: str | None) -> dict[str, Any]:
         annotations={TITLE_ANNOTATION: "Daily scrum", DESCRIPTION_ANNOTATION: TEMPLATE_DESCRIPTION},
         entrypoint=ENTRYPOINT,
         arguments=[Parameter(name=name, value=v, description=d) for name, (v, d) in PARAMETERS.items()],
-        service_account_name=SERVICE_ACCOUNT,
-        active_deadline_seconds=WORKFLOW_DEADLINE_SECONDS,
+        service_account_name="dailyscrum",
+        active_deadline_seconds=2 * 3600,
         # One run per project at a time, cron or `argo submit --from`: the others queue, then find
         # the day reported. Per project, not per sprint: sprint_id "" (the active sprint) and the
         # same sprint named explicitly would be two mutexes for one sprint. The semaphore caps the
         # fleet. Both live here: a CronWorkflow's list would replace this one (no merge key).
         synchronization=m.Synchronization(
-            mutexes=[m.Mutex(name=MUTEX)],
+            mutexes=[m.Mutex(name="dailyscrum-{{workflow.parameters.project_id}}")],
             semaphores=[
                 m.SemaphoreRef(
                     config_map_key_ref=m.ConfigMapKeySelector(name=LIMITS_CONFIGMAP, key=LIMITS_KEY)
@@ -329,9 +311,8 @@ def template_document(registry: str, image_tag: str | None) -> dict[str, Any]:
         # Keep every pod of a run that failed (its logs are the diagnosis) until the TTL removes
         # the run; delete the pods of a run that succeeded as soon as it is done.
         pod_gc=m.PodGC(strategy="OnWorkflowSuccess"),
-        ttl_strategy=m.TTLStrategy(
-            seconds_after_success=TTL_AFTER_SUCCESS, seconds_after_failure=TTL_AFTER_FAILURE
-        ),
+        # (failed runs stay longer: someone has to look at them)
+        ttl_strategy=m.TTLStrategy(seconds_after_success=3 * 24 * 3600, seconds_after_failure=7 * 24 * 3600),
         security_context=m.PodSecurityContext(
             run_as_non_root=True, run_as_user=RUN_AS, run_as_group=RUN_AS, fs_group=RUN_AS,
             seccomp_profile=m.SeccompProfile(type="RuntimeDefault"),
@@ -342,17 +323,12 @@ def template_document(registry: str, image_tag: str | None) -> dict[str, Any]:
             Gauge(
                 name="dailyscrum_run_duration_seconds",
                 help="Duration of the last daily scrum run",
-                labels=by_project,
+                labels=BY_PROJECT,
                 realtime=False,
                 value="{{workflow.duration}}",
             ),
-            Counter(
-                name="dailyscrum_failed_runs_total",
-                help="Daily scrum runs that failed or errored",
-                labels=by_project,
-                when=failed_or_error("workflow.status"),
-                value="1",
-            ),
+            failures("dailyscrum_failed_runs_total", "Daily scrum runs that failed or errored", BY_PROJECT,
+                     "workflow.status"),
         ],
     ) as workflow_template:
         templates = {step.name: step_template(step, registry, image_tag) for step in contract.STEPS}
@@ -389,7 +365,7 @@ def cron_document(project: ProjectConfig) -> dict[str, Any]:
             "schedules": list(project.schedules),
             "timezone": project.timezone,
             "concurrencyPolicy": "Forbid",  # a slow run is never overlapped by the next scheduled one
-            "startingDeadlineSeconds": STARTING_DEADLINE_SECONDS,
+            "startingDeadlineSeconds": 10 * 60,  # a run missed by more than this (controller down) is skipped
             "successfulJobsHistoryLimit": 3,
             "failedJobsHistoryLimit": 3,
             "suspend": project.suspended,
