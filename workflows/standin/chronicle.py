@@ -56,23 +56,20 @@ class Query(BaseModel):
     daily_scrum_date: dt.date | None = None
 
 
-JSON_COLUMNS = ("summary_metrics", "reports", "orchestration_decision_details")
 DEFAULT_SUMMARY = "No Holiday or PTO reported for this daily stand-up"
 
 
 def routes(db: Database) -> Routes:
     def record(request: Request) -> Response:
-        note = request.json(DailyScrumReportNote).model_dump(mode="json")
-        row = {
+        note = {
             "note_id": str(uuid.uuid4()),
-            **{k: json.dumps(v) if k in JSON_COLUMNS and v is not None else v for k, v in note.items()},
+            **request.json(DailyScrumReportNote).model_dump(mode="json"),
             "created_at": dt.datetime.now(dt.UTC).isoformat().replace("+00:00", "Z"),  # as pydantic writes it
         }
         with db.write() as conn:
-            marks = ", ".join("?" * len(row))
-            conn.execute(f"INSERT INTO notes ({', '.join(row)}) VALUES ({marks})", list(row.values()))
+            conn.execute("INSERT INTO notes (note) VALUES (?)", (json.dumps(note),))
         return json_response(
-            201, {"message": "Daily scrum report recorded successfully", "note_id": row["note_id"]}
+            201, {"message": "Daily scrum report recorded successfully", "note_id": note["note_id"]}
         )
 
     def read(request: Request) -> Response:
@@ -96,19 +93,17 @@ def routes(db: Database) -> Routes:
 
 
 def stored(db: Database, query: Query) -> list[dict[str, Any]]:
-    """The stored notes matching a query, oldest first, the JSON columns decoded.
+    """The stored notes matching a query, oldest first.
 
     Filters are AND-ed; an empty value is no filter, as in the real service. A date matches a
     note's `report_date` or a key of its `reports`."""
-    sql, args = "SELECT * FROM notes WHERE 1 = 1", []
-    for name in ("sprint_id", "project_id"):
-        if getattr(query, name):
-            sql += f" AND {name} = ?"
-            args.append(getattr(query, name))
     with db.read() as conn:
-        rows = [dict(row) for row in conn.execute(sql + " ORDER BY seq", args)]
+        notes = [json.loads(note) for (note,) in conn.execute("SELECT note FROM notes ORDER BY rowid")]
     day = query.daily_scrum_date and query.daily_scrum_date.isoformat()
-    for row in rows:
-        del row["seq"]
-        row.update({name: json.loads(row[name]) if row[name] else None for name in JSON_COLUMNS})
-    return [row for row in rows if not day or row["report_date"] == day or day in row["reports"]]
+    return [
+        note
+        for note in notes
+        if query.sprint_id in (None, "", note["sprint_id"])
+        and query.project_id in (None, "", note["project_id"])
+        and (not day or note["report_date"] == day or day in note["reports"])
+    ]

@@ -49,16 +49,7 @@ CREATE TABLE IF NOT EXISTS tasks (
     assigned_to TEXT
 );
 CREATE TABLE IF NOT EXISTS notes (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,  -- insertion order: "most recent" means highest seq
-    note_id TEXT NOT NULL UNIQUE,
-    project_id TEXT NOT NULL,
-    sprint_id TEXT,
-    report_date TEXT,
-    summary TEXT,
-    summary_metrics TEXT,                   -- JSON or NULL
-    reports TEXT NOT NULL,                  -- JSON: date -> [{"employee_id", "tasks"}]
-    orchestration_decision_details TEXT,    -- JSON or NULL
-    created_at TEXT NOT NULL
+    note TEXT NOT NULL  -- JSON: {"note_id", the posted fields, "created_at"}; rowid: insertion order
 );
 """
 
@@ -95,7 +86,6 @@ class Database:
     def reseed(self) -> None:
         """Back to the seed: every table emptied (notes included) and refilled in one transaction."""
         with self.write() as conn:
-            for table in ("notes", *seed.COLUMNS):
+            for table in ("notes", "projects", "team_members", "sprints", "tasks"):
                 conn.execute(f"DELETE FROM {table}")
-            conn.execute("DELETE FROM sqlite_sequence WHERE name = 'notes'")
             seed.load(conn)
