@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from workflows.standin.db import Database
-from workflows.standin.server import INTERNAL_ERROR, HTTPError, Request, Response, Routes, json_response
+from workflows.standin.server import INTERNAL_ERROR, Answer, HTTPError, Request, Routes, json_response
 
 
 class TaskReport(BaseModel):
@@ -60,7 +60,7 @@ DEFAULT_SUMMARY = "No Holiday or PTO reported for this daily stand-up"
 
 
 def routes(db: Database) -> Routes:
-    def record(request: Request) -> Response:
+    def record(request: Request) -> Answer:
         note = {
             "note_id": str(uuid.uuid4()),
             **request.json(DailyScrumReportNote).model_dump(mode="json"),
@@ -72,7 +72,7 @@ def routes(db: Database) -> Routes:
             201, {"message": "Daily scrum report recorded successfully", "note_id": note["note_id"]}
         )
 
-    def read(request: Request) -> Response:
+    def read(request: Request) -> Answer:
         rows = stored(db, request.query_as(Query))
         if not rows:
             raise HTTPError(404, "No daily scrum reports found for the given criteria.")
@@ -87,7 +87,7 @@ def routes(db: Database) -> Routes:
         }
         if merged["summary"] is None:
             merged["summary"] = DEFAULT_SUMMARY
-        return json_response(200, {**merged, "reports": {}})
+        return {**merged, "reports": {}}
 
     return [("POST", "/v1/notes/daily_scrum_report", record), ("GET", "/v1/notes/daily_scrum_report", read)]
 

@@ -17,7 +17,7 @@ from urllib.parse import quote
 import requests
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from workflows.standin.server import HTTPError, Request, Response, Routes, json_response
+from workflows.standin.server import Answer, HTTPError, Request, Routes
 
 TIMEOUT_SECONDS = 10.0
 UNEXPECTED = "unexpected task list from the sprint-service"
@@ -37,7 +37,7 @@ TASK_LIST = TypeAdapter(list[SprintTask])
 def routes(sprint_url: Callable[[], str], rng: random.Random, rng_lock: threading.Lock) -> Routes:
     """`sprint_url` gives the sprint-service's current base URL."""
 
-    def run(request: Request) -> Response:
+    def run(request: Request) -> Answer:
         sprint_id = request.params["sprint_id"]
         base = sprint_url()
         with requests.Session() as http:
@@ -72,9 +72,7 @@ def routes(sprint_url: Callable[[], str], rng: random.Random, rng_lock: threadin
                 )
         done = f"Daily scrum simulation completed for sprint {sprint_id}"
         message = done if tasks else "No tasks found for sprint."
-        return json_response(
-            200, {"message": message, "tasks_updated_count": len(updates), "updates": updates}
-        )
+        return {"message": message, "tasks_updated_count": len(updates), "updates": updates}
 
     return [("POST", "/scrums/{sprint_id}/run", run)]
 

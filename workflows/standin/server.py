@@ -56,19 +56,19 @@ class Request:
     params: dict[str, str] = field(default_factory=dict)  # path parameters, decoded
 
     def json(self, model: type[M]) -> M:
-        """The body parsed and validated like FastAPI would (raises HTTPError 422)."""
-        if not self.body.strip():
+        """The body parsed and validated like FastAPI would (raises HTTPError 422, or 400 if not UTF-8)."""
+        if not self.body:
             raise HTTPError(
                 422, [{"type": "missing", "loc": ["body"], "msg": "Field required", "input": None}]
             )
         try:
-            return validate(model, json.loads(self.body), "body")
+            value = json.loads(self.body)
         except json.JSONDecodeError as exc:
-            pos, reason = exc.pos, exc.msg
-        except UnicodeDecodeError as exc:
-            pos, reason = exc.start, exc.reason
-        error = {"type": "json_invalid", "loc": ["body", pos], "msg": "JSON decode error", "input": {}}
-        raise HTTPError(422, [{**error, "ctx": {"error": reason}}])
+            error = {"type": "json_invalid", "loc": ["body", exc.pos], "msg": "JSON decode error"}
+            raise HTTPError(422, [{**error, "input": {}, "ctx": {"error": exc.msg}}]) from None
+        except UnicodeDecodeError:
+            raise HTTPError(400, "There was an error parsing the body") from None
+        return validate(model, value, "body")
 
     def query_as(self, model: type[M]) -> M:
         """The query validated like FastAPI would (raises HTTPError 422)."""
@@ -91,7 +91,8 @@ def json_response(status: int, payload: Any, **kw: Any) -> Response:
 # Starlette's answer to an unhandled exception: 500, plain text, not JSON.
 INTERNAL_ERROR = Response(500, b"Internal Server Error", {"Content-Type": "text/plain; charset=utf-8"})
 
-Handler = Callable[[Request], Response]
+Answer = Response | dict[str, Any] | list[Any]  # a handler's Response, or the JSON of its 200 answer
+Handler = Callable[[Request], Answer]
 Routes = list[tuple[str, str, Handler]]  # (method, path template like /sprints/{sprint_id}, handler)
 
 
@@ -110,7 +111,8 @@ class Router:
                 match = pattern.match(request.path)
                 if match and method == request.method:
                     request.params = {k: unquote(v) for k, v in match.groupdict().items()}
-                    return handler(request)
+                    answer = handler(request)
+                    return answer if isinstance(answer, Response) else json_response(200, answer)
         except HTTPError as exc:
             return json_response(exc.status, {"detail": exc.detail})
         if any(pattern.match(request.path) for _, pattern, _ in self._routes):
@@ -134,11 +136,6 @@ class Fault(BaseModel):
     body: Any = None  # any JSON, for `answer`
     _id: int = PrivateAttr(0)
 
-    def matches(self, method: str, path: str) -> bool:
-        return (self.method is None or self.method == method) and (
-            self.path is None or path.startswith(self.path)
-        )
-
     def to_dict(self) -> dict[str, Any]:
         return {"id": self._id, **self.model_dump()}
 
@@ -148,7 +145,7 @@ class Service:
 
     def __init__(self, name: str, routes: Routes, admin: Routes, host: str) -> None:
         self.name = name
-        self.routes = Router([("GET", "/health", lambda _: json_response(200, {"status": "ok"})), *routes])
+        self.routes = Router([("GET", "/health", lambda _: {"status": "ok"}), *routes])
         self.admin = Router(admin)
         self.host = host
         self.port = 0  # 0 until first started; then kept, so down/up reuses the same port
@@ -191,7 +188,9 @@ class Service:
     def _take_fault(self, method: str, path: str) -> Fault | None:
         """Consume one use of the first fault matching this request, if any."""
         with self._lock:
-            fault = next((f for f in self.faults if f.matches(method, path)), None)
+            fault = next(
+                (f for f in self.faults if f.method in (None, method) and path.startswith(f.path or "")), None
+            )
             if fault is None:
                 return None
             if fault.skip:
@@ -225,11 +224,12 @@ class Service:
             time.sleep(fault.seconds)
             return self.routes.dispatch(request)
         if fault.kind == "status":
-            detail = {"detail": f"Injected fault: status {fault.status}"}
-            if fault.retry_after is None:
-                return json_response(fault.status, detail)
-            headers = {"Content-Type": "application/json", "Retry-After": str(fault.retry_after)}
-            return json_response(fault.status, detail, headers=headers)
+            headers = {"Content-Type": "application/json"}
+            if fault.retry_after is not None:
+                headers["Retry-After"] = str(fault.retry_after)
+            return json_response(
+                fault.status, {"detail": f"Injected fault: status {fault.status}"}, headers=headers
+            )
         if fault.kind == "answer":
             return json_response(fault.status, fault.body)
         if fault.kind == "malformed":
@@ -240,22 +240,18 @@ class Service:
 
 
 class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
+    block_on_close = False  # stop() must not wait for the threads of open keep-alive connections
     # The default listen backlog (5) drops SYNs when a fleet of runs connects at once; the client
     # then waits ~1 s for its SYN retransmission. Uvicorn's default is 2048.
     request_queue_size = 256
 
     def __init__(self, address: tuple[str, int], service: Service) -> None:
         self.service = service
-        self.connections: set[socket.socket] = set()
-        self.connections_lock = threading.Lock()
+        self.connections: set[socket.socket] = set()  # open ones; a set's add, discard and copy are atomic
         super().__init__(address, _RequestHandler)
 
     def close_connections(self) -> None:
-        with self.connections_lock:
-            connections = list(self.connections)
-        for conn in connections:
+        for conn in self.connections.copy():
             with suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)
 
@@ -273,15 +269,13 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     def setup(self) -> None:
         super().setup()
-        with self.server.connections_lock:
-            self.server.connections.add(self.connection)
+        self.server.connections.add(self.connection)
 
     def finish(self) -> None:
         try:
             super().finish()
         finally:
-            with self.server.connections_lock:
-                self.server.connections.discard(self.connection)
+            self.server.connections.discard(self.connection)
 
     def log_message(self, format: str, *args: Any) -> None:
         pass  # quiet: GET /_stand-in/requests is the record

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from workflows.standin import SERVICES, chronicle, daily_scrum, project, sprint
 from workflows.standin.db import Database
-from workflows.standin.server import Fault, HTTPError, Request, Response, Routes, Service, json_response
+from workflows.standin.server import Answer, Fault, HTTPError, Request, Routes, Service, json_response
 
 RANDOM_SEED = 20250830  # the simulation draws the same sequence after every reset
 
@@ -61,55 +61,53 @@ class Stack:
         return self.services[name]
 
     def _admin_routes(self) -> Routes:
-        def add_fault(request: Request) -> Response:
+        def add_fault(request: Request) -> Answer:
             about = self._target(request)
             fault = about.add_fault(request.json(Fault))
             return json_response(201, {"service": about.name, "fault": fault.to_dict()})
 
-        def list_faults(request: Request) -> Response:
-            return json_response(200, [fault.to_dict() for fault in self._target(request).faults])
+        def list_faults(request: Request) -> Answer:
+            return [fault.to_dict() for fault in self._target(request).faults]
 
-        def clear_faults(request: Request) -> Response:
+        def clear_faults(request: Request) -> Answer:
             about = self._target(request)
             about.faults.clear()
-            return json_response(200, {"message": f"faults of {about.name} cleared"})
+            return {"message": f"faults of {about.name} cleared"}
 
-        def list_requests(request: Request) -> Response:
+        def list_requests(request: Request) -> Answer:
             method = request.query.get("method", "").upper()
             prefix = request.query.get("path_prefix", "")
             log = self._target(request).log
-            return json_response(
-                200, [e for e in log if method in ("", e["method"]) and e["path"].startswith(prefix)]
-            )
+            return [e for e in log if method in ("", e["method"]) and e["path"].startswith(prefix)]
 
-        def clear_requests(request: Request) -> Response:
+        def clear_requests(request: Request) -> Answer:
             about = self._target(request)
             about.log.clear()
-            return json_response(200, {"message": f"request log of {about.name} cleared"})
+            return {"message": f"request log of {about.name} cleared"}
 
-        def reset(_: Request) -> Response:
+        def reset(_: Request) -> Answer:
             self.reset()
-            return json_response(200, {"message": "stand-in reset", "services": self.states()})
+            return {"message": "stand-in reset", "services": self.states()}
 
-        def notes(request: Request) -> Response:
-            return json_response(200, chronicle.stored(self.db, request.query_as(chronicle.Query)))
+        def notes(request: Request) -> Answer:
+            return chronicle.stored(self.db, request.query_as(chronicle.Query))
 
-        def up(request: Request) -> Response:
+        def up(request: Request) -> Answer:
             about = self._target(request)
             about.start()
-            return json_response(200, {"service": about.name, "up": True, "url": about.url})
+            return {"service": about.name, "up": True, "url": about.url}
 
-        def down(request: Request) -> Response:
+        def down(request: Request) -> Answer:
             about = self._target(request)
             answer = {"service": about.name, "up": False, "url": about.url}
             if about.name == request.service:  # going down through itself: answer first, then close
                 return json_response(200, answer, after=about.stop)
             about.stop()  # closed before the answer, so the caller sees "refused" as soon as it is told
-            return json_response(200, answer)
+            return answer
 
         routes: Routes = [
             ("POST", "/_stand-in/reset", reset),
-            ("GET", "/_stand-in/services", lambda _: json_response(200, self.states())),
+            ("GET", "/_stand-in/services", lambda _: self.states()),
             ("GET", "/_stand-in/notes", notes),
             ("POST", "/_stand-in/services/{name}/down", down),
             ("POST", "/_stand-in/services/{name}/up", up),
