@@ -21,8 +21,7 @@ CREATE TABLE IF NOT EXISTS projects (
     description TEXT NOT NULL,
     status TEXT NOT NULL
 );
-CREATE TABLE IF NOT EXISTS team_members (
-    position INTEGER NOT NULL,            -- the order the project-service lists them in
+CREATE TABLE IF NOT EXISTS team_members (  -- listed in rowid (insertion) order, as the seed has them
     project_id TEXT NOT NULL,
     id TEXT NOT NULL,
     name TEXT NOT NULL,

@@ -12,8 +12,7 @@ def routes(db: Database) -> Routes:
         project_id = request.params["project_id"]
         with db.read() as conn:
             rows = conn.execute(
-                "SELECT id, name, gender, state, age FROM team_members"
-                " WHERE project_id = ? ORDER BY position",
+                "SELECT id, name, gender, state, age FROM team_members WHERE project_id = ? ORDER BY rowid",
                 (project_id,),
             )
             return {"project_id": project_id, "team_members": [dict(row) for row in rows]}

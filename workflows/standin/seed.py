@@ -17,7 +17,7 @@ PROJECTS = [
     ("GEM-003", "Gemini Archive", "Archive of retired systems", "completed"),
 ]
 
-TEAM_MEMBERS = [  # without their position, which is their index here
+TEAM_MEMBERS = [
     ("GEM-001", "alice", "Alice Martin", "female", "California", 34),
     ("GEM-001", "bob", "Bob Nguyen", "male", "Texas", 29),
     ("GEM-001", "carol", "Carol Smith", "female", "New York", 41),
@@ -79,7 +79,7 @@ def load(conn: sqlite3.Connection, fleet: int = 0) -> None:
     database file given again with --db is not doubled."""
     tables: dict[str, list[tuple[Any, ...]]] = {  # rows in the order of their table's columns (db.py)
         "projects": list(PROJECTS),
-        "team_members": [(position, *member) for position, member in enumerate(TEAM_MEMBERS)],
+        "team_members": list(TEAM_MEMBERS),
         "sprints": list(SPRINTS),
         "tasks": list(TASKS),
     }
@@ -88,7 +88,7 @@ def load(conn: sqlite3.Connection, fleet: int = 0) -> None:
         sprint_id = f"{project_id}-S01"
         name = f"Fleet project {number}"
         tables["projects"].append((project_id, name, "A project of the fleet benchmark", "active"))
-        tables["team_members"] += [(i, project_id, *member) for i, member in enumerate(FLEET_TEAM)]
+        tables["team_members"] += [(project_id, *member) for member in FLEET_TEAM]
         dates = ("2025-08-25", "2025-09-05")
         tables["sprints"].append((sprint_id, project_id, f"{project_id} Sprint 1", *dates, 2, SPRINT_ACTIVE))
         for n, task in enumerate(FLEET_TASKS, start=1):
