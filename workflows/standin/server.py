@@ -140,44 +140,60 @@ class Fault(BaseModel):
         return {"id": self._id, **self.model_dump()}
 
 
-class Service:
-    """One stand-in service: its routes, faults and request log, and its listening socket."""
+class Service(ThreadingHTTPServer):
+    """One stand-in service: its routes, faults and request log, and a listening socket that
+    stop() closes and start() reopens on the same port."""
+
+    block_on_close = False  # stop() must not wait for the threads of open keep-alive connections
+    # The default listen backlog (5) drops SYNs when a fleet of runs connects at once; the client
+    # then waits ~1 s for its SYN retransmission. Uvicorn's default is 2048.
+    request_queue_size = 256
 
     def __init__(self, name: str, routes: Routes, admin: Routes, host: str) -> None:
         self.name = name
         self.routes = Router([("GET", "/health", lambda _: {"status": "ok"}), *routes])
         self.admin = Router(admin)
         self.host = host
-        self.port = 0  # 0 until first started; then kept, so down/up reuses the same port
         self.faults: list[Fault] = []  # pending; the first that matches a request is used
         self.log: list[dict[str, Any]] = []  # what it was asked (admin routes excluded), oldest first
-        self.server: _Server | None = None  # None while down
+        self.connections: set[socket.socket] = set()  # open ones; a set's add, discard and copy are atomic
+        self.up = False
         self._lock = threading.Lock()
         self._fault_ids = itertools.count(1)
+        super().__init__((host, 0), _RequestHandler)  # listening from here on, served once started
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return f"http://{self.host}:{self.server_address[1]}"
 
     def start(self) -> None:
         with self._lock:
-            if self.server is not None:
+            if self.up:
                 return
-            self.server = _Server((self.host, self.port), self)
-            self.port = self.server.server_address[1]
-            threading.Thread(
-                target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-            ).start()
+            if self.socket.fileno() == -1:  # closed by stop()
+                self.socket = socket.socket(self.address_family, self.socket_type)
+                self.server_bind()  # to server_address: the same port
+                self.server_activate()
+            self.up = True
+            threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
 
     def stop(self) -> None:
         """Close the listening socket AND the open keep-alive connections, so that every new
         request gets "connection refused" as from a stopped pod."""
         with self._lock:
-            server, self.server = self.server, None
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-            server.close_connections()
+            if not self.up:
+                return
+            self.up = False
+            self.shutdown()
+            self.server_close()
+            for conn in self.connections.copy():
+                with suppress(OSError):
+                    conn.shutdown(socket.SHUT_RDWR)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that went away (or a socket closed by stop()) is not an error worth a traceback.
+        if not isinstance(sys.exc_info()[1], OSError):
+            super().handle_error(request, client_address)
 
     def add_fault(self, fault: Fault) -> Fault:
         with self._lock:
@@ -239,33 +255,11 @@ class Service:
         return None  # drop
 
 
-class _Server(ThreadingHTTPServer):
-    block_on_close = False  # stop() must not wait for the threads of open keep-alive connections
-    # The default listen backlog (5) drops SYNs when a fleet of runs connects at once; the client
-    # then waits ~1 s for its SYN retransmission. Uvicorn's default is 2048.
-    request_queue_size = 256
-
-    def __init__(self, address: tuple[str, int], service: Service) -> None:
-        self.service = service
-        self.connections: set[socket.socket] = set()  # open ones; a set's add, discard and copy are atomic
-        super().__init__(address, _RequestHandler)
-
-    def close_connections(self) -> None:
-        for conn in self.connections.copy():
-            with suppress(OSError):
-                conn.shutdown(socket.SHUT_RDWR)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # A client that went away (or a socket closed by stop()) is not an error worth a traceback.
-        if not isinstance(sys.exc_info()[1], OSError):
-            super().handle_error(request, client_address)
-
-
 class _RequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, like uvicorn
     timeout = 60  # an idle keep-alive connection is closed after this
     disable_nagle_algorithm = True  # headers and body go out in two writes: no 40 ms delayed-ACK stall
-    server: _Server
+    server: Service
 
     def setup(self) -> None:
         super().setup()
@@ -284,9 +278,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         parts = urlsplit(self.path)
         query = dict(parse_qsl(parts.query, keep_blank_values=True))
-        request = Request(self.server.service.name, self.command, parts.path, query, body)
+        request = Request(self.server.name, self.command, parts.path, query, body)
         try:
-            response = self.server.service.handle(request)
+            response = self.server.handle(request)
         except Exception:  # a bug in a stand-in handler: answer like Starlette does, keep serving
             traceback.print_exc()
             response = INTERNAL_ERROR

@@ -51,7 +51,7 @@ class Stack:
             service.start()
 
     def states(self) -> dict[str, dict[str, object]]:
-        return {name: {"url": s.url, "up": s.server is not None} for name, s in self.services.items()}
+        return {name: {"url": s.url, "up": s.up} for name, s in self.services.items()}
 
     def _target(self, request: Request) -> Service:
         """The service a request is about: {name} in the path, else the one that got it."""
