@@ -3,8 +3,10 @@ service serves under /_stand-in/ (the routes: docs/standin.md, "Admin API")."""
 
 from __future__ import annotations
 
+import functools
 import random
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from workflows.standin import SERVICES, chronicle, daily_scrum, project, sprint
@@ -12,6 +14,7 @@ from workflows.standin.db import Database
 from workflows.standin.server import Answer, Fault, HTTPError, Request, Routes, Service, json_response
 
 RANDOM_SEED = 20250830  # the simulation draws the same sequence after every reset
+AdminHandler = Callable[[Service, Request], Answer]  # given the service a request is about
 
 
 class Stack:
@@ -53,71 +56,59 @@ class Stack:
     def states(self) -> dict[str, dict[str, object]]:
         return {name: {"url": s.url, "up": s.up} for name, s in self.services.items()}
 
-    def _target(self, request: Request) -> Service:
-        """The service a request is about: {name} in the path, else the one that got it."""
-        name = request.params.get("name", request.service)
-        if name not in self.services:
-            raise HTTPError(404, f"Unknown service {name}; known: {', '.join(self.services)}")
-        return self.services[name]
-
     def _admin_routes(self) -> Routes:
-        def add_fault(request: Request) -> Answer:
-            about = self._target(request)
+        def add_fault(about: Service, request: Request) -> Answer:
             fault = about.add_fault(request.json(Fault))
             return json_response(201, {"service": about.name, "fault": fault.to_dict()})
 
-        def list_faults(request: Request) -> Answer:
-            return [fault.to_dict() for fault in self._target(request).faults]
-
-        def clear_faults(request: Request) -> Answer:
-            about = self._target(request)
+        def clear_faults(about: Service, _: Request) -> Answer:
             about.faults.clear()
             return {"message": f"faults of {about.name} cleared"}
 
-        def list_requests(request: Request) -> Answer:
+        def list_requests(about: Service, request: Request) -> Answer:
             method = request.query.get("method", "").upper()
             prefix = request.query.get("path_prefix", "")
-            log = self._target(request).log
-            return [e for e in log if method in ("", e["method"]) and e["path"].startswith(prefix)]
+            return [e for e in about.log if method in ("", e["method"]) and e["path"].startswith(prefix)]
 
-        def clear_requests(request: Request) -> Answer:
-            about = self._target(request)
+        def clear_requests(about: Service, _: Request) -> Answer:
             about.log.clear()
             return {"message": f"request log of {about.name} cleared"}
 
-        def reset(_: Request) -> Answer:
+        def reset(*_: object) -> Answer:
             self.reset()
             return {"message": "stand-in reset", "services": self.states()}
 
-        def notes(request: Request) -> Answer:
-            return chronicle.stored(self.db, request.query_as(chronicle.Query))
-
-        def up(request: Request) -> Answer:
-            about = self._target(request)
+        def up(about: Service, _: Request) -> Answer:
             about.start()
             return {"service": about.name, "up": True, "url": about.url}
 
-        def down(request: Request) -> Answer:
-            about = self._target(request)
+        def down(about: Service, request: Request) -> Answer:
             answer = {"service": about.name, "up": False, "url": about.url}
             if about.name == request.service:  # going down through itself: answer first, then close
                 return json_response(200, answer, after=about.stop)
             about.stop()  # closed before the answer, so the caller sees "refused" as soon as it is told
             return answer
 
-        routes: Routes = [
+        routes: list[tuple[str, str, AdminHandler]] = [
             ("POST", "/_stand-in/reset", reset),
-            ("GET", "/_stand-in/services", lambda _: self.states()),
-            ("GET", "/_stand-in/notes", notes),
+            ("GET", "/_stand-in/services", lambda *_: self.states()),
+            ("GET", "/_stand-in/notes", lambda _, r: chronicle.stored(self.db, r.query_as(chronicle.Query))),
             ("POST", "/_stand-in/services/{name}/down", down),
             ("POST", "/_stand-in/services/{name}/up", up),
         ]
         for prefix in ("/_stand-in", "/_stand-in/services/{name}"):  # this service, or service {name}
             routes += [
                 ("POST", f"{prefix}/faults", add_fault),
-                ("GET", f"{prefix}/faults", list_faults),
+                ("GET", f"{prefix}/faults", lambda about, _: [fault.to_dict() for fault in about.faults]),
                 ("DELETE", f"{prefix}/faults", clear_faults),
                 ("GET", f"{prefix}/requests", list_requests),
                 ("DELETE", f"{prefix}/requests", clear_requests),
             ]
-        return routes
+        return [(method, path, functools.partial(self._about, handler)) for method, path, handler in routes]
+
+    def _about(self, handler: AdminHandler, request: Request) -> Answer:
+        """`handler` given the service a request is about: {name} in the path, else the one that got it."""
+        name = request.params.get("name", request.service)
+        if name not in self.services:
+            raise HTTPError(404, f"Unknown service {name}; known: {', '.join(self.services)}")
+        return handler(self.services[name], request)
