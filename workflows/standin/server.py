@@ -134,7 +134,7 @@ class Fault(BaseModel):
     skip: int = Field(0, ge=0)  # matching requests still let through before the fault applies
     retry_after: int | None = Field(None, ge=0)
     body: Any = None  # any JSON, for `answer`
-    _id: int = PrivateAttr(0)
+    _id: int = PrivateAttr(default_factory=itertools.count(1).__next__)  # unique among all services
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self._id, **self.model_dump()}
@@ -159,7 +159,6 @@ class Service(ThreadingHTTPServer):
         self.connections: set[socket.socket] = set()  # open ones; a set's add, discard and copy are atomic
         self.up = False
         self._lock = threading.Lock()
-        self._fault_ids = itertools.count(1)
         super().__init__((host, 0), _RequestHandler)  # listening from here on, served once started
 
     @property
@@ -194,12 +193,6 @@ class Service(ThreadingHTTPServer):
         # A client that went away (or a socket closed by stop()) is not an error worth a traceback.
         if not isinstance(sys.exc_info()[1], OSError):
             super().handle_error(request, client_address)
-
-    def add_fault(self, fault: Fault) -> Fault:
-        with self._lock:
-            fault._id = next(self._fault_ids)
-            self.faults.append(fault)
-        return fault
 
     def _take_fault(self, method: str, path: str) -> Fault | None:
         """Consume one use of the first fault matching this request, if any."""

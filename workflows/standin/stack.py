@@ -58,7 +58,8 @@ class Stack:
 
     def _admin_routes(self) -> Routes:
         def add_fault(about: Service, request: Request) -> Answer:
-            fault = about.add_fault(request.json(Fault))
+            fault = request.json(Fault)
+            about.faults.append(fault)  # atomic: _take_fault's lock is for its read-modify-write
             return json_response(201, {"service": about.name, "fault": fault.to_dict()})
 
         def clear_faults(about: Service, _: Request) -> Answer:
