@@ -149,10 +149,9 @@ class Service(ThreadingHTTPServer):
     # then waits ~1 s for its SYN retransmission. Uvicorn's default is 2048.
     request_queue_size = 256
 
-    def __init__(self, name: str, routes: Routes, admin: Routes, host: str) -> None:
+    def __init__(self, name: str, routes: Routes, host: str) -> None:
         self.name = name
         self.routes = Router([("GET", "/health", lambda _: {"status": "ok"}), *routes])
-        self.admin = Router(admin)
         self.host = host
         self.faults: list[Fault] = []  # pending; the first that matches a request is used
         self.log: list[dict[str, Any]] = []  # what it was asked (admin routes excluded), oldest first
@@ -189,6 +188,14 @@ class Service(ThreadingHTTPServer):
                 with suppress(OSError):
                     conn.shutdown(socket.SHUT_RDWR)
 
+    def process_request(self, request: Any, client_address: Any) -> None:
+        self.connections.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        self.connections.discard(request)
+        super().shutdown_request(request)
+
     def handle_error(self, request: Any, client_address: Any) -> None:
         # A client that went away (or a socket closed by stop()) is not an error worth a traceback.
         if not isinstance(sys.exc_info()[1], OSError):
@@ -213,7 +220,7 @@ class Service(ThreadingHTTPServer):
     def handle(self, request: Request) -> Response | None:
         """The answer to a request, or None to drop the connection without one."""
         if request.path.startswith("/_stand-in/"):
-            return self.admin.dispatch(request)
+            return self.routes.dispatch(request)
         entry: dict[str, Any] = {  # logged on arrival; the status is set when answered (None if dropped)
             "method": request.method,
             "path": request.path,
@@ -253,16 +260,6 @@ class _RequestHandler(BaseHTTPRequestHandler):
     timeout = 60  # an idle keep-alive connection is closed after this
     disable_nagle_algorithm = True  # headers and body go out in two writes: no 40 ms delayed-ACK stall
     server: Service
-
-    def setup(self) -> None:
-        super().setup()
-        self.server.connections.add(self.connection)
-
-    def finish(self) -> None:
-        try:
-            super().finish()
-        finally:
-            self.server.connections.discard(self.connection)
 
     def log_message(self, format: str, *args: Any) -> None:
         pass  # quiet: GET /_stand-in/requests is the record

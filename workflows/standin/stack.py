@@ -30,7 +30,7 @@ class Stack:
             "chronicle": chronicle.routes(self.db),
         }
         admin = self._admin_routes()
-        self.services = {name: Service(name, service_routes[name], admin, host) for name in SERVICES}
+        self.services = {name: Service(name, [*service_routes[name], *admin], host) for name in SERVICES}
 
     def start(self) -> None:
         for service in self.services.values():
