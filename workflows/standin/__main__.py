@@ -12,8 +12,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-from workflows.standin import seed
-
 STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
 
 
@@ -35,10 +33,7 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory(prefix="dsm-stand-in-") as tmp:
         db_path = args.db if args.db is not None else Path(tmp) / "stand-in.sqlite"
-        stack = Stack(db_path, args.host)
-        if args.fleet:
-            with stack.db.write() as conn:
-                seed.load(conn, args.fleet)
+        stack = Stack(db_path, args.host, args.fleet)
         stack.start()
         try:
             for env, url in stack.urls().items():

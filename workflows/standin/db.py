@@ -72,15 +72,14 @@ class Database:
             conn.execute("BEGIN IMMEDIATE")
             yield conn
 
-    def initialize(self) -> None:
-        """Create the schema; seed only a database that has no projects yet, so a file given with
-        --db keeps its notes across restarts."""
+    def initialize(self, fleet: int = 0) -> None:
+        """Create the schema and add the seed rows (and `fleet` projects) not there yet, so a file
+        given with --db keeps its notes and progress across restarts."""
         with self.read() as conn:
             conn.execute("PRAGMA journal_mode = WAL")
             conn.executescript(SCHEMA)
         with self.write() as conn:
-            if conn.execute("SELECT COUNT(*) FROM projects").fetchone()[0] == 0:
-                seed.load(conn)
+            seed.load(conn, fleet)
 
     def reseed(self) -> None:
         """Back to the seed: every table emptied (notes included) and refilled in one transaction."""

@@ -18,9 +18,9 @@ AdminHandler = Callable[[Service, Request], Answer]  # given the service a reque
 
 
 class Stack:
-    def __init__(self, db_path: Path, host: str = "127.0.0.1") -> None:
+    def __init__(self, db_path: Path, host: str, fleet: int) -> None:
         self.db = Database(db_path)
-        self.db.initialize()
+        self.db.initialize(fleet)
         self.rng = random.Random(RANDOM_SEED)
         self.rng_lock = threading.Lock()
         service_routes = {
