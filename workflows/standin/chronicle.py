@@ -1,8 +1,7 @@
 """chronicle-service stand-in: daily scrum report notes (docs/dsm-services.md, "chronicle-service").
 
-Every POST is stored as a new note; the GET has the deployed read defect (500 as soon as a matching
-note has a report), so what was stored is never readable through the service API, as in
-production: tests read it with the admin route `GET /_stand-in/notes` (`stored()` below).
+Every POST is stored as a new note, which the GET's deployed read defect never shows: tests read
+what was stored with the admin route `GET /_stand-in/notes` (`stored()` below).
 """
 
 from __future__ import annotations

@@ -1,8 +1,7 @@
 """daily-scrum-service stand-in: the progress simulation (docs/dsm-services.md, "daily-scrum-service").
 
-Like production it reads and writes the tasks over HTTP on the sprint-service, so its faults and
-downtime reach the simulation as in the cluster: a failed read answers 500, a failed write is
-logged and swallowed (the task left out of `updates`: the deployed "tasks_updated_count 0" defect).
+Like production it reads and writes the tasks over HTTP on the sprint-service, so the sprint-service's
+faults and downtime reach the simulation as in the cluster.
 """
 
 from __future__ import annotations
@@ -61,7 +60,7 @@ def routes(sprint_url: Callable[[], str], rng: random.Random, rng_lock: threadin
                     _call(http, "POST", base + path, json={"progress_percentage": new_progress})
                 except requests.RequestException as exc:
                     print(f"daily-scrum stand-in: update of {task.task_id} failed: {exc}", file=sys.stderr)
-                    continue
+                    continue  # left out of `updates`: the deployed "tasks_updated_count 0" defect
                 # progress_made is the points drawn (as production reports it), even when capped at 100
                 updates.append(
                     {

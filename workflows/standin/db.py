@@ -1,8 +1,7 @@
 """The one SQLite file the four stand-in services share.
 
-Requests are served concurrently (one thread per connection, four servers), so every request
-opens its own connection; WAL mode lets readers run beside the writer and `BEGIN IMMEDIATE` plus
-a busy timeout serializes writers instead of failing them.
+Requests are served concurrently, so each opens its own connection; WAL lets readers run beside the
+writer, and `BEGIN IMMEDIATE` plus a busy timeout serializes writers instead of failing them.
 """
 
 from __future__ import annotations

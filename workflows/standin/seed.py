@@ -1,9 +1,7 @@
 """The deterministic seed of the stand-in database (what every test starts from after reset()).
 
-GEM-001-S01 covers the cases the job must handle: every task status, a `completed` task at 100
-(skipped by the simulation), an `in_progress` task already at 100 (NOT skipped: the simulation
-keys on status), tasks at 0, and one unassigned task. GEM-003 has no active sprint. A fleet
-(`--fleet N`, the fleet benchmark) adds N look-alike projects FLEET-0001.., the same for every N.
+GEM-001-S01 covers the cases the job must handle (docs/standin.md, "Seed"); a fleet (`--fleet N`,
+the fleet benchmark) adds N look-alike projects FLEET-0001.., the same for every N.
 """
 
 from __future__ import annotations

@@ -1,9 +1,7 @@
-"""HTTP plumbing of one stand-in service: routing, FastAPI's error answers (422s from pydantic, in
-lax mode, every error at once), the request log, fault injection, and a listening socket that can
-be closed and reopened on the same port.
-
-Each service is its own ThreadingHTTPServer (HTTP/1.1, keep-alive, one thread per connection).
-Routes under /_stand-in/ are the admin API: never logged, never faulted.
+"""HTTP plumbing of one stand-in service, a ThreadingHTTPServer (HTTP/1.1, keep-alive, one thread
+per connection): routing, FastAPI's error answers (422s from pydantic, in lax mode, every error at
+once), the request log, fault injection. Routes under /_stand-in/ are the admin API: never logged,
+never faulted.
 """
 
 from __future__ import annotations
@@ -152,17 +150,13 @@ class Service(ThreadingHTTPServer):
     def __init__(self, name: str, routes: Routes, host: str) -> None:
         self.name = name
         self.routes = Router([("GET", "/health", lambda _: {"status": "ok"}), *routes])
-        self.host = host
         self.faults: list[Fault] = []  # pending; the first that matches a request is used
         self.log: list[dict[str, Any]] = []  # what it was asked (admin routes excluded), oldest first
         self.connections: set[socket.socket] = set()  # open ones; a set's add, discard and copy are atomic
         self.up = False
         self._lock = threading.Lock()
         super().__init__((host, 0), _RequestHandler)  # listening from here on, served once started
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.server_address[1]}"
+        self.url = f"http://{host}:{self.server_address[1]}"  # the port kept by every start()
 
     def start(self) -> None:
         with self._lock:
