@@ -11,7 +11,7 @@ import json
 import uuid
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from workflows.standin.db import Database
 from workflows.standin.server import INTERNAL_ERROR, Answer, HTTPError, Request, Routes, json_response
@@ -25,9 +25,7 @@ class TaskReport(BaseModel):
     created_at: dt.datetime
 
 
-class EmployeeReport(BaseModel):
-    model_config = ConfigDict(populate_by_name=True)
-
+class EmployeeReport(BaseModel, populate_by_name=True):
     employee_id: str | None = Field(None, alias="assigned_to")  # either key is accepted, neither required
     tasks: list[TaskReport]
 
@@ -80,13 +78,10 @@ def routes(db: Database) -> Routes:
             # `{date: [...]}` and fails: any matching note with a report makes the whole GET fail.
             return INTERNAL_ERROR
         latest = rows[-1]  # the 200 answer: the most recent note's fields; its summary, or the default
-        merged = {
-            name: latest[name]
-            for name in ("project_id", "sprint_id", "created_at", "summary", "summary_metrics")
-        }
+        merged = {name: latest[name] for name in ("project_id", "sprint_id", "created_at", "summary")}
         if merged["summary"] is None:
             merged["summary"] = DEFAULT_SUMMARY
-        return {**merged, "reports": {}}
+        return {**merged, "summary_metrics": latest["summary_metrics"], "reports": {}}
 
     return [("POST", "/v1/notes/daily_scrum_report", record), ("GET", "/v1/notes/daily_scrum_report", read)]
 

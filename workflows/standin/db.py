@@ -46,9 +46,8 @@ CREATE TABLE IF NOT EXISTS tasks (
     progress_percentage INTEGER NOT NULL,
     assigned_to TEXT
 );
-CREATE TABLE IF NOT EXISTS notes (
-    note TEXT NOT NULL  -- JSON: {"note_id", the posted fields, "created_at"}; rowid: insertion order
-);
+-- A note: JSON {"note_id", the posted fields, "created_at"}; its rowid is the insertion order.
+CREATE TABLE IF NOT EXISTS notes (note TEXT NOT NULL);
 """
 
 

@@ -22,7 +22,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
+from pydantic import AfterValidator, BaseModel, Field, PrivateAttr, ValidationError
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -118,10 +118,8 @@ class Router:
         return json_response(404, {"detail": "Not Found"})
 
 
-class Fault(BaseModel):
+class Fault(BaseModel, extra="forbid"):  # extra="forbid": a typo ("second") must not become a default
     """A fault as posted to /_stand-in/faults; `remaining` is posted as `count`."""
-
-    model_config = ConfigDict(extra="forbid")  # a typo ("second") must not silently become a default
 
     kind: Literal["status", "delay", "malformed", "drop", "wrong_shape", "answer"]
     remaining: int = Field(1, ge=1, validation_alias="count")
