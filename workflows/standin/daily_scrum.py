@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import random
 import sys
-import threading
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
@@ -33,7 +32,7 @@ class SprintTask(BaseModel, strict=True):
 TASK_LIST = TypeAdapter(list[SprintTask])
 
 
-def routes(sprint_url: Callable[[], str], rng: random.Random, rng_lock: threading.Lock) -> Routes:
+def routes(sprint_url: Callable[[], str], rng: random.Random) -> Routes:
     """`sprint_url` gives the sprint-service's current base URL."""
 
     def run(request: Request) -> Answer:
@@ -44,16 +43,14 @@ def routes(sprint_url: Callable[[], str], rng: random.Random, rng_lock: threadin
             try:
                 tasks = _call(http, "GET", f"{base}/sprints/{quote(sprint_id, safe='')}/tasks")
                 tasks = TASK_LIST.validate_python(tasks)
-            except ValidationError:
-                raise HTTPError(500, f"Failed to fetch tasks for sprint {sprint_id}: {UNEXPECTED}") from None
-            except requests.RequestException as exc:
-                raise HTTPError(500, f"Failed to fetch tasks for sprint {sprint_id}: {exc}") from None
+            except (requests.RequestException, ValidationError) as exc:
+                reason = UNEXPECTED if isinstance(exc, ValidationError) else exc
+                raise HTTPError(500, f"Failed to fetch tasks for sprint {sprint_id}: {reason}") from None
             updates = []
             for task in tasks:
                 if task.status == "completed":  # the status decides, not progress 100
                     continue
-                with rng_lock:
-                    increase = rng.randint(5, 35)
+                increase = rng.randint(5, 35)
                 new_progress = min(100, task.progress_percentage + increase)
                 path = f"/tasks/{quote(task.task_id, safe='')}/progress"
                 try:

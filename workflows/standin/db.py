@@ -29,7 +29,7 @@ CREATE TABLE IF NOT EXISTS team_members (  -- listed in rowid (insertion) order,
     age INTEGER NOT NULL,
     PRIMARY KEY (project_id, id)
 );
-CREATE TABLE IF NOT EXISTS sprints (
+CREATE TABLE IF NOT EXISTS sprints (  -- a row is the sprint-service's sprint, keys in its order
     sprint_id TEXT PRIMARY KEY,
     project_id TEXT NOT NULL,
     sprint_name TEXT NOT NULL,

@@ -17,9 +17,6 @@ class TaskProgressUpdate(BaseModel):
     status: str | None = None
 
 
-SPRINT_FIELDS = "sprint_id, project_id, sprint_name, start_date, end_date, duration_weeks, status"
-
-
 def _tasks(conn: sqlite3.Connection, sprint_id: str) -> list[dict[str, Any]]:
     rows = conn.execute(
         "SELECT task_id, title, status, sprint_id, progress_percentage, assigned_to"
@@ -38,9 +35,7 @@ def routes(db: Database) -> Routes:
     def one_sprint(request: Request) -> dict[str, Any]:
         sprint_id = request.params["sprint_id"]
         with db.read() as conn:
-            row = conn.execute(
-                f"SELECT {SPRINT_FIELDS} FROM sprints WHERE sprint_id = ?", (sprint_id,)
-            ).fetchone()
+            row = conn.execute("SELECT * FROM sprints WHERE sprint_id = ?", (sprint_id,)).fetchone()
             if row is None:
                 raise HTTPError(404, f"Sprint {sprint_id} not found.")
             return {"sprint": dict(row), "tasks": _tasks(conn, sprint_id)}
@@ -65,7 +60,7 @@ def routes(db: Database) -> Routes:
     def by_project(request: Request) -> Answer:
         with db.read() as conn:
             rows = conn.execute(
-                f"SELECT {SPRINT_FIELDS} FROM sprints WHERE project_id = ? ORDER BY start_date, sprint_id",
+                "SELECT * FROM sprints WHERE project_id = ? ORDER BY start_date, sprint_id",
                 (request.params["project_id"],),
             )
             return [dict(row) for row in rows]

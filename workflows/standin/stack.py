@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import functools
 import random
-import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -21,10 +20,9 @@ class Stack:
     def __init__(self, db_path: Path, host: str, fleet: int) -> None:
         self.db = Database(db_path)
         self.db.initialize(fleet)
-        self.rng = random.Random(RANDOM_SEED)
-        self.rng_lock = threading.Lock()
+        self.rng = random.Random(RANDOM_SEED)  # no lock: its C implementation is thread-safe (random docs)
         service_routes = {
-            "daily-scrum": daily_scrum.routes(lambda: self.services["sprint"].url, self.rng, self.rng_lock),
+            "daily-scrum": daily_scrum.routes(lambda: self.services["sprint"].url, self.rng),
             "sprint": sprint.routes(self.db),
             "project": project.routes(self.db),
             "chronicle": chronicle.routes(self.db),
@@ -46,8 +44,7 @@ class Stack:
 
     def reset(self) -> None:
         self.db.reseed()
-        with self.rng_lock:
-            self.rng.seed(RANDOM_SEED)
+        self.rng.seed(RANDOM_SEED)
         for service in self.services.values():
             service.faults.clear()
             service.log.clear()
