@@ -282,6 +282,8 @@ def test_progress_update_refuses_invalid_json_and_no_body(stack: StandIn) -> Non
         == "body"
     )
     assert error_locs(call("POST", url)) == [["body"]]
+    not_utf8 = call("POST", url, data=b"\xff{", headers={"Content-Type": "application/json"})
+    assert (not_utf8.status_code, not_utf8.json()) == (400, {"detail": "There was an error parsing the body"})
 
 
 # --- project-service ---------------------------------------------------------------------------------

@@ -10,10 +10,9 @@ import argparse
 import signal
 import sys
 import tempfile
-import threading
 from pathlib import Path
 
-from workflows.standin import seed
+STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -27,25 +26,20 @@ def main(argv: list[str] | None = None) -> int:
     if args.fleet < 0:
         parser.error(f"--fleet must be 0 or more, got {args.fleet}")
 
-    stop = threading.Event()
-    # Handlers before anything slow, so an early SIGTERM still ends in a clean exit.
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
+    # Blocked before anything slow (and for every thread started later): an early SIGTERM waits
+    # for sigwait() below and still ends in a clean exit.
+    signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
     from workflows.standin.stack import Stack  # imports pydantic, the slow part of the start
 
     with tempfile.TemporaryDirectory(prefix="dsm-stand-in-") as tmp:
         db_path = args.db if args.db is not None else Path(tmp) / "stand-in.sqlite"
-        stack = Stack(db_path, args.host)
-        if args.fleet:
-            with stack.db.write() as conn:
-                seed.load(conn, args.fleet)
+        stack = Stack(db_path, args.host, args.fleet)
         stack.start()
         try:
             for env, url in stack.urls().items():
                 print(f"{env}={url}")
             print("READY", flush=True)
-            while not stop.wait(0.5):  # short waits: signal handlers run between them
-                pass
+            signal.sigwait(STOP_SIGNALS)
         finally:
             stack.stop()
     return 0

@@ -1,8 +1,7 @@
 """chronicle-service stand-in: daily scrum report notes (docs/dsm-services.md, "chronicle-service").
 
-Every POST is stored as a new note; the GET has the deployed read defect (500 as soon as a matching
-note has a report), so what was stored is never readable through the service API, as in
-production: tests read it with the admin route `GET /_stand-in/notes` (`stored()` below).
+Every POST is stored as a new note, which the GET's deployed read defect never shows: tests read
+what was stored with the admin route `GET /_stand-in/notes` (`stored()` below).
 """
 
 from __future__ import annotations
@@ -12,10 +11,10 @@ import json
 import uuid
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from workflows.standin.db import Database
-from workflows.standin.server import INTERNAL_ERROR, HTTPError, Request, Response, Routes, json_response
+from workflows.standin.server import INTERNAL_ERROR, Answer, HTTPError, Request, Routes, json_response
 
 
 class TaskReport(BaseModel):
@@ -26,9 +25,7 @@ class TaskReport(BaseModel):
     created_at: dt.datetime
 
 
-class EmployeeReport(BaseModel):
-    model_config = ConfigDict(populate_by_name=True)
-
+class EmployeeReport(BaseModel, populate_by_name=True):
     employee_id: str | None = Field(None, alias="assigned_to")  # either key is accepted, neither required
     tasks: list[TaskReport]
 
@@ -56,26 +53,23 @@ class Query(BaseModel):
     daily_scrum_date: dt.date | None = None
 
 
-JSON_COLUMNS = ("summary_metrics", "reports", "orchestration_decision_details")
 DEFAULT_SUMMARY = "No Holiday or PTO reported for this daily stand-up"
 
 
 def routes(db: Database) -> Routes:
-    def record(request: Request) -> Response:
-        note = request.json(DailyScrumReportNote).model_dump(mode="json")
-        row = {
+    def record(request: Request) -> Answer:
+        note = {
             "note_id": str(uuid.uuid4()),
-            **{k: json.dumps(v) if k in JSON_COLUMNS and v is not None else v for k, v in note.items()},
+            **request.json(DailyScrumReportNote).model_dump(mode="json"),
             "created_at": dt.datetime.now(dt.UTC).isoformat().replace("+00:00", "Z"),  # as pydantic writes it
         }
         with db.write() as conn:
-            marks = ", ".join("?" * len(row))
-            conn.execute(f"INSERT INTO notes ({', '.join(row)}) VALUES ({marks})", list(row.values()))
+            conn.execute("INSERT INTO notes (note) VALUES (?)", (json.dumps(note),))
         return json_response(
-            201, {"message": "Daily scrum report recorded successfully", "note_id": row["note_id"]}
+            201, {"message": "Daily scrum report recorded successfully", "note_id": note["note_id"]}
         )
 
-    def read(request: Request) -> Response:
+    def read(request: Request) -> Answer:
         rows = stored(db, request.query_as(Query))
         if not rows:
             raise HTTPError(404, "No daily scrum reports found for the given criteria.")
@@ -84,31 +78,26 @@ def routes(db: Database) -> Routes:
             # `{date: [...]}` and fails: any matching note with a report makes the whole GET fail.
             return INTERNAL_ERROR
         latest = rows[-1]  # the 200 answer: the most recent note's fields; its summary, or the default
-        merged = {
-            name: latest[name]
-            for name in ("project_id", "sprint_id", "created_at", "summary", "summary_metrics")
-        }
+        merged = {name: latest[name] for name in ("project_id", "sprint_id", "created_at", "summary")}
         if merged["summary"] is None:
             merged["summary"] = DEFAULT_SUMMARY
-        return json_response(200, {**merged, "reports": {}})
+        return {**merged, "summary_metrics": latest["summary_metrics"], "reports": {}}
 
     return [("POST", "/v1/notes/daily_scrum_report", record), ("GET", "/v1/notes/daily_scrum_report", read)]
 
 
 def stored(db: Database, query: Query) -> list[dict[str, Any]]:
-    """The stored notes matching a query, oldest first, the JSON columns decoded.
+    """The stored notes matching a query, oldest first.
 
     Filters are AND-ed; an empty value is no filter, as in the real service. A date matches a
     note's `report_date` or a key of its `reports`."""
-    sql, args = "SELECT * FROM notes WHERE 1 = 1", []
-    for name in ("sprint_id", "project_id"):
-        if getattr(query, name):
-            sql += f" AND {name} = ?"
-            args.append(getattr(query, name))
     with db.read() as conn:
-        rows = [dict(row) for row in conn.execute(sql + " ORDER BY seq", args)]
+        notes = [json.loads(note) for (note,) in conn.execute("SELECT note FROM notes ORDER BY rowid")]
     day = query.daily_scrum_date and query.daily_scrum_date.isoformat()
-    for row in rows:
-        del row["seq"]
-        row.update({name: json.loads(row[name]) if row[name] else None for name in JSON_COLUMNS})
-    return [row for row in rows if not day or row["report_date"] == day or day in row["reports"]]
+    return [
+        note
+        for note in notes
+        if query.sprint_id in (None, "", note["sprint_id"])
+        and query.project_id in (None, "", note["project_id"])
+        and (not day or note["report_date"] == day or day in note["reports"])
+    ]

@@ -44,11 +44,9 @@ class StandIn:
     ) -> StandIn:
         """Launch the stand-in with cwd = repo root and wait for its READY line (`fleet`: the
         number of extra projects FLEET-0001.., `--fleet`)."""
-        command = [sys.executable, "-m", "workflows.standin"]
+        command = [sys.executable, "-m", "workflows.standin", "--fleet", str(fleet)]
         if db_path is not None:
             command += ["--db", str(db_path)]
-        if fleet:
-            command += ["--fleet", str(fleet)]
         # stderr goes to a file: a pipe nobody reads would block the services once full.
         # It lives as long as the process (closed by stop()), hence no `with`.
         stderr = tempfile.TemporaryFile(mode="w+", prefix="stand-in-", suffix=".log")  # noqa: SIM115

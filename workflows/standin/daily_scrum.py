@@ -1,15 +1,13 @@
 """daily-scrum-service stand-in: the progress simulation (docs/dsm-services.md, "daily-scrum-service").
 
-Like production it reads and writes the tasks over HTTP on the sprint-service, so its faults and
-downtime reach the simulation as in the cluster: a failed read answers 500, a failed write is
-logged and swallowed (the task left out of `updates`: the deployed "tasks_updated_count 0" defect).
+Like production it reads and writes the tasks over HTTP on the sprint-service, so the sprint-service's
+faults and downtime reach the simulation as in the cluster.
 """
 
 from __future__ import annotations
 
 import random
 import sys
-import threading
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
@@ -17,7 +15,7 @@ from urllib.parse import quote
 import requests
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from workflows.standin.server import HTTPError, Request, Response, Routes, json_response
+from workflows.standin.server import Answer, HTTPError, Request, Routes
 
 TIMEOUT_SECONDS = 10.0
 UNEXPECTED = "unexpected task list from the sprint-service"
@@ -34,10 +32,10 @@ class SprintTask(BaseModel, strict=True):
 TASK_LIST = TypeAdapter(list[SprintTask])
 
 
-def routes(sprint_url: Callable[[], str], rng: random.Random, rng_lock: threading.Lock) -> Routes:
+def routes(sprint_url: Callable[[], str], rng: random.Random) -> Routes:
     """`sprint_url` gives the sprint-service's current base URL."""
 
-    def run(request: Request) -> Response:
+    def run(request: Request) -> Answer:
         sprint_id = request.params["sprint_id"]
         base = sprint_url()
         with requests.Session() as http:
@@ -45,23 +43,21 @@ def routes(sprint_url: Callable[[], str], rng: random.Random, rng_lock: threadin
             try:
                 tasks = _call(http, "GET", f"{base}/sprints/{quote(sprint_id, safe='')}/tasks")
                 tasks = TASK_LIST.validate_python(tasks)
-            except ValidationError:
-                raise HTTPError(500, f"Failed to fetch tasks for sprint {sprint_id}: {UNEXPECTED}") from None
-            except requests.RequestException as exc:
-                raise HTTPError(500, f"Failed to fetch tasks for sprint {sprint_id}: {exc}") from None
+            except (requests.RequestException, ValidationError) as exc:
+                reason = UNEXPECTED if isinstance(exc, ValidationError) else exc
+                raise HTTPError(500, f"Failed to fetch tasks for sprint {sprint_id}: {reason}") from None
             updates = []
             for task in tasks:
                 if task.status == "completed":  # the status decides, not progress 100
                     continue
-                with rng_lock:
-                    increase = rng.randint(5, 35)
+                increase = rng.randint(5, 35)
                 new_progress = min(100, task.progress_percentage + increase)
                 path = f"/tasks/{quote(task.task_id, safe='')}/progress"
                 try:
                     _call(http, "POST", base + path, json={"progress_percentage": new_progress})
                 except requests.RequestException as exc:
                     print(f"daily-scrum stand-in: update of {task.task_id} failed: {exc}", file=sys.stderr)
-                    continue
+                    continue  # left out of `updates`: the deployed "tasks_updated_count 0" defect
                 # progress_made is the points drawn (as production reports it), even when capped at 100
                 updates.append(
                     {
@@ -72,9 +68,7 @@ def routes(sprint_url: Callable[[], str], rng: random.Random, rng_lock: threadin
                 )
         done = f"Daily scrum simulation completed for sprint {sprint_id}"
         message = done if tasks else "No tasks found for sprint."
-        return json_response(
-            200, {"message": message, "tasks_updated_count": len(updates), "updates": updates}
-        )
+        return {"message": message, "tasks_updated_count": len(updates), "updates": updates}
 
     return [("POST", "/scrums/{sprint_id}/run", run)]
 

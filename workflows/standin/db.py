@@ -1,8 +1,7 @@
 """The one SQLite file the four stand-in services share.
 
-Requests are served concurrently (one thread per connection, four servers), so every request
-opens its own connection; WAL mode lets readers run beside the writer and `BEGIN IMMEDIATE` plus
-a busy timeout serializes writers instead of failing them.
+Requests are served concurrently, so each opens its own connection; WAL lets readers run beside the
+writer, and `BEGIN IMMEDIATE` plus a busy timeout serializes writers instead of failing them.
 """
 
 from __future__ import annotations
@@ -21,8 +20,7 @@ CREATE TABLE IF NOT EXISTS projects (
     description TEXT NOT NULL,
     status TEXT NOT NULL
 );
-CREATE TABLE IF NOT EXISTS team_members (
-    position INTEGER NOT NULL,            -- the order the project-service lists them in
+CREATE TABLE IF NOT EXISTS team_members (  -- listed in rowid (insertion) order, as the seed has them
     project_id TEXT NOT NULL,
     id TEXT NOT NULL,
     name TEXT NOT NULL,
@@ -31,7 +29,7 @@ CREATE TABLE IF NOT EXISTS team_members (
     age INTEGER NOT NULL,
     PRIMARY KEY (project_id, id)
 );
-CREATE TABLE IF NOT EXISTS sprints (
+CREATE TABLE IF NOT EXISTS sprints (  -- a row is the sprint-service's sprint, keys in its order
     sprint_id TEXT PRIMARY KEY,
     project_id TEXT NOT NULL,
     sprint_name TEXT NOT NULL,
@@ -48,18 +46,8 @@ CREATE TABLE IF NOT EXISTS tasks (
     progress_percentage INTEGER NOT NULL,
     assigned_to TEXT
 );
-CREATE TABLE IF NOT EXISTS notes (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,  -- insertion order: "most recent" means highest seq
-    note_id TEXT NOT NULL UNIQUE,
-    project_id TEXT NOT NULL,
-    sprint_id TEXT,
-    report_date TEXT,
-    summary TEXT,
-    summary_metrics TEXT,                   -- JSON or NULL
-    reports TEXT NOT NULL,                  -- JSON: date -> [{"employee_id", "tasks"}]
-    orchestration_decision_details TEXT,    -- JSON or NULL
-    created_at TEXT NOT NULL
-);
+-- A note: JSON {"note_id", the posted fields, "created_at"}; its rowid is the insertion order.
+CREATE TABLE IF NOT EXISTS notes (note TEXT NOT NULL);
 """
 
 
@@ -82,20 +70,18 @@ class Database:
             conn.execute("BEGIN IMMEDIATE")
             yield conn
 
-    def initialize(self) -> None:
-        """Create the schema; seed only a database that has no projects yet, so a file given with
-        --db keeps its notes across restarts."""
+    def initialize(self, fleet: int = 0) -> None:
+        """Create the schema and add the seed rows (and `fleet` projects) not there yet, so a file
+        given with --db keeps its notes and progress across restarts."""
         with self.read() as conn:
             conn.execute("PRAGMA journal_mode = WAL")
             conn.executescript(SCHEMA)
         with self.write() as conn:
-            if conn.execute("SELECT COUNT(*) FROM projects").fetchone()[0] == 0:
-                seed.load(conn)
+            seed.load(conn, fleet)
 
     def reseed(self) -> None:
         """Back to the seed: every table emptied (notes included) and refilled in one transaction."""
         with self.write() as conn:
-            for table in ("notes", *seed.COLUMNS):
+            for table in ("notes", "projects", "team_members", "sprints", "tasks"):
                 conn.execute(f"DELETE FROM {table}")
-            conn.execute("DELETE FROM sqlite_sequence WHERE name = 'notes'")
             seed.load(conn)

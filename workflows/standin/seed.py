@@ -1,9 +1,7 @@
 """The deterministic seed of the stand-in database (what every test starts from after reset()).
 
-GEM-001-S01 covers the cases the job must handle: every task status, a `completed` task at 100
-(skipped by the simulation), an `in_progress` task already at 100 (NOT skipped: the simulation
-keys on status), tasks at 0, and one unassigned task. GEM-003 has no active sprint. A fleet
-(`--fleet N`, the fleet benchmark) adds N look-alike projects FLEET-0001.., the same for every N.
+GEM-001-S01 covers the cases the job must handle (docs/standin.md, "Seed"); a fleet (`--fleet N`,
+the fleet benchmark) adds N look-alike projects FLEET-0001.., the same for every N.
 """
 
 from __future__ import annotations
@@ -11,28 +9,13 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-COLUMNS = {  # of each seeded table, in the order of the rows below
-    "projects": ("project_id", "name", "description", "status"),
-    "team_members": ("position", "project_id", "id", "name", "gender", "state", "age"),
-    "sprints": (
-        "sprint_id",
-        "project_id",
-        "sprint_name",
-        "start_date",
-        "end_date",
-        "duration_weeks",
-        "status",
-    ),
-    "tasks": ("task_id", "sprint_id", "title", "status", "progress_percentage", "assigned_to"),
-}
-
 PROJECTS = [
     ("GEM-001", "Gemini Platform", "Core platform services", "active"),
     ("GEM-002", "Gemini Mobile", "Mobile apps", "active"),
     ("GEM-003", "Gemini Archive", "Archive of retired systems", "completed"),
 ]
 
-TEAM_MEMBERS = [  # without their position, which is their index here
+TEAM_MEMBERS = [
     ("GEM-001", "alice", "Alice Martin", "female", "California", 34),
     ("GEM-001", "bob", "Bob Nguyen", "male", "Texas", 29),
     ("GEM-001", "carol", "Carol Smith", "female", "New York", 41),
@@ -76,10 +59,10 @@ TASKS = [
 
 
 FLEET_TEAM = (("ana", "Ana Fleet", "female", "Nevada", 33), ("ben", "Ben Fleet", "male", "Utah", 40))
-FLEET_TASKS = (  # (title, status, progress_percentage, index in FLEET_TEAM or None): one of each kind
-    ("Plan the sprint", "completed", 100, 0),
-    ("Build the feature", "in_progress", 40, 1),
-    ("Write the tests", "assigned_to_sprint", 0, 0),
+FLEET_TASKS = (  # (title, status, progress_percentage, assigned_to): one of each kind
+    ("Plan the sprint", "completed", 100, "ana"),
+    ("Build the feature", "in_progress", 40, "ben"),
+    ("Write the tests", "assigned_to_sprint", 0, "ana"),
     ("Triage incoming bugs", "assigned_to_sprint", 0, None),
 )
 
@@ -92,9 +75,9 @@ def fleet_project_id(number: int) -> str:
 def load(conn: sqlite3.Connection, fleet: int = 0) -> None:
     """Insert the seed rows and `fleet` projects FLEET-0001..; rows already there are kept, so a
     database file given again with --db is not doubled."""
-    tables: dict[str, list[tuple[Any, ...]]] = {
+    tables: dict[str, list[tuple[Any, ...]]] = {  # rows in the order of their table's columns (db.py)
         "projects": list(PROJECTS),
-        "team_members": [(position, *member) for position, member in enumerate(TEAM_MEMBERS)],
+        "team_members": list(TEAM_MEMBERS),
         "sprints": list(SPRINTS),
         "tasks": list(TASKS),
     }
@@ -103,15 +86,11 @@ def load(conn: sqlite3.Connection, fleet: int = 0) -> None:
         sprint_id = f"{project_id}-S01"
         name = f"Fleet project {number}"
         tables["projects"].append((project_id, name, "A project of the fleet benchmark", "active"))
-        tables["team_members"] += [(i, project_id, *member) for i, member in enumerate(FLEET_TEAM)]
+        tables["team_members"] += [(project_id, *member) for member in FLEET_TEAM]
         dates = ("2025-08-25", "2025-09-05")
         tables["sprints"].append((sprint_id, project_id, f"{project_id} Sprint 1", *dates, 2, SPRINT_ACTIVE))
-        for n, (title, status, progress, member) in enumerate(FLEET_TASKS, start=1):
-            assignee = None if member is None else FLEET_TEAM[member][0]
-            tables["tasks"].append(
-                (f"{project_id}-TASK{n:03d}", sprint_id, title, status, progress, assignee)
-            )
+        for n, task in enumerate(FLEET_TASKS, start=1):
+            tables["tasks"].append((f"{project_id}-TASK{n:03d}", sprint_id, *task))
     for table, rows in tables.items():
-        columns = COLUMNS[table]
-        marks = ", ".join("?" * len(columns))
-        conn.executemany(f"INSERT OR IGNORE INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
+        marks = ", ".join("?" * len(rows[0]))
+        conn.executemany(f"INSERT OR IGNORE INTO {table} VALUES ({marks})", rows)

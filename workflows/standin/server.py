@@ -1,9 +1,7 @@
-"""HTTP plumbing of one stand-in service: routing, FastAPI's error answers (422s from pydantic, in
-lax mode, every error at once), the request log, fault injection, and a listening socket that can
-be closed and reopened on the same port.
-
-Each service is its own ThreadingHTTPServer (HTTP/1.1, keep-alive, one thread per connection).
-Routes under /_stand-in/ are the admin API: never logged, never faulted.
+"""HTTP plumbing of one stand-in service, a ThreadingHTTPServer (HTTP/1.1, keep-alive, one thread
+per connection): routing, FastAPI's error answers (422s from pydantic, in lax mode, every error at
+once), the request log, fault injection. Routes under /_stand-in/ are the admin API: never logged,
+never faulted.
 """
 
 from __future__ import annotations
@@ -24,7 +22,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
+from pydantic import AfterValidator, BaseModel, Field, PrivateAttr, ValidationError
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -56,19 +54,19 @@ class Request:
     params: dict[str, str] = field(default_factory=dict)  # path parameters, decoded
 
     def json(self, model: type[M]) -> M:
-        """The body parsed and validated like FastAPI would (raises HTTPError 422)."""
-        if not self.body.strip():
+        """The body parsed and validated like FastAPI would (raises HTTPError 422, or 400 if not UTF-8)."""
+        if not self.body:
             raise HTTPError(
                 422, [{"type": "missing", "loc": ["body"], "msg": "Field required", "input": None}]
             )
         try:
-            return validate(model, json.loads(self.body), "body")
+            value = json.loads(self.body)
         except json.JSONDecodeError as exc:
-            pos, reason = exc.pos, exc.msg
-        except UnicodeDecodeError as exc:
-            pos, reason = exc.start, exc.reason
-        error = {"type": "json_invalid", "loc": ["body", pos], "msg": "JSON decode error", "input": {}}
-        raise HTTPError(422, [{**error, "ctx": {"error": reason}}])
+            error = {"type": "json_invalid", "loc": ["body", exc.pos], "msg": "JSON decode error"}
+            raise HTTPError(422, [{**error, "input": {}, "ctx": {"error": exc.msg}}]) from None
+        except UnicodeDecodeError:
+            raise HTTPError(400, "There was an error parsing the body") from None
+        return validate(model, value, "body")
 
     def query_as(self, model: type[M]) -> M:
         """The query validated like FastAPI would (raises HTTPError 422)."""
@@ -91,7 +89,8 @@ def json_response(status: int, payload: Any, **kw: Any) -> Response:
 # Starlette's answer to an unhandled exception: 500, plain text, not JSON.
 INTERNAL_ERROR = Response(500, b"Internal Server Error", {"Content-Type": "text/plain; charset=utf-8"})
 
-Handler = Callable[[Request], Response]
+Answer = Response | dict[str, Any] | list[Any]  # a handler's Response, or the JSON of its 200 answer
+Handler = Callable[[Request], Answer]
 Routes = list[tuple[str, str, Handler]]  # (method, path template like /sprints/{sprint_id}, handler)
 
 
@@ -110,7 +109,8 @@ class Router:
                 match = pattern.match(request.path)
                 if match and method == request.method:
                     request.params = {k: unquote(v) for k, v in match.groupdict().items()}
-                    return handler(request)
+                    answer = handler(request)
+                    return answer if isinstance(answer, Response) else json_response(200, answer)
         except HTTPError as exc:
             return json_response(exc.status, {"detail": exc.detail})
         if any(pattern.match(request.path) for _, pattern, _ in self._routes):
@@ -118,10 +118,8 @@ class Router:
         return json_response(404, {"detail": "Not Found"})
 
 
-class Fault(BaseModel):
+class Fault(BaseModel, extra="forbid"):  # extra="forbid": a typo ("second") must not become a default
     """A fault as posted to /_stand-in/faults; `remaining` is posted as `count`."""
-
-    model_config = ConfigDict(extra="forbid")  # a typo ("second") must not silently become a default
 
     kind: Literal["status", "delay", "malformed", "drop", "wrong_shape", "answer"]
     remaining: int = Field(1, ge=1, validation_alias="count")
@@ -132,66 +130,75 @@ class Fault(BaseModel):
     skip: int = Field(0, ge=0)  # matching requests still let through before the fault applies
     retry_after: int | None = Field(None, ge=0)
     body: Any = None  # any JSON, for `answer`
-    _id: int = PrivateAttr(0)
-
-    def matches(self, method: str, path: str) -> bool:
-        return (self.method is None or self.method == method) and (
-            self.path is None or path.startswith(self.path)
-        )
+    _id: int = PrivateAttr(default_factory=itertools.count(1).__next__)  # unique among all services
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self._id, **self.model_dump()}
 
 
-class Service:
-    """One stand-in service: its routes, faults and request log, and its listening socket."""
+class Service(ThreadingHTTPServer):
+    """One stand-in service: its routes, faults and request log, and a listening socket that
+    stop() closes and start() reopens on the same port."""
 
-    def __init__(self, name: str, routes: Routes, admin: Routes, host: str) -> None:
+    block_on_close = False  # stop() must not wait for the threads of open keep-alive connections
+    # The default listen backlog (5) drops SYNs when a fleet of runs connects at once; the client
+    # then waits ~1 s for its SYN retransmission. Uvicorn's default is 2048.
+    request_queue_size = 256
+
+    def __init__(self, name: str, routes: Routes, host: str) -> None:
         self.name = name
-        self.routes = Router([("GET", "/health", lambda _: json_response(200, {"status": "ok"})), *routes])
-        self.admin = Router(admin)
-        self.host = host
-        self.port = 0  # 0 until first started; then kept, so down/up reuses the same port
+        self.routes = Router([("GET", "/health", lambda _: {"status": "ok"}), *routes])
         self.faults: list[Fault] = []  # pending; the first that matches a request is used
         self.log: list[dict[str, Any]] = []  # what it was asked (admin routes excluded), oldest first
-        self.server: _Server | None = None  # None while down
+        self.connections: set[socket.socket] = set()  # open ones; a set's add, discard and copy are atomic
+        self.up = False
         self._lock = threading.Lock()
-        self._fault_ids = itertools.count(1)
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        super().__init__((host, 0), _RequestHandler)  # listening from here on, served once started
+        self.url = f"http://{host}:{self.server_address[1]}"  # the port kept by every start()
 
     def start(self) -> None:
         with self._lock:
-            if self.server is not None:
+            if self.up:
                 return
-            self.server = _Server((self.host, self.port), self)
-            self.port = self.server.server_address[1]
-            threading.Thread(
-                target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-            ).start()
+            if self.socket.fileno() == -1:  # closed by stop()
+                self.socket = socket.socket(self.address_family, self.socket_type)
+                self.server_bind()  # to server_address: the same port
+                self.server_activate()
+            self.up = True
+            threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
 
     def stop(self) -> None:
         """Close the listening socket AND the open keep-alive connections, so that every new
         request gets "connection refused" as from a stopped pod."""
         with self._lock:
-            server, self.server = self.server, None
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-            server.close_connections()
+            if not self.up:
+                return
+            self.up = False
+            self.shutdown()
+            self.server_close()
+            for conn in self.connections.copy():
+                with suppress(OSError):
+                    conn.shutdown(socket.SHUT_RDWR)
 
-    def add_fault(self, fault: Fault) -> Fault:
-        with self._lock:
-            fault._id = next(self._fault_ids)
-            self.faults.append(fault)
-        return fault
+    def process_request(self, request: Any, client_address: Any) -> None:
+        self.connections.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        self.connections.discard(request)
+        super().shutdown_request(request)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that went away (or a socket closed by stop()) is not an error worth a traceback.
+        if not isinstance(sys.exc_info()[1], OSError):
+            super().handle_error(request, client_address)
 
     def _take_fault(self, method: str, path: str) -> Fault | None:
         """Consume one use of the first fault matching this request, if any."""
         with self._lock:
-            fault = next((f for f in self.faults if f.matches(method, path)), None)
+            fault = next(
+                (f for f in self.faults if f.method in (None, method) and path.startswith(f.path or "")), None
+            )
             if fault is None:
                 return None
             if fault.skip:
@@ -205,7 +212,7 @@ class Service:
     def handle(self, request: Request) -> Response | None:
         """The answer to a request, or None to drop the connection without one."""
         if request.path.startswith("/_stand-in/"):
-            return self.admin.dispatch(request)
+            return self.routes.dispatch(request)
         entry: dict[str, Any] = {  # logged on arrival; the status is set when answered (None if dropped)
             "method": request.method,
             "path": request.path,
@@ -225,11 +232,12 @@ class Service:
             time.sleep(fault.seconds)
             return self.routes.dispatch(request)
         if fault.kind == "status":
-            detail = {"detail": f"Injected fault: status {fault.status}"}
-            if fault.retry_after is None:
-                return json_response(fault.status, detail)
-            headers = {"Content-Type": "application/json", "Retry-After": str(fault.retry_after)}
-            return json_response(fault.status, detail, headers=headers)
+            headers = {"Content-Type": "application/json"}
+            if fault.retry_after is not None:
+                headers["Retry-After"] = str(fault.retry_after)
+            return json_response(
+                fault.status, {"detail": f"Injected fault: status {fault.status}"}, headers=headers
+            )
         if fault.kind == "answer":
             return json_response(fault.status, fault.body)
         if fault.kind == "malformed":
@@ -239,49 +247,11 @@ class Service:
         return None  # drop
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
-    # The default listen backlog (5) drops SYNs when a fleet of runs connects at once; the client
-    # then waits ~1 s for its SYN retransmission. Uvicorn's default is 2048.
-    request_queue_size = 256
-
-    def __init__(self, address: tuple[str, int], service: Service) -> None:
-        self.service = service
-        self.connections: set[socket.socket] = set()
-        self.connections_lock = threading.Lock()
-        super().__init__(address, _RequestHandler)
-
-    def close_connections(self) -> None:
-        with self.connections_lock:
-            connections = list(self.connections)
-        for conn in connections:
-            with suppress(OSError):
-                conn.shutdown(socket.SHUT_RDWR)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # A client that went away (or a socket closed by stop()) is not an error worth a traceback.
-        if not isinstance(sys.exc_info()[1], OSError):
-            super().handle_error(request, client_address)
-
-
 class _RequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, like uvicorn
     timeout = 60  # an idle keep-alive connection is closed after this
     disable_nagle_algorithm = True  # headers and body go out in two writes: no 40 ms delayed-ACK stall
-    server: _Server
-
-    def setup(self) -> None:
-        super().setup()
-        with self.server.connections_lock:
-            self.server.connections.add(self.connection)
-
-    def finish(self) -> None:
-        try:
-            super().finish()
-        finally:
-            with self.server.connections_lock:
-                self.server.connections.discard(self.connection)
+    server: Service
 
     def log_message(self, format: str, *args: Any) -> None:
         pass  # quiet: GET /_stand-in/requests is the record
@@ -290,9 +260,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         parts = urlsplit(self.path)
         query = dict(parse_qsl(parts.query, keep_blank_values=True))
-        request = Request(self.server.service.name, self.command, parts.path, query, body)
+        request = Request(self.server.name, self.command, parts.path, query, body)
         try:
-            response = self.server.service.handle(request)
+            response = self.server.handle(request)
         except Exception:  # a bug in a stand-in handler: answer like Starlette does, keep serving
             traceback.print_exc()
             response = INTERNAL_ERROR

@@ -9,15 +9,12 @@ from pydantic import BaseModel, Field
 
 from workflows.standin.db import Database
 from workflows.standin.seed import SPRINT_ACTIVE
-from workflows.standin.server import HTTPError, Request, Response, Routes, json_response
+from workflows.standin.server import Answer, HTTPError, Request, Routes
 
 
 class TaskProgressUpdate(BaseModel):
     progress_percentage: int = Field(ge=0, le=100)
     status: str | None = None
-
-
-SPRINT_FIELDS = "sprint_id, project_id, sprint_name, start_date, end_date, duration_weeks, status"
 
 
 def _tasks(conn: sqlite3.Connection, sprint_id: str) -> list[dict[str, Any]]:
@@ -30,36 +27,25 @@ def _tasks(conn: sqlite3.Connection, sprint_id: str) -> list[dict[str, Any]]:
 
 
 def routes(db: Database) -> Routes:
-    def tasks(request: Request) -> Response:
+    def tasks(request: Request) -> Answer:
         # An unknown sprint answers 200 [] (not 404), as the real service does.
         with db.read() as conn:
-            return json_response(200, _tasks(conn, request.params["sprint_id"]))
+            return _tasks(conn, request.params["sprint_id"])
 
-    def one_sprint(request: Request) -> Response:
+    def one_sprint(request: Request) -> dict[str, Any]:
         sprint_id = request.params["sprint_id"]
         with db.read() as conn:
-            row = conn.execute(
-                f"SELECT {SPRINT_FIELDS} FROM sprints WHERE sprint_id = ?", (sprint_id,)
-            ).fetchone()
+            row = conn.execute("SELECT * FROM sprints WHERE sprint_id = ?", (sprint_id,)).fetchone()
             if row is None:
                 raise HTTPError(404, f"Sprint {sprint_id} not found.")
-            return json_response(200, {"sprint": dict(row), "tasks": _tasks(conn, sprint_id)})
+            return {"sprint": dict(row), "tasks": _tasks(conn, sprint_id)}
 
-    def task_summary(request: Request) -> Response:
-        sprint_id = request.params["sprint_id"]
-        with db.read() as conn:
-            if conn.execute("SELECT 1 FROM sprints WHERE sprint_id = ?", (sprint_id,)).fetchone() is None:
-                raise HTTPError(404, f"Sprint {sprint_id} not found.")
-            total, completed = conn.execute(
-                # "completed" means progress 100, whatever the status says
-                "SELECT COUNT(*), COALESCE(SUM(progress_percentage = 100), 0) FROM tasks WHERE sprint_id = ?",
-                (sprint_id,),
-            ).fetchone()
-        return json_response(
-            200, {"total_tasks": total, "completed_tasks": completed, "pending_tasks": total - completed}
-        )
+    def task_summary(request: Request) -> Answer:
+        tasks = one_sprint(request)["tasks"]  # 404 for an unknown sprint
+        done = sum(task["progress_percentage"] == 100 for task in tasks)  # "completed": whatever the status
+        return {"total_tasks": len(tasks), "completed_tasks": done, "pending_tasks": len(tasks) - done}
 
-    def active(request: Request) -> Response:
+    def active(request: Request) -> Answer:
         project_id = request.params["project_id"]
         with db.read() as conn:
             row = conn.execute(
@@ -69,17 +55,17 @@ def routes(db: Database) -> Routes:
             ).fetchone()
         if row is None:
             raise HTTPError(404, f"No active sprint found for project {project_id}.")
-        return json_response(200, {"sprint_id": row["sprint_id"]})
+        return {"sprint_id": row["sprint_id"]}
 
-    def by_project(request: Request) -> Response:
+    def by_project(request: Request) -> Answer:
         with db.read() as conn:
             rows = conn.execute(
-                f"SELECT {SPRINT_FIELDS} FROM sprints WHERE project_id = ? ORDER BY start_date, sprint_id",
+                "SELECT * FROM sprints WHERE project_id = ? ORDER BY start_date, sprint_id",
                 (request.params["project_id"],),
             )
-            return json_response(200, [dict(row) for row in rows])
+            return [dict(row) for row in rows]
 
-    def progress(request: Request) -> Response:
+    def progress(request: Request) -> Answer:
         task_id = request.params["task_id"]
         body = request.json(TaskProgressUpdate)
         with db.write() as conn:
@@ -90,9 +76,7 @@ def routes(db: Database) -> Routes:
             ).rowcount
         if not changed:
             raise HTTPError(404, f"Task {task_id} not found.")
-        return json_response(
-            200, {"message": f"Task {task_id} progress updated to {body.progress_percentage}%."}
-        )
+        return {"message": f"Task {task_id} progress updated to {body.progress_percentage}%."}
 
     return [
         ("GET", "/sprints/active/{project_id}", active),
