@@ -114,7 +114,7 @@ def test_two_checkouts_do_not_block_each_other(tmp_path: Path) -> None:
         ),
         cron_ref("run-dailyscrum", "dailyscrum"),
     )
-    # Linted here, where the lint is likely imported already, and not in each of the runs (~1.5 s).
+    # Linted here, where the lint is likely imported already, and not in each of the runs (~1 s).
     refuse_what_the_lint_refuses(manifest, load_documents(manifest), io.StringIO())
 
     def both(env: dict[str, str], waiting: str = "") -> list[str]:
