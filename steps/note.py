@@ -1,18 +1,13 @@
 """Build the chronicle's daily scrum note from the artifacts (pure: no I/O, no clock).
 
-The note follows the chronicle-service contract (docs: dsm-services.md): one entry per assignee
-under `reports[report_date]`, each task with yesterday's and today's work and its impediments.
-Yesterday -> today is exact: `before` is the task's progress in the snapshot simulate read right
-before its POST, `now` its progress in the tasks fetched after it. The simulation's own answer
-(the points it drew, capped at 100) is never used to guess a change.
+One entry per assignee under `reports[report_date]` (dsm-services.md). Yesterday -> today is exact:
+`before` is the progress in the snapshot simulate read right before its POST, `now` in the tasks
+fetched after it; the simulation's own answer is never used to guess a change. Done means progress
+100, as the sprint-service's summary counts it; status `completed` ("closed") is a separate fact.
 
-Done means progress 100, as the sprint-service's task summary counts it; the status `completed`
-(shown as "closed") is a separate fact, flagged when a task is done but not closed.
-
-The join is vectorised (pandas/numpy, a hash index on task ids, the wording computed once per
-distinct combination of facts): the report step must handle 100,000 tasks over 50 assignees
-within two seconds and 500 MB, so no Python code runs per task except taking the fields out of
-the JSON entries and building the final note dicts.
+The join is vectorised (pandas/numpy, the wording computed once per distinct combination of facts):
+100,000 tasks within two seconds, so no Python runs per task but taking the fields out of the JSON
+entries and building the note's dicts.
 """
 
 from __future__ import annotations
@@ -30,30 +25,7 @@ DONE_DEFINITION = "done = progress 100 % (as the sprint-service's task summary c
 # Statuses in people's words; an unknown status is shown with its underscores as spaces.
 STATUS_WORDS = {"assigned_to_sprint": "not started", "in_progress": "in progress", CLOSED: "closed"}
 
-# Columns of ScrumDay.tasks, in the order the HTML page shows them.
-TASK_COLUMNS = (
-    "assignee",  # assigned_to, or UNASSIGNED
-    "assignee_name",  # the team member's name; "" when not in the team or unassigned
-    "in_team",
-    "id",
-    "title",
-    "status",  # in people's words (STATUS_WORDS)
-    "before",  # progress in the snapshot (0..100); NaN for a task that was not in it
-    "made",  # now - before, exact (0 for a task not in the snapshot)
-    "now",  # progress after today's simulation
-    "new",  # not in the snapshot: added to the sprint during the run
-    "done",  # progress 100
-    "closed",  # status "completed"
-    "stalled",  # at risk: not done, not closed, not moved today
-    "unclosed",  # at risk: done but not closed
-    "unassigned",  # at risk when not done: no one is assigned
-    "yesterday_work",
-    "today_work",
-    "impediments",
-    "created_at",
-)
 NOTE_TASK_FIELDS = ["id", "yesterday_work", "today_work", "impediments", "created_at"]
-MEMBER_COLUMNS = ("assignee", "name", "tasks", "done", "open", "remaining", "moved", "points")
 
 
 class ArtifactError(ValueError):
@@ -78,8 +50,8 @@ class ScrumDay(NamedTuple):
     """The note to store plus what the HTML page is drawn from."""
 
     note: dict[str, Any]
-    tasks: pd.DataFrame  # TASK_COLUMNS, sorted by assignee (unassigned last) then task id
-    members: pd.DataFrame  # MEMBER_COLUMNS, one row per assignee in the note's order
+    tasks: pd.DataFrame  # the columns of _task_frame, sorted by assignee (unassigned last) then task id
+    members: pd.DataFrame  # assignee, name, tasks, done, open, remaining, moved, points; the note's order
     team_names: dict[str, str]  # member id -> name
     totals: Totals
     warning: str | None  # the loud message when the simulation moved nothing although tasks are open
@@ -89,9 +61,6 @@ class ScrumDay(NamedTuple):
     def impediments(self) -> pd.DataFrame:
         """The day's impediments: tasks whose impediments are not "None."."""
         return self.tasks.loc[self.tasks["impediments"] != "None.", ["assignee", "id", "impediments"]]
-
-
-# --- input checks ------------------------------------------------------------------------------
 
 
 def _require(condition: bool, message: str) -> None:
@@ -123,11 +92,8 @@ def _records(records: Any, artifact: str) -> list[dict[str, Any]]:
 def _columns(
     records: Any, required: tuple[str, ...], optional: tuple[str, ...], artifact: str
 ) -> dict[str, list[Any]]:
-    """One list of values per field; a required field that no entry has is refused.
-
-    One pass per field: pandas' DataFrame(list of dicts) costs ~4x more, as it collects every
-    key of every entry and infers a type for every column.
-    """
+    """One list of values per field (~4x cheaper than DataFrame(list of dicts)); a required field
+    that no entry has is refused."""
     entries = _records(records, artifact)
     missing = [key for key in required if entries and not any(key in entry for entry in entries)]
     _require(not missing, f"{artifact}: entries lack the field(s) {missing}")
@@ -177,11 +143,6 @@ def _percent(values: list[Any], what: str) -> np.ndarray:
         shown = series.iloc[[first if codes is None else codes[first]]].tolist()
         raise ArtifactError(f"{what}: not a percentage between 0 and 100: {shown}")
     return numbers
-
-
-# --- wording -----------------------------------------------------------------------------------
-# The sentences are plain Python applied once per distinct combination of the facts they depend
-# on (a few hundred or thousand), never once per task; `_words` spreads them back vectorised.
 
 
 def _words(facts: list[np.ndarray], write: Callable[..., str]) -> np.ndarray:
@@ -262,9 +223,6 @@ def headline(sprint_id: str, totals: Totals) -> str:
     return text
 
 
-# --- the note ----------------------------------------------------------------------------------
-
-
 def build(
     snapshot: list[Any],
     simulation: Mapping[str, Any],
@@ -276,10 +234,7 @@ def build(
     sprint_id: str,
     report_date: str,
 ) -> ScrumDay:
-    """Join the artifacts into the note the chronicle stores (see the module docstring).
-
-    Raises ArtifactError when an artifact does not have the shape its step writes.
-    """
+    """Join the artifacts into the note the chronicle stores; ArtifactError for a misshapen artifact."""
     for name, value in (("simulation", simulation), ("summary", summary), ("team", team)):
         _require(isinstance(value, Mapping), f"{name}: expected a JSON object")
     tasks_updated = _int_field(simulation, "tasks_updated_count", "simulation")
@@ -386,9 +341,12 @@ def _task_frame(
     old_ids, old_statuses = _objects(old_ids)[latest], _objects(old_statuses)[latest]
     old_progress = old_progress[latest]
 
-    # The join: each task's progress before the simulation, by a hash lookup of its id (-1: a task
-    # added to the sprint while the run went on: no "before").
-    found = pd.Index(old_ids, dtype="object").get_indexer(ids)
+    # The join: each task's row in the snapshot, by position when it lists the same tasks (the
+    # usual case), else by a hash lookup of its id (-1: a task added while the run went on).
+    if old_ids.tolist() == ids.tolist():
+        found = np.arange(len(ids))
+    else:
+        found = pd.Index(old_ids, dtype="object").get_indexer(ids)
     new = found < 0
     found[new] = 0
     if len(old_ids) == 0:
@@ -511,5 +469,3 @@ def _entries(day: pd.DataFrame) -> list[dict[str, Any]]:
         start += size
     return entries
 
-
-# --- the chronicle's answer --------------------------------------------------------------------
