@@ -25,8 +25,6 @@ DONE_DEFINITION = "done = progress 100 % (as the sprint-service's task summary c
 # Statuses in people's words; an unknown status is shown with its underscores as spaces.
 STATUS_WORDS = {"assigned_to_sprint": "not started", "in_progress": "in progress", CLOSED: "closed"}
 
-NOTE_TASK_FIELDS = ["id", "yesterday_work", "today_work", "impediments", "created_at"]
-
 
 class ArtifactError(ValueError):
     """An input artifact does not have the shape its step promised (invalid input, not a bug)."""
@@ -39,7 +37,7 @@ class Totals(NamedTuple):
     done: int  # progress 100
     open: int  # not done
     unclosed: int  # done but status not "completed": the flag of the other definition
-    stalled: int
+    stalled: int  # at risk: not done, not closed, not moved today
     unassigned: int  # unassigned and not done
     moved: int  # tasks whose progress changed today
     points: float  # points made today (sum of now - before)
@@ -56,11 +54,6 @@ class ScrumDay(NamedTuple):
     totals: Totals
     warning: str | None  # the loud message when the simulation moved nothing although tasks are open
     mismatch: str | None  # the task summary disagrees with the task list (they were read apart)
-
-    @property
-    def impediments(self) -> pd.DataFrame:
-        """The day's impediments: tasks whose impediments are not "None."."""
-        return self.tasks.loc[self.tasks["impediments"] != "None.", ["assignee", "id", "impediments"]]
 
 
 def _require(condition: bool, message: str) -> None:
@@ -80,35 +73,36 @@ def _int_field(obj: Mapping[str, Any], key: str, artifact: str) -> int:
 _ABSENT = float("nan")  # a field an entry lacks: NaN, as pandas' DataFrame(list of dicts) has it
 
 
-def _records(records: Any, artifact: str) -> list[dict[str, Any]]:
-    """The entries of a JSON list, refusing anything but a list of objects."""
+def _fields(records: Any, artifact: str, **kinds: str) -> list[Any]:
+    """The values of each field named, checked by its kind: "text", "nullable" (text or null),
+    "optional" (nullable, and no entry need have it) or "percent" (floats, by _percent).
+
+    Picked out by itemgetter in C: DataFrame(list of dicts) costs ~4x more, as it collects every
+    key of every entry and infers a type for every column.
+    """
     _require(isinstance(records, list), f"{artifact}: expected a JSON list, got {type(records).__name__}")
     # set(map(type, ...)) runs in C; the isinstance loop only when something else shows up.
-    if not set(map(type, records)) <= {dict}:
-        _require(all(isinstance(r, dict) for r in records), f"{artifact}: every entry must be a JSON object")
-    return records
-
-
-def _columns(
-    records: Any, required: tuple[str, ...], optional: tuple[str, ...], artifact: str
-) -> dict[str, list[Any]]:
-    """One list of values per field (~4x cheaper than DataFrame(list of dicts)); a required field
-    that no entry has is refused."""
-    entries = _records(records, artifact)
-    missing = [key for key in required if entries and not any(key in entry for entry in entries)]
+    _require(
+        set(map(type, records)) <= {dict} or all(isinstance(r, dict) for r in records),
+        f"{artifact}: every entry must be a JSON object",
+    )
+    required = [key for key, kind in kinds.items() if kind != "optional"]
+    missing = [key for key in required if records and not any(key in entry for entry in records)]
     _require(not missing, f"{artifact}: entries lack the field(s) {missing}")
-    return {key: _values(entries, key) for key in (*required, *optional)}
+    columns = []
+    for key, kind in kinds.items():
+        try:
+            values = list(map(itemgetter(key), records))  # in C: ~20 % faster than a comprehension
+        except KeyError:
+            values = [entry.get(key, _ABSENT) for entry in records]
+        if kind == "percent":
+            columns.append(_percent(values, f"{artifact}: {key}"))
+        else:
+            columns.append(_text(values, key, artifact, nullable=kind != "text"))
+    return columns
 
 
-def _values(entries: list[dict[str, Any]], key: str) -> list[Any]:
-    """entry[key] for every entry; _ABSENT where an entry lacks the key."""
-    try:
-        return list(map(itemgetter(key), entries))  # in C: ~20 % faster than a comprehension
-    except KeyError:
-        return [entry.get(key, _ABSENT) for entry in entries]
-
-
-def _text(values: list[Any], column: str, artifact: str, nullable: bool = False) -> list[Any]:
+def _text(values: list[Any], column: str, artifact: str, nullable: bool) -> list[Any]:
     """A field's strings (None where null or absent, when allowed); anything else is refused."""
     if set(map(type, values)) <= ({str, type(None)} if nullable else {str}):  # the usual case, in C
         return values
@@ -171,12 +165,6 @@ _p = number
 
 def status_word(status: str) -> str:
     return STATUS_WORDS.get(status, status.replace("_", " "))
-
-
-def _yesterday(before: float, new: bool, status: str) -> str:
-    if new:
-        return "Not in the sprint before today's simulation."
-    return f"Was at {_p(before)}% ({status})."
 
 
 def _today(before: float, now: float, new: bool, closed: bool) -> str:
@@ -245,13 +233,11 @@ def build(
         isinstance(recorded_at, str) and recorded_at != "",
         "simulation: 'recorded_at' is missing (it is the created_at of every task of the note)",
     )
-    members = _columns(team.get("team_members"), ("id",), ("name",), "team")
-    member_ids = _text(members["id"], "id", "team")
-    names = [name or "" for name in _text(members["name"], "name", "team", nullable=True)]
-    team_names = dict(zip(member_ids, names, strict=True))
+    member_ids, names = _fields(team.get("team_members"), "team", id="text", name="optional")
+    team_names = dict(zip(member_ids, [name or "" for name in names], strict=True))
 
-    day = _task_frame(snapshot, tasks, team_names, recorded_at)
-    totals = _totals(day)
+    day = _task_frame(snapshot, tasks, team_names)
+    totals, members = _totals(day), _members(day, team_names)
     mismatch = None
     counted = tuple(_int_field(summary, key, "summary") for key in ("total_tasks", "completed_tasks"))
     if counted != (totals.tasks, totals.done):
@@ -277,14 +263,14 @@ def build(
             "completed_tasks": totals.done,
             "pending_tasks": totals.open,
         },
-        "reports": {report_date: _entries(day)},
+        "reports": {report_date: _entries(day, members, recorded_at)},
         "orchestration_decision_details": {
             "done_definition": DONE_DEFINITION,
             "tasks_updated": tasks_updated,
             "simulation_message": message,
         },
     }
-    return ScrumDay(note, day, _members(day, team_names), team_names, totals, warning, mismatch)
+    return ScrumDay(note, day, members, team_names, totals, warning, mismatch)
 
 
 def _totals(day: pd.DataFrame) -> Totals:
@@ -303,7 +289,7 @@ def _totals(day: pd.DataFrame) -> Totals:
 
 
 def _members(day: pd.DataFrame, team_names: dict[str, str]) -> pd.DataFrame:
-    """Totals per assignee (MEMBER_COLUMNS), in the note's order (the frame is already grouped)."""
+    """Totals per assignee (ScrumDay.members), in the note's order (the frame is already grouped)."""
     frame = day.assign(
         open=~day["done"], remaining=100.0 - day["now"], moved=day["made"] != 0,
     ).groupby("assignee", sort=False)
@@ -315,28 +301,22 @@ def _members(day: pd.DataFrame, team_names: dict[str, str]) -> pd.DataFrame:
     return members
 
 
-def _task_frame(
-    snapshot: list[Any], tasks: list[Any], team_names: dict[str, str], recorded_at: str
-) -> pd.DataFrame:
-    """One row per task (TASK_COLUMNS): tasks LEFT JOIN the snapshot on task_id, assignees mapped.
+def _task_frame(snapshot: list[Any], tasks: list[Any], team_names: dict[str, str]) -> pd.DataFrame:
+    """One row per task: tasks LEFT JOIN the snapshot on task_id, in the note's order.
 
     Worked on numpy arrays, sorted once, and made into the frame at the end (a DataFrame per step
     and a merge cost ~3x more at 100,000 tasks).
     """
-    fields = _columns(tasks, ("task_id", "status", "progress_percentage", "assigned_to"), ("title",), "tasks")
-    ids = _text(fields["task_id"], "task_id", "tasks")
-    titles = _text(fields["title"], "title", "tasks", nullable=True)
-    statuses = _text(fields["status"], "status", "tasks")
-    assigned = _text(fields["assigned_to"], "assigned_to", "tasks", nullable=True)
-    now = _percent(fields["progress_percentage"], "tasks: progress_percentage")
+    ids, statuses, now, assigned, titles = _fields(
+        tasks, "tasks", task_id="text", status="text", progress_percentage="percent", assigned_to="nullable",
+        title="optional",
+    )  # fmt: skip
     rows = _last_of_each(ids)  # a task listed twice: its last entry counts
     ids, titles, statuses, assigned = (_objects(v)[rows] for v in (ids, titles, statuses, assigned))
     now = now[rows]
-
-    old = _columns(snapshot, ("task_id", "status", "progress_percentage"), (), "snapshot")
-    old_ids = _text(old["task_id"], "task_id", "snapshot")
-    old_statuses = _text(old["status"], "status", "snapshot")
-    old_progress = _percent(old["progress_percentage"], "snapshot: progress_percentage")
+    old_ids, old_statuses, old_progress = _fields(
+        snapshot, "snapshot", task_id="text", status="text", progress_percentage="percent"
+    )
     latest = _last_of_each(old_ids)
     old_ids, old_statuses = _objects(old_ids)[latest], _objects(old_statuses)[latest]
     old_progress = old_progress[latest]
@@ -369,12 +349,12 @@ def _task_frame(
     who_in_team = np.array([name in team_names for name in who], dtype=bool)
     rank = {name: position for position, name in enumerate(sorted(set(who)))}
     who_rank = np.array([rank[name] for name in who], dtype=np.int64)
-    unassigned, in_team = who_unassigned[who_codes], who_in_team[who_codes]
+    unassigned = who_unassigned[who_codes]
 
     # Every column in the note's order: (unassigned last, assignee, task id).
     order = _order(ids, who_rank[who_codes], unassigned)
-    ids, titles, status_codes, who_codes, unassigned, in_team = (
-        a[order] for a in (ids, titles, status_codes, who_codes, unassigned, in_team)
+    ids, titles, status_codes, who_codes, unassigned = (
+        a[order] for a in (ids, titles, status_codes, who_codes, unassigned)
     )
     before, made, now, new, closed, old_statuses = (
         a[order] for a in (before, made, now, new, closed, old_statuses)
@@ -382,36 +362,35 @@ def _task_frame(
     done = now >= 100
     stalled = ~done & ~closed & ~new & (made == 0)
     unclosed = done & ~closed
-    words = [status_word(level) for level in status_levels]
     # The impediments depend on four facts and, for an assignee outside the team, on the assignee:
     # a 100,000-task sprint has a handful of combinations to word instead of tens of thousands.
-    outsider = np.where(~unassigned & ~in_team, who_codes, len(who))  # the assignee, or "" (code len(who))
+    outsider = np.where(~unassigned & ~who_in_team[who_codes], who_codes, len(who))  # code len(who): ""
     who_text = [*who, ""]
     columns = {
-        "assignee": _objects(who)[who_codes],
-        "assignee_name": _objects([team_names.get(name, "") for name in who])[who_codes],
-        "in_team": in_team,
+        "assignee": _objects(who)[who_codes],  # assigned_to, or UNASSIGNED
         "id": ids,
         "title": np.where(pd.isna(titles), "", titles).astype("object"),
-        "status": _objects(words)[status_codes],
-        "before": before,
-        "made": made,
-        "now": now,
-        "new": new,
-        "done": done,
-        "closed": closed,
+        "status": _objects([status_word(level) for level in status_levels])[status_codes],
+        "before": before,  # progress in the snapshot (0..100); NaN for a task that was not in it
+        "made": made,  # now - before, exact (0 for a task not in the snapshot)
+        "now": now,  # progress after today's simulation
+        "new": new,  # not in the snapshot: added to the sprint during the run
+        "done": done,  # progress 100
+        "closed": closed,  # status "completed"
         "stalled": stalled,
         "unclosed": unclosed,
-        "unassigned": unassigned,
+        "unassigned": unassigned,  # at risk when not done
         "yesterday_work": _words(
-            [before, new, old_statuses], lambda b, n, s: _yesterday(b, n, status_word(s))
+            [before, new, old_statuses],
+            lambda before, new, old: "Not in the sprint before today's simulation."
+            if new
+            else f"Was at {_p(before)}% ({status_word(old)}).",
         ),
         "today_work": _words([before, now, new, closed], _today),
         "impediments": _words(
             [stalled, unclosed, unassigned & ~done, outsider],
             lambda s, c, u, o: _impediments(s, c, u, who_text[o]),
         ),
-        "created_at": np.full(len(ids), recorded_at, dtype="object"),
     }
     # dtype="object" for the text columns: pandas 3 would otherwise convert them to its str dtype.
     return pd.DataFrame(
@@ -438,12 +417,10 @@ def _last_of_each(ids: list[str]) -> slice | np.ndarray:
 
 
 def _order(ids: np.ndarray, assignee_rank: np.ndarray, unassigned: np.ndarray) -> np.ndarray:
-    """Row order by (unassigned last, assignee, task id), as Python would sort the strings.
+    """Row order by (unassigned last, assignee rank, task id), as Python would sort the strings.
 
-    `assignee_rank` numbers the assignees in their sorted order. sort_values on string columns
-    compares in Python (a fifth of a 100,000-task build); numpy compares fixed-width unicode
-    arrays in C by code point, which is Python's order, except that numpy drops trailing NUL
-    characters: ids holding one are sorted the slow, exact way.
+    numpy compares fixed-width unicode in C by code point (Python's order; sort_values compares in
+    Python), but drops trailing NULs: ids holding one are sorted the slow, exact way.
     """
     id_list = ids.tolist()
     if "\x00" in "".join(id_list):
@@ -452,20 +429,17 @@ def _order(ids: np.ndarray, assignee_rank: np.ndarray, unassigned: np.ndarray) -
     return np.lexsort((np.array(id_list, dtype=str), assignee_rank, unassigned))
 
 
-def _entries(day: pd.DataFrame) -> list[dict[str, Any]]:
+def _entries(day: pd.DataFrame, members: pd.DataFrame, created_at: str) -> list[dict[str, Any]]:
     """One {"assigned_to", "tasks"} entry per assignee, in the frame's (sorted) order."""
-    if day.empty:
-        return []
     # zip over column lists: ~10x faster than DataFrame.to_dict("records") for 100k rows, and a
-    # dict display 3x faster than dict(zip(names, row)). The keys are NOTE_TASK_FIELDS, in order.
-    columns = [day[c].tolist() for c in NOTE_TASK_FIELDS]
+    # dict display 3x faster than dict(zip(names, row)).
+    columns = [day[c].tolist() for c in ("id", "yesterday_work", "today_work", "impediments")]
     records = [
-        {"id": i, "yesterday_work": y, "today_work": t, "impediments": m, "created_at": c}
-        for i, y, t, m, c in zip(*columns, strict=True)
+        {"id": i, "yesterday_work": y, "today_work": t, "impediments": m, "created_at": created_at}
+        for i, y, t, m in zip(*columns, strict=True)
     ]
     entries, start = [], 0
-    for assignee, size in day.groupby("assignee", sort=False).size().items():  # per assignee
+    for assignee, size in zip(members["assignee"].tolist(), members["tasks"].tolist(), strict=True):
         entries.append({"assigned_to": assignee, "tasks": records[start : start + size]})
         start += size
     return entries
-

@@ -13,9 +13,6 @@ from functools import cache
 from html import escape
 from typing import Any, NamedTuple
 
-import numpy as np
-import pandas as pd
-
 from steps.burndown import Calendar
 from steps.note import DONE_DEFINITION, UNASSIGNED, ScrumDay, number
 
@@ -287,20 +284,11 @@ def sections(day: ScrumDay, on_section: Callable[[int, int], None] | None = None
     tasks = day.tasks
     if tasks.empty:
         return ["<h2>Tasks</h2><p>No tasks in this sprint.</p>"]
-    # Each column converted once; a member's rows are then a slice. factorize numbers the
-    # assignees in order of first appearance, and a stable sort by that number keeps each
-    # member's rows in frame order (the note's frame is already grouped: no rows move).
-    codes, assignees = pd.factorize(tasks["assignee"].to_numpy())
-    order = np.argsort(codes, kind="stable")
-    sizes = np.bincount(codes, minlength=len(assignees)).tolist()
-
-    def column(name: str) -> list[Any]:
-        return tasks[name].to_numpy()[order].tolist()
-
-    ids, titles = _escape_all(column("id")), _escape_all(column("title"))
+    # Each column converted once; a member's rows are then a slice (the frame is grouped by member).
+    ids, titles = _escape_all(tasks["id"].tolist()), _escape_all(tasks["title"].tolist())
     # Per task only the id and title are new text; the rest of the row repeats (_row_tail).
     tail_columns = ("before", "made", "now", "new", "status", "impediments")
-    tails = list(map(_row_tail, *(column(c) for c in tail_columns)))
+    tails = list(map(_row_tail, *(tasks[c].tolist() for c in tail_columns)))
     opened = " open" if len(tasks) <= OPEN_UP_TO else ""
     header = (
         '<table class="tasks"><colgroup>'
@@ -309,14 +297,13 @@ def sections(day: ScrumDay, on_section: Callable[[int, int], None] | None = None
         + "".join(f"<th>{name}</th>" for name, _ in TASK_TABLE)
         + "</tr>"
     )
-    members = dict(zip(day.members["assignee"].tolist(), day.members.itertuples(index=False), strict=True))
-    total = len(assignees)
+    total = len(day.members)
     parts: list[str] = ["<h2>Tasks per member</h2>"]
     start = 0
-    for done, (assignee, size) in enumerate(zip(assignees.tolist(), sizes, strict=True), start=1):
-        member = members[assignee]
+    for done, member in enumerate(day.members.itertuples(index=False), start=1):
+        size = member.tasks
         parts.append(
-            f"<details{opened}><summary>{_who(str(assignee), member.name, day)}: "
+            f"<details{opened}><summary>{_who(str(member.assignee), member.name, day)}: "
             f"{size} task{'s' if size != 1 else ''}, {member.done} done, {_p(member.remaining)} points left"
             f"</summary>{header}"
         )
