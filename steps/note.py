@@ -74,12 +74,9 @@ _ABSENT = float("nan")  # a field an entry lacks: NaN, as pandas' DataFrame(list
 
 
 def _fields(records: Any, artifact: str, **kinds: str) -> list[Any]:
-    """The values of each field named, checked by its kind: "text", "nullable" (text or null),
-    "optional" (nullable, and no entry need have it) or "percent" (floats, by _percent).
-
-    Picked out by itemgetter in C: DataFrame(list of dicts) costs ~4x more, as it collects every
-    key of every entry and infers a type for every column.
-    """
+    """Each field's values (picked in C: ~4x cheaper than DataFrame(list of dicts)), checked by kind:
+    "text", "nullable" (or null), "optional" (nullable, and no entry need have it) or "percent".
+    Each is a numpy array (of floats for "percent")."""
     _require(isinstance(records, list), f"{artifact}: expected a JSON list, got {type(records).__name__}")
     # set(map(type, ...)) runs in C; the isinstance loop only when something else shows up.
     _require(
@@ -98,7 +95,8 @@ def _fields(records: Any, artifact: str, **kinds: str) -> list[Any]:
         if kind == "percent":
             columns.append(_percent(values, f"{artifact}: {key}"))
         else:
-            columns.append(_text(values, key, artifact, nullable=kind != "text"))
+            # Python objects, never numpy strings or pandas' str dtype.
+            columns.append(np.array(_text(values, key, artifact, nullable=kind != "text"), dtype="object"))
     return columns
 
 
@@ -117,24 +115,20 @@ def _text(values: list[Any], column: str, artifact: str, nullable: bool) -> list
 def _percent(values: list[Any], what: str) -> np.ndarray:
     """Parse "20%" (or a bare number) into floats; a value that is not a percentage is refused."""
     if values and set(map(type, values)) <= {str}:
-        # Strings only: a sprint has at most a few hundred distinct ones ("0%".."100%"), each
-        # parsed once and spread back by its code, instead of a Python call per task.
+        # Strings only: at most a few hundred distinct ones ("0%".."100%"), each parsed once.
         codes, distinct = pd.factorize(np.array(values, dtype="object"))
-        series = pd.Series(distinct, dtype="str")
-        parsed = pd.to_numeric(series.str.removesuffix("%"), errors="coerce").to_numpy(dtype="float64")
-        numbers = parsed[codes]
+        parsed = pd.to_numeric(pd.Series(distinct, dtype="str").str.removesuffix("%"), errors="coerce")
+        numbers = parsed.to_numpy(dtype="float64")[codes]
     else:
-        series = pd.Series(values) if values else pd.Series(values, dtype="object")
+        series = pd.Series(values, dtype=None if values else "object")
         if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
             numbers = series.to_numpy(dtype="float64")
         else:
             text = series.astype("str") if pd.api.types.infer_dtype(series) != "string" else series
             numbers = pd.to_numeric(text.str.removesuffix("%"), errors="coerce").to_numpy(dtype="float64")
-        codes = None
     bad = np.isnan(numbers) | (numbers < 0) | (numbers > 100)
     if bad.any():
-        first = int(bad.argmax())
-        shown = series.iloc[[first if codes is None else codes[first]]].tolist()
+        shown = pd.Series(values).iloc[[int(bad.argmax())]].tolist()
         raise ArtifactError(f"{what}: not a percentage between 0 and 100: {shown}")
     return numbers
 
@@ -302,24 +296,19 @@ def _members(day: pd.DataFrame, team_names: dict[str, str]) -> pd.DataFrame:
 
 
 def _task_frame(snapshot: list[Any], tasks: list[Any], team_names: dict[str, str]) -> pd.DataFrame:
-    """One row per task: tasks LEFT JOIN the snapshot on task_id, in the note's order.
-
-    Worked on numpy arrays, sorted once, and made into the frame at the end (a DataFrame per step
-    and a merge cost ~3x more at 100,000 tasks).
-    """
+    """One row per task: tasks LEFT JOIN the snapshot on task_id, in the note's order. Worked on
+    numpy arrays, made a frame at the end (a DataFrame per step and a merge cost ~3x more)."""
     ids, statuses, now, assigned, titles = _fields(
         tasks, "tasks", task_id="text", status="text", progress_percentage="percent", assigned_to="nullable",
         title="optional",
     )  # fmt: skip
     rows = _last_of_each(ids)  # a task listed twice: its last entry counts
-    ids, titles, statuses, assigned = (_objects(v)[rows] for v in (ids, titles, statuses, assigned))
-    now = now[rows]
+    ids, titles, statuses, assigned, now = (v[rows] for v in (ids, titles, statuses, assigned, now))
     old_ids, old_statuses, old_progress = _fields(
         snapshot, "snapshot", task_id="text", status="text", progress_percentage="percent"
     )
     latest = _last_of_each(old_ids)
-    old_ids, old_statuses = _objects(old_ids)[latest], _objects(old_statuses)[latest]
-    old_progress = old_progress[latest]
+    old_ids, old_statuses, old_progress = (v[latest] for v in (old_ids, old_statuses, old_progress))
 
     # The join: each task's row in the snapshot, by position when it lists the same tasks (the
     # usual case), else by a hash lookup of its id (-1: a task added while the run went on).
@@ -330,7 +319,7 @@ def _task_frame(snapshot: list[Any], tasks: list[Any], team_names: dict[str, str
     new = found < 0
     found[new] = 0
     if len(old_ids) == 0:
-        old_progress, old_statuses = np.zeros(1), _objects([""])
+        old_progress, old_statuses = np.zeros(1), np.array([""], dtype="object")
     before = np.where(new, np.nan, old_progress[found])
     made = np.where(new, 0.0, now - old_progress[found])
     old_statuses = np.where(new, "", old_statuses[found])
@@ -367,10 +356,10 @@ def _task_frame(snapshot: list[Any], tasks: list[Any], team_names: dict[str, str
     outsider = np.where(~unassigned & ~who_in_team[who_codes], who_codes, len(who))  # code len(who): ""
     who_text = [*who, ""]
     columns = {
-        "assignee": _objects(who)[who_codes],  # assigned_to, or UNASSIGNED
+        "assignee": np.array(who, dtype="object")[who_codes],  # assigned_to, or UNASSIGNED
         "id": ids,
         "title": np.where(pd.isna(titles), "", titles).astype("object"),
-        "status": _objects([status_word(level) for level in status_levels])[status_codes],
+        "status": np.array([status_word(level) for level in status_levels], dtype="object")[status_codes],
         "before": before,  # progress in the snapshot (0..100); NaN for a task that was not in it
         "made": made,  # now - before, exact (0 for a task not in the snapshot)
         "now": now,  # progress after today's simulation
@@ -402,16 +391,9 @@ def _task_frame(snapshot: list[Any], tasks: list[Any], team_names: dict[str, str
     )
 
 
-def _objects(values: list[Any]) -> np.ndarray:
-    """A list as a numpy array of Python objects (never numpy strings, never pandas' str dtype)."""
-    array = np.empty(len(values), dtype="object")
-    array[:] = values
-    return array
-
-
-def _last_of_each(ids: list[str]) -> slice | np.ndarray:
+def _last_of_each(ids: np.ndarray) -> slice | np.ndarray:
     """The rows to keep so that each id appears once (its last entry): all of them in the usual case."""
-    if len(set(ids)) == len(ids):
+    if len(set(ids.tolist())) == len(ids):
         return slice(None)
     return np.flatnonzero(~pd.Series(ids, dtype="object").duplicated(keep="last").to_numpy())
 
