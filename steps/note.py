@@ -329,12 +329,10 @@ def _task_frame(snapshot: list[Any], tasks: list[Any], team_names: dict[str, str
     status_codes, status_levels = pd.factorize(statuses)
     closed = np.array([level == CLOSED for level in status_levels], dtype=bool)[status_codes]
     # Assignee levels: the distinct assigned_to values, then one for null (factorize's code -1
-    # picks the last level).
+    # picks the last level); "" and null are unassigned.
     who_codes, who_values = pd.factorize(assigned)
     who_unassigned = np.array([value == "" for value in who_values] + [True], dtype=bool)
-    who = [
-        UNASSIGNED if none else value for value, none in zip([*who_values, None], who_unassigned, strict=True)
-    ]
+    who = [value or UNASSIGNED for value in who_values] + [UNASSIGNED]
     who_in_team = np.array([name in team_names for name in who], dtype=bool)
     rank = {name: position for position, name in enumerate(sorted(set(who)))}
     who_rank = np.array([rank[name] for name in who], dtype=np.int64)

@@ -236,14 +236,11 @@ def _label(x: float, y: float, text: str, anchor: str = "start") -> str:
 
 
 def _members_table(day: ScrumDay) -> list[str]:
-    m = day.members
-    if m.empty:
+    if day.members.empty:
         return []
     rows = [
-        [_who(str(who), name, day), tasks, done, open_, _p(remaining), moved, _p(points)]
-        for who, name, tasks, done, open_, remaining, moved, points in zip(
-            *(m[c].tolist() for c in m.columns), strict=True
-        )
+        [_who(str(m.assignee), m.name, day), m.tasks, m.done, m.open, _p(m.remaining), m.moved, _p(m.points)]
+        for m in day.members.itertuples(index=False)
     ]
     headers = ["Member", "Tasks", "Done", "Not done", "Remaining", "Moved today", "Points today"]
     return ["<h2>Per member</h2>", *_table(headers, rows)]
