@@ -141,7 +141,7 @@ def _words(facts: list[np.ndarray], write: Callable[..., str]) -> np.ndarray:
     # Number the distinct rows column by column (codes stay < rows, so no overflow).
     codes = np.zeros(rows, dtype=np.int64)
     for column in facts:
-        level_codes, levels = pd.factorize(column)
+        level_codes, levels = (column, (0, 1)) if column.dtype == bool else pd.factorize(column)
         codes, _ = pd.factorize(codes * len(levels) + level_codes)
     # factorize numbers in order of first appearance, so return_index gives each combination's first row.
     _, first_rows = np.unique(codes, return_index=True)
@@ -356,7 +356,7 @@ def _task_frame(snapshot: list[Any], tasks: list[Any], team_names: dict[str, str
     columns = {
         "assignee": np.array(who, dtype="object")[who_codes],  # assigned_to, or UNASSIGNED
         "id": ids,
-        "title": np.where(pd.isna(titles), "", titles).astype("object"),
+        "title": np.where(np.equal(titles, None), "", titles),  # titles are str or None here
         "status": np.array([status_word(level) for level in status_levels], dtype="object")[status_codes],
         "before": before,  # progress in the snapshot (0..100); NaN for a task that was not in it
         "made": made,  # now - before, exact (0 for a task not in the snapshot)
