@@ -141,6 +141,7 @@ def _words(facts: list[np.ndarray], write: Callable[..., str]) -> np.ndarray:
     # Number the distinct rows column by column (codes stay < rows, so no overflow).
     codes = np.zeros(rows, dtype=np.int64)
     for column in facts:
+        # A boolean column is its own codes (two levels); others are numbered by factorize.
         level_codes, levels = (column, (0, 1)) if column.dtype == bool else pd.factorize(column)
         codes, _ = pd.factorize(codes * len(levels) + level_codes)
     # factorize numbers in order of first appearance, so return_index gives each combination's first row.
