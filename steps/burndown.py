@@ -96,8 +96,3 @@ def record(days: list[dict[str, Any]], point: dict[str, Any]) -> list[dict[str, 
     kept = {day["date"]: day for day in days}
     kept[point["date"]] = point
     return [kept[date] for date in sorted(kept)]
-
-
-def document(project_id: str, sprint_id: str, days: list[dict[str, Any]]) -> dict[str, Any]:
-    """The carried artifact `history` as written."""
-    return {"project_id": project_id, "sprint_id": sprint_id, "days": days}

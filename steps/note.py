@@ -1,18 +1,13 @@
 """Build the chronicle's daily scrum note from the artifacts (pure: no I/O, no clock).
 
-The note follows the chronicle-service contract (docs: dsm-services.md): one entry per assignee
-under `reports[report_date]`, each task with yesterday's and today's work and its impediments.
-Yesterday -> today is exact: `before` is the task's progress in the snapshot simulate read right
-before its POST, `now` its progress in the tasks fetched after it. The simulation's own answer
-(the points it drew, capped at 100) is never used to guess a change.
+One entry per assignee under `reports[report_date]` (dsm-services.md). Yesterday -> today is exact:
+`before` is the progress in the snapshot simulate read right before its POST, `now` in the tasks
+fetched after it; the simulation's own answer is never used to guess a change. Done means progress
+100, as the sprint-service's summary counts it; status `completed` ("closed") is a separate fact.
 
-Done means progress 100, as the sprint-service's task summary counts it; the status `completed`
-(shown as "closed") is a separate fact, flagged when a task is done but not closed.
-
-The join is vectorised (pandas/numpy, a hash index on task ids, the wording computed once per
-distinct combination of facts): the report step must handle 100,000 tasks over 50 assignees
-within two seconds and 500 MB, so no Python code runs per task except taking the fields out of
-the JSON entries and building the final note dicts.
+The join is vectorised (pandas/numpy, the wording computed once per distinct combination of facts):
+100,000 tasks within two seconds, so no Python runs per task but taking the fields out of the JSON
+entries and building the note's dicts.
 """
 
 from __future__ import annotations
@@ -30,31 +25,6 @@ DONE_DEFINITION = "done = progress 100 % (as the sprint-service's task summary c
 # Statuses in people's words; an unknown status is shown with its underscores as spaces.
 STATUS_WORDS = {"assigned_to_sprint": "not started", "in_progress": "in progress", CLOSED: "closed"}
 
-# Columns of ScrumDay.tasks, in the order the HTML page shows them.
-TASK_COLUMNS = (
-    "assignee",  # assigned_to, or UNASSIGNED
-    "assignee_name",  # the team member's name; "" when not in the team or unassigned
-    "in_team",
-    "id",
-    "title",
-    "status",  # in people's words (STATUS_WORDS)
-    "before",  # progress in the snapshot (0..100); NaN for a task that was not in it
-    "made",  # now - before, exact (0 for a task not in the snapshot)
-    "now",  # progress after today's simulation
-    "new",  # not in the snapshot: added to the sprint during the run
-    "done",  # progress 100
-    "closed",  # status "completed"
-    "stalled",  # at risk: not done, not closed, not moved today
-    "unclosed",  # at risk: done but not closed
-    "unassigned",  # at risk when not done: no one is assigned
-    "yesterday_work",
-    "today_work",
-    "impediments",
-    "created_at",
-)
-NOTE_TASK_FIELDS = ["id", "yesterday_work", "today_work", "impediments", "created_at"]
-MEMBER_COLUMNS = ("assignee", "name", "tasks", "done", "open", "remaining", "moved", "points")
-
 
 class ArtifactError(ValueError):
     """An input artifact does not have the shape its step promised (invalid input, not a bug)."""
@@ -67,7 +37,7 @@ class Totals(NamedTuple):
     done: int  # progress 100
     open: int  # not done
     unclosed: int  # done but status not "completed": the flag of the other definition
-    stalled: int
+    stalled: int  # at risk: not done, not closed, not moved today
     unassigned: int  # unassigned and not done
     moved: int  # tasks whose progress changed today
     points: float  # points made today (sum of now - before)
@@ -78,20 +48,12 @@ class ScrumDay(NamedTuple):
     """The note to store plus what the HTML page is drawn from."""
 
     note: dict[str, Any]
-    tasks: pd.DataFrame  # TASK_COLUMNS, sorted by assignee (unassigned last) then task id
-    members: pd.DataFrame  # MEMBER_COLUMNS, one row per assignee in the note's order
+    tasks: pd.DataFrame  # the columns of _task_frame, sorted by assignee (unassigned last) then task id
+    members: pd.DataFrame  # assignee, name, tasks, done, open, remaining, moved, points; the note's order
     team_names: dict[str, str]  # member id -> name
     totals: Totals
     warning: str | None  # the loud message when the simulation moved nothing although tasks are open
     mismatch: str | None  # the task summary disagrees with the task list (they were read apart)
-
-    @property
-    def impediments(self) -> pd.DataFrame:
-        """The day's impediments: tasks whose impediments are not "None."."""
-        return self.tasks.loc[self.tasks["impediments"] != "None.", ["assignee", "id", "impediments"]]
-
-
-# --- input checks ------------------------------------------------------------------------------
 
 
 def _require(condition: bool, message: str) -> None:
@@ -111,38 +73,34 @@ def _int_field(obj: Mapping[str, Any], key: str, artifact: str) -> int:
 _ABSENT = float("nan")  # a field an entry lacks: NaN, as pandas' DataFrame(list of dicts) has it
 
 
-def _records(records: Any, artifact: str) -> list[dict[str, Any]]:
-    """The entries of a JSON list, refusing anything but a list of objects."""
+def _fields(records: Any, artifact: str, **kinds: str) -> list[Any]:
+    """Each field's values (picked in C: ~4x cheaper than DataFrame(list of dicts)), checked by kind:
+    "text", "nullable" (or null), "optional" (nullable, and no entry need have it) or "percent".
+    Each is a numpy array (of floats for "percent")."""
     _require(isinstance(records, list), f"{artifact}: expected a JSON list, got {type(records).__name__}")
     # set(map(type, ...)) runs in C; the isinstance loop only when something else shows up.
-    if not set(map(type, records)) <= {dict}:
-        _require(all(isinstance(r, dict) for r in records), f"{artifact}: every entry must be a JSON object")
-    return records
-
-
-def _columns(
-    records: Any, required: tuple[str, ...], optional: tuple[str, ...], artifact: str
-) -> dict[str, list[Any]]:
-    """One list of values per field; a required field that no entry has is refused.
-
-    One pass per field: pandas' DataFrame(list of dicts) costs ~4x more, as it collects every
-    key of every entry and infers a type for every column.
-    """
-    entries = _records(records, artifact)
-    missing = [key for key in required if entries and not any(key in entry for entry in entries)]
+    _require(
+        set(map(type, records)) <= {dict} or all(isinstance(r, dict) for r in records),
+        f"{artifact}: every entry must be a JSON object",
+    )
+    required = [key for key, kind in kinds.items() if kind != "optional"]
+    missing = [key for key in required if records and not any(key in entry for entry in records)]
     _require(not missing, f"{artifact}: entries lack the field(s) {missing}")
-    return {key: _values(entries, key) for key in (*required, *optional)}
+    columns = []
+    for key, kind in kinds.items():
+        try:
+            values = list(map(itemgetter(key), records))  # in C: ~20 % faster than a comprehension
+        except KeyError:
+            values = [entry.get(key, _ABSENT) for entry in records]
+        if kind == "percent":
+            columns.append(_percent(values, f"{artifact}: {key}"))
+        else:
+            # Python objects, never numpy strings or pandas' str dtype.
+            columns.append(np.array(_text(values, key, artifact, nullable=kind != "text"), dtype="object"))
+    return columns
 
 
-def _values(entries: list[dict[str, Any]], key: str) -> list[Any]:
-    """entry[key] for every entry; _ABSENT where an entry lacks the key."""
-    try:
-        return list(map(itemgetter(key), entries))  # in C: ~20 % faster than a comprehension
-    except KeyError:
-        return [entry.get(key, _ABSENT) for entry in entries]
-
-
-def _text(values: list[Any], column: str, artifact: str, nullable: bool = False) -> list[Any]:
+def _text(values: list[Any], column: str, artifact: str, nullable: bool) -> list[Any]:
     """A field's strings (None where null or absent, when allowed); anything else is refused."""
     if set(map(type, values)) <= ({str, type(None)} if nullable else {str}):  # the usual case, in C
         return values
@@ -157,31 +115,22 @@ def _text(values: list[Any], column: str, artifact: str, nullable: bool = False)
 def _percent(values: list[Any], what: str) -> np.ndarray:
     """Parse "20%" (or a bare number) into floats; a value that is not a percentage is refused."""
     if values and set(map(type, values)) <= {str}:
-        # Strings only: a sprint has at most a few hundred distinct ones ("0%".."100%"), each
-        # parsed once and spread back by its code, instead of a Python call per task.
+        # Strings only: at most a few hundred distinct ones ("0%".."100%"), each parsed once.
         codes, distinct = pd.factorize(np.array(values, dtype="object"))
-        series = pd.Series(distinct, dtype="str")
-        parsed = pd.to_numeric(series.str.removesuffix("%"), errors="coerce").to_numpy(dtype="float64")
-        numbers = parsed[codes]
+        parsed = pd.to_numeric(pd.Series(distinct, dtype="str").str.removesuffix("%"), errors="coerce")
+        numbers = parsed.to_numpy(dtype="float64")[codes]
     else:
-        series = pd.Series(values) if values else pd.Series(values, dtype="object")
+        series = pd.Series(values, dtype=None if values else "object")
         if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
             numbers = series.to_numpy(dtype="float64")
         else:
             text = series.astype("str") if pd.api.types.infer_dtype(series) != "string" else series
             numbers = pd.to_numeric(text.str.removesuffix("%"), errors="coerce").to_numpy(dtype="float64")
-        codes = None
     bad = np.isnan(numbers) | (numbers < 0) | (numbers > 100)
     if bad.any():
-        first = int(bad.argmax())
-        shown = series.iloc[[first if codes is None else codes[first]]].tolist()
+        shown = pd.Series(values).iloc[[int(bad.argmax())]].tolist()
         raise ArtifactError(f"{what}: not a percentage between 0 and 100: {shown}")
     return numbers
-
-
-# --- wording -----------------------------------------------------------------------------------
-# The sentences are plain Python applied once per distinct combination of the facts they depend
-# on (a few hundred or thousand), never once per task; `_words` spreads them back vectorised.
 
 
 def _words(facts: list[np.ndarray], write: Callable[..., str]) -> np.ndarray:
@@ -192,7 +141,8 @@ def _words(facts: list[np.ndarray], write: Callable[..., str]) -> np.ndarray:
     # Number the distinct rows column by column (codes stay < rows, so no overflow).
     codes = np.zeros(rows, dtype=np.int64)
     for column in facts:
-        level_codes, levels = pd.factorize(column)
+        # A boolean column is its own codes (two levels); others are numbered by factorize.
+        level_codes, levels = (column, (0, 1)) if column.dtype == bool else pd.factorize(column)
         codes, _ = pd.factorize(codes * len(levels) + level_codes)
     # factorize numbers in order of first appearance, so return_index gives each combination's first row.
     _, first_rows = np.unique(codes, return_index=True)
@@ -210,12 +160,6 @@ _p = number
 
 def status_word(status: str) -> str:
     return STATUS_WORDS.get(status, status.replace("_", " "))
-
-
-def _yesterday(before: float, new: bool, status: str) -> str:
-    if new:
-        return "Not in the sprint before today's simulation."
-    return f"Was at {_p(before)}% ({status})."
 
 
 def _today(before: float, now: float, new: bool, closed: bool) -> str:
@@ -262,9 +206,6 @@ def headline(sprint_id: str, totals: Totals) -> str:
     return text
 
 
-# --- the note ----------------------------------------------------------------------------------
-
-
 def build(
     snapshot: list[Any],
     simulation: Mapping[str, Any],
@@ -276,10 +217,7 @@ def build(
     sprint_id: str,
     report_date: str,
 ) -> ScrumDay:
-    """Join the artifacts into the note the chronicle stores (see the module docstring).
-
-    Raises ArtifactError when an artifact does not have the shape its step writes.
-    """
+    """Join the artifacts into the note the chronicle stores; ArtifactError for a misshapen artifact."""
     for name, value in (("simulation", simulation), ("summary", summary), ("team", team)):
         _require(isinstance(value, Mapping), f"{name}: expected a JSON object")
     tasks_updated = _int_field(simulation, "tasks_updated_count", "simulation")
@@ -290,13 +228,11 @@ def build(
         isinstance(recorded_at, str) and recorded_at != "",
         "simulation: 'recorded_at' is missing (it is the created_at of every task of the note)",
     )
-    members = _columns(team.get("team_members"), ("id",), ("name",), "team")
-    member_ids = _text(members["id"], "id", "team")
-    names = [name or "" for name in _text(members["name"], "name", "team", nullable=True)]
-    team_names = dict(zip(member_ids, names, strict=True))
+    member_ids, names = _fields(team.get("team_members"), "team", id="text", name="optional")
+    team_names = dict(zip(member_ids, [name or "" for name in names], strict=True))
 
-    day = _task_frame(snapshot, tasks, team_names, recorded_at)
-    totals = _totals(day)
+    day = _task_frame(snapshot, tasks, team_names)
+    totals, members = _totals(day), _members(day, team_names)
     mismatch = None
     counted = tuple(_int_field(summary, key, "summary") for key in ("total_tasks", "completed_tasks"))
     if counted != (totals.tasks, totals.done):
@@ -322,14 +258,14 @@ def build(
             "completed_tasks": totals.done,
             "pending_tasks": totals.open,
         },
-        "reports": {report_date: _entries(day)},
+        "reports": {report_date: _entries(day, members, recorded_at)},
         "orchestration_decision_details": {
             "done_definition": DONE_DEFINITION,
             "tasks_updated": tasks_updated,
             "simulation_message": message,
         },
     }
-    return ScrumDay(note, day, _members(day, team_names), team_names, totals, warning, mismatch)
+    return ScrumDay(note, day, members, team_names, totals, warning, mismatch)
 
 
 def _totals(day: pd.DataFrame) -> Totals:
@@ -348,7 +284,7 @@ def _totals(day: pd.DataFrame) -> Totals:
 
 
 def _members(day: pd.DataFrame, team_names: dict[str, str]) -> pd.DataFrame:
-    """Totals per assignee (MEMBER_COLUMNS), in the note's order (the frame is already grouped)."""
+    """Totals per assignee (ScrumDay.members), in the note's order (the frame is already grouped)."""
     frame = day.assign(
         open=~day["done"], remaining=100.0 - day["now"], moved=day["made"] != 0,
     ).groupby("assignee", sort=False)
@@ -360,39 +296,31 @@ def _members(day: pd.DataFrame, team_names: dict[str, str]) -> pd.DataFrame:
     return members
 
 
-def _task_frame(
-    snapshot: list[Any], tasks: list[Any], team_names: dict[str, str], recorded_at: str
-) -> pd.DataFrame:
-    """One row per task (TASK_COLUMNS): tasks LEFT JOIN the snapshot on task_id, assignees mapped.
-
-    Worked on numpy arrays, sorted once, and made into the frame at the end (a DataFrame per step
-    and a merge cost ~3x more at 100,000 tasks).
-    """
-    fields = _columns(tasks, ("task_id", "status", "progress_percentage", "assigned_to"), ("title",), "tasks")
-    ids = _text(fields["task_id"], "task_id", "tasks")
-    titles = _text(fields["title"], "title", "tasks", nullable=True)
-    statuses = _text(fields["status"], "status", "tasks")
-    assigned = _text(fields["assigned_to"], "assigned_to", "tasks", nullable=True)
-    now = _percent(fields["progress_percentage"], "tasks: progress_percentage")
+def _task_frame(snapshot: list[Any], tasks: list[Any], team_names: dict[str, str]) -> pd.DataFrame:
+    """One row per task: tasks LEFT JOIN the snapshot on task_id, in the note's order. Worked on
+    numpy arrays, made a frame at the end (a DataFrame per step and a merge cost ~3x more)."""
+    ids, statuses, now, assigned, titles = _fields(
+        tasks, "tasks", task_id="text", status="text", progress_percentage="percent", assigned_to="nullable",
+        title="optional",
+    )  # fmt: skip
     rows = _last_of_each(ids)  # a task listed twice: its last entry counts
-    ids, titles, statuses, assigned = (_objects(v)[rows] for v in (ids, titles, statuses, assigned))
-    now = now[rows]
-
-    old = _columns(snapshot, ("task_id", "status", "progress_percentage"), (), "snapshot")
-    old_ids = _text(old["task_id"], "task_id", "snapshot")
-    old_statuses = _text(old["status"], "status", "snapshot")
-    old_progress = _percent(old["progress_percentage"], "snapshot: progress_percentage")
+    ids, titles, statuses, assigned, now = (v[rows] for v in (ids, titles, statuses, assigned, now))
+    old_ids, old_statuses, old_progress = _fields(
+        snapshot, "snapshot", task_id="text", status="text", progress_percentage="percent"
+    )
     latest = _last_of_each(old_ids)
-    old_ids, old_statuses = _objects(old_ids)[latest], _objects(old_statuses)[latest]
-    old_progress = old_progress[latest]
+    old_ids, old_statuses, old_progress = (v[latest] for v in (old_ids, old_statuses, old_progress))
 
-    # The join: each task's progress before the simulation, by a hash lookup of its id (-1: a task
-    # added to the sprint while the run went on: no "before").
-    found = pd.Index(old_ids, dtype="object").get_indexer(ids)
+    # The join: each task's row in the snapshot, by position when it lists the same tasks (the
+    # usual case), else by a hash lookup of its id (-1: a task added while the run went on).
+    if old_ids.tolist() == ids.tolist():
+        found = np.arange(len(ids))
+    else:
+        found = pd.Index(old_ids, dtype="object").get_indexer(ids)
     new = found < 0
     found[new] = 0
     if len(old_ids) == 0:
-        old_progress, old_statuses = np.zeros(1), _objects([""])
+        old_progress, old_statuses = np.zeros(1), np.array([""], dtype="object")
     before = np.where(new, np.nan, old_progress[found])
     made = np.where(new, 0.0, now - old_progress[found])
     old_statuses = np.where(new, "", old_statuses[found])
@@ -402,21 +330,19 @@ def _task_frame(
     status_codes, status_levels = pd.factorize(statuses)
     closed = np.array([level == CLOSED for level in status_levels], dtype=bool)[status_codes]
     # Assignee levels: the distinct assigned_to values, then one for null (factorize's code -1
-    # picks the last level).
+    # picks the last level); "" and null are unassigned.
     who_codes, who_values = pd.factorize(assigned)
     who_unassigned = np.array([value == "" for value in who_values] + [True], dtype=bool)
-    who = [
-        UNASSIGNED if none else value for value, none in zip([*who_values, None], who_unassigned, strict=True)
-    ]
+    who = [value or UNASSIGNED for value in who_values] + [UNASSIGNED]
     who_in_team = np.array([name in team_names for name in who], dtype=bool)
     rank = {name: position for position, name in enumerate(sorted(set(who)))}
     who_rank = np.array([rank[name] for name in who], dtype=np.int64)
-    unassigned, in_team = who_unassigned[who_codes], who_in_team[who_codes]
+    unassigned = who_unassigned[who_codes]
 
     # Every column in the note's order: (unassigned last, assignee, task id).
     order = _order(ids, who_rank[who_codes], unassigned)
-    ids, titles, status_codes, who_codes, unassigned, in_team = (
-        a[order] for a in (ids, titles, status_codes, who_codes, unassigned, in_team)
+    ids, titles, status_codes, who_codes, unassigned = (
+        a[order] for a in (ids, titles, status_codes, who_codes, unassigned)
     )
     before, made, now, new, closed, old_statuses = (
         a[order] for a in (before, made, now, new, closed, old_statuses)
@@ -424,36 +350,35 @@ def _task_frame(
     done = now >= 100
     stalled = ~done & ~closed & ~new & (made == 0)
     unclosed = done & ~closed
-    words = [status_word(level) for level in status_levels]
     # The impediments depend on four facts and, for an assignee outside the team, on the assignee:
     # a 100,000-task sprint has a handful of combinations to word instead of tens of thousands.
-    outsider = np.where(~unassigned & ~in_team, who_codes, len(who))  # the assignee, or "" (code len(who))
+    outsider = np.where(~unassigned & ~who_in_team[who_codes], who_codes, len(who))  # code len(who): ""
     who_text = [*who, ""]
     columns = {
-        "assignee": _objects(who)[who_codes],
-        "assignee_name": _objects([team_names.get(name, "") for name in who])[who_codes],
-        "in_team": in_team,
+        "assignee": np.array(who, dtype="object")[who_codes],  # assigned_to, or UNASSIGNED
         "id": ids,
-        "title": np.where(pd.isna(titles), "", titles).astype("object"),
-        "status": _objects(words)[status_codes],
-        "before": before,
-        "made": made,
-        "now": now,
-        "new": new,
-        "done": done,
-        "closed": closed,
+        "title": np.where(np.equal(titles, None), "", titles),  # titles are str or None here
+        "status": np.array([status_word(level) for level in status_levels], dtype="object")[status_codes],
+        "before": before,  # progress in the snapshot (0..100); NaN for a task that was not in it
+        "made": made,  # now - before, exact (0 for a task not in the snapshot)
+        "now": now,  # progress after today's simulation
+        "new": new,  # not in the snapshot: added to the sprint during the run
+        "done": done,  # progress 100
+        "closed": closed,  # status "completed"
         "stalled": stalled,
         "unclosed": unclosed,
-        "unassigned": unassigned,
+        "unassigned": unassigned,  # at risk when not done
         "yesterday_work": _words(
-            [before, new, old_statuses], lambda b, n, s: _yesterday(b, n, status_word(s))
+            [before, new, old_statuses],
+            lambda before, new, old: "Not in the sprint before today's simulation."
+            if new
+            else f"Was at {_p(before)}% ({status_word(old)}).",
         ),
         "today_work": _words([before, now, new, closed], _today),
         "impediments": _words(
             [stalled, unclosed, unassigned & ~done, outsider],
             lambda s, c, u, o: _impediments(s, c, u, who_text[o]),
         ),
-        "created_at": np.full(len(ids), recorded_at, dtype="object"),
     }
     # dtype="object" for the text columns: pandas 3 would otherwise convert them to its str dtype.
     return pd.DataFrame(
@@ -465,27 +390,18 @@ def _task_frame(
     )
 
 
-def _objects(values: list[Any]) -> np.ndarray:
-    """A list as a numpy array of Python objects (never numpy strings, never pandas' str dtype)."""
-    array = np.empty(len(values), dtype="object")
-    array[:] = values
-    return array
-
-
-def _last_of_each(ids: list[str]) -> slice | np.ndarray:
+def _last_of_each(ids: np.ndarray) -> slice | np.ndarray:
     """The rows to keep so that each id appears once (its last entry): all of them in the usual case."""
-    if len(set(ids)) == len(ids):
+    if len(set(ids.tolist())) == len(ids):
         return slice(None)
     return np.flatnonzero(~pd.Series(ids, dtype="object").duplicated(keep="last").to_numpy())
 
 
 def _order(ids: np.ndarray, assignee_rank: np.ndarray, unassigned: np.ndarray) -> np.ndarray:
-    """Row order by (unassigned last, assignee, task id), as Python would sort the strings.
+    """Row order by (unassigned last, assignee rank, task id), as Python would sort the strings.
 
-    `assignee_rank` numbers the assignees in their sorted order. sort_values on string columns
-    compares in Python (a fifth of a 100,000-task build); numpy compares fixed-width unicode
-    arrays in C by code point, which is Python's order, except that numpy drops trailing NUL
-    characters: ids holding one are sorted the slow, exact way.
+    numpy compares fixed-width unicode in C by code point (Python's order; sort_values compares in
+    Python), but drops trailing NULs: ids holding one are sorted the slow, exact way.
     """
     id_list = ids.tolist()
     if "\x00" in "".join(id_list):
@@ -494,22 +410,17 @@ def _order(ids: np.ndarray, assignee_rank: np.ndarray, unassigned: np.ndarray) -
     return np.lexsort((np.array(id_list, dtype=str), assignee_rank, unassigned))
 
 
-def _entries(day: pd.DataFrame) -> list[dict[str, Any]]:
+def _entries(day: pd.DataFrame, members: pd.DataFrame, created_at: str) -> list[dict[str, Any]]:
     """One {"assigned_to", "tasks"} entry per assignee, in the frame's (sorted) order."""
-    if day.empty:
-        return []
     # zip over column lists: ~10x faster than DataFrame.to_dict("records") for 100k rows, and a
-    # dict display 3x faster than dict(zip(names, row)). The keys are NOTE_TASK_FIELDS, in order.
-    columns = [day[c].tolist() for c in NOTE_TASK_FIELDS]
+    # dict display 3x faster than dict(zip(names, row)).
+    columns = [day[c].tolist() for c in ("id", "yesterday_work", "today_work", "impediments")]
     records = [
-        {"id": i, "yesterday_work": y, "today_work": t, "impediments": m, "created_at": c}
-        for i, y, t, m, c in zip(*columns, strict=True)
+        {"id": i, "yesterday_work": y, "today_work": t, "impediments": m, "created_at": created_at}
+        for i, y, t, m in zip(*columns, strict=True)
     ]
     entries, start = [], 0
-    for assignee, size in day.groupby("assignee", sort=False).size().items():  # per assignee
+    for assignee, size in zip(members["assignee"].tolist(), members["tasks"].tolist(), strict=True):
         entries.append({"assigned_to": assignee, "tasks": records[start : start + size]})
         start += size
     return entries
-
-
-# --- the chronicle's answer --------------------------------------------------------------------

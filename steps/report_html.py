@@ -1,22 +1,17 @@
 """The human-readable daily scrum page (pure: builds a string, no I/O).
 
-Argo's UI shows an HTML artifact in a sandboxed frame that allows no scripts and no external
-resources, so the page is one self-contained document: inline CSS, an inline SVG burndown, no
-<script>, no URL but the optional link back to the run. Every text from a service is escaped.
-Every member's table has the same fixed column layout, and each member's tasks sit in a
-collapsible <details> (open for a small sprint), so a sprint of 1,000 tasks stays readable.
+Argo's UI shows an HTML artifact in a sandboxed frame (no scripts, no external resources): one
+self-contained document, inline CSS and SVG, no URL but the optional link back to the run, every
+service text escaped. Each member's tasks sit in a collapsible <details> with one fixed layout.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from functools import lru_cache
+from functools import cache
 from html import escape
 from typing import Any, NamedTuple
-
-import numpy as np
-import pandas as pd
 
 from steps.burndown import Calendar
 from steps.note import DONE_DEFINITION, UNASSIGNED, ScrumDay, number
@@ -38,17 +33,17 @@ th,td{border:1px solid #cbd2d9;padding:.25rem .5rem;text-align:left;vertical-ali
 th{background:#f0f4f8}td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
 table.tasks{table-layout:fixed;width:100%}
 table.tasks td{overflow-wrap:anywhere}
+.tasks :is(td,th):nth-child(n+4):nth-child(-n+6){text-align:right;font-variant-numeric:tabular-nums}
 details{margin:.3rem 0}summary{cursor:pointer;font-weight:600;padding:.2rem 0}
 .bar{display:flex;width:100%;height:.8rem;background:#e4e7eb;border-radius:2px;overflow:hidden}
-.was{background:#9aa5b1}.day{background:#31a354}
+.bar i{background:#9aa5b1}.bar i.d{background:#31a354}
 .imp{color:#b44d12}
 .risk li{margin:.15rem 0}
 """
-# One layout for every member's table: (header, width, numeric).
+# One layout for every member's table: (header, width); the CSS right-aligns the 4th to 6th.
 TASK_TABLE = (
-    ("Task", "14rem", False), ("Title", "auto", False), ("Status", "7rem", False),
-    ("Before", "4.5rem", True), ("Now", "4.5rem", True), ("Change", "5rem", True),
-    ("Progress", "8rem", False), ("Impediments", "auto", False),
+    ("Task", "14rem"), ("Title", "auto"), ("Status", "7rem"), ("Before", "4.5rem"), ("Now", "4.5rem"),
+    ("Change", "5rem"), ("Progress", "8rem"), ("Impediments", "auto"),
 )  # fmt: skip
 
 
@@ -64,27 +59,22 @@ def _e(text: object) -> str:
     return escape(str(text), quote=True)
 
 
-_e_repeated = lru_cache(maxsize=4096)(_e)  # for texts that repeat: statuses, impediments
+_p = cache(number)
 
 
-_p = lru_cache(maxsize=4096)(number)
-
-
-@lru_cache(maxsize=16384)  # a few thousand distinct tails repeat over the tasks of a big sprint
+@cache  # a few thousand distinct tails repeat over the tasks of a big sprint
 def _row_tail(before: float, made: float, now: float, new: bool, status: str, impediments: str) -> str:
     """A task's row after its title: status, before, now, change, the bar and the impediments."""
     if new:
         was, change, before_text = 0.0, "new", "&ndash;"
     else:
         was, change, before_text = min(before, now), ("+" if made > 0 else "") + _p(made), f"{_p(before)}%"
-    bar = (
-        f'<div class="bar"><div class="was" style="width:{_p(was)}%"></div>'
-        f'<div class="day" style="width:{_p(max(made, 0.0))}%"></div></div>'
-    )
+    pieces = (("", was), (" class=d", made))  # grey: before today, green: today; an empty one left out
+    bar = "".join(f'<i{css} style="width:{_p(width)}%"></i>' for css, width in pieces if width > 0)
     return (
-        f'</td><td>{_e_repeated(status)}</td><td class="n">{before_text}</td><td class="n">{_p(now)}%</td>'
-        f'<td class="n">{change}</td><td>{bar}</td>'
-        f'<td{"" if impediments == "None." else " class=imp"}>{_e_repeated(impediments)}</td></tr>'
+        f"</td><td>{_e(status)}</td><td>{before_text}</td><td>{_p(now)}%</td>"
+        f'<td>{change}</td><td><div class="bar">{bar}</div></td>'
+        f'<td{"" if impediments == "None." else " class=imp"}>{_e(impediments)}</td></tr>'
     )
 
 
@@ -105,12 +95,8 @@ def render(
     calendar: Calendar | None,
     tables: list[str] | None = None,
 ) -> str:
-    """The whole page. `outcome` says what happened to the note (stored, skipped, why); `days` is
-    the burndown series (report date included); `calendar` the sprint's dates, None when unknown.
-
-    `tables` are the members' sections drawn beforehand with `sections()` (the costly part for a
-    big sprint, which the report step draws while the chronicle stores the note).
-    """
+    """The whole page: `outcome` says what happened to the note, `days` is the burndown series,
+    `calendar` the sprint's dates (None: unknown), `tables` the members' `sections()` if drawn."""
     note, totals = day.note, day.totals
     project, sprint, date = note["project_id"], note["sprint_id"], note["report_date"]
     parts = [
@@ -250,14 +236,11 @@ def _label(x: float, y: float, text: str, anchor: str = "start") -> str:
 
 
 def _members_table(day: ScrumDay) -> list[str]:
-    m = day.members
-    if m.empty:
+    if day.members.empty:
         return []
     rows = [
-        [_who(str(who), name, day), tasks, done, open_, _p(remaining), moved, _p(points)]
-        for who, name, tasks, done, open_, remaining, moved, points in zip(
-            *(m[c].tolist() for c in m.columns), strict=True
-        )
+        [_who(str(m.assignee), m.name, day), m.tasks, m.done, m.open, _p(m.remaining), m.moved, _p(m.points)]
+        for m in day.members.itertuples(index=False)
     ]
     headers = ["Member", "Tasks", "Done", "Not done", "Remaining", "Moved today", "Points today"]
     return ["<h2>Per member</h2>", *_table(headers, rows)]
@@ -298,36 +281,26 @@ def sections(day: ScrumDay, on_section: Callable[[int, int], None] | None = None
     tasks = day.tasks
     if tasks.empty:
         return ["<h2>Tasks</h2><p>No tasks in this sprint.</p>"]
-    # Each column converted once; a member's rows are then a slice. factorize numbers the
-    # assignees in order of first appearance, and a stable sort by that number keeps each
-    # member's rows in frame order (the note's frame is already grouped: no rows move).
-    codes, assignees = pd.factorize(tasks["assignee"].to_numpy())
-    order = np.argsort(codes, kind="stable")
-    sizes = np.bincount(codes, minlength=len(assignees)).tolist()
-
-    def column(name: str) -> list[Any]:
-        return tasks[name].to_numpy()[order].tolist()
-
-    ids, titles = _escape_all(column("id")), _escape_all(column("title"))
+    # Each column converted once; a member's rows are then a slice (the frame is grouped by member).
+    ids, titles = _escape_all(tasks["id"].tolist()), _escape_all(tasks["title"].tolist())
     # Per task only the id and title are new text; the rest of the row repeats (_row_tail).
     tail_columns = ("before", "made", "now", "new", "status", "impediments")
-    tails = list(map(_row_tail, *(column(c) for c in tail_columns)))
+    tails = list(map(_row_tail, *(tasks[c].tolist() for c in tail_columns)))
     opened = " open" if len(tasks) <= OPEN_UP_TO else ""
     header = (
         '<table class="tasks"><colgroup>'
-        + "".join(f'<col style="width:{width}">' for _, width, _ in TASK_TABLE)
+        + "".join(f'<col style="width:{width}">' for _, width in TASK_TABLE)
         + "</colgroup><tr>"
-        + "".join(f'<th{" class=n" if numeric else ""}>{name}</th>' for name, _, numeric in TASK_TABLE)
+        + "".join(f"<th>{name}</th>" for name, _ in TASK_TABLE)
         + "</tr>"
     )
-    members = dict(zip(day.members["assignee"].tolist(), day.members.itertuples(index=False), strict=True))
-    total = len(assignees)
+    total = len(day.members)
     parts: list[str] = ["<h2>Tasks per member</h2>"]
     start = 0
-    for done, (assignee, size) in enumerate(zip(assignees.tolist(), sizes, strict=True), start=1):
-        member = members[assignee]
+    for done, member in enumerate(day.members.itertuples(index=False), start=1):
+        size = member.tasks
         parts.append(
-            f"<details{opened}><summary>{_who(str(assignee), member.name, day)}: "
+            f"<details{opened}><summary>{_who(str(member.assignee), member.name, day)}: "
             f"{size} task{'s' if size != 1 else ''}, {member.done} done, {_p(member.remaining)} points left"
             f"</summary>{header}"
         )

@@ -78,7 +78,7 @@ def test_page_is_self_contained_every_task_present_with_its_exact_change() -> No
     task_tables = [t for t in parsed.tables if t[0][0] == "Task"]
     assert len(task_tables) == 4  # alice, bob, zed, unassigned
     headers = {tuple(t[0]) for t in task_tables}
-    assert headers == {tuple(name for name, _, _ in report_html.TASK_TABLE)}  # one layout for all
+    assert headers == {tuple(name for name, _ in report_html.TASK_TABLE)}  # one layout for all
     rows = {row[0]: row for t in task_tables for row in t[1:]}
     assert sorted(rows) == sorted(t["task_id"] for t in TASKS)
     assert all(len(row) == len(report_html.TASK_TABLE) for row in rows.values())
