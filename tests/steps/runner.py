@@ -1,8 +1,18 @@
-"""Run a step program as a subprocess, the way its container does, and read what it wrote."""
+"""Run a step as its container does, and read what it wrote.
+
+In-process by default (`steps.cli.execute`, the function behind every step's `__main__`, with the
+environment and stderr swapped for the run): a subprocess proves nothing more for most cases and costs
+~0.4 s of CPU each. `in_subprocess=True` runs `python -m <module>`: the happy path of each step does, and
+the local runner's end-to-end tests run every step that way.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import importlib
+import io
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -10,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from steps import contract, http
+from steps import cli, contract, http
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -63,8 +73,9 @@ def run(
     env: Mapping[str, str] | None = None,
     inputs: Mapping[str, Path] | None = None,
     timeout: float = 60,
+    in_subprocess: bool = False,
 ) -> Ran:
-    """`python -m <spec.module>` with the contract's options pointing into `workdir/out`.
+    """The step `spec` with the contract's options pointing into `workdir/out`.
 
     Every step variable is set explicitly ("" unless given) so the caller's shell cannot leak in;
     the service URLs come from `base_env` (the stand-in's `stack.env()`).
@@ -87,7 +98,28 @@ def run(
     full_env.update(FAST_HTTP)
     full_env.pop("ARGO_PROGRESS_FILE", None)
     full_env.update(env or {})
-    done = subprocess.run(
-        argv, cwd=REPO, env=full_env, capture_output=True, text=True, timeout=timeout, check=False
-    )
-    return Ran(done.returncode, done.stdout, done.stderr, out, spec)
+    if in_subprocess:
+        done = subprocess.run(
+            argv, cwd=REPO, env=full_env, capture_output=True, text=True, timeout=timeout, check=False
+        )
+        return Ran(done.returncode, done.stdout, done.stderr, out, spec)
+    return _in_process(spec, argv[3:], full_env, out)
+
+
+def _in_process(spec: contract.StepSpec, argv: list[str], env: dict[str, str], out: Path) -> Ran:
+    body = importlib.import_module(spec.module).main
+    stdout, stderr = io.StringIO(), io.StringIO()
+    # os.environ too: requests reads its proxy settings there, not from the step's environment.
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(env)
+    try:
+        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+            try:
+                code = cli.execute(spec, body, argv, environ=env, stream=stderr)
+            except SystemExit as exc:  # argparse refusing the command line
+                code = exc.code if isinstance(exc.code, int) else 2
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    return Ran(code, stdout.getvalue(), stderr.getvalue(), out, spec)

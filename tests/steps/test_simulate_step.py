@@ -29,7 +29,7 @@ def _posts(stack: Any) -> int:
 def test_happy_path(stack: Any, tmp_path: Path) -> None:
     before = _progress(stack)
     started = dt.datetime.now(dt.UTC)
-    ran = run(contract.SIMULATE, stack.env(), tmp_path, {"SPRINT_ID": SPRINT, **DAY})
+    ran = run(contract.SIMULATE, stack.env(), tmp_path, {"SPRINT_ID": SPRINT, **DAY}, in_subprocess=True)
     assert ran.code == 0, ran
     simulation = ran.artifact("simulation")
     count = simulation["tasks_updated_count"]
