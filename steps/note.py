@@ -299,17 +299,13 @@ def _members(day: pd.DataFrame, team_names: dict[str, str]) -> pd.DataFrame:
 def _task_frame(snapshot: list[Any], tasks: list[Any], team_names: dict[str, str]) -> pd.DataFrame:
     """One row per task: tasks LEFT JOIN the snapshot on task_id, in the note's order. Worked on
     numpy arrays, made a frame at the end (a DataFrame per step and a merge cost ~3x more)."""
-    ids, statuses, now, assigned, titles = _fields(
+    ids, statuses, now, assigned, titles = _last_of_each(_fields(
         tasks, "tasks", task_id="text", status="text", progress_percentage="percent", assigned_to="nullable",
         title="optional",
-    )  # fmt: skip
-    rows = _last_of_each(ids)  # a task listed twice: its last entry counts
-    ids, titles, statuses, assigned, now = (v[rows] for v in (ids, titles, statuses, assigned, now))
-    old_ids, old_statuses, old_progress = _fields(
+    ))  # fmt: skip
+    old_ids, old_statuses, old_progress = _last_of_each(_fields(
         snapshot, "snapshot", task_id="text", status="text", progress_percentage="percent"
-    )
-    latest = _last_of_each(old_ids)
-    old_ids, old_statuses, old_progress = (v[latest] for v in (old_ids, old_statuses, old_progress))
+    ))
 
     # The join: each task's row in the snapshot, by position when it lists the same tasks (the
     # usual case), else by a hash lookup of its id (-1: a task added while the run went on).
@@ -317,18 +313,10 @@ def _task_frame(snapshot: list[Any], tasks: list[Any], team_names: dict[str, str
         found = np.arange(len(ids))
     else:
         found = pd.Index(old_ids, dtype="object").get_indexer(ids)
-    new = found < 0
-    found[new] = 0
-    if len(old_ids) == 0:
-        old_progress, old_statuses = np.zeros(1), np.array([""], dtype="object")
-    before = np.where(new, np.nan, old_progress[found])
-    made = np.where(new, 0.0, now - old_progress[found])
-    old_statuses = np.where(new, "", old_statuses[found])
 
     # Statuses and assignees have few distinct values: each is looked at once (its level), and
     # the rows carry small integer codes, cheaper to compare, sort and spread than 100,000 strings.
     status_codes, status_levels = pd.factorize(statuses)
-    closed = np.array([level == CLOSED for level in status_levels], dtype=bool)[status_codes]
     # Assignee levels: the distinct assigned_to values, then one for null (factorize's code -1
     # picks the last level); "" and null are unassigned.
     who_codes, who_values = pd.factorize(assigned)
@@ -341,12 +329,17 @@ def _task_frame(snapshot: list[Any], tasks: list[Any], team_names: dict[str, str
 
     # Every column in the note's order: (unassigned last, assignee, task id).
     order = _order(ids, who_rank[who_codes], unassigned)
-    ids, titles, status_codes, who_codes, unassigned = (
-        a[order] for a in (ids, titles, status_codes, who_codes, unassigned)
+    ids, titles, now, found, status_codes, who_codes, unassigned = (
+        a[order] for a in (ids, titles, now, found, status_codes, who_codes, unassigned)
     )
-    before, made, now, new, closed, old_statuses = (
-        a[order] for a in (before, made, now, new, closed, old_statuses)
-    )
+    closed = np.array([level == CLOSED for level in status_levels], dtype=bool)[status_codes]
+    new = found < 0
+    found[new] = 0
+    if len(old_ids) == 0:
+        old_progress, old_statuses = np.zeros(1), np.array([""], dtype="object")
+    before = np.where(new, np.nan, old_progress[found])
+    made = np.where(new, 0.0, now - old_progress[found])
+    old_statuses = np.where(new, "", old_statuses[found])
     done = now >= 100
     stalled = ~done & ~closed & ~new & (made == 0)
     unclosed = done & ~closed
@@ -390,11 +383,13 @@ def _task_frame(snapshot: list[Any], tasks: list[Any], team_names: dict[str, str
     )
 
 
-def _last_of_each(ids: np.ndarray) -> slice | np.ndarray:
-    """The rows to keep so that each id appears once (its last entry): all of them in the usual case."""
-    if len(set(ids.tolist())) == len(ids):
-        return slice(None)
-    return np.flatnonzero(~pd.Series(ids, dtype="object").duplicated(keep="last").to_numpy())
+def _last_of_each(columns: list[np.ndarray]) -> list[np.ndarray]:
+    """The columns with each id (the first column) once: a task listed twice counts by its last entry."""
+    ids = columns[0]
+    if len(set(ids.tolist())) == len(ids):  # the usual case
+        return columns
+    rows = np.flatnonzero(~pd.Series(ids, dtype="object").duplicated(keep="last").to_numpy())
+    return [column[rows] for column in columns]
 
 
 def _order(ids: np.ndarray, assignee_rank: np.ndarray, unassigned: np.ndarray) -> np.ndarray:
