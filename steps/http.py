@@ -35,10 +35,9 @@ Check = Callable[[Any, str], Any] | None  # a `shapes` check: (answer, source) -
 class HttpError(Exception):
     """A request to a DSM service failed (cli.EXIT_CODES maps each kind to the step's exit code)."""
 
-    def __init__(self, message: str, *, status: int | None = None, body: str = "") -> None:
+    def __init__(self, message: str, *, status: int | None = None) -> None:
         super().__init__(message)
-        self.status = status
-        self.body = body
+        self.status = status  # the HTTP status of the answer, if there was one
 
 
 class NotSent(HttpError):
@@ -173,14 +172,14 @@ class Service:
 
         text, status = response.text, response.status_code
         if status == 404:
-            raise NotFound(f"{where}: HTTP 404: {excerpt(text)}", status=404, body=text)
+            raise NotFound(f"{where}: HTTP 404: {excerpt(text)}", status=404)
         if not 200 <= status < 300:
-            raise ServiceError(f"{where}: HTTP {status}: {excerpt(text)}", status=status, body=text)
+            raise ServiceError(f"{where}: HTTP {status}: {excerpt(text)}", status=status)
         try:
             answer = response.json()
         except ValueError:  # requests.JSONDecodeError, also for an empty body
             message = f"{where}: HTTP {status} but the body is not JSON: {excerpt(text)!r}"
-            raise ServiceError(message, status=status, body=text) from None
+            raise ServiceError(message, status=status) from None
         return answer if check is None else check(answer, source)
 
     get_json = partialmethod(request_json, "GET")

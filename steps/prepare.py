@@ -18,7 +18,6 @@ from steps.fetch_summary import task_summary
 
 SPEC = contract.PREPARE
 HEALTH_READ_TIMEOUT = 5.0  # seconds: /health answers at once or the service is not fit to run
-Write = Callable[[str, bool, bool, str], None]  # (sprint_id, proceed, already_reported, reason)
 
 
 def _report_date(step: Step) -> dt.date:
@@ -96,20 +95,20 @@ def _preflight(step: Step, services: dict[str, http.Service], project_id: str, s
     return sprint_id
 
 
-def _fail(problems: list[http.HttpError]) -> http.HttpError:
+def _fail(step: Step, problems: list[http.HttpError]) -> http.HttpError:
     """One exception for the run's problems: the most specific one, or a summary of several
-    (each then already logged on its own ERROR line)."""
+    (each then logged here on its own ERROR line)."""
     specificity = (http.NotFound, http.ServiceError, http.NotSent)  # see the module docstring
     worst = next(problem for kind in specificity for problem in problems if isinstance(problem, kind))
     if len(problems) == 1:
         return worst
+    for problem in problems:
+        step.log.error("%s", problem)
     return type(worst)(f"preflight found {len(problems)} problems (one ERROR line each above); "
                        "nothing was simulated")
 
 
-def _reported(
-    step: Step, chronicle: http.Service, query: dict[str, str], write: Write
-) -> tuple[bool, bool, str]:
+def _reported(step: Step, chronicle: http.Service, query: dict[str, str]) -> tuple[bool, bool, str]:
     """Step 3: (proceed, already_reported, reason) from the chronicle's answer; "unknown" raises."""
     sprint_id, day = query["sprint_id"], query["daily_scrum_date"]
     step.log.info("Checking the chronicle for a report of sprint %s on %s", sprint_id, day)
@@ -132,8 +131,7 @@ def _reported(
             "Nothing was simulated. Look for the day's report (the page of that day's run in the Argo UI); "
             "if it is there, nothing to do; if it is missing, rerun later or with force=true"
         )
-        write(sprint_id, False, False, reason)
-        raise http.ServiceError(reason, status=exc.status, body=exc.body) from exc
+        raise http.ServiceError(reason) from exc
     reason = f"already reported: sprint {sprint_id} on {day}"
     step.log.warning("Not simulating: %s (use force=true to report it again)", reason)
     return False, True, reason
@@ -158,11 +156,9 @@ def main(step: Step) -> None:
     problems: list[http.HttpError] = []
     sprint_id = _preflight(step, services, project_id, sprint_id, problems)
     if problems:
-        for problem in problems if len(problems) > 1 else ():
-            step.log.error("%s", problem)
         reason = "preflight failed, nothing was simulated: " + "; ".join(str(problem) for problem in problems)
         write(sprint_id, False, False, reason)
-        raise _fail(problems)
+        raise _fail(step, problems)
     if not sprint_id:
         nothing_to_do = f"no active sprint for project {project_id}"
         step.log.warning("Nothing to do: %s", nothing_to_do)
@@ -181,7 +177,11 @@ def main(step: Step) -> None:
     else:
         day = report_date.isoformat()
         query = {"project_id": project_id, "sprint_id": sprint_id, "daily_scrum_date": day}
-        decision = _reported(step, services["chronicle-service"], query, write)
+        try:
+            decision = _reported(step, services["chronicle-service"], query)
+        except http.ServiceError as unknown:  # a NotSent ends the step as is (exit 75)
+            write(sprint_id, False, False, str(unknown))
+            raise
     write(sprint_id, *decision)
 
 

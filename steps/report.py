@@ -146,18 +146,14 @@ def _store(step: Step, chronicle: http.Service, payload: bytes) -> str:
     """POST the note (already encoded) once; its note_id."""
     try:
         note_id = chronicle.post_json(contract.NOTES_PATH, encoded=payload, check=shapes.stored_note)
-    except http.NotSent:
-        raise  # exit 75: nothing reached the chronicle, the retry posts again
-    except http.ServiceError as exc:
+    except http.ServiceError as exc:  # a NotSent ends the step as is (exit 75): the retry posts again
         cause = (
             "the chronicle refused the note as invalid (HTTP 422), nothing was stored"
             if exc.status == 422
             else "the note may or may not be stored (not retried: a second POST would store it twice); "
             "a later run's prepare finds the day if it is"
         )
-        raise http.ServiceError(
-            f"{cause}; the note is in the report artifact. Cause: {exc}", status=exc.status, body=exc.body
-        ) from exc
+        raise http.ServiceError(f"{cause}; the note is in the report artifact. Cause: {exc}") from exc
     step.log.info("Stored the daily scrum note: note_id %s", note_id)
     return str(note_id)
 
