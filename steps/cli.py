@@ -23,8 +23,7 @@ from steps import artifacts, contract, http, validate
 
 
 def get_logger(step: str, stream: TextIO | None = None) -> logging.Logger:
-    """The logger of one step, writing to `stream` (default: stderr); a second call replaces the
-    handler, so tests can redirect the stream."""
+    """The logger of one step, writing to `stream` (default: stderr); a second call replaces its handler."""
     formatter = logging.Formatter(
         "%(asctime)s %(step)s %(levelname)-5s %(message)s", "%Y-%m-%dT%H:%M:%SZ", defaults={"step": step}
     )
@@ -85,12 +84,8 @@ class Step:
         """Write an output artifact as JSON, atomically."""
         return artifacts.write_json(self._path("out", artifact), data)
 
-    def write_text(self, artifact: str, text: str) -> Path:
-        """Write a text output artifact (e.g. HTML), atomically."""
-        return artifacts.write_text(self._path("out", artifact), text)
-
     def write_bytes(self, artifact: str, data: bytes) -> Path:
-        """Write an output artifact already encoded (e.g. JSON encoded once for a request too), atomically."""
+        """Write an encoded output artifact (the page; JSON encoded once for a request too), atomically."""
         return artifacts.write_bytes(self._path("out", artifact), data)
 
     def write_param(self, name: str, value: str | int | bool) -> Path:
@@ -115,18 +110,17 @@ def build_parser(spec: contract.StepSpec) -> argparse.ArgumentParser:
         epilog="Inputs come from the environment: " + ", ".join(spec.env),
     )
     carried_help = "carried artifact {} from the previous run (optional: absent on the first)"
-    outputs = spec.output_artifacts + spec.carried
-    files = [
-        *(("in", name, True, "input artifact {} (JSON)") for name in spec.inputs),
-        *(("in", name, False, carried_help) for name in spec.carried),
-        *(("out", name, True, "where to write output artifact {}") for name in outputs),
-        *(("out", name, True, "where to write output parameter {}") for name in spec.output_parameters),
-    ]
-    for kind, name, required, text in files:
-        option = contract.option(kind, name)
-        parser.add_argument(
-            option, dest=option[2:], type=Path, required=required, metavar="PATH", help=text.format(name)
-        )
+    files = (  # (kind, names, required, help)
+        ("in", spec.inputs, True, "input artifact {} (JSON)"),
+        ("in", spec.carried, False, carried_help),
+        ("out", spec.output_artifacts + spec.carried, True, "where to write output artifact {}"),
+        ("out", spec.output_parameters, True, "where to write output parameter {}"),
+    )
+    for kind, names, required, text in files:
+        for name in names:
+            option = contract.option(kind, name)
+            parser.add_argument(option, dest=option[2:], type=Path, required=required, metavar="PATH",
+                                help=text.format(name))
     return parser
 
 
