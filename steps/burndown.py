@@ -48,10 +48,8 @@ class Calendar(NamedTuple):
 
 
 def calendar(sprints: Any, sprint_id: str, on: dt.date) -> Calendar:
-    """The sprint's calendar from the sprint-service's list of the project's sprints.
-
-    Raises ValueError naming what is wrong (the sprint is not listed, a date is not YYYY-MM-DD).
-    """
+    """The sprint's calendar from the sprint-service's list of the project's sprints; ValueError naming
+    what is wrong (the sprint is not listed, a date is not YYYY-MM-DD)."""
     if not isinstance(sprints, list):
         raise ValueError("the project's sprint list is not a JSON list")
     for sprint in sprints:
@@ -68,10 +66,8 @@ def calendar(sprints: Any, sprint_id: str, on: dt.date) -> Calendar:
 
 
 def load(history: Any, sprint_id: str) -> list[dict[str, Any]]:
-    """The days of a carried history (None: a first run, no days).
-
-    Raises ValueError naming the first thing wrong: the caller logs it and starts today.
-    """
+    """The days of a carried history (None: a first run, no days); ValueError naming the first thing
+    wrong: the caller logs it and starts today."""
     if history is None:
         return []
     if not isinstance(history, Mapping) or not isinstance(history.get("days"), list):

@@ -393,11 +393,9 @@ def _last_of_each(columns: list[np.ndarray]) -> list[np.ndarray]:
 
 
 def _order(ids: np.ndarray, assignee_rank: np.ndarray, unassigned: np.ndarray) -> np.ndarray:
-    """Row order by (unassigned last, assignee rank, task id), as Python would sort the strings.
-
-    numpy compares fixed-width unicode in C by code point (Python's order; sort_values compares in
-    Python), but drops trailing NULs: ids holding one are sorted the slow, exact way.
-    """
+    """Row order by (unassigned last, assignee rank, task id), as Python would sort the strings: numpy
+    compares fixed-width unicode in C by code point (Python's order; sort_values compares in Python),
+    but drops trailing NULs: ids holding one are sorted the slow, exact way."""
     id_list = ids.tolist()
     if "\x00" in "".join(id_list):
         frame = pd.DataFrame({"last": unassigned, "assignee": assignee_rank, "id": ids}, dtype="object")

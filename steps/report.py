@@ -1,10 +1,6 @@
 """Step `report`: build the daily scrum note from the artifacts and store it in the chronicle once.
 
-Inputs: snapshot, simulation, tasks, summary, team, and the carried burndown `history` (optional).
-Outputs: `report` (the note as stored, with the sprint view and the burndown series in
-orchestration_decision_details), `report-html` (the page people read), `history` (the series
-with today's point), parameters `note_id`, `done_tasks` and `open_tasks` (done = progress 100).
-See docs/report.md.
+Its files are contract.REPORT's (the carried `history`: the burndown series); what they hold: docs/report.md.
 
 The chronicle stores every POST and its read-back fails once a day is stored (dsm-services.md),
 so the step POSTs once and never asks: `prepare` alone decides whether the day is reported. The
