@@ -37,8 +37,6 @@ class Totals(NamedTuple):
     done: int  # progress 100
     open: int  # not done
     unclosed: int  # done but status not "completed": the flag of the other definition
-    stalled: int  # at risk: not done, not closed, not moved today
-    unassigned: int  # unassigned and not done
     moved: int  # tasks whose progress changed today
     points: float  # points made today (sum of now - before)
     remaining: float  # sum of 100 - progress
@@ -63,10 +61,8 @@ def _require(condition: bool, message: str) -> None:
 
 def _int_field(obj: Mapping[str, Any], key: str, artifact: str) -> int:
     value = obj.get(key)
-    _require(
-        isinstance(value, int) and not isinstance(value, bool) and value >= 0,
-        f"{artifact}: {key!r} must be a non-negative integer, got {value!r}",
-    )
+    if type(value) is not int or value < 0:  # a bool is an int in Python, not in JSON
+        raise ArtifactError(f"{artifact}: {key!r} must be a non-negative integer, got {value!r}")
     return value
 
 
@@ -275,8 +271,6 @@ def _totals(day: pd.DataFrame) -> Totals:
         done=int(day["done"].sum()),
         open=int((~day["done"]).sum()),
         unclosed=int(day["unclosed"].sum()),
-        stalled=int(day["stalled"].sum()),
-        unassigned=int((day["unassigned"] & ~day["done"]).sum()),
         moved=int((made != 0).sum()),
         points=float(made.sum()),
         remaining=float((100.0 - day["now"].to_numpy()).sum()),
