@@ -14,7 +14,7 @@ from urllib.parse import quote
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError
-from urllib3.util.retry import RequestHistory, Retry
+from urllib3.util.retry import Retry
 
 from steps import contract, validate
 
@@ -88,20 +88,8 @@ def retry_policy(environ: Mapping[str, str]) -> Retry:
         backoff_factor=backoff,
         backoff_max=10.0,
         raise_on_status=False,  # hand back the last 5xx so the message can show it
-        respect_retry_after_header=False,  # keep the total wait bounded (worst_case_seconds)
+        respect_retry_after_header=False,  # keep the total wait bounded (tests/workflows/test_retries.py)
     )
-
-
-def worst_case_seconds(environ: Mapping[str, str]) -> float:
-    """The longest one call can take before it gives up: every attempt waits its full connect and
-    read timeouts, plus urllib3's own backoff sleeps. (A body trickled byte by byte could exceed it;
-    the step's activeDeadlineSeconds is the last guard.)"""
-    connect, read = timeouts(environ)
-    policy = retry_policy(environ)
-    retries = policy.total or 0
-    attempt = RequestHistory("GET", None, None, 503, None)  # any error counts the same
-    sleeps = sum(policy.new(history=(attempt,) * done).get_backoff_time() for done in range(1, retries + 1))
-    return (retries + 1) * (connect + read) + sleeps
 
 
 def make_session(environ: Mapping[str, str]) -> requests.Session:
