@@ -22,17 +22,15 @@ HEALTH_READ_TIMEOUT = 5.0  # seconds: /health answers at once or the service is 
 
 def _report_date(step: Step) -> dt.date:
     """REPORT_DATE if given, else the run's creation day in the schedule's time zone."""
-    given = step.env(contract.ENV_REPORT_DATE)
     zone_name = step.env(contract.ENV_SCHEDULE_TIMEZONE) or "UTC"
     zone = validate.timezone(contract.ENV_SCHEDULE_TIMEZONE, zone_name)
-    created_raw = step.env(contract.ENV_RUN_CREATED_AT)
-    if created_raw:
+    if created_raw := step.env(contract.ENV_RUN_CREATED_AT):
         created = validate.timestamp(contract.ENV_RUN_CREATED_AT, created_raw)
         how = f"the run was created at {created_raw}, that day in {zone_name}"
     else:
         created = dt.datetime.now(dt.UTC)
         how = f"today in {zone_name} (RUN_CREATED_AT is empty)"
-    if given:
+    if given := step.env(contract.ENV_REPORT_DATE):
         day = validate.date(contract.ENV_REPORT_DATE, given)
         how = "given as REPORT_DATE"
     else:
@@ -140,9 +138,8 @@ def _reported(step: Step, chronicle: http.Service, query: dict[str, str]) -> tup
 def main(step: Step) -> None:
     # 1. Everything is validated before the first request (exit 2, never retried).
     project_id = step.identifier(contract.ENV_PROJECT_ID)
-    sprint_id = step.env(contract.ENV_SPRINT_ID)
-    if sprint_id:
-        validate.identifier(contract.ENV_SPRINT_ID, sprint_id)
+    # SPRINT_ID may be empty: the project's active sprint, found by the preflight.
+    sprint_id = step.identifier(contract.ENV_SPRINT_ID) if step.env(contract.ENV_SPRINT_ID) else ""
     force = validate.flag(contract.ENV_FORCE, step.env(contract.ENV_FORCE))
     report_date = _report_date(step)
     services = {name: step.service(name) for name in contract.SERVICE_URL_ENV}
