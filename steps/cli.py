@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import logging
 import os
 import sys
@@ -24,9 +23,7 @@ from steps import artifacts, contract, http, validate
 
 def get_logger(step: str, stream: TextIO | None = None) -> logging.Logger:
     """The logger of one step, writing to `stream` (default: stderr); a second call replaces its handler."""
-    formatter = logging.Formatter(
-        "%(asctime)s %(step)s %(levelname)-5s %(message)s", "%Y-%m-%dT%H:%M:%SZ", defaults={"step": step}
-    )
+    formatter = logging.Formatter(f"%(asctime)s {step} %(levelname)-5s %(message)s", "%Y-%m-%dT%H:%M:%SZ")
     formatter.converter = time.gmtime  # UTC, whatever the container's TZ is
     handler = logging.StreamHandler(sys.stderr if stream is None else stream)
     handler.setFormatter(formatter)
@@ -68,8 +65,8 @@ class Step:
     def _path(self, kind: str, name: str) -> Path:
         return self.paths[contract.option(kind, name)[2:]]
 
-    def read_json(self, artifact: str, loads: Callable[[str], Any] = json.loads) -> Any:
-        """An input artifact's JSON; missing or malformed is InvalidInput (exit 2)."""
+    def read_json(self, artifact: str, loads: Callable[[str], Any]) -> Any:
+        """An input artifact's JSON, decoded by `loads`; missing or malformed is InvalidInput (exit 2)."""
         return artifacts.read_json(self._path("in", artifact), f"input artifact {artifact}", loads)
 
     def read_carried(self, artifact: str) -> Any | None:
