@@ -29,8 +29,6 @@ DEFAULT_RETRIES = 3
 DEFAULT_BACKOFF_FACTOR = 0.5
 EXCERPT_CHARS = 200
 
-Check = Callable[[Any, str], Any] | None  # a `shapes` check: (answer, source) -> the answer, or ServiceError
-
 
 class HttpError(Exception):
     """A request to a DSM service failed (cli.EXIT_CODES maps each kind to the step's exit code)."""
@@ -130,11 +128,11 @@ class Service:
 
     def request_json(
         self, method: str, template: str, params: Mapping[str, str] | None = None,
-        encoded: bytes | None = None, check: Check = None, **values: str,
+        encoded: bytes | None = None, check: Callable[[Any, str], Any] | None = None, **values: str,
     ) -> Any:
         """`method` a contract path (its {names} from `values`), with `encoded` (UTF-8 JSON) as the body
-        if given: the decoded JSON of a 2xx answer, passed through `check(answer, source)` when given.
-        A POST is never retried once sent (see the module docstring)."""
+        if given: the decoded JSON of a 2xx answer, passed through `check(answer, source)` when given
+        (a `shapes` check). A POST is never retried once sent (see the module docstring)."""
         url = self.url(template, **values)
         source = f"{self.name} {method} {url}"
         where = source + ("?" + "&".join(f"{k}={v}" for k, v in params.items()) if params else "")

@@ -203,15 +203,8 @@ def headline(sprint_id: str, totals: Totals) -> str:
 
 
 def build(
-    snapshot: list[Any],
-    simulation: Mapping[str, Any],
-    tasks: list[Any],
-    summary: Mapping[str, Any],
-    team: Mapping[str, Any],
-    *,
-    project_id: str,
-    sprint_id: str,
-    report_date: str,
+    snapshot: list[Any], simulation: Mapping[str, Any], tasks: list[Any], summary: Mapping[str, Any],
+    team: Mapping[str, Any], *, project_id: str, sprint_id: str, report_date: str,
 ) -> ScrumDay:
     """Join the artifacts into the note the chronicle stores; ArtifactError for a misshapen artifact."""
     for name, value in (("simulation", simulation), ("summary", summary), ("team", team)):

@@ -63,12 +63,11 @@ def _history(step: Step, sprint_id: str) -> list[dict[str, Any]]:
 
 def _run_link(step: Step) -> report_html.RunLink:
     ui_url = step.env(contract.ENV_ARGO_UI_URL)
-    if ui_url:
-        try:
-            ui_url = validate.service_url(contract.ENV_ARGO_UI_URL, ui_url)
-        except validate.InvalidInput as exc:
-            step.log.warning("The page names the run without a link: %s", exc)
-            ui_url = ""
+    try:
+        ui_url = validate.service_url(contract.ENV_ARGO_UI_URL, ui_url) if ui_url else ""
+    except validate.InvalidInput as exc:
+        step.log.warning("The page names the run without a link: %s", exc)
+        ui_url = ""
     return report_html.RunLink(
         step.env(contract.ENV_WORKFLOW_NAME), step.env(contract.ENV_WORKFLOW_NAMESPACE), ui_url
     )

@@ -87,12 +87,7 @@ def _escape_all(texts: list[str]) -> list[str]:
 
 
 def render(
-    day: ScrumDay,
-    *,
-    outcome: str,
-    run: RunLink,
-    days: list[dict[str, Any]],
-    calendar: Calendar | None,
+    day: ScrumDay, *, outcome: str, run: RunLink, days: list[dict[str, Any]], calendar: Calendar | None,
     tables: list[str] | None = None,
 ) -> str:
     """The whole page: `outcome` says what happened to the note, `days` is the burndown series,
