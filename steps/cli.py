@@ -121,12 +121,6 @@ def build_parser(spec: contract.StepSpec) -> argparse.ArgumentParser:
     return parser
 
 
-def _parse_paths(spec: contract.StepSpec, argv: Sequence[str] | None) -> dict[str, Path]:
-    """The given paths by option (without its dashes); an absent optional one is left out."""
-    given = vars(build_parser(spec).parse_args(argv))
-    return {option: path for option, path in given.items() if path is not None}
-
-
 # Most specific first: the first matching class decides the exit code.
 EXIT_CODES: tuple[tuple[type[BaseException], int, str], ...] = (
     (validate.InvalidInput, contract.EXIT_INVALID_INPUT, "invalid input"),
@@ -140,7 +134,8 @@ def execute(spec: contract.StepSpec, body: Callable[[Step], int | None], argv: S
             environ: Mapping[str, str] | None = None, stream: TextIO | None = None) -> int:
     """Run `body` as the step `spec` and return the exit code (see the module docstring)."""
     log = get_logger(spec.name, stream)
-    paths = _parse_paths(spec, argv)  # argparse exits 2 itself on a bad command line
+    given = vars(build_parser(spec).parse_args(argv))  # argparse exits 2 itself on a bad command line
+    paths = {option: path for option, path in given.items() if path is not None}  # an absent optional one
     step = Step(spec, paths, os.environ if environ is None else environ, log)
     started = time.monotonic()
     try:

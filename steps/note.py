@@ -172,16 +172,13 @@ def _today(before: float, now: float, new: bool, closed: bool) -> str:
 
 
 def _impediments(stalled: bool, unclosed: bool, unassigned: bool, outsider: str) -> str:
-    found = []
-    if stalled:
-        found.append("No progress today while the task is not done.")
-    if unclosed:
-        found.append("At 100% but not closed: close the task.")
-    if unassigned:
-        found.append("No one is assigned to this task.")
-    if outsider:
-        found.append(f"Assignee {outsider} is not a member of the project team.")
-    return " ".join(found) or "None."
+    found = (
+        (stalled, "No progress today while the task is not done."),
+        (unclosed, "At 100% but not closed: close the task."),
+        (unassigned, "No one is assigned to this task."),
+        (outsider, f"Assignee {outsider} is not a member of the project team."),
+    )
+    return " ".join(text for present, text in found if present) or "None."
 
 
 def _plural(count: int, word: str) -> str:

@@ -132,9 +132,8 @@ def main(step: Step) -> None:
     page = report_html.render(day, outcome=outcome, run=run, days=days, calendar=calendar, tables=tables)
     del tables  # the page holds the same text: free the pieces before writing it
     step.write_bytes("report-html", page.encode("utf-8"))
-    step.write_param("note_id", note_id)
-    step.write_param("done_tasks", totals.done)
-    step.write_param("open_tasks", totals.open)
+    for name, value in zip(SPEC.output_parameters, (note_id, totals.done, totals.open), strict=True):
+        step.write_param(name, value)
 
 
 def _store(step: Step, chronicle: http.Service, payload: bytes) -> str:
