@@ -81,8 +81,7 @@ def load(history: Any, sprint_id: str) -> list[dict[str, Any]]:
             dt.date.fromisoformat(day["date"])
         except (TypeError, ValueError):
             raise ValueError(f"days[{index}].date is not YYYY-MM-DD: {day['date']!r}") from None
-        numbers = [day[key] for key in POINT_FIELDS[1:]]
-        if not all(isinstance(n, int | float) and not isinstance(n, bool) and n >= 0 for n in numbers):
+        if not all(type(day[key]) in (int, float) and day[key] >= 0 for key in POINT_FIELDS[1:]):  # no bool
             raise ValueError(f"days[{index}]: remaining, done and tasks must be non-negative numbers")
     return [{key: day[key] for key in POINT_FIELDS} for day in history["days"]]
 

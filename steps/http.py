@@ -146,13 +146,11 @@ class Service:
             if isinstance(exc, requests.ConnectTimeout) or isinstance(_cause(exc), ConnectTimeoutError):
                 message = f"{where}: could not connect, the request was not sent ({_reason(exc)})"
                 raise NotSent(message) from exc
-            raise ServiceError(
-                f"{where}: the connection broke after the request was sent ({_reason(exc)})"
-            ) from exc
+            message = f"{where}: the connection broke after the request was sent ({_reason(exc)})"
+            raise ServiceError(message) from exc
         except requests.Timeout as exc:  # a read timeout: the request was sent
-            raise ServiceError(
-                f"{where}: no answer within {self.timeout[1]:g} s after sending the request"
-            ) from exc
+            message = f"{where}: no answer within {self.timeout[1]:g} s after sending the request"
+            raise ServiceError(message) from exc
         except requests.RequestException as exc:
             raise ServiceError(f"{where}: request failed: {_reason(exc)}") from exc
 
