@@ -55,10 +55,7 @@ class RunLink(NamedTuple):
     ui_url: str = ""
 
 
-def _e(text: object) -> str:
-    return escape(str(text), quote=True)
-
-
+_e = escape  # quotes too: every text on the page is a str
 _p = cache(number)
 
 
