@@ -90,13 +90,14 @@ class Step:
         if name not in self.spec.output_parameters:
             raise KeyError(f"step {self.spec.name} has no output parameter {name!r} in contract.py")
         text = str(value).lower() if isinstance(value, bool) else str(value)
-        return artifacts.write_text(self._path("out", name), text)  # no newline: Argo takes the file as is
+        # No newline: Argo takes the file as is.
+        return artifacts.write_bytes(self._path("out", name), text.encode("utf-8"))
 
     def progress(self, done: int, total: int) -> None:
         """Tell Argo how far the step is ("done/total") when it set ARGO_PROGRESS_FILE; else nothing."""
         if target := self.environ.get("ARGO_PROGRESS_FILE", ""):
             with contextlib.suppress(OSError):  # progress is cosmetic; never fail a step because of it
-                artifacts.write_text(target, f"{done}/{total}\n")
+                artifacts.write_bytes(target, f"{done}/{total}\n".encode())
 
 
 def build_parser(spec: contract.StepSpec) -> argparse.ArgumentParser:
