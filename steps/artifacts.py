@@ -34,11 +34,6 @@ def write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
     return target
 
 
-def write_text(path: str | os.PathLike[str], text: str) -> Path:
-    """Write `text` (UTF-8) to `path` atomically."""
-    return write_bytes(path, text.encode("utf-8"))
-
-
 # Artifacts up to this size are indented for people reading them in the Argo UI; a bigger one
 # (thousands of tasks) is written compact: json's C encoder does not indent, and the pure-Python
 # one takes ~3x longer (0.5 s instead of 0.18 s for 100,000 tasks).
@@ -50,7 +45,7 @@ def write_json(path: str | os.PathLike[str], data: Any) -> Path:
     text = json.dumps(data, ensure_ascii=False)
     if len(text) <= INDENT_MAX_BYTES:
         text = json.dumps(data, indent=2, ensure_ascii=False)
-    return write_text(path, text + "\n")
+    return write_bytes(path, (text + "\n").encode("utf-8"))
 
 
 def read_json(path: str | os.PathLike[str], what: str, loads: Callable[[str], Any] = json.loads) -> Any:

@@ -48,10 +48,8 @@ class Calendar(NamedTuple):
 
 
 def calendar(sprints: Any, sprint_id: str, on: dt.date) -> Calendar:
-    """The sprint's calendar from the sprint-service's list of the project's sprints.
-
-    Raises ValueError naming what is wrong (the sprint is not listed, a date is not YYYY-MM-DD).
-    """
+    """The sprint's calendar from the sprint-service's list of the project's sprints; ValueError naming
+    what is wrong (the sprint is not listed, a date is not YYYY-MM-DD)."""
     if not isinstance(sprints, list):
         raise ValueError("the project's sprint list is not a JSON list")
     for sprint in sprints:
@@ -68,10 +66,8 @@ def calendar(sprints: Any, sprint_id: str, on: dt.date) -> Calendar:
 
 
 def load(history: Any, sprint_id: str) -> list[dict[str, Any]]:
-    """The days of a carried history (None: a first run, no days).
-
-    Raises ValueError naming the first thing wrong: the caller logs it and starts today.
-    """
+    """The days of a carried history (None: a first run, no days); ValueError naming the first thing
+    wrong: the caller logs it and starts today."""
     if history is None:
         return []
     if not isinstance(history, Mapping) or not isinstance(history.get("days"), list):
@@ -85,8 +81,7 @@ def load(history: Any, sprint_id: str) -> list[dict[str, Any]]:
             dt.date.fromisoformat(day["date"])
         except (TypeError, ValueError):
             raise ValueError(f"days[{index}].date is not YYYY-MM-DD: {day['date']!r}") from None
-        numbers = [day[key] for key in POINT_FIELDS[1:]]
-        if not all(isinstance(n, int | float) and not isinstance(n, bool) and n >= 0 for n in numbers):
+        if not all(type(day[key]) in (int, float) and day[key] >= 0 for key in POINT_FIELDS[1:]):  # no bool
             raise ValueError(f"days[{index}]: remaining, done and tasks must be non-negative numbers")
     return [{key: day[key] for key in POINT_FIELDS} for day in history["days"]]
 

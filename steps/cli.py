@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import logging
 import os
 import sys
@@ -23,11 +22,8 @@ from steps import artifacts, contract, http, validate
 
 
 def get_logger(step: str, stream: TextIO | None = None) -> logging.Logger:
-    """The logger of one step, writing to `stream` (default: stderr); a second call replaces the
-    handler, so tests can redirect the stream."""
-    formatter = logging.Formatter(
-        "%(asctime)s %(step)s %(levelname)-5s %(message)s", "%Y-%m-%dT%H:%M:%SZ", defaults={"step": step}
-    )
+    """The logger of one step, writing to `stream` (default: stderr); a second call replaces its handler."""
+    formatter = logging.Formatter(f"%(asctime)s {step} %(levelname)-5s %(message)s", "%Y-%m-%dT%H:%M:%SZ")
     formatter.converter = time.gmtime  # UTC, whatever the container's TZ is
     handler = logging.StreamHandler(sys.stderr if stream is None else stream)
     handler.setFormatter(formatter)
@@ -69,8 +65,8 @@ class Step:
     def _path(self, kind: str, name: str) -> Path:
         return self.paths[contract.option(kind, name)[2:]]
 
-    def read_json(self, artifact: str, loads: Callable[[str], Any] = json.loads) -> Any:
-        """An input artifact's JSON; missing or malformed is InvalidInput (exit 2)."""
+    def read_json(self, artifact: str, loads: Callable[[str], Any]) -> Any:
+        """An input artifact's JSON, decoded by `loads`; missing or malformed is InvalidInput (exit 2)."""
         return artifacts.read_json(self._path("in", artifact), f"input artifact {artifact}", loads)
 
     def read_carried(self, artifact: str) -> Any | None:
@@ -85,12 +81,8 @@ class Step:
         """Write an output artifact as JSON, atomically."""
         return artifacts.write_json(self._path("out", artifact), data)
 
-    def write_text(self, artifact: str, text: str) -> Path:
-        """Write a text output artifact (e.g. HTML), atomically."""
-        return artifacts.write_text(self._path("out", artifact), text)
-
     def write_bytes(self, artifact: str, data: bytes) -> Path:
-        """Write an output artifact already encoded (e.g. JSON encoded once for a request too), atomically."""
+        """Write an encoded output artifact (the page; JSON encoded once for a request too), atomically."""
         return artifacts.write_bytes(self._path("out", artifact), data)
 
     def write_param(self, name: str, value: str | int | bool) -> Path:
@@ -98,13 +90,14 @@ class Step:
         if name not in self.spec.output_parameters:
             raise KeyError(f"step {self.spec.name} has no output parameter {name!r} in contract.py")
         text = str(value).lower() if isinstance(value, bool) else str(value)
-        return artifacts.write_text(self._path("out", name), text)  # no newline: Argo takes the file as is
+        # No newline: Argo takes the file as is.
+        return artifacts.write_bytes(self._path("out", name), text.encode("utf-8"))
 
     def progress(self, done: int, total: int) -> None:
         """Tell Argo how far the step is ("done/total") when it set ARGO_PROGRESS_FILE; else nothing."""
         if target := self.environ.get("ARGO_PROGRESS_FILE", ""):
             with contextlib.suppress(OSError):  # progress is cosmetic; never fail a step because of it
-                artifacts.write_text(target, f"{done}/{total}\n")
+                artifacts.write_bytes(target, f"{done}/{total}\n".encode())
 
 
 def build_parser(spec: contract.StepSpec) -> argparse.ArgumentParser:
@@ -115,25 +108,18 @@ def build_parser(spec: contract.StepSpec) -> argparse.ArgumentParser:
         epilog="Inputs come from the environment: " + ", ".join(spec.env),
     )
     carried_help = "carried artifact {} from the previous run (optional: absent on the first)"
-    outputs = spec.output_artifacts + spec.carried
-    files = [
-        *(("in", name, True, "input artifact {} (JSON)") for name in spec.inputs),
-        *(("in", name, False, carried_help) for name in spec.carried),
-        *(("out", name, True, "where to write output artifact {}") for name in outputs),
-        *(("out", name, True, "where to write output parameter {}") for name in spec.output_parameters),
-    ]
-    for kind, name, required, text in files:
-        option = contract.option(kind, name)
-        parser.add_argument(
-            option, dest=option[2:], type=Path, required=required, metavar="PATH", help=text.format(name)
-        )
+    files = (  # (kind, names, required, help)
+        ("in", spec.inputs, True, "input artifact {} (JSON)"),
+        ("in", spec.carried, False, carried_help),
+        ("out", spec.output_artifacts + spec.carried, True, "where to write output artifact {}"),
+        ("out", spec.output_parameters, True, "where to write output parameter {}"),
+    )
+    for kind, names, required, text in files:
+        for name in names:
+            option = contract.option(kind, name)
+            parser.add_argument(option, dest=option[2:], type=Path, required=required, metavar="PATH",
+                                help=text.format(name))
     return parser
-
-
-def _parse_paths(spec: contract.StepSpec, argv: Sequence[str] | None) -> dict[str, Path]:
-    """The given paths by option (without its dashes); an absent optional one is left out."""
-    given = vars(build_parser(spec).parse_args(argv))
-    return {option: path for option, path in given.items() if path is not None}
 
 
 # Most specific first: the first matching class decides the exit code.
@@ -149,7 +135,8 @@ def execute(spec: contract.StepSpec, body: Callable[[Step], int | None], argv: S
             environ: Mapping[str, str] | None = None, stream: TextIO | None = None) -> int:
     """Run `body` as the step `spec` and return the exit code (see the module docstring)."""
     log = get_logger(spec.name, stream)
-    paths = _parse_paths(spec, argv)  # argparse exits 2 itself on a bad command line
+    given = vars(build_parser(spec).parse_args(argv))  # argparse exits 2 itself on a bad command line
+    paths = {option: path for option, path in given.items() if path is not None}  # an absent optional one
     step = Step(spec, paths, os.environ if environ is None else environ, log)
     started = time.monotonic()
     try:

@@ -58,9 +58,7 @@ ARTIFACT_FILES: dict[str, str] = {
 
 class StepSpec(NamedTuple):
     """One step container: what it runs, reads and writes; its options follow `option()`.
-
-    A NamedTuple, not a frozen dataclass: `dataclasses` imports `inspect`, ~5 ms of each step's start-up.
-    """
+    A NamedTuple, not a frozen dataclass: `dataclasses` imports `inspect`, ~5 ms of each step's start-up."""
 
     name: str  # DAG task and template name
     module: str  # `python -m <module>`

@@ -18,8 +18,7 @@ def task_summary(service: http.Service, sprint_id: str, hint: str = "") -> dict[
         return service.get_json(contract.TASK_SUMMARY_PATH, check=shapes.task_summary, sprint_id=sprint_id)
     except http.NotFound as exc:
         raise http.NotFound(
-            f"sprint {sprint_id} does not exist according to the sprint-service ({exc}){hint}",
-            status=exc.status, body=exc.body,
+            f"sprint {sprint_id} does not exist according to the sprint-service ({exc}){hint}"
         ) from exc
 
 

@@ -14,7 +14,7 @@ from urllib.parse import quote
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError
-from urllib3.util.retry import RequestHistory, Retry
+from urllib3.util.retry import Retry
 
 from steps import contract, validate
 
@@ -29,16 +29,13 @@ DEFAULT_RETRIES = 3
 DEFAULT_BACKOFF_FACTOR = 0.5
 EXCERPT_CHARS = 200
 
-Check = Callable[[Any, str], Any] | None  # a `shapes` check: (answer, source) -> the answer, or ServiceError
-
 
 class HttpError(Exception):
     """A request to a DSM service failed (cli.EXIT_CODES maps each kind to the step's exit code)."""
 
-    def __init__(self, message: str, *, status: int | None = None, body: str = "") -> None:
+    def __init__(self, message: str, *, status: int | None = None) -> None:
         super().__init__(message)
-        self.status = status
-        self.body = body
+        self.status = status  # the HTTP status of the answer, if there was one
 
 
 class NotSent(HttpError):
@@ -89,20 +86,8 @@ def retry_policy(environ: Mapping[str, str]) -> Retry:
         backoff_factor=backoff,
         backoff_max=10.0,
         raise_on_status=False,  # hand back the last 5xx so the message can show it
-        respect_retry_after_header=False,  # keep the total wait bounded (worst_case_seconds)
+        respect_retry_after_header=False,  # keep the total wait bounded (tests/workflows/test_retries.py)
     )
-
-
-def worst_case_seconds(environ: Mapping[str, str]) -> float:
-    """The longest one call can take before it gives up: every attempt waits its full connect and
-    read timeouts, plus urllib3's own backoff sleeps. (A body trickled byte by byte could exceed it;
-    the step's activeDeadlineSeconds is the last guard.)"""
-    connect, read = timeouts(environ)
-    policy = retry_policy(environ)
-    retries = policy.total or 0
-    attempt = RequestHistory("GET", None, None, 503, None)  # any error counts the same
-    sleeps = sum(policy.new(history=(attempt,) * done).get_backoff_time() for done in range(1, retries + 1))
-    return (retries + 1) * (connect + read) + sleeps
 
 
 def make_session(environ: Mapping[str, str]) -> requests.Session:
@@ -143,11 +128,11 @@ class Service:
 
     def request_json(
         self, method: str, template: str, params: Mapping[str, str] | None = None,
-        encoded: bytes | None = None, check: Check = None, **values: str,
+        encoded: bytes | None = None, check: Callable[[Any, str], Any] | None = None, **values: str,
     ) -> Any:
         """`method` a contract path (its {names} from `values`), with `encoded` (UTF-8 JSON) as the body
-        if given: the decoded JSON of a 2xx answer, passed through `check(answer, source)` when given.
-        A POST is never retried once sent (see the module docstring)."""
+        if given: the decoded JSON of a 2xx answer, passed through `check(answer, source)` when given
+        (a `shapes` check). A POST is never retried once sent (see the module docstring)."""
         url = self.url(template, **values)
         source = f"{self.name} {method} {url}"
         where = source + ("?" + "&".join(f"{k}={v}" for k, v in params.items()) if params else "")
@@ -161,26 +146,24 @@ class Service:
             if isinstance(exc, requests.ConnectTimeout) or isinstance(_cause(exc), ConnectTimeoutError):
                 message = f"{where}: could not connect, the request was not sent ({_reason(exc)})"
                 raise NotSent(message) from exc
-            raise ServiceError(
-                f"{where}: the connection broke after the request was sent ({_reason(exc)})"
-            ) from exc
+            message = f"{where}: the connection broke after the request was sent ({_reason(exc)})"
+            raise ServiceError(message) from exc
         except requests.Timeout as exc:  # a read timeout: the request was sent
-            raise ServiceError(
-                f"{where}: no answer within {self.timeout[1]:g} s after sending the request"
-            ) from exc
+            message = f"{where}: no answer within {self.timeout[1]:g} s after sending the request"
+            raise ServiceError(message) from exc
         except requests.RequestException as exc:
             raise ServiceError(f"{where}: request failed: {_reason(exc)}") from exc
 
         text, status = response.text, response.status_code
         if status == 404:
-            raise NotFound(f"{where}: HTTP 404: {excerpt(text)}", status=404, body=text)
+            raise NotFound(f"{where}: HTTP 404: {excerpt(text)}", status=404)
         if not 200 <= status < 300:
-            raise ServiceError(f"{where}: HTTP {status}: {excerpt(text)}", status=status, body=text)
+            raise ServiceError(f"{where}: HTTP {status}: {excerpt(text)}", status=status)
         try:
             answer = response.json()
         except ValueError:  # requests.JSONDecodeError, also for an empty body
             message = f"{where}: HTTP {status} but the body is not JSON: {excerpt(text)!r}"
-            raise ServiceError(message, status=status, body=text) from None
+            raise ServiceError(message, status=status) from None
         return answer if check is None else check(answer, source)
 
     get_json = partialmethod(request_json, "GET")

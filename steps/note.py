@@ -37,8 +37,6 @@ class Totals(NamedTuple):
     done: int  # progress 100
     open: int  # not done
     unclosed: int  # done but status not "completed": the flag of the other definition
-    stalled: int  # at risk: not done, not closed, not moved today
-    unassigned: int  # unassigned and not done
     moved: int  # tasks whose progress changed today
     points: float  # points made today (sum of now - before)
     remaining: float  # sum of 100 - progress
@@ -63,14 +61,9 @@ def _require(condition: bool, message: str) -> None:
 
 def _int_field(obj: Mapping[str, Any], key: str, artifact: str) -> int:
     value = obj.get(key)
-    _require(
-        isinstance(value, int) and not isinstance(value, bool) and value >= 0,
-        f"{artifact}: {key!r} must be a non-negative integer, got {value!r}",
-    )
+    if type(value) is not int or value < 0:  # a bool is an int in Python, not in JSON
+        raise ArtifactError(f"{artifact}: {key!r} must be a non-negative integer, got {value!r}")
     return value
-
-
-_ABSENT = float("nan")  # a field an entry lacks: NaN, as pandas' DataFrame(list of dicts) has it
 
 
 def _fields(records: Any, artifact: str, **kinds: str) -> list[Any]:
@@ -90,8 +83,8 @@ def _fields(records: Any, artifact: str, **kinds: str) -> list[Any]:
     for key, kind in kinds.items():
         try:
             values = list(map(itemgetter(key), records))  # in C: ~20 % faster than a comprehension
-        except KeyError:
-            values = [entry.get(key, _ABSENT) for entry in records]
+        except KeyError:  # an entry lacks it: NaN there, as pandas' DataFrame(list of dicts) has it
+            values = [entry.get(key, np.nan) for entry in records]
         if kind == "percent":
             columns.append(_percent(values, f"{artifact}: {key}"))
         else:
@@ -176,16 +169,13 @@ def _today(before: float, now: float, new: bool, closed: bool) -> str:
 
 
 def _impediments(stalled: bool, unclosed: bool, unassigned: bool, outsider: str) -> str:
-    found = []
-    if stalled:
-        found.append("No progress today while the task is not done.")
-    if unclosed:
-        found.append("At 100% but not closed: close the task.")
-    if unassigned:
-        found.append("No one is assigned to this task.")
-    if outsider:
-        found.append(f"Assignee {outsider} is not a member of the project team.")
-    return " ".join(found) or "None."
+    found = (
+        (stalled, "No progress today while the task is not done."),
+        (unclosed, "At 100% but not closed: close the task."),
+        (unassigned, "No one is assigned to this task."),
+        (outsider, f"Assignee {outsider} is not a member of the project team."),
+    )
+    return " ".join(text for present, text in found if present) or "None."
 
 
 def _plural(count: int, word: str) -> str:
@@ -207,15 +197,8 @@ def headline(sprint_id: str, totals: Totals) -> str:
 
 
 def build(
-    snapshot: list[Any],
-    simulation: Mapping[str, Any],
-    tasks: list[Any],
-    summary: Mapping[str, Any],
-    team: Mapping[str, Any],
-    *,
-    project_id: str,
-    sprint_id: str,
-    report_date: str,
+    snapshot: list[Any], simulation: Mapping[str, Any], tasks: list[Any], summary: Mapping[str, Any],
+    team: Mapping[str, Any], *, project_id: str, sprint_id: str, report_date: str,
 ) -> ScrumDay:
     """Join the artifacts into the note the chronicle stores; ArtifactError for a misshapen artifact."""
     for name, value in (("simulation", simulation), ("summary", summary), ("team", team)):
@@ -275,8 +258,6 @@ def _totals(day: pd.DataFrame) -> Totals:
         done=int(day["done"].sum()),
         open=int((~day["done"]).sum()),
         unclosed=int(day["unclosed"].sum()),
-        stalled=int(day["stalled"].sum()),
-        unassigned=int((day["unassigned"] & ~day["done"]).sum()),
         moved=int((made != 0).sum()),
         points=float(made.sum()),
         remaining=float((100.0 - day["now"].to_numpy()).sum()),
@@ -299,17 +280,13 @@ def _members(day: pd.DataFrame, team_names: dict[str, str]) -> pd.DataFrame:
 def _task_frame(snapshot: list[Any], tasks: list[Any], team_names: dict[str, str]) -> pd.DataFrame:
     """One row per task: tasks LEFT JOIN the snapshot on task_id, in the note's order. Worked on
     numpy arrays, made a frame at the end (a DataFrame per step and a merge cost ~3x more)."""
-    ids, statuses, now, assigned, titles = _fields(
+    ids, statuses, now, assigned, titles = _last_of_each(_fields(
         tasks, "tasks", task_id="text", status="text", progress_percentage="percent", assigned_to="nullable",
         title="optional",
-    )  # fmt: skip
-    rows = _last_of_each(ids)  # a task listed twice: its last entry counts
-    ids, titles, statuses, assigned, now = (v[rows] for v in (ids, titles, statuses, assigned, now))
-    old_ids, old_statuses, old_progress = _fields(
+    ))  # fmt: skip
+    old_ids, old_statuses, old_progress = _last_of_each(_fields(
         snapshot, "snapshot", task_id="text", status="text", progress_percentage="percent"
-    )
-    latest = _last_of_each(old_ids)
-    old_ids, old_statuses, old_progress = (v[latest] for v in (old_ids, old_statuses, old_progress))
+    ))
 
     # The join: each task's row in the snapshot, by position when it lists the same tasks (the
     # usual case), else by a hash lookup of its id (-1: a task added while the run went on).
@@ -317,18 +294,10 @@ def _task_frame(snapshot: list[Any], tasks: list[Any], team_names: dict[str, str
         found = np.arange(len(ids))
     else:
         found = pd.Index(old_ids, dtype="object").get_indexer(ids)
-    new = found < 0
-    found[new] = 0
-    if len(old_ids) == 0:
-        old_progress, old_statuses = np.zeros(1), np.array([""], dtype="object")
-    before = np.where(new, np.nan, old_progress[found])
-    made = np.where(new, 0.0, now - old_progress[found])
-    old_statuses = np.where(new, "", old_statuses[found])
 
     # Statuses and assignees have few distinct values: each is looked at once (its level), and
     # the rows carry small integer codes, cheaper to compare, sort and spread than 100,000 strings.
     status_codes, status_levels = pd.factorize(statuses)
-    closed = np.array([level == CLOSED for level in status_levels], dtype=bool)[status_codes]
     # Assignee levels: the distinct assigned_to values, then one for null (factorize's code -1
     # picks the last level); "" and null are unassigned.
     who_codes, who_values = pd.factorize(assigned)
@@ -341,12 +310,17 @@ def _task_frame(snapshot: list[Any], tasks: list[Any], team_names: dict[str, str
 
     # Every column in the note's order: (unassigned last, assignee, task id).
     order = _order(ids, who_rank[who_codes], unassigned)
-    ids, titles, status_codes, who_codes, unassigned = (
-        a[order] for a in (ids, titles, status_codes, who_codes, unassigned)
+    ids, titles, now, found, status_codes, who_codes, unassigned = (
+        a[order] for a in (ids, titles, now, found, status_codes, who_codes, unassigned)
     )
-    before, made, now, new, closed, old_statuses = (
-        a[order] for a in (before, made, now, new, closed, old_statuses)
-    )
+    closed = np.array([level == CLOSED for level in status_levels], dtype=bool)[status_codes]
+    new = found < 0
+    found[new] = 0
+    if len(old_ids) == 0:
+        old_progress, old_statuses = np.zeros(1), np.array([""], dtype="object")
+    before = np.where(new, np.nan, old_progress[found])
+    made = np.where(new, 0.0, now - old_progress[found])
+    old_statuses = np.where(new, "", old_statuses[found])
     done = now >= 100
     stalled = ~done & ~closed & ~new & (made == 0)
     unclosed = done & ~closed
@@ -390,19 +364,19 @@ def _task_frame(snapshot: list[Any], tasks: list[Any], team_names: dict[str, str
     )
 
 
-def _last_of_each(ids: np.ndarray) -> slice | np.ndarray:
-    """The rows to keep so that each id appears once (its last entry): all of them in the usual case."""
-    if len(set(ids.tolist())) == len(ids):
-        return slice(None)
-    return np.flatnonzero(~pd.Series(ids, dtype="object").duplicated(keep="last").to_numpy())
+def _last_of_each(columns: list[np.ndarray]) -> list[np.ndarray]:
+    """The columns with each id (the first column) once: a task listed twice counts by its last entry."""
+    ids = columns[0]
+    if len(set(ids.tolist())) == len(ids):  # the usual case
+        return columns
+    rows = np.flatnonzero(~pd.Series(ids, dtype="object").duplicated(keep="last").to_numpy())
+    return [column[rows] for column in columns]
 
 
 def _order(ids: np.ndarray, assignee_rank: np.ndarray, unassigned: np.ndarray) -> np.ndarray:
-    """Row order by (unassigned last, assignee rank, task id), as Python would sort the strings.
-
-    numpy compares fixed-width unicode in C by code point (Python's order; sort_values compares in
-    Python), but drops trailing NULs: ids holding one are sorted the slow, exact way.
-    """
+    """Row order by (unassigned last, assignee rank, task id), as Python would sort the strings: numpy
+    compares fixed-width unicode in C by code point (Python's order; sort_values compares in Python),
+    but drops trailing NULs: ids holding one are sorted the slow, exact way."""
     id_list = ids.tolist()
     if "\x00" in "".join(id_list):
         frame = pd.DataFrame({"last": unassigned, "assignee": assignee_rank, "id": ids}, dtype="object")

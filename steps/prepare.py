@@ -18,22 +18,19 @@ from steps.fetch_summary import task_summary
 
 SPEC = contract.PREPARE
 HEALTH_READ_TIMEOUT = 5.0  # seconds: /health answers at once or the service is not fit to run
-Write = Callable[[str, bool, bool, str], None]  # (sprint_id, proceed, already_reported, reason)
 
 
 def _report_date(step: Step) -> dt.date:
     """REPORT_DATE if given, else the run's creation day in the schedule's time zone."""
-    given = step.env(contract.ENV_REPORT_DATE)
     zone_name = step.env(contract.ENV_SCHEDULE_TIMEZONE) or "UTC"
     zone = validate.timezone(contract.ENV_SCHEDULE_TIMEZONE, zone_name)
-    created_raw = step.env(contract.ENV_RUN_CREATED_AT)
-    if created_raw:
+    if created_raw := step.env(contract.ENV_RUN_CREATED_AT):
         created = validate.timestamp(contract.ENV_RUN_CREATED_AT, created_raw)
         how = f"the run was created at {created_raw}, that day in {zone_name}"
     else:
         created = dt.datetime.now(dt.UTC)
         how = f"today in {zone_name} (RUN_CREATED_AT is empty)"
-    if given:
+    if given := step.env(contract.ENV_REPORT_DATE):
         day = validate.date(contract.ENV_REPORT_DATE, given)
         how = "given as REPORT_DATE"
     else:
@@ -96,20 +93,20 @@ def _preflight(step: Step, services: dict[str, http.Service], project_id: str, s
     return sprint_id
 
 
-def _fail(problems: list[http.HttpError]) -> http.HttpError:
+def _fail(step: Step, problems: list[http.HttpError]) -> http.HttpError:
     """One exception for the run's problems: the most specific one, or a summary of several
-    (each then already logged on its own ERROR line)."""
+    (each then logged here on its own ERROR line)."""
     specificity = (http.NotFound, http.ServiceError, http.NotSent)  # see the module docstring
     worst = next(problem for kind in specificity for problem in problems if isinstance(problem, kind))
     if len(problems) == 1:
         return worst
+    for problem in problems:
+        step.log.error("%s", problem)
     return type(worst)(f"preflight found {len(problems)} problems (one ERROR line each above); "
                        "nothing was simulated")
 
 
-def _reported(
-    step: Step, chronicle: http.Service, query: dict[str, str], write: Write
-) -> tuple[bool, bool, str]:
+def _reported(step: Step, chronicle: http.Service, query: dict[str, str]) -> tuple[bool, bool, str]:
     """Step 3: (proceed, already_reported, reason) from the chronicle's answer; "unknown" raises."""
     sprint_id, day = query["sprint_id"], query["daily_scrum_date"]
     step.log.info("Checking the chronicle for a report of sprint %s on %s", sprint_id, day)
@@ -132,8 +129,7 @@ def _reported(
             "Nothing was simulated. Look for the day's report (the page of that day's run in the Argo UI); "
             "if it is there, nothing to do; if it is missing, rerun later or with force=true"
         )
-        write(sprint_id, False, False, reason)
-        raise http.ServiceError(reason, status=exc.status, body=exc.body) from exc
+        raise http.ServiceError(reason) from exc
     reason = f"already reported: sprint {sprint_id} on {day}"
     step.log.warning("Not simulating: %s (use force=true to report it again)", reason)
     return False, True, reason
@@ -142,9 +138,8 @@ def _reported(
 def main(step: Step) -> None:
     # 1. Everything is validated before the first request (exit 2, never retried).
     project_id = step.identifier(contract.ENV_PROJECT_ID)
-    sprint_id = step.env(contract.ENV_SPRINT_ID)
-    if sprint_id:
-        validate.identifier(contract.ENV_SPRINT_ID, sprint_id)
+    # SPRINT_ID may be empty: the project's active sprint, found by the preflight.
+    sprint_id = step.identifier(contract.ENV_SPRINT_ID) if step.env(contract.ENV_SPRINT_ID) else ""
     force = validate.flag(contract.ENV_FORCE, step.env(contract.ENV_FORCE))
     report_date = _report_date(step)
     services = {name: step.service(name) for name in contract.SERVICE_URL_ENV}
@@ -158,11 +153,9 @@ def main(step: Step) -> None:
     problems: list[http.HttpError] = []
     sprint_id = _preflight(step, services, project_id, sprint_id, problems)
     if problems:
-        for problem in problems if len(problems) > 1 else ():
-            step.log.error("%s", problem)
         reason = "preflight failed, nothing was simulated: " + "; ".join(str(problem) for problem in problems)
         write(sprint_id, False, False, reason)
-        raise _fail(problems)
+        raise _fail(step, problems)
     if not sprint_id:
         nothing_to_do = f"no active sprint for project {project_id}"
         step.log.warning("Nothing to do: %s", nothing_to_do)
@@ -181,7 +174,11 @@ def main(step: Step) -> None:
     else:
         day = report_date.isoformat()
         query = {"project_id": project_id, "sprint_id": sprint_id, "daily_scrum_date": day}
-        decision = _reported(step, services["chronicle-service"], query, write)
+        try:
+            decision = _reported(step, services["chronicle-service"], query)
+        except http.ServiceError as unknown:  # a NotSent ends the step as is (exit 75)
+            write(sprint_id, False, False, str(unknown))
+            raise
     write(sprint_id, *decision)
 
 

@@ -1,10 +1,6 @@
 """Step `report`: build the daily scrum note from the artifacts and store it in the chronicle once.
 
-Inputs: snapshot, simulation, tasks, summary, team, and the carried burndown `history` (optional).
-Outputs: `report` (the note as stored, with the sprint view and the burndown series in
-orchestration_decision_details), `report-html` (the page people read), `history` (the series
-with today's point), parameters `note_id`, `done_tasks` and `open_tasks` (done = progress 100).
-See docs/report.md.
+Its files are contract.REPORT's (the carried `history`: the burndown series); what they hold: docs/report.md.
 
 The chronicle stores every POST and its read-back fails once a day is stored (dsm-services.md),
 so the step POSTs once and never asks: `prepare` alone decides whether the day is reported. The
@@ -67,12 +63,11 @@ def _history(step: Step, sprint_id: str) -> list[dict[str, Any]]:
 
 def _run_link(step: Step) -> report_html.RunLink:
     ui_url = step.env(contract.ENV_ARGO_UI_URL)
-    if ui_url:
-        try:
-            ui_url = validate.service_url(contract.ENV_ARGO_UI_URL, ui_url)
-        except validate.InvalidInput as exc:
-            step.log.warning("The page names the run without a link: %s", exc)
-            ui_url = ""
+    try:
+        ui_url = validate.service_url(contract.ENV_ARGO_UI_URL, ui_url) if ui_url else ""
+    except validate.InvalidInput as exc:
+        step.log.warning("The page names the run without a link: %s", exc)
+        ui_url = ""
     return report_html.RunLink(
         step.env(contract.ENV_WORKFLOW_NAME), step.env(contract.ENV_WORKFLOW_NAMESPACE), ui_url
     )
@@ -136,28 +131,23 @@ def main(step: Step) -> None:
 
     page = report_html.render(day, outcome=outcome, run=run, days=days, calendar=calendar, tables=tables)
     del tables  # the page holds the same text: free the pieces before writing it
-    step.write_text("report-html", page)
-    step.write_param("note_id", note_id)
-    step.write_param("done_tasks", totals.done)
-    step.write_param("open_tasks", totals.open)
+    step.write_bytes("report-html", page.encode("utf-8"))
+    for name, value in zip(SPEC.output_parameters, (note_id, totals.done, totals.open), strict=True):
+        step.write_param(name, value)
 
 
 def _store(step: Step, chronicle: http.Service, payload: bytes) -> str:
     """POST the note (already encoded) once; its note_id."""
     try:
         note_id = chronicle.post_json(contract.NOTES_PATH, encoded=payload, check=shapes.stored_note)
-    except http.NotSent:
-        raise  # exit 75: nothing reached the chronicle, the retry posts again
-    except http.ServiceError as exc:
+    except http.ServiceError as exc:  # a NotSent ends the step as is (exit 75): the retry posts again
         cause = (
             "the chronicle refused the note as invalid (HTTP 422), nothing was stored"
             if exc.status == 422
             else "the note may or may not be stored (not retried: a second POST would store it twice); "
             "a later run's prepare finds the day if it is"
         )
-        raise http.ServiceError(
-            f"{cause}; the note is in the report artifact. Cause: {exc}", status=exc.status, body=exc.body
-        ) from exc
+        raise http.ServiceError(f"{cause}; the note is in the report artifact. Cause: {exc}") from exc
     step.log.info("Stored the daily scrum note: note_id %s", note_id)
     return str(note_id)
 

@@ -55,10 +55,7 @@ class RunLink(NamedTuple):
     ui_url: str = ""
 
 
-def _e(text: object) -> str:
-    return escape(str(text), quote=True)
-
-
+_e = escape  # quotes too: every text on the page is a str
 _p = cache(number)
 
 
@@ -87,12 +84,7 @@ def _escape_all(texts: list[str]) -> list[str]:
 
 
 def render(
-    day: ScrumDay,
-    *,
-    outcome: str,
-    run: RunLink,
-    days: list[dict[str, Any]],
-    calendar: Calendar | None,
+    day: ScrumDay, *, outcome: str, run: RunLink, days: list[dict[str, Any]], calendar: Calendar | None,
     tables: list[str] | None = None,
 ) -> str:
     """The whole page: `outcome` says what happened to the note, `days` is the burndown series,
@@ -137,12 +129,11 @@ def _run_line(run: RunLink) -> str:
     return f'<p class="run">Run: {_e(name)}</p>'
 
 
-def _table(headers: list[str] | None, rows: list[list[Any]], numeric_from: int = 1) -> list[str]:
-    """A table whose columns from `numeric_from` on are right-aligned numbers; no header row when None."""
+def _table(headers: list[str] | None, rows: list[list[Any]]) -> list[str]:
+    """A table whose columns but the first are right-aligned numbers; no header row when None."""
 
     def cells(tag: str, row: list[Any]) -> str:
-        numeric = ' class="n"'
-        return "".join(f"<{tag}{numeric if i >= numeric_from else ''}>{c}</{tag}>" for i, c in enumerate(row))
+        return f"<{tag}>{row[0]}</{tag}>" + "".join(f'<{tag} class="n">{c}</{tag}>' for c in row[1:])
 
     head = f"<table><tr>{cells('th', headers)}</tr>" if headers else "<table>"
     return [head, *(f"<tr>{cells('td', row)}</tr>" for row in rows), "</table>"]

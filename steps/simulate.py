@@ -60,11 +60,8 @@ def main(step: Step) -> None:
         recorded_at = dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
     except (http.ServiceError, http.NotFound) as exc:  # a NotSent ends the step as is: retried (exit 75)
         # Not retried: the service may have simulated the day already.
-        raise type(exc)(
-            f"{exc}. The simulation may have run anyway: check the sprint's tasks before running "
-            "the day again",
-            status=exc.status, body=exc.body,
-        ) from exc
+        message = "The simulation may have run anyway: check the sprint's tasks before running the day again"
+        raise type(exc)(f"{exc}. {message}") from exc
 
     count = answer["tasks_updated_count"]
     # recorded_at on every update too: the note's created_at of each task.

@@ -134,7 +134,7 @@ def test_a_carried_artifact_may_arrive_as_nothing_an_empty_file_or_an_empty_dire
     given = tmp_path / "in-history"
 
     def read(*extra: str) -> object:
-        paths = cli._parse_paths(spec, [*_argv(spec, tmp_path), *extra])
+        paths = vars(cli.build_parser(spec).parse_args([*_argv(spec, tmp_path), *extra]))
         return Step(spec, paths, {}, cli.get_logger(spec.name, io.StringIO())).read_carried(name)
 
     option = contract.option("in", name)
@@ -154,7 +154,7 @@ def test_a_carried_artifact_may_arrive_as_nothing_an_empty_file_or_an_empty_dire
 @pytest.mark.parametrize(("value", "text"), [(True, "true"), (False, "false"), (7, "7"), (1, "1"), ("", "")])
 def test_param_text(tmp_path: Path, value: object, text: str) -> None:
     spec = contract.PREPARE
-    paths = cli._parse_paths(spec, _argv(spec, tmp_path))
+    paths = vars(cli.build_parser(spec).parse_args(_argv(spec, tmp_path)))
     Step(spec, paths, {}, cli.get_logger(spec.name, io.StringIO())).write_param("reason", value)  # type: ignore[arg-type]
     assert (tmp_path / "out" / "reason").read_text() == text
 

@@ -88,8 +88,10 @@ def test_note_fields_and_one_definition_of_done_that_adds_up() -> None:
         "total_team_members": 3, "total_tasks": 7, "completed_tasks": 3, "pending_tasks": 4,
     }
     assert built.totals == note.Totals(
-        tasks=7, done=3, open=4, unclosed=2, stalled=1, unassigned=1, moved=3, points=40.0, remaining=310.0
+        tasks=7, done=3, open=4, unclosed=2, moved=3, points=40.0, remaining=310.0
     )
+    assert int(built.tasks["stalled"].sum()) == 1
+    assert int((built.tasks["unassigned"] & ~built.tasks["done"]).sum()) == 1
     assert n["summary"] == (
         "Daily stand-up for sprint S1: 3 of 7 tasks moved today (+40 points). Done (at 100%): 3, "
         "not done: 4. Remaining work: 310 points. At 100% but not closed: 2."

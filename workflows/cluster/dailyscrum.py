@@ -107,7 +107,7 @@ RETRY_SAFE = retry(3, f'lastRetry.status == "Error" || !(asInt(lastRetry.exitCod
 RETRY_IF_NOT_SENT = retry(2, f"asInt(lastRetry.exitCode) == {contract.EXIT_NOT_SENT}")
 
 # Deadlines: per attempt at least the step's HTTP calls at their worst (timeouts and urllib3's retries, see
-# steps/http.py worst_case_seconds), and the whole run at least every promised attempt and wait of
+# steps/http.py), and the whole run at least every promised attempt and wait of
 # the critical path (tests/workflows/test_retries.py computes both). prepare makes eight calls
 # (four /health with a short read timeout), simulate and report two, each fetch one.
 DEADLINE_SECONDS = {
