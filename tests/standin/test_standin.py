@@ -782,3 +782,17 @@ def test_reset_restores_the_seed_and_clears_everything(stack: StandIn) -> None:
     assert call("GET", f"{stack.url('project')}/health").ok
     assert [r["path"] for r in stack.requests("sprint")] == [f"/sprints/{SPRINT}/tasks"]
     assert stack.requests("daily-scrum") == []
+
+
+def test_reset_keeps_the_fleet_it_was_started_with() -> None:
+    with StandIn.start(fleet=2) as fleet:
+        last = seed.fleet_project_id(2)
+        sprint = f"{last}-S01"
+        run_simulation(fleet, sprint)
+        for _ in range(2):  # as started, then after a reset: the seed, the fleet, nothing more
+            fleet.reset()
+            assert call("GET", f"{fleet.url('project')}/projects/{last}").status_code == 200
+            assert call("GET", f"{fleet.url('sprint')}/sprints/active/{last}").json() == {"sprint_id": sprint}
+            assert [t["progress_percentage"] for t in tasks_of(fleet, sprint).values()] == [100, 40, 0, 0]
+            assert call("GET", f"{fleet.url('project')}/projects/FLEET-0003").status_code == 500
+            assert len(tasks_of(fleet)) == 10

@@ -52,8 +52,16 @@ CREATE TABLE IF NOT EXISTS notes (note TEXT NOT NULL);
 
 
 class Database:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, fleet: int) -> None:
+        """Create the schema and add the seed rows (and `fleet` projects) not there yet, so a file
+        given with --db keeps its notes and progress across restarts."""
         self.path = path
+        self.fleet = fleet  # reseed() loads the same fleet again
+        with self.read() as conn:
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.executescript(SCHEMA)
+        with self.write() as conn:
+            seed.load(conn, fleet)
 
     def read(self) -> closing[sqlite3.Connection]:
         # isolation_level=None: transactions are explicit (BEGIN IMMEDIATE in write()).
@@ -70,18 +78,9 @@ class Database:
             conn.execute("BEGIN IMMEDIATE")
             yield conn
 
-    def initialize(self, fleet: int = 0) -> None:
-        """Create the schema and add the seed rows (and `fleet` projects) not there yet, so a file
-        given with --db keeps its notes and progress across restarts."""
-        with self.read() as conn:
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.executescript(SCHEMA)
-        with self.write() as conn:
-            seed.load(conn, fleet)
-
     def reseed(self) -> None:
-        """Back to the seed: every table emptied (notes included) and refilled in one transaction."""
+        """Back to the seed and the fleet: every table emptied (notes included) and refilled at once."""
         with self.write() as conn:
             for table in ("notes", "projects", "team_members", "sprints", "tasks"):
                 conn.execute(f"DELETE FROM {table}")
-            seed.load(conn)
+            seed.load(conn, self.fleet)

@@ -72,7 +72,7 @@ def fleet_project_id(number: int) -> str:
     return f"FLEET-{number:04d}"
 
 
-def load(conn: sqlite3.Connection, fleet: int = 0) -> None:
+def load(conn: sqlite3.Connection, fleet: int) -> None:
     """Insert the seed rows and `fleet` projects FLEET-0001..; rows already there are kept, so a
     database file given again with --db is not doubled."""
     tables: dict[str, list[tuple[Any, ...]]] = {  # rows in the order of their table's columns (db.py)

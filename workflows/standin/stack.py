@@ -18,8 +18,7 @@ AdminHandler = Callable[[Service, Request], Answer]  # given the service a reque
 
 class Stack:
     def __init__(self, db_path: Path, host: str, fleet: int) -> None:
-        self.db = Database(db_path)
-        self.db.initialize(fleet)
+        self.db = Database(db_path, fleet)
         self.rng = random.Random(RANDOM_SEED)  # no lock: its C implementation is thread-safe (random docs)
         service_routes = {
             "daily-scrum": daily_scrum.routes(lambda: self.services["sprint"].url, self.rng),
