@@ -85,8 +85,7 @@ def connection(args: argparse.Namespace, env: Mapping[str, str]) -> Connection:
     secure = args.secure if args.secure is not None else env.get("ARGO_SECURE") != "false"
     skip_verify = args.insecure_skip_verify or env.get("ARGO_INSECURE_SKIP_VERIFY") == "true"
     base_href = args.argo_base_href if args.argo_base_href is not None else env.get("ARGO_BASE_HREF", "")
-    base_href = base_href.strip("/")
-    url = f"{'https' if secure else 'http'}://{server.rstrip('/')}" + (f"/{base_href}" if base_href else "")
+    url = f"{'https' if secure else 'http'}://{server.rstrip('/')}/{base_href.strip('/')}".rstrip("/")
     token = env.get("ARGO_TOKEN", "").strip()
     if token and not token.startswith(("Bearer ", "Basic ")):
         token = f"Bearer {token}"
@@ -143,21 +142,12 @@ class Refused(SubmitError):
         self.status = status
 
 
-def _chain(exc: BaseException) -> list[BaseException]:
-    """The exception and what it wraps (requests -> urllib3 -> socket/ssl), each once."""
-    chain: list[BaseException] = []
-    todo: list[object] = [exc]
-    while todo:
-        current = todo.pop()
-        if isinstance(current, BaseException) and all(current is not seen for seen in chain):
-            chain.append(current)
-            todo += [current.__cause__, current.__context__, getattr(current, "reason", None), *current.args]
-    return chain
-
-
 def unreachable(exc: requests.RequestException, conn: Connection) -> SubmitError:
     """One line: the URL, what kind of failure, and what to try."""
-    chain = _chain(exc)
+    # requests -> urllib3 -> socket/ssl: each raised while handling (or from) the one it wraps
+    chain: list[BaseException] = [exc]
+    while (inner := chain[-1].__cause__ or chain[-1].__context__) is not None:
+        chain.append(inner)
 
     def found(kinds: type[BaseException] | tuple[type[BaseException], ...]) -> bool:
         return any(isinstance(e, kinds) for e in chain)
@@ -170,7 +160,7 @@ def unreachable(exc: requests.RequestException, conn: Connection) -> SubmitError
     elif found(ssl.SSLError):
         kind = "TLS handshake failed"
         hint = "if the server speaks plain HTTP (argo server --secure=false), set ARGO_SECURE=false"
-    elif found((socket.gaierror, urllib3.exceptions.NameResolutionError)):
+    elif found(socket.gaierror):
         kind = "DNS: the host name does not resolve"
     elif found(ConnectionRefusedError):
         kind = "connection refused"
@@ -302,9 +292,8 @@ def send_kind(server: Server, kind: str, batch: list[dict[str, Any]]) -> int:
 
 def describe(obj: dict[str, Any], conn: Connection) -> str:
     url = conn.endpoint(obj["kind"]) if conn.url else f"<ARGO_SERVER unset>/api/v1/{KINDS[obj['kind']][0]}"
-    auth = "no Authorization header (ARGO_TOKEN unset)"
-    if conn.authorization:
-        auth = "Authorization: Bearer <redacted>"
+    unset = "no Authorization header (ARGO_TOKEN unset)"
+    auth = "Authorization: Bearer <redacted>" if conn.authorization else unset
     body = json.dumps({"namespace": conn.namespace, KINDS[obj["kind"]][1]: obj}, indent=2)
     return (
         f"would POST {url}   ({auth}, TLS verify {'on' if conn.verify_tls else 'off'})\n"

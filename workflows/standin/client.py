@@ -71,10 +71,10 @@ class StandIn:
             f"`{' '.join(command)}` ended before READY (within {timeout}s); stderr:\n{stderr.read()[-4000:]}"
         )
 
-    def stop(self, timeout: float = 10.0) -> int:
-        """SIGTERM, wait for the clean exit; return the exit code (kill after `timeout`)."""
+    def stop(self) -> int:
+        """SIGTERM, wait for the clean exit; return the exit code (kill after 10 s)."""
         self._http.close()
-        code = _terminate(self.process, timeout)
+        code = _terminate(self.process)
         self._stderr.close()
         return code
 
@@ -165,11 +165,11 @@ class StandIn:
         raise StandInError(f"no stand-in service answered {method} /_stand-in{path} (refused: {order})")
 
 
-def _terminate(process: subprocess.Popen[str], timeout: float = 10.0) -> int:
+def _terminate(process: subprocess.Popen[str]) -> int:
     if process.poll() is None:
         process.send_signal(signal.SIGTERM)
         try:
-            return process.wait(timeout)
+            return process.wait(10.0)
         except subprocess.TimeoutExpired:
             process.kill()
     return process.wait()
