@@ -1,8 +1,5 @@
 """`make run` (`python -m workflows.local_demo [MANIFEST] [runner options]`): the daily scrum end to end.
-
-Starts the stand-in DSM services, runs the rendered manifest through the local runner with their URLs,
-stops the services (also on failure or Ctrl-C) and ends with the day in short.
-"""
+The stand-in services, the manifest through the local runner, the services stopped, the day in short."""
 
 from __future__ import annotations
 

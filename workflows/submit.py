@@ -1,8 +1,7 @@
 """`python -m workflows submit`: create or update a manifest's WorkflowTemplates, then its CronWorkflows,
 through the Argo Server.
 
-Configured as the argo CLI is (cmd/argo/commands/client/conn.go); see docs/submit.md.
-"""
+Configured as the argo CLI is (cmd/argo/commands/client/conn.go); see docs/submit.md."""
 
 # One plain requests.Session rather than Hera's WorkflowsService: it keeps one connection for every call,
 # sends the manifest's JSON unchanged (no model round trip), and lets each HTTP status (401, 400, 409)

@@ -1,8 +1,5 @@
 """`python -m workflows.standin [--db PATH] [--host 127.0.0.1] [--fleet N]`: run the four stand-in services.
-
-Prints one `<ENV_NAME>=<url>` line per service (the step contract's env names, in its order), then
-`READY`, and serves until SIGTERM or SIGINT (exit 0); docs/standin.md, "Starting them".
-"""
+Prints `<ENV_NAME>=<url>` per service, then `READY`; serves until SIGTERM or SIGINT (docs/standin.md)."""
 
 from __future__ import annotations
 

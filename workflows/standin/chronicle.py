@@ -1,8 +1,5 @@
 """chronicle-service stand-in: daily scrum report notes (docs/dsm-services.md, "chronicle-service").
-
-Every POST is stored as a new note, which the GET's deployed read defect never shows: tests read
-what was stored with the admin route `GET /_stand-in/notes` (`stored()` below).
-"""
+The GET's deployed read defect never shows a stored note: tests read them with `GET /_stand-in/notes`."""
 
 from __future__ import annotations
 

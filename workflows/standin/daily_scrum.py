@@ -1,8 +1,5 @@
 """daily-scrum-service stand-in: the progress simulation (docs/dsm-services.md, "daily-scrum-service").
-
-Like production it reads and writes the tasks over HTTP on the sprint-service, so the sprint-service's
-faults and downtime reach the simulation as in the cluster.
-"""
+Like production it reads and writes the tasks over HTTP on the sprint-service, its faults included."""
 
 from __future__ import annotations
 

@@ -1,8 +1,5 @@
-"""The one SQLite file the four stand-in services share.
-
-Requests are served concurrently, so each opens its own connection; WAL lets readers run beside the
-writer, and `BEGIN IMMEDIATE` plus a busy timeout serializes writers instead of failing them.
-"""
+"""The one SQLite file the four stand-in services share: each request opens its own connection, WAL
+lets readers run beside the writer, `BEGIN IMMEDIATE` plus a busy timeout serializes writers."""
 
 from __future__ import annotations
 

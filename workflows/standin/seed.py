@@ -1,8 +1,5 @@
-"""The deterministic seed of the stand-in database (what every test starts from after reset()).
-
-GEM-001-S01 covers the cases the job must handle (docs/standin.md, "Seed"); a fleet (`--fleet N`,
-the fleet benchmark) adds N look-alike projects FLEET-0001.., the same for every N.
-"""
+"""The deterministic seed of the stand-in database (docs/standin.md, "Seed"), what every reset() brings
+back; `--fleet N` (the fleet benchmark) adds N look-alike projects FLEET-0001.."""
 
 from __future__ import annotations
 

@@ -1,8 +1,5 @@
-"""HTTP plumbing of one stand-in service, a ThreadingHTTPServer (HTTP/1.1, keep-alive, one thread
-per connection): routing, FastAPI's error answers (422s from pydantic, in lax mode, every error at
-once), the request log, fault injection. Routes under /_stand-in/ are the admin API: never logged,
-never faulted.
-"""
+"""HTTP plumbing of one stand-in service (a ThreadingHTTPServer): routing, FastAPI's error answers,
+the request log, fault injection. Routes under /_stand-in/ (the admin API) are never logged nor faulted."""
 
 from __future__ import annotations
 
