@@ -5,7 +5,6 @@ be queued for a service that is down."""
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -71,12 +70,11 @@ class StandIn:
             f"`{' '.join(command)}` ended before READY (within {timeout}s); stderr:\n{stderr.read()[-4000:]}"
         )
 
-    def stop(self) -> int:
-        """SIGTERM, wait for the clean exit; return the exit code (kill after 10 s)."""
+    def stop(self) -> None:
+        """SIGTERM, wait for the clean exit (kill after 10 s)."""
         self._http.close()
-        code = _terminate(self.process)
+        _terminate(self.process)
         self._stderr.close()
-        return code
 
     def __enter__(self) -> StandIn:
         return self
@@ -165,11 +163,10 @@ class StandIn:
         raise StandInError(f"no stand-in service answered {method} /_stand-in{path} (refused: {order})")
 
 
-def _terminate(process: subprocess.Popen[str]) -> int:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            return process.wait(10.0)
-        except subprocess.TimeoutExpired:
-            process.kill()
-    return process.wait()
+def _terminate(process: subprocess.Popen[str]) -> None:
+    process.terminate()  # SIGTERM, unless it has already ended
+    try:
+        process.wait(10.0)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

@@ -57,11 +57,7 @@ def routes(sprint_url: Callable[[], str], rng: random.Random) -> Routes:
                     continue  # left out of `updates`: the deployed "tasks_updated_count 0" defect
                 # progress_made is the points drawn (as production reports it), even when capped at 100
                 updates.append(
-                    {
-                        "task_id": task.task_id,
-                        "progress_made": f"{increase}%",
-                        "new_status": f"{new_progress}%",
-                    }
+                    dict(task_id=task.task_id, progress_made=f"{increase}%", new_status=f"{new_progress}%")
                 )
         done = f"Daily scrum simulation completed for sprint {sprint_id}"
         message = done if tasks else "No tasks found for sprint."

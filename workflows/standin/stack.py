@@ -41,14 +41,6 @@ class Stack:
         """env variable name -> base URL, in the contract's order."""
         return {env: self.services[name].url for name, env in SERVICES.items()}
 
-    def reset(self) -> None:
-        self.db.reseed()
-        self.rng.seed(RANDOM_SEED)
-        for service in self.services.values():
-            service.faults.clear()
-            service.log.clear()
-            service.start()
-
     def states(self) -> dict[str, dict[str, object]]:
         return {name: {"url": s.url, "up": s.up} for name, s in self.services.items()}
 
@@ -72,7 +64,12 @@ class Stack:
             return {"message": f"request log of {about.name} cleared"}
 
         def reset(*_: object) -> Answer:
-            self.reset()
+            self.db.reseed()
+            self.rng.seed(RANDOM_SEED)
+            for service in self.services.values():
+                service.faults.clear()
+                service.log.clear()
+                service.start()
             return {"message": "stand-in reset", "services": self.states()}
 
         def up(about: Service, _: Request) -> Answer:
