@@ -92,12 +92,8 @@ def demo(argv: Sequence[str], out: TextIO | None = None) -> int:
     return worst
 
 
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    signal.signal(signal.SIGTERM, _interrupt)  # stop the services on SIGTERM too
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # KeyboardInterrupt: stop the services too
     try:
         return demo(sys.argv[1:] if argv is None else argv)
     except KeyboardInterrupt:  # the stand-in was stopped on the way out of its `with`

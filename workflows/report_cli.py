@@ -61,9 +61,9 @@ def local_run(run_dir: Path) -> dict[str, Path]:
         return {}
 
 
-def last_run(root: Path = RUNS) -> Path | None:
-    """The newest local run under `root` whose report step wrote its note."""
-    runs = [status.parent for status in root.glob("*/status.json") if "report" in local_run(status.parent)]
+def last_run() -> Path | None:
+    """The newest local run under runs/ whose report step wrote its note."""
+    runs = [status.parent for status in RUNS.glob("*/status.json") if "report" in local_run(status.parent)]
     return max(runs, key=lambda run: (run / "status.json").stat().st_mtime, default=None)
 
 

@@ -232,23 +232,22 @@ class Server:
     def create_or_update(self, obj: dict[str, Any]) -> str:
         """'created' or 'updated'. An update keeps what the server keeps on the live object and the
         manifest does not set: the instance-ID label create added, any other label or annotation."""
-        kind, namespace = obj["kind"], self.conn.namespace
-        body_field = KINDS[kind][1]
+        kind, url = obj["kind"], self.conn.endpoint(obj["kind"], name_of(obj))
+        body = {"namespace": self.conn.namespace, KINDS[kind][1]: obj}  # the PUT's too, obj as updated below
         try:
-            self.call("POST", self.conn.endpoint(kind), {"namespace": namespace, body_field: obj})
+            self.call("POST", self.conn.endpoint(kind), body)
             return "created"
         except Refused as refused:
             if refused.status != 409:
                 raise
-        live = self.call("GET", self.conn.endpoint(kind, name_of(obj)))
-        live_metadata = live.get("metadata") or {}
+        live_metadata = self.call("GET", url).get("metadata") or {}
         metadata = obj["metadata"] = dict(obj["metadata"])
         for key in ("labels", "annotations"):
             merged = {**(live_metadata.get(key) or {}), **(metadata.get(key) or {})}
             if merged:
                 metadata[key] = merged
         metadata["resourceVersion"] = live_metadata.get("resourceVersion")
-        self.call("PUT", self.conn.endpoint(kind, name_of(obj)), {"namespace": namespace, body_field: obj})
+        self.call("PUT", url, body)
         return "updated"
 
 
@@ -259,8 +258,7 @@ def send(objects: list[dict[str, Any]], conn: Connection) -> int:
         server = Server(conn, session)
         server.check_version()
         for kind in KINDS:
-            batch = [obj for obj in objects if obj["kind"] == kind]
-            failures = send_kind(server, kind, batch)
+            failures = send_kind(server, kind, [obj for obj in objects if obj["kind"] == kind])
             if failures and kind == "WorkflowTemplate":
                 raise SubmitError("the CronWorkflows reference the WorkflowTemplate(s) that failed: not sent")
             if failures:

@@ -30,8 +30,7 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory(prefix="dsm-stand-in-") as tmp:
         db_path = args.db if args.db is not None else Path(tmp) / "stand-in.sqlite"
-        stack = Stack(db_path, args.host, args.fleet)
-        stack.start()
+        stack = Stack(db_path, args.host, args.fleet)  # serving from here on
         try:
             for env, url in stack.urls().items():
                 print(f"{env}={url}")

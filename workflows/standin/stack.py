@@ -17,6 +17,8 @@ AdminHandler = Callable[[Service, Request], Answer]  # given the service a reque
 
 
 class Stack:
+    """The four services on one database, each serving from construction until stop()."""
+
     def __init__(self, db_path: Path, host: str, fleet: int) -> None:
         self.db = Database(db_path, fleet)
         self.rng = random.Random(RANDOM_SEED)  # no lock: its C implementation is thread-safe (random docs)
@@ -28,8 +30,6 @@ class Stack:
         }
         admin = self._admin_routes()
         self.services = {name: Service(name, [*service_routes[name], *admin], host) for name in SERVICES}
-
-    def start(self) -> None:
         for service in self.services.values():
             service.start()
 
