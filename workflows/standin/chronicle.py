@@ -62,9 +62,8 @@ def routes(db: Database) -> Routes:
         }
         with db.write() as conn:
             conn.execute("INSERT INTO notes (note) VALUES (?)", (json.dumps(note),))
-        return json_response(
-            201, {"message": "Daily scrum report recorded successfully", "note_id": note["note_id"]}
-        )
+        message = "Daily scrum report recorded successfully"
+        return json_response(201, {"message": message, "note_id": note["note_id"]})
 
     def read(request: Request) -> Answer:
         rows = stored(db, request.query_as(Query))

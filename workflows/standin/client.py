@@ -1,6 +1,5 @@
-"""The test-side API of the stand-in services (docs/standin.md): start `python -m workflows.standin`,
-drive its admin API through any service that is up (it addresses a service by name), so faults can
-be queued for a service that is down."""
+"""The test-side API of the stand-in services (docs/standin.md): starts `python -m workflows.standin`,
+drives its admin API through any service that is up, so faults can be queued for one that is down."""
 
 from __future__ import annotations
 

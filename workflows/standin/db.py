@@ -69,8 +69,7 @@ class Database:
 
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
-        """One transaction that holds the write lock from its start (no lost updates between
-        a read and a write inside it)."""
+        """One transaction holding the write lock from its start: no lost update inside it."""
         with self.read() as conn, conn:  # `with conn`: COMMIT, or ROLLBACK on an exception
             conn.execute("BEGIN IMMEDIATE")
             yield conn
