@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from workflows.report_cli import local_run
+from workflows.report_cli import local_run, rows
 from workflows.runner.cli import DEFAULT_MANIFEST
 from workflows.runner.cli import run as run_manifest
 from workflows.runner.manifest import ManifestError, load_plans
@@ -34,14 +34,13 @@ def summary(run_dir: Path, status: dict[str, Any], out: TextIO) -> None:
     outputs = status["tasks"]["report"]["outputs"]["parameters"]
     print(f"\nDaily scrum {note['project_id']} / {note['sprint_id']} / {note['report_date']}", file=out)
     print(note["summary"], file=out)
-    entries = note["reports"][note["report_date"]]
-    rows = [(entry["assigned_to"], task) for entry in entries for task in entry["tasks"]]
-    width = max((len(task["id"]) for _, task in rows), default=0)
-    who = max((len(name) for name, _ in rows), default=0)
-    for name, task in rows[:MAX_TASK_LINES]:
-        print(f"  {task['id']:<{width}}  {name:<{who}}  {task['today_work']}", file=out)
-    if len(rows) > MAX_TASK_LINES:
-        print(f"  ... and {len(rows) - MAX_TASK_LINES} more tasks (in the page and in report.json)", file=out)
+    table = rows(note, str(paths["report"]))  # (day, assignee, task, today, impediments)
+    width = max((len(row[2]) for row in table), default=0)
+    who = max((len(row[1]) for row in table), default=0)
+    for _, name, task_id, today, _ in table[:MAX_TASK_LINES]:
+        print(f"  {task_id:<{width}}  {name:<{who}}  {today}", file=out)
+    if (more := len(table) - MAX_TASK_LINES) > 0:
+        print(f"  ... and {more} more tasks (in the page and in report.json)", file=out)
     stored = outputs.get("note_id") or "none: not stored (the page says why)"
     print(f"note id: {stored}", file=out)
     print(f"page: {paths['report-html'].resolve()}", file=out)

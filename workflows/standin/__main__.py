@@ -14,11 +14,10 @@ STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m workflows.standin", description=__doc__.splitlines()[0])
-    parser.add_argument("--db", type=Path, help="SQLite file to use (default: a temporary file)")
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
-    parser.add_argument(
-        "--fleet", type=int, default=0, metavar="N", help="add N projects FLEET-0001.. (default: 0)"
-    )
+    add = parser.add_argument
+    add("--db", type=Path, help="SQLite file to use (default: a temporary file)")
+    add("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    add("--fleet", type=int, default=0, metavar="N", help="add N projects FLEET-0001.. (default: 0)")
     args = parser.parse_args(argv)
     if args.fleet < 0:
         parser.error(f"--fleet must be 0 or more, got {args.fleet}")
