@@ -269,7 +269,6 @@ def send(objects: list[dict[str, Any]], conn: Connection) -> int:
 def send_kind(server: Server, kind: str, batch: list[dict[str, Any]]) -> int:
     """Create or update each object of one kind; the number that the server refused."""
     counts = {"created": 0, "updated": 0, "refused": 0}
-    where = f"{server.conn.namespace} on {server.conn.url}"
     for done, obj in enumerate(batch, start=1):
         named = f"{kind} {server.conn.namespace}/{name_of(obj)}"
         try:
@@ -283,7 +282,7 @@ def send_kind(server: Server, kind: str, batch: list[dict[str, Any]]) -> int:
                 print(f"{outcome} {named} on {server.conn.url}")
         elif done % PROGRESS_EVERY == 0 or done == len(batch):
             summary = ", ".join(f"{count} {what}" for what, count in counts.items() if count)
-            print(f"{kind}s in {where}: {done}/{len(batch)} ({summary})")
+            print(f"{kind}s in {server.conn.namespace} on {server.conn.url}: {done}/{len(batch)} ({summary})")
     return counts["refused"]
 
 

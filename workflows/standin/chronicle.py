@@ -85,8 +85,7 @@ def routes(db: Database) -> Routes:
 def stored(db: Database, query: Query) -> list[dict[str, Any]]:
     """The stored notes matching a query, oldest first: AND-ed filters, an empty one is none (as in the
     real service); a date matches a note's `report_date` or a key of its `reports`."""
-    with db.read() as conn:
-        notes = [json.loads(note) for (note,) in conn.execute("SELECT note FROM notes ORDER BY rowid")]
+    notes = [json.loads(row["note"]) for row in db.rows("SELECT note FROM notes ORDER BY rowid")]
     day = query.daily_scrum_date and query.daily_scrum_date.isoformat()
     return [
         note

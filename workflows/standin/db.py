@@ -7,6 +7,7 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
+from typing import Any
 
 from workflows.standin import seed
 
@@ -66,6 +67,11 @@ class Database:
         conn.row_factory = sqlite3.Row
         conn.execute("PRAGMA synchronous = NORMAL")  # test data: speed over surviving a power cut
         return closing(conn)
+
+    def rows(self, sql: str, *parameters: object) -> list[dict[str, Any]]:
+        """The rows one query selects, as dicts with its column names."""
+        with self.read() as conn:
+            return [dict(row) for row in conn.execute(sql, parameters)]
 
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:

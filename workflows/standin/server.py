@@ -262,8 +262,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
         for name, value in {**response.headers, "Content-Length": str(len(response.body))}.items():
             self.send_header(name, value)
         self.end_headers()
-        self.wfile.write(response.body)
-        self.wfile.flush()
+        self.wfile.write(response.body)  # unbuffered (wbufsize 0): on the wire before `after` runs
         if response.after is not None:
             response.after()
 
