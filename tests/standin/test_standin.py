@@ -630,6 +630,14 @@ def test_delay_fault_sleeps_then_answers_normally(stack: StandIn) -> None:
         call("GET", f"{stack.url('project')}/health", timeout=0.3)
 
 
+def test_delay_fault_acts_at_once_and_answers_late(stack: StandIn) -> None:
+    """A lost answer's note is stored before the client gives up, not later (in the next test's reset)."""
+    stack.fault("chronicle", "delay", seconds=1.5, method="POST")
+    with pytest.raises(requests.Timeout):
+        call("POST", f"{stack.url('chronicle')}/v1/notes/daily_scrum_report", json=note(), timeout=0.5)
+    assert len(stack.notes()) == 1
+
+
 def test_malformed_fault_answers_200_with_invalid_json(stack: StandIn) -> None:
     stack.fault("chronicle", "malformed")
     answer = post_note(stack, note())
