@@ -1,21 +1,18 @@
 """`make run` (`python -m workflows.local_demo [MANIFEST] [runner options]`): the daily scrum end to end.
-
-Starts the stand-in DSM services, runs the rendered manifest through the local runner with their URLs,
-stops the services (also on failure or Ctrl-C) and ends with the day in short.
-"""
+The stand-in services, the manifest through the local runner, the services stopped, the day in short."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from steps.contract import SERVICE_URL_ENV
-from workflows.report_cli import local_run
+from workflows.report_cli import local_run, rows
 from workflows.runner.cli import DEFAULT_MANIFEST
 from workflows.runner.cli import run as run_manifest
 from workflows.runner.manifest import ManifestError, load_plans
@@ -24,32 +21,30 @@ from workflows.runner.rundir import DEFAULT_ROOT, new_run_dir, utc_now
 MAX_TASK_LINES = 40  # a bigger sprint's other tasks are in the page and in report.json
 
 
-def summary(run_dir: Path, status: dict[str, Any], out: TextIO) -> bool:
-    """The day in a few lines: headline, one line per task, the note id, the page; False without a note."""
-    prepare = status["tasks"].get("prepare", {}).get("outputs", {}).get("parameters", {})
+def summary(run_dir: Path, status: dict[str, Any], out: TextIO) -> None:
+    """The day in a few lines: headline, one line per task, the note id, the page (nothing without a note)."""
+    prepare = status["tasks"]["prepare"]["outputs"]["parameters"]
     if prepare.get("proceed") == "false":
         print(f"\nnothing reported: {prepare.get('reason', '')}", file=out)
-        return True
+        return
     paths = local_run(run_dir)
-    if "report" not in paths:
-        return False
+    if "report" not in paths:  # failed on the way: the runner's output says where
+        return
     note = json.loads(paths["report"].read_text(encoding="utf-8"))
     outputs = status["tasks"]["report"]["outputs"]["parameters"]
     print(f"\nDaily scrum {note['project_id']} / {note['sprint_id']} / {note['report_date']}", file=out)
     print(note["summary"], file=out)
-    entries = note["reports"][note["report_date"]]
-    rows = [(entry["assigned_to"], task) for entry in entries for task in entry["tasks"]]
-    width = max((len(task["id"]) for _, task in rows), default=0)
-    who = max((len(name) for name, _ in rows), default=0)
-    for name, task in rows[:MAX_TASK_LINES]:
-        print(f"  {task['id']:<{width}}  {name:<{who}}  {task['today_work']}", file=out)
-    if len(rows) > MAX_TASK_LINES:
-        print(f"  ... and {len(rows) - MAX_TASK_LINES} more tasks (in the page and in report.json)", file=out)
+    table = rows(note, str(paths["report"]))  # (day, assignee, task, today, impediments)
+    width = max((len(row[2]) for row in table), default=0)
+    who = max((len(row[1]) for row in table), default=0)
+    for _, name, task_id, today, _ in table[:MAX_TASK_LINES]:
+        print(f"  {task_id:<{width}}  {name:<{who}}  {today}", file=out)
+    if (more := len(table) - MAX_TASK_LINES) > 0:
+        print(f"  ... and {more} more tasks (in the page and in report.json)", file=out)
     stored = outputs.get("note_id") or "none: not stored (the page says why)"
     print(f"note id: {stored}", file=out)
     print(f"page: {paths['report-html'].resolve()}", file=out)
     print("the note as JSON: python -m workflows report --json (reads this run's report.json)", file=out)
-    return True
 
 
 def demo(argv: Sequence[str], out: TextIO | None = None) -> int:
@@ -77,14 +72,12 @@ def demo(argv: Sequence[str], out: TextIO | None = None) -> int:
         for env_name, url in stand_in.urls.items():
             print(f"  {env_name}={url}", file=out)
         for plan in plans:
-            declared = {param.name for param in plan.parameters}
-            urls = [f"{env.lower()}={stand_in.urls[env]}" for env in SERVICE_URL_ENV.values()]
-            params = [arg for pair in urls if pair.split("=", 1)[0] in declared for arg in ("-p", pair)]
             run_dir = new_run_dir(plan.name, utc_now(), DEFAULT_ROOT)
             print(f"\nrunning {plan.name} from {manifest}\n", file=out)
             # A --workflow in `rest` comes last and wins: it names this same plan.
-            run_argv = [str(manifest), "--workflow", plan.name, "--run-dir", str(run_dir), *params, *rest]
-            worst = max(worst, run_manifest(run_argv, out=out))
+            run_argv = [str(manifest), "--workflow", plan.name, "--run-dir", str(run_dir), *rest]
+            # The URLs reach the parameters of the same names (env < -p: a -p in `rest` still wins).
+            worst = max(worst, run_manifest(run_argv, {**os.environ, **stand_in.urls}, out=out))
             runs.append(run_dir)
         print("\nstopping the stand-in services", file=out)
     # The day last, where it is read: the services are stopped, the page and note are local files.
@@ -93,18 +86,13 @@ def demo(argv: Sequence[str], out: TextIO | None = None) -> int:
         if not status_file.exists():
             continue
         status = json.loads(status_file.read_text(encoding="utf-8"))
-        phase = {name: task["phase"] for name, task in status["tasks"].items()}
-        if phase.get("prepare") == "Succeeded" and not summary(run_dir, status, out):
-            worst = max(worst, 1) if phase.get("report") == "Succeeded" else worst
+        if status["tasks"].get("prepare", {}).get("phase") == "Succeeded":
+            summary(run_dir, status, out)
     return worst
 
 
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    signal.signal(signal.SIGTERM, _interrupt)  # stop the services on SIGTERM too
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # KeyboardInterrupt: stop the services too
     try:
         return demo(sys.argv[1:] if argv is None else argv)
     except KeyboardInterrupt:  # the stand-in was stopped on the way out of its `with`

@@ -1,12 +1,7 @@
-"""`python -m workflows report`: read a stored daily scrum report back from the chronicle-service,
-or the note of a local run. Without a chronicle URL (e.g. `make report` after `make run`, whose
-stand-in services are stopped) it shows the note of the newest local run under runs/, and says so.
-
-Exit codes: 0 the report is shown; 1 the chronicle has no report for that sprint and day (404);
-2 an invalid ID, date or URL, refused before any request; 3 the chronicle could not answer
-(5xx, timeout, garbage): the report may or may not exist; 75 the chronicle could not be reached.
-A 5xx is never read as "no report": the chronicle has a known defect that answers 500 for stored notes.
-"""
+"""`python -m workflows report`: a stored daily scrum report read back from the chronicle-service, or
+without a chronicle URL the note of the newest local run under runs/ (docs/report.md). Exit 0 shown,
+1 no report (404), 2 invalid input, 3 no usable answer (a 5xx is never "no report": the chronicle's
+known defect answers 500 for stored notes), 75 the chronicle could not be reached."""
 
 from __future__ import annotations
 
@@ -66,9 +61,9 @@ def local_run(run_dir: Path) -> dict[str, Path]:
         return {}
 
 
-def last_run(root: Path = RUNS) -> Path | None:
-    """The newest local run under `root` whose report step wrote its note."""
-    runs = [status.parent for status in root.glob("*/status.json") if "report" in local_run(status.parent)]
+def last_run() -> Path | None:
+    """The newest local run under runs/ whose report step wrote its note."""
+    runs = [status.parent for status in RUNS.glob("*/status.json") if "report" in local_run(status.parent)]
     return max(runs, key=lambda run: (run / "status.json").stat().st_mtime, default=None)
 
 
@@ -114,10 +109,9 @@ class Query:
         self.day = validate.date("--date", args.date) if args.date is not None else today
         self.chronicle_url = validate.service_url("--chronicle-url", args.chronicle_url)
         self.params = {"sprint_id": sprint_id, "daily_scrum_date": self.day.isoformat()}
-        of_project = ""
         if project_id is not None:
             self.params["project_id"] = project_id
-            of_project = f" of project {project_id}"
+        of_project = "" if project_id is None else f" of project {project_id}"
         self.description = f"sprint {sprint_id}{of_project} on {self.day.isoformat()}"
 
 

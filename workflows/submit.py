@@ -1,8 +1,7 @@
 """`python -m workflows submit`: create or update a manifest's WorkflowTemplates, then its CronWorkflows,
 through the Argo Server.
 
-Configured as the argo CLI is (cmd/argo/commands/client/conn.go); see docs/submit.md.
-"""
+Configured as the argo CLI is (cmd/argo/commands/client/conn.go); see docs/submit.md."""
 
 # One plain requests.Session rather than Hera's WorkflowsService: it keeps one connection for every call,
 # sends the manifest's JSON unchanged (no model round trip), and lets each HTTP status (401, 400, 409)
@@ -85,8 +84,7 @@ def connection(args: argparse.Namespace, env: Mapping[str, str]) -> Connection:
     secure = args.secure if args.secure is not None else env.get("ARGO_SECURE") != "false"
     skip_verify = args.insecure_skip_verify or env.get("ARGO_INSECURE_SKIP_VERIFY") == "true"
     base_href = args.argo_base_href if args.argo_base_href is not None else env.get("ARGO_BASE_HREF", "")
-    base_href = base_href.strip("/")
-    url = f"{'https' if secure else 'http'}://{server.rstrip('/')}" + (f"/{base_href}" if base_href else "")
+    url = f"{'https' if secure else 'http'}://{server.rstrip('/')}/{base_href.strip('/')}".rstrip("/")
     token = env.get("ARGO_TOKEN", "").strip()
     if token and not token.startswith(("Bearer ", "Basic ")):
         token = f"Bearer {token}"
@@ -143,21 +141,12 @@ class Refused(SubmitError):
         self.status = status
 
 
-def _chain(exc: BaseException) -> list[BaseException]:
-    """The exception and what it wraps (requests -> urllib3 -> socket/ssl), each once."""
-    chain: list[BaseException] = []
-    todo: list[object] = [exc]
-    while todo:
-        current = todo.pop()
-        if isinstance(current, BaseException) and all(current is not seen for seen in chain):
-            chain.append(current)
-            todo += [current.__cause__, current.__context__, getattr(current, "reason", None), *current.args]
-    return chain
-
-
 def unreachable(exc: requests.RequestException, conn: Connection) -> SubmitError:
     """One line: the URL, what kind of failure, and what to try."""
-    chain = _chain(exc)
+    # requests -> urllib3 -> socket/ssl: each raised while handling (or from) the one it wraps
+    chain: list[BaseException] = [exc]
+    while (inner := chain[-1].__cause__ or chain[-1].__context__) is not None:
+        chain.append(inner)
 
     def found(kinds: type[BaseException] | tuple[type[BaseException], ...]) -> bool:
         return any(isinstance(e, kinds) for e in chain)
@@ -170,7 +159,7 @@ def unreachable(exc: requests.RequestException, conn: Connection) -> SubmitError
     elif found(ssl.SSLError):
         kind = "TLS handshake failed"
         hint = "if the server speaks plain HTTP (argo server --secure=false), set ARGO_SECURE=false"
-    elif found((socket.gaierror, urllib3.exceptions.NameResolutionError)):
+    elif found(socket.gaierror):
         kind = "DNS: the host name does not resolve"
     elif found(ConnectionRefusedError):
         kind = "connection refused"
@@ -243,23 +232,22 @@ class Server:
     def create_or_update(self, obj: dict[str, Any]) -> str:
         """'created' or 'updated'. An update keeps what the server keeps on the live object and the
         manifest does not set: the instance-ID label create added, any other label or annotation."""
-        kind, namespace = obj["kind"], self.conn.namespace
-        body_field = KINDS[kind][1]
+        kind, url = obj["kind"], self.conn.endpoint(obj["kind"], name_of(obj))
+        body = {"namespace": self.conn.namespace, KINDS[kind][1]: obj}  # the PUT's too, obj as updated below
         try:
-            self.call("POST", self.conn.endpoint(kind), {"namespace": namespace, body_field: obj})
+            self.call("POST", self.conn.endpoint(kind), body)
             return "created"
         except Refused as refused:
             if refused.status != 409:
                 raise
-        live = self.call("GET", self.conn.endpoint(kind, name_of(obj)))
-        live_metadata = live.get("metadata") or {}
+        live_metadata = self.call("GET", url).get("metadata") or {}
         metadata = obj["metadata"] = dict(obj["metadata"])
         for key in ("labels", "annotations"):
             merged = {**(live_metadata.get(key) or {}), **(metadata.get(key) or {})}
             if merged:
                 metadata[key] = merged
         metadata["resourceVersion"] = live_metadata.get("resourceVersion")
-        self.call("PUT", self.conn.endpoint(kind, name_of(obj)), {"namespace": namespace, body_field: obj})
+        self.call("PUT", url, body)
         return "updated"
 
 
@@ -270,8 +258,7 @@ def send(objects: list[dict[str, Any]], conn: Connection) -> int:
         server = Server(conn, session)
         server.check_version()
         for kind in KINDS:
-            batch = [obj for obj in objects if obj["kind"] == kind]
-            failures = send_kind(server, kind, batch)
+            failures = send_kind(server, kind, [obj for obj in objects if obj["kind"] == kind])
             if failures and kind == "WorkflowTemplate":
                 raise SubmitError("the CronWorkflows reference the WorkflowTemplate(s) that failed: not sent")
             if failures:
@@ -282,7 +269,6 @@ def send(objects: list[dict[str, Any]], conn: Connection) -> int:
 def send_kind(server: Server, kind: str, batch: list[dict[str, Any]]) -> int:
     """Create or update each object of one kind; the number that the server refused."""
     counts = {"created": 0, "updated": 0, "refused": 0}
-    where = f"{server.conn.namespace} on {server.conn.url}"
     for done, obj in enumerate(batch, start=1):
         named = f"{kind} {server.conn.namespace}/{name_of(obj)}"
         try:
@@ -296,15 +282,14 @@ def send_kind(server: Server, kind: str, batch: list[dict[str, Any]]) -> int:
                 print(f"{outcome} {named} on {server.conn.url}")
         elif done % PROGRESS_EVERY == 0 or done == len(batch):
             summary = ", ".join(f"{count} {what}" for what, count in counts.items() if count)
-            print(f"{kind}s in {where}: {done}/{len(batch)} ({summary})")
+            print(f"{kind}s in {server.conn.namespace} on {server.conn.url}: {done}/{len(batch)} ({summary})")
     return counts["refused"]
 
 
 def describe(obj: dict[str, Any], conn: Connection) -> str:
     url = conn.endpoint(obj["kind"]) if conn.url else f"<ARGO_SERVER unset>/api/v1/{KINDS[obj['kind']][0]}"
-    auth = "no Authorization header (ARGO_TOKEN unset)"
-    if conn.authorization:
-        auth = "Authorization: Bearer <redacted>"
+    unset = "no Authorization header (ARGO_TOKEN unset)"
+    auth = "Authorization: Bearer <redacted>" if conn.authorization else unset
     body = json.dumps({"namespace": conn.namespace, KINDS[obj["kind"]][1]: obj}, indent=2)
     return (
         f"would POST {url}   ({auth}, TLS verify {'on' if conn.verify_tls else 'off'})\n"

@@ -630,6 +630,14 @@ def test_delay_fault_sleeps_then_answers_normally(stack: StandIn) -> None:
         call("GET", f"{stack.url('project')}/health", timeout=0.3)
 
 
+def test_delay_fault_acts_at_once_and_answers_late(stack: StandIn) -> None:
+    """A lost answer's note is stored before the client gives up, not later (in the next test's reset)."""
+    stack.fault("chronicle", "delay", seconds=1.5, method="POST")
+    with pytest.raises(requests.Timeout):
+        call("POST", f"{stack.url('chronicle')}/v1/notes/daily_scrum_report", json=note(), timeout=0.5)
+    assert len(stack.notes()) == 1
+
+
 def test_malformed_fault_answers_200_with_invalid_json(stack: StandIn) -> None:
     stack.fault("chronicle", "malformed")
     answer = post_note(stack, note())
@@ -782,3 +790,17 @@ def test_reset_restores_the_seed_and_clears_everything(stack: StandIn) -> None:
     assert call("GET", f"{stack.url('project')}/health").ok
     assert [r["path"] for r in stack.requests("sprint")] == [f"/sprints/{SPRINT}/tasks"]
     assert stack.requests("daily-scrum") == []
+
+
+def test_reset_keeps_the_fleet_it_was_started_with() -> None:
+    with StandIn.start(fleet=2) as fleet:
+        last = seed.fleet_project_id(2)
+        sprint = f"{last}-S01"
+        run_simulation(fleet, sprint)
+        for _ in range(2):  # as started, then after a reset: the seed, the fleet, nothing more
+            fleet.reset()
+            assert call("GET", f"{fleet.url('project')}/projects/{last}").status_code == 200
+            assert call("GET", f"{fleet.url('sprint')}/sprints/active/{last}").json() == {"sprint_id": sprint}
+            assert [t["progress_percentage"] for t in tasks_of(fleet, sprint).values()] == [100, 40, 0, 0]
+            assert call("GET", f"{fleet.url('project')}/projects/FLEET-0003").status_code == 500
+            assert len(tasks_of(fleet)) == 10

@@ -1,8 +1,5 @@
 """`python -m workflows.standin [--db PATH] [--host 127.0.0.1] [--fleet N]`: run the four stand-in services.
-
-Prints one `<ENV_NAME>=<url>` line per service (the step contract's env names, in its order), then
-`READY`, and serves until SIGTERM or SIGINT (exit 0); docs/standin.md, "Starting them".
-"""
+Prints `<ENV_NAME>=<url>` per service, then `READY`; serves until SIGTERM or SIGINT (docs/standin.md)."""
 
 from __future__ import annotations
 
@@ -17,11 +14,10 @@ STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m workflows.standin", description=__doc__.splitlines()[0])
-    parser.add_argument("--db", type=Path, help="SQLite file to use (default: a temporary file)")
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
-    parser.add_argument(
-        "--fleet", type=int, default=0, metavar="N", help="add N projects FLEET-0001.. (default: 0)"
-    )
+    add = parser.add_argument
+    add("--db", type=Path, help="SQLite file to use (default: a temporary file)")
+    add("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    add("--fleet", type=int, default=0, metavar="N", help="add N projects FLEET-0001.. (default: 0)")
     args = parser.parse_args(argv)
     if args.fleet < 0:
         parser.error(f"--fleet must be 0 or more, got {args.fleet}")
@@ -33,8 +29,7 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory(prefix="dsm-stand-in-") as tmp:
         db_path = args.db if args.db is not None else Path(tmp) / "stand-in.sqlite"
-        stack = Stack(db_path, args.host, args.fleet)
-        stack.start()
+        stack = Stack(db_path, args.host, args.fleet)  # serving from here on
         try:
             for env, url in stack.urls().items():
                 print(f"{env}={url}")

@@ -1,8 +1,5 @@
 """chronicle-service stand-in: daily scrum report notes (docs/dsm-services.md, "chronicle-service").
-
-Every POST is stored as a new note, which the GET's deployed read defect never shows: tests read
-what was stored with the admin route `GET /_stand-in/notes` (`stored()` below).
-"""
+The GET's deployed read defect never shows a stored note: tests read them with `GET /_stand-in/notes`."""
 
 from __future__ import annotations
 
@@ -65,9 +62,8 @@ def routes(db: Database) -> Routes:
         }
         with db.write() as conn:
             conn.execute("INSERT INTO notes (note) VALUES (?)", (json.dumps(note),))
-        return json_response(
-            201, {"message": "Daily scrum report recorded successfully", "note_id": note["note_id"]}
-        )
+        message = "Daily scrum report recorded successfully"
+        return json_response(201, {"message": message, "note_id": note["note_id"]})
 
     def read(request: Request) -> Answer:
         rows = stored(db, request.query_as(Query))
@@ -87,12 +83,9 @@ def routes(db: Database) -> Routes:
 
 
 def stored(db: Database, query: Query) -> list[dict[str, Any]]:
-    """The stored notes matching a query, oldest first.
-
-    Filters are AND-ed; an empty value is no filter, as in the real service. A date matches a
-    note's `report_date` or a key of its `reports`."""
-    with db.read() as conn:
-        notes = [json.loads(note) for (note,) in conn.execute("SELECT note FROM notes ORDER BY rowid")]
+    """The stored notes matching a query, oldest first: AND-ed filters, an empty one is none (as in the
+    real service); a date matches a note's `report_date` or a key of its `reports`."""
+    notes = [json.loads(row["note"]) for row in db.rows("SELECT note FROM notes ORDER BY rowid")]
     day = query.daily_scrum_date and query.daily_scrum_date.isoformat()
     return [
         note

@@ -1,11 +1,9 @@
-"""The test-side API of the stand-in services (docs/standin.md): start `python -m workflows.standin`,
-drive its admin API through any service that is up (it addresses a service by name), so faults can
-be queued for a service that is down."""
+"""The test-side API of the stand-in services (docs/standin.md): starts `python -m workflows.standin`,
+drives its admin API through any service that is up, so faults can be queued for one that is down."""
 
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -71,12 +69,11 @@ class StandIn:
             f"`{' '.join(command)}` ended before READY (within {timeout}s); stderr:\n{stderr.read()[-4000:]}"
         )
 
-    def stop(self, timeout: float = 10.0) -> int:
-        """SIGTERM, wait for the clean exit; return the exit code (kill after `timeout`)."""
+    def stop(self) -> None:
+        """SIGTERM, wait for the clean exit (kill after 10 s)."""
         self._http.close()
-        code = _terminate(self.process, timeout)
+        _terminate(self.process)
         self._stderr.close()
-        return code
 
     def __enter__(self) -> StandIn:
         return self
@@ -165,11 +162,10 @@ class StandIn:
         raise StandInError(f"no stand-in service answered {method} /_stand-in{path} (refused: {order})")
 
 
-def _terminate(process: subprocess.Popen[str], timeout: float = 10.0) -> int:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            return process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            process.kill()
-    return process.wait()
+def _terminate(process: subprocess.Popen[str]) -> None:
+    process.terminate()  # SIGTERM, unless it has already ended
+    try:
+        process.wait(10.0)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

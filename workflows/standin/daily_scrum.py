@@ -1,8 +1,5 @@
 """daily-scrum-service stand-in: the progress simulation (docs/dsm-services.md, "daily-scrum-service").
-
-Like production it reads and writes the tasks over HTTP on the sprint-service, so the sprint-service's
-faults and downtime reach the simulation as in the cluster.
-"""
+Like production it reads and writes the tasks over HTTP on the sprint-service, its faults included."""
 
 from __future__ import annotations
 
@@ -60,11 +57,7 @@ def routes(sprint_url: Callable[[], str], rng: random.Random) -> Routes:
                     continue  # left out of `updates`: the deployed "tasks_updated_count 0" defect
                 # progress_made is the points drawn (as production reports it), even when capped at 100
                 updates.append(
-                    {
-                        "task_id": task.task_id,
-                        "progress_made": f"{increase}%",
-                        "new_status": f"{new_progress}%",
-                    }
+                    dict(task_id=task.task_id, progress_made=f"{increase}%", new_status=f"{new_progress}%")
                 )
         done = f"Daily scrum simulation completed for sprint {sprint_id}"
         message = done if tasks else "No tasks found for sprint."

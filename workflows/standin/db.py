@@ -1,8 +1,5 @@
-"""The one SQLite file the four stand-in services share.
-
-Requests are served concurrently, so each opens its own connection; WAL lets readers run beside the
-writer, and `BEGIN IMMEDIATE` plus a busy timeout serializes writers instead of failing them.
-"""
+"""The one SQLite file the four stand-in services share: each request opens its own connection, WAL
+lets readers run beside the writer, `BEGIN IMMEDIATE` plus a busy timeout serializes writers."""
 
 from __future__ import annotations
 
@@ -10,6 +7,7 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
+from typing import Any
 
 from workflows.standin import seed
 
@@ -52,8 +50,16 @@ CREATE TABLE IF NOT EXISTS notes (note TEXT NOT NULL);
 
 
 class Database:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, fleet: int) -> None:
+        """Create the schema and add the seed rows (and `fleet` projects) not there yet, so a file
+        given with --db keeps its notes and progress across restarts."""
         self.path = path
+        self.fleet = fleet  # reseed() loads the same fleet again
+        with self.read() as conn:
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.executescript(SCHEMA)
+        with self.write() as conn:
+            seed.load(conn, fleet)
 
     def read(self) -> closing[sqlite3.Connection]:
         # isolation_level=None: transactions are explicit (BEGIN IMMEDIATE in write()).
@@ -62,26 +68,21 @@ class Database:
         conn.execute("PRAGMA synchronous = NORMAL")  # test data: speed over surviving a power cut
         return closing(conn)
 
+    def rows(self, sql: str, *parameters: object) -> list[dict[str, Any]]:
+        """The rows one query selects, as dicts with its column names."""
+        with self.read() as conn:
+            return [dict(row) for row in conn.execute(sql, parameters)]
+
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
-        """One transaction that holds the write lock from its start (no lost updates between
-        a read and a write inside it)."""
+        """One transaction holding the write lock from its start: no lost update inside it."""
         with self.read() as conn, conn:  # `with conn`: COMMIT, or ROLLBACK on an exception
             conn.execute("BEGIN IMMEDIATE")
             yield conn
 
-    def initialize(self, fleet: int = 0) -> None:
-        """Create the schema and add the seed rows (and `fleet` projects) not there yet, so a file
-        given with --db keeps its notes and progress across restarts."""
-        with self.read() as conn:
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.executescript(SCHEMA)
-        with self.write() as conn:
-            seed.load(conn, fleet)
-
     def reseed(self) -> None:
-        """Back to the seed: every table emptied (notes included) and refilled in one transaction."""
+        """Back to the seed and the fleet: every table emptied (notes included) and refilled at once."""
         with self.write() as conn:
             for table in ("notes", "projects", "team_members", "sprints", "tasks"):
                 conn.execute(f"DELETE FROM {table}")
-            seed.load(conn)
+            seed.load(conn, self.fleet)

@@ -10,22 +10,14 @@ def routes(db: Database) -> Routes:
     def team_members(request: Request) -> Answer:
         # An unknown project answers 200 with an empty list, as the real service does.
         project_id = request.params["project_id"]
-        with db.read() as conn:
-            rows = conn.execute(
-                "SELECT id, name, gender, state, age FROM team_members WHERE project_id = ? ORDER BY rowid",
-                (project_id,),
-            )
-            return {"project_id": project_id, "team_members": [dict(row) for row in rows]}
+        sql = "SELECT id, name, gender, state, age FROM team_members WHERE project_id = ? ORDER BY rowid"
+        return {"project_id": project_id, "team_members": db.rows(sql, project_id)}
 
     def project(request: Request) -> Answer:
-        with db.read() as conn:
-            row = conn.execute(
-                "SELECT project_id AS id, name, description, status FROM projects WHERE project_id = ?",
-                (request.params["project_id"],),
-            ).fetchone()
-        if row is None:  # not 404: the real service fails on the missing row
-            raise HTTPError(500, "Database operation failed.")
-        return dict(row)
+        sql = "SELECT project_id AS id, name, description, status FROM projects WHERE project_id = ?"
+        if not (found := db.rows(sql, request.params["project_id"])):
+            raise HTTPError(500, "Database operation failed.")  # not 404: the real service fails on it
+        return found[0]
 
     return [
         ("GET", "/projects/{project_id}/team-members", team_members),

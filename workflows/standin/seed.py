@@ -1,8 +1,5 @@
-"""The deterministic seed of the stand-in database (what every test starts from after reset()).
-
-GEM-001-S01 covers the cases the job must handle (docs/standin.md, "Seed"); a fleet (`--fleet N`,
-the fleet benchmark) adds N look-alike projects FLEET-0001.., the same for every N.
-"""
+"""The deterministic seed of the stand-in database (docs/standin.md, "Seed"), what every reset() brings
+back; `--fleet N` (the fleet benchmark) adds N look-alike projects FLEET-0001.."""
 
 from __future__ import annotations
 
@@ -72,7 +69,7 @@ def fleet_project_id(number: int) -> str:
     return f"FLEET-{number:04d}"
 
 
-def load(conn: sqlite3.Connection, fleet: int = 0) -> None:
+def load(conn: sqlite3.Connection, fleet: int) -> None:
     """Insert the seed rows and `fleet` projects FLEET-0001..; rows already there are kept, so a
     database file given again with --db is not doubled."""
     tables: dict[str, list[tuple[Any, ...]]] = {  # rows in the order of their table's columns (db.py)

@@ -1,8 +1,5 @@
-"""HTTP plumbing of one stand-in service, a ThreadingHTTPServer (HTTP/1.1, keep-alive, one thread
-per connection): routing, FastAPI's error answers (422s from pydantic, in lax mode, every error at
-once), the request log, fault injection. Routes under /_stand-in/ are the admin API: never logged,
-never faulted.
-"""
+"""HTTP plumbing of one stand-in service (a ThreadingHTTPServer): routing, FastAPI's error answers,
+the request log, fault injection. Routes under /_stand-in/ (the admin API) are never logged nor faulted."""
 
 from __future__ import annotations
 
@@ -94,30 +91,6 @@ Handler = Callable[[Request], Answer]
 Routes = list[tuple[str, str, Handler]]  # (method, path template like /sprints/{sprint_id}, handler)
 
 
-class Router:
-    """The first declared match wins, as in FastAPI; HTTPError becomes its `{"detail"}` answer."""
-
-    def __init__(self, routes: Routes) -> None:
-        self._routes = [
-            (method, re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", template) + "$"), handler)
-            for method, template, handler in routes
-        ]
-
-    def dispatch(self, request: Request) -> Response:
-        try:
-            for method, pattern, handler in self._routes:
-                match = pattern.match(request.path)
-                if match and method == request.method:
-                    request.params = {k: unquote(v) for k, v in match.groupdict().items()}
-                    answer = handler(request)
-                    return answer if isinstance(answer, Response) else json_response(200, answer)
-        except HTTPError as exc:
-            return json_response(exc.status, {"detail": exc.detail})
-        if any(pattern.match(request.path) for _, pattern, _ in self._routes):
-            return json_response(405, {"detail": "Method Not Allowed"})
-        return json_response(404, {"detail": "Not Found"})
-
-
 class Fault(BaseModel, extra="forbid"):  # extra="forbid": a typo ("second") must not become a default
     """A fault as posted to /_stand-in/faults; `remaining` is posted as `count`."""
 
@@ -147,7 +120,10 @@ class Service(ThreadingHTTPServer):
 
     def __init__(self, name: str, routes: Routes, host: str) -> None:
         self.name = name
-        self.routes = Router([("GET", "/health", lambda _: {"status": "ok"}), *routes])
+        self.routes = [
+            (method, re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", template) + "$"), handler)
+            for method, template, handler in [("GET", "/health", lambda _: {"status": "ok"}), *routes]
+        ]
         self.faults: list[Fault] = []  # pending; the first that matches a request is used
         self.log: list[dict[str, Any]] = []  # what it was asked (admin routes excluded), oldest first
         self.connections: set[socket.socket] = set()  # open ones; a set's add, discard and copy are atomic
@@ -193,6 +169,21 @@ class Service(ThreadingHTTPServer):
         if not isinstance(sys.exc_info()[1], OSError):
             super().handle_error(request, client_address)
 
+    def dispatch(self, request: Request) -> Response:
+        """The first declared match wins, as in FastAPI; HTTPError becomes its `{"detail"}` answer."""
+        try:
+            for method, pattern, handler in self.routes:
+                match = pattern.match(request.path)
+                if match and method == request.method:
+                    request.params = {k: unquote(v) for k, v in match.groupdict().items()}
+                    answer = handler(request)
+                    return answer if isinstance(answer, Response) else json_response(200, answer)
+        except HTTPError as exc:
+            return json_response(exc.status, {"detail": exc.detail})
+        if any(pattern.match(request.path) for _, pattern, _ in self.routes):
+            return json_response(405, {"detail": "Method Not Allowed"})
+        return json_response(404, {"detail": "Not Found"})
+
     def _take_fault(self, method: str, path: str) -> Fault | None:
         """Consume one use of the first fault matching this request, if any."""
         with self._lock:
@@ -212,7 +203,7 @@ class Service(ThreadingHTTPServer):
     def handle(self, request: Request) -> Response | None:
         """The answer to a request, or None to drop the connection without one."""
         if request.path.startswith("/_stand-in/"):
-            return self.routes.dispatch(request)
+            return self.dispatch(request)
         entry: dict[str, Any] = {  # logged on arrival; the status is set when answered (None if dropped)
             "method": request.method,
             "path": request.path,
@@ -226,18 +217,15 @@ class Service(ThreadingHTTPServer):
         return response
 
     def _answer(self, request: Request, fault: Fault | None) -> Response | None:
-        if fault is None:
-            return self.routes.dispatch(request)
-        if fault.kind == "delay":
-            time.sleep(fault.seconds)
-            return self.routes.dispatch(request)
+        if fault is None or fault.kind == "delay":
+            response = self.dispatch(request)
+            if fault is not None:  # it acts at once and answers late: a test's note is in before its end
+                time.sleep(fault.seconds)
+            return response
         if fault.kind == "status":
-            headers = {"Content-Type": "application/json"}
-            if fault.retry_after is not None:
-                headers["Retry-After"] = str(fault.retry_after)
-            return json_response(
-                fault.status, {"detail": f"Injected fault: status {fault.status}"}, headers=headers
-            )
+            retry = {} if fault.retry_after is None else {"Retry-After": str(fault.retry_after)}
+            detail = {"detail": f"Injected fault: status {fault.status}"}
+            return json_response(fault.status, detail, headers={"Content-Type": "application/json", **retry})
         if fault.kind == "answer":
             return json_response(fault.status, fault.body)
         if fault.kind == "malformed":
@@ -275,8 +263,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
         for name, value in {**response.headers, "Content-Length": str(len(response.body))}.items():
             self.send_header(name, value)
         self.end_headers()
-        self.wfile.write(response.body)
-        self.wfile.flush()
+        self.wfile.write(response.body)  # unbuffered (wbufsize 0): on the wire before `after` runs
         if response.after is not None:
             response.after()
 

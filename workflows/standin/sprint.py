@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -17,28 +16,20 @@ class TaskProgressUpdate(BaseModel):
     status: str | None = None
 
 
-def _tasks(conn: sqlite3.Connection, sprint_id: str) -> list[dict[str, Any]]:
-    rows = conn.execute(
-        "SELECT task_id, title, status, sprint_id, progress_percentage, assigned_to"
-        " FROM tasks WHERE sprint_id = ? ORDER BY task_id",
-        (sprint_id,),
-    )
-    return [dict(row) for row in rows]
-
-
 def routes(db: Database) -> Routes:
+    def tasks_of(sprint_id: str) -> list[dict[str, Any]]:
+        columns = "task_id, title, status, sprint_id, progress_percentage, assigned_to"
+        return db.rows(f"SELECT {columns} FROM tasks WHERE sprint_id = ? ORDER BY task_id", sprint_id)
+
     def tasks(request: Request) -> Answer:
         # An unknown sprint answers 200 [] (not 404), as the real service does.
-        with db.read() as conn:
-            return _tasks(conn, request.params["sprint_id"])
+        return tasks_of(request.params["sprint_id"])
 
     def one_sprint(request: Request) -> dict[str, Any]:
         sprint_id = request.params["sprint_id"]
-        with db.read() as conn:
-            row = conn.execute("SELECT * FROM sprints WHERE sprint_id = ?", (sprint_id,)).fetchone()
-            if row is None:
-                raise HTTPError(404, f"Sprint {sprint_id} not found.")
-            return {"sprint": dict(row), "tasks": _tasks(conn, sprint_id)}
+        if not (sprints := db.rows("SELECT * FROM sprints WHERE sprint_id = ?", sprint_id)):
+            raise HTTPError(404, f"Sprint {sprint_id} not found.")
+        return {"sprint": sprints[0], "tasks": tasks_of(sprint_id)}
 
     def task_summary(request: Request) -> Answer:
         tasks = one_sprint(request)["tasks"]  # 404 for an unknown sprint
@@ -47,23 +38,15 @@ def routes(db: Database) -> Routes:
 
     def active(request: Request) -> Answer:
         project_id = request.params["project_id"]
-        with db.read() as conn:
-            row = conn.execute(
-                "SELECT sprint_id FROM sprints WHERE project_id = ? AND status = ?"
-                " ORDER BY start_date DESC, sprint_id DESC LIMIT 1",
-                (project_id, SPRINT_ACTIVE),
-            ).fetchone()
-        if row is None:
+        sql = "SELECT sprint_id FROM sprints WHERE project_id = ? AND status = ?"
+        found = db.rows(f"{sql} ORDER BY start_date DESC, sprint_id DESC LIMIT 1", project_id, SPRINT_ACTIVE)
+        if not found:
             raise HTTPError(404, f"No active sprint found for project {project_id}.")
-        return {"sprint_id": row["sprint_id"]}
+        return found[0]
 
     def by_project(request: Request) -> Answer:
-        with db.read() as conn:
-            rows = conn.execute(
-                "SELECT * FROM sprints WHERE project_id = ? ORDER BY start_date, sprint_id",
-                (request.params["project_id"],),
-            )
-            return [dict(row) for row in rows]
+        sql = "SELECT * FROM sprints WHERE project_id = ? ORDER BY start_date, sprint_id"
+        return db.rows(sql, request.params["project_id"])
 
     def progress(request: Request) -> Answer:
         task_id = request.params["task_id"]

@@ -17,9 +17,10 @@ AdminHandler = Callable[[Service, Request], Answer]  # given the service a reque
 
 
 class Stack:
+    """The four services on one database, each serving from construction until stop()."""
+
     def __init__(self, db_path: Path, host: str, fleet: int) -> None:
-        self.db = Database(db_path)
-        self.db.initialize(fleet)
+        self.db = Database(db_path, fleet)
         self.rng = random.Random(RANDOM_SEED)  # no lock: its C implementation is thread-safe (random docs)
         service_routes = {
             "daily-scrum": daily_scrum.routes(lambda: self.services["sprint"].url, self.rng),
@@ -29,8 +30,6 @@ class Stack:
         }
         admin = self._admin_routes()
         self.services = {name: Service(name, [*service_routes[name], *admin], host) for name in SERVICES}
-
-    def start(self) -> None:
         for service in self.services.values():
             service.start()
 
@@ -41,14 +40,6 @@ class Stack:
     def urls(self) -> dict[str, str]:
         """env variable name -> base URL, in the contract's order."""
         return {env: self.services[name].url for name, env in SERVICES.items()}
-
-    def reset(self) -> None:
-        self.db.reseed()
-        self.rng.seed(RANDOM_SEED)
-        for service in self.services.values():
-            service.faults.clear()
-            service.log.clear()
-            service.start()
 
     def states(self) -> dict[str, dict[str, object]]:
         return {name: {"url": s.url, "up": s.up} for name, s in self.services.items()}
@@ -73,7 +64,12 @@ class Stack:
             return {"message": f"request log of {about.name} cleared"}
 
         def reset(*_: object) -> Answer:
-            self.reset()
+            self.db.reseed()
+            self.rng.seed(RANDOM_SEED)
+            for service in self.services.values():
+                service.faults.clear()
+                service.log.clear()
+                service.start()
             return {"message": "stand-in reset", "services": self.states()}
 
         def up(about: Service, _: Request) -> Answer:
