@@ -21,16 +21,16 @@ class Finding:
 
 @dataclass
 class Report:
-    """Collects the findings of one document; `where` strings name template, task and field."""
+    """Collects the findings of one document, each placed by field path (and template, task)."""
 
     label: str
     findings: list[Finding] = field(default_factory=list)
 
-    def error(self, where: str, message: str) -> None:
-        self.findings.append(Finding(self.label, where, message))
+    def error(self, path: str, message: str, template: str | None = None, task: str | None = None) -> None:
+        self.findings.append(Finding(self.label, where(path, template, task), message))
 
-    def warning(self, where: str, message: str) -> None:
-        self.findings.append(Finding(self.label, where, message, is_error=False))
+    def warning(self, path: str, message: str, template: str | None = None) -> None:
+        self.findings.append(Finding(self.label, where(path, template), message, is_error=False))
 
 
 def where(field: str, template: str | None = None, task: str | None = None) -> str:

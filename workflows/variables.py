@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from workflows.checks import VARIABLE_TAG
-from workflows.findings import Report, where
+from workflows.findings import Report
 
 _WORKFLOW_GLOBALS = re.compile(
     r"^workflow\.(name|namespace|uid|serviceAccountName|mainEntrypoint|priority|duration|scheduledTime|status"
@@ -62,7 +62,7 @@ def check_variables(
         for match in VARIABLE_TAG.finditer(text) if "{{" in text else ():
             # an expression tag (`{{=...}}`) is evaluated by Argo at run time, not checked here
             if not match.group(1).startswith("=") and (problem := resolve(match.group(1), scope)):
-                report.error(where(field_path, template, task), f"{match.group(0)!r}: {problem}")
+                report.error(field_path, f"{match.group(0)!r}: {problem}", template, task)
 
 
 def resolve(variable: str, scope: Scope) -> str | None:
