@@ -274,7 +274,6 @@ TEMPLATE_DESCRIPTION = (
 # fields win) and leaves the DAG template alone.
 TEMPLATE_DEFAULTS = m.Template(
     container=m.Container(
-        image="",
         resources=SMALL,
         volume_mounts=[m.VolumeMount(name=name, mount_path=path) for name, path in MOUNTS.items()],
         security_context=m.SecurityContext(
@@ -335,10 +334,7 @@ def template_document(registry: str, image_tag: str | None) -> dict[str, Any]:
         with DAG(name=ENTRYPOINT):
             for step in contract.STEPS:
                 step_task(step, templates[step.name])
-    document = workflow_template.build().model_dump(by_alias=True, exclude_none=True, mode="json")
-    # Hera writes an empty image into templateDefaults; Argo needs none there (each step has its own).
-    document["spec"]["templateDefaults"]["container"].pop("image", None)
-    return name_first(document)
+    return name_first(workflow_template.build().model_dump(by_alias=True, exclude_none=True, mode="json"))
 
 
 def cron_document(project: ProjectConfig) -> dict[str, Any]:
