@@ -18,6 +18,7 @@ from workflows.checks import TEMPLATE_TYPES, VARIABLE_TAG, parameters, with_temp
 from workflows.findings import Report
 from workflows.runner import expressions
 from workflows.runner.expressions import ExpressionError
+from workflows.runner.retry import Retry
 from workflows.variables import Scope, check_variables, io_names
 
 # V v4.1.2 (validateTemplateHolder): the accepted retry policies.
@@ -442,11 +443,9 @@ def _check_retry(report: Report, template: dict[str, Any], path: str, name: str)
         report.error(f"{here}.backoff.factor", f"{factor_text!r} must be a whole number", name)
     if "maxDuration" not in seconds or not str(limit or "").isdigit() or not factor_text.isdigit():
         return
-    factor = int(factor_text) or 1  # l.1053: a factor of 0 means no growth
-    waits, wait = [], seconds.get("duration", 0.0)
-    for _ in range(int(limit)):
-        waits.append(min(wait, seconds["cap"]) if "cap" in seconds else wait)
-        wait *= factor
+    factor, cap = int(factor_text), seconds.get("cap")  # l.1053: a factor of 0 means no growth
+    policy = Retry(int(limit), duration=seconds.get("duration"), factor=factor, cap=cap)
+    waits = [policy.wait(number) for number in range(1, int(limit) + 1)]  # as the local runner waits
     deadline = template.get("activeDeadlineSeconds")
     attempt = float(deadline) if str(deadline or "").isdigit() else 0.0
     # every attempt but the last may run to its deadline, then wait
