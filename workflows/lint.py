@@ -17,18 +17,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from workflows import crd
-from workflows.checks import (
-    ManifestFileError,
-    UnresolvedTemplate,
-    load_manifest,
-    name_problem,
-    parameters,
-    resolve_cron,
-    schedule_problem,
-    timezone_problem,
-    workflow_templates,
-)
+from workflows import checks, crd
 from workflows.findings import Finding, Report
 from workflows.rules import Context, check_labels, check_workflow_spec
 
@@ -85,7 +74,7 @@ def lint_documents(
     """Every finding (errors and warnings) in the documents of one manifest: the CRD schemas of
     `argo_versions` ("3.7", "v4.1.2", ...; default every bundled one), then the controller's rules."""
     versions = tuple(crd.release(version) for version in argo_versions)
-    templates = workflow_templates(documents)
+    templates = checks.workflow_templates(documents)
     context = Context(configmaps={_name(doc): doc for doc in documents if _is_kind(doc, "ConfigMap")})
     alone = dataclasses.replace(context, template_validation=True)  # a WorkflowTemplate: the same metrics
     seen: dict[tuple[str, str], int] = {}
@@ -137,7 +126,7 @@ def _check_metadata(report: Report, metadata: dict[str, Any], kind: str, max_len
             message = f"{value!r} is a {type(value).__name__}; quote it: metadata values are strings"
             report.error(f"metadata.{field}", message)
     name = str(metadata.get("name") or "")
-    if problem := name_problem(name, kind, max_length):
+    if problem := checks.name_problem(name, kind, max_length):
         report.error("metadata.name", f"{name!r} {problem}")
     check_labels(report, metadata.get("labels"), "metadata.labels")
 
@@ -163,16 +152,16 @@ def _check_cron_workflow(
     if ("WorkflowTemplate", workflow_spec["workflowTemplateRef"].get("name")) in broken:
         return  # its template's document has the errors; merging a malformed spec would only add noise
     try:
-        resolved = resolve_cron(document, templates)
-    except UnresolvedTemplate as exc:
+        resolved = checks.resolve_cron(document, templates)
+    except checks.UnresolvedTemplate as exc:
         report.error(f"{base}.workflowTemplateRef.name", str(exc))
         return
     template = resolved.template or {}
     namespaces = {(d.get("metadata") or {}).get("namespace") for d in (document, template)}
     if len(namespaces - {None}) > 1:
         report.error("metadata.namespace", f"the WorkflowTemplate is in another namespace ({namespaces})")
-    known = {p.get("name") for p in parameters(template.get("spec") or {})}
-    for index, param in enumerate(parameters(workflow_spec)):
+    known = {p.get("name") for p in checks.parameters(template.get("spec") or {})}
+    for index, param in enumerate(checks.parameters(workflow_spec)):
         if param.get("name") not in known:
             message = f"{param.get('name')!r} is not a parameter of WorkflowTemplate {_name(template)!r}"
             report.error(f"{base}.arguments.parameters[{index}].name", message)
@@ -181,7 +170,7 @@ def _check_cron_workflow(
         check_workflow_spec(report, resolved.spec, merged_base, context)
         return
     # the template's own check covers the rest
-    for index, param in enumerate(parameters(resolved.spec)):
+    for index, param in enumerate(checks.parameters(resolved.spec)):
         if all(param.get(key) is None for key in ("value", "valueFrom")):  # validate.go l.1016
             report.error(
                 f"{base}.arguments.parameters",
@@ -202,10 +191,10 @@ def _check_cron(report: Report, document: dict[str, Any]) -> None:
     if not schedules:
         report.error("spec.schedules", "no schedule: a CronWorkflow needs at least one")
     for index, schedule in enumerate(schedules):
-        if problem := schedule_problem(str(schedule)):
+        if problem := checks.schedule_problem(str(schedule)):
             report.error(f"spec.schedules[{index}]", f"{schedule!r} {problem}")
     timezone = spec.get("timezone")
-    if timezone and (problem := timezone_problem(timezone)):
+    if timezone and (problem := checks.timezone_problem(timezone)):
         report.error("spec.timezone", f"{timezone!r} {problem}")
     policy = spec.get("concurrencyPolicy")
     if policy and policy not in CONCURRENCY_POLICIES:
@@ -253,9 +242,9 @@ def main(argv: list[str]) -> int:
     errors, unreadable = 0, False
     for file in args.files:
         try:
-            documents = load_manifest(Path(file))
+            documents = checks.load_manifest(Path(file))
             findings = lint_documents(documents, file, versions)
-        except ManifestFileError as exc:
+        except checks.ManifestFileError as exc:
             print(exc, file=sys.stderr)
             unreadable = True
             continue
