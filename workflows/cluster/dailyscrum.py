@@ -206,28 +206,25 @@ def step_metrics(step: StepSpec) -> list[Gauge | Counter]:
     return metrics
 
 
-def artifact_path(name: str, directory: str) -> str:
-    return f"{directory}/{contract.ARTIFACT_FILES[name]}"
+def artifact(name: str, directory: str, carried: bool, **fields: Any) -> Artifact:
+    """A step's artifact file in `directory`; a carried one under its per-sprint key."""
+    path = f"{directory}/{contract.ARTIFACT_FILES[name]}"
+    if carried:
+        return S3Artifact(name=name, path=path, key=CARRIED_KEYS[name], **fields)
+    return Artifact(name=name, path=path, **fields)
 
 
 def step_template(step: StepSpec, registry: str, image_tag: str | None) -> Container:
-    none = NoneArchiveStrategy()
     outputs: list[Parameter | Artifact] = [
-        Artifact(name=name, path=artifact_path(name, OUT_DIR), archive=none) for name in step.output_artifacts
-    ]
-    outputs += [
-        S3Artifact(name=name, path=artifact_path(name, OUT_DIR), key=CARRIED_KEYS[name], archive=none)
-        for name in step.carried
+        artifact(name, OUT_DIR, name in step.carried, archive=NoneArchiveStrategy())
+        for name in (*step.output_artifacts, *step.carried)
     ]
     for name in step.output_parameters:
         value_from = m.ValueFrom(path=f"{OUT_DIR}/{name}", default=OUTPUT_DEFAULTS.get(name))
         outputs.append(Parameter(name=name, value_from=value_from))
     inputs: list[Parameter | Artifact] = [Parameter(name=name) for name in step_inputs(step)]
-    inputs += [Artifact(name=name, path=artifact_path(name, IN_DIR)) for name in step.inputs]
-    inputs += [
-        S3Artifact(name=name, path=artifact_path(name, IN_DIR), key=CARRIED_KEYS[name], optional=True)
-        for name in step.carried
-    ]
+    inputs += [artifact(name, IN_DIR, carried=False) for name in step.inputs]
+    inputs += [artifact(name, IN_DIR, carried=True, optional=True) for name in step.carried]  # none at first
     return Container(
         name=step.name,
         image=image_ref(step, registry, image_tag),
