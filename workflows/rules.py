@@ -180,22 +180,20 @@ class _SpecCheck:
     # --- templates ---------------------------------------------------------------------------------
 
     def _check_template(self, template: dict[str, Any], path: str, volumes: set[str]) -> None:
-        report = self.report
-        name = template.get("name") or "?"
+        report, name = self.report, template.get("name") or "?"
+        error = functools.partial(report.error, template=name)
         kinds = [kind for kind in TEMPLATE_TYPES if template.get(kind) is not None]
         if len(kinds) != 1:  # V l.721 (validateTemplateType)
             has = ", ".join(kinds) or "none"
-            message = f"a template needs exactly one of {', '.join(TEMPLATE_TYPES)}; has {has}"
-            report.error(path, message, name)
+            error(path, f"a template needs exactly one of {', '.join(TEMPLATE_TYPES)}; has {has}")
         kind = kinds[0] if kinds else None
         for key in ("activeDeadlineSeconds", "timeout") if kind in {"dag", "steps"} else ():
             if template.get(key):  # V l.848 (validateNonLeaf), 4.1's CRD CEL rule
-                report.error(f"{path}.{key}", f"not allowed on a {kind} template (Argo 4.1 refuses it)", name)
+                error(f"{path}.{key}", f"not allowed on a {kind} template (Argo 4.1 refuses it)")
         if kind in {"container", "script", "containerSet"} and name != name.lower():
             # workflow/util/pod_name.go v4.1.2 (GeneratePodName): the pod is <workflow>-<template>-<hash>,
             # and a pod name must be a lowercase DNS-1123 subdomain.
-            message = "a pod's template name must be lowercase (it is part of the pod name)"
-            report.error(f"{path}.name", message, name)
+            error(f"{path}.name", "a pod's template name must be lowercase (it is part of the pod name)")
         _check_display_name(report, template, path, name)
         _check_io_names(report, template.get("inputs"), f"{path}.inputs", name)
         _check_io_names(report, template.get("outputs"), f"{path}.outputs", name)
@@ -209,7 +207,7 @@ class _SpecCheck:
                 # Kubernetes pod validation: a mount names a volume of the pod (the workflow's or template's).
                 if mount.get("name") not in own_volumes:
                     message = f"no volume {mount.get('name')!r} in spec.volumes or the template's volumes"
-                    report.error(f"{path}.{container_kind}.volumeMounts[{index}].name", message, name)
+                    error(f"{path}.{container_kind}.volumeMounts[{index}].name", message)
 
         inputs, outputs = io_names(template.get("inputs")), io_names(template.get("outputs"))
         retry = _RETRY_VARIABLES if template.get("retryStrategy") else frozenset()
@@ -261,40 +259,33 @@ class _SpecCheck:
 
     def _check_metrics(self, metrics: Any, path: str, scope: Scope, template: str | None) -> None:
         """V v4.1.2 l.611-626; workflow/metrics/util.go l.18-49; metrics_custom.go l.140-256; O l.4265-4345"""
-        report = self.report
+        error = functools.partial(self.report.error, template=template)
         for index, metric in enumerate((metrics or {}).get("prometheus") or []):
             here = f"{path}.prometheus[{index}]"
             name, help_text = metric.get("name") or "", metric.get("help") or ""
             if not METRIC_NAME.match(name):
-                message = f"metric name {name!r} must match {METRIC_NAME.pattern}"
-                report.error(f"{here}.name", message, template)
+                error(f"{here}.name", f"metric name {name!r} must match {METRIC_NAME.pattern}")
             elif name in BUILTIN_METRICS:
-                message = f"metric name {name!r} is one of the controller's own metrics"
-                report.error(f"{here}.name", message, template)
+                error(f"{here}.name", f"metric name {name!r} is one of the controller's own metrics")
             if not help_text:
-                report.error(f"{here}.help", "a metric needs a help text", template)
+                error(f"{here}.help", "a metric needs a help text")
             for label_index, label in enumerate(metric.get("labels") or []):
                 if not METRIC_NAME.match(label.get("key") or ""):
                     message = f"label key {label.get('key')!r} must match {METRIC_NAME.pattern}"
-                    report.error(f"{here}.labels[{label_index}].key", message, template)
+                    error(f"{here}.labels[{label_index}].key", message)
             kinds = [kind for kind in ("gauge", "counter", "histogram") if metric.get(kind) is not None]
             if len(kinds) != 1:
                 has = ", ".join(kinds) or "none"
-                message = f"a metric needs exactly one of gauge, counter, histogram; has {has}"
-                report.error(here, message, template)
+                error(here, f"a metric needs exactly one of gauge, counter, histogram; has {has}")
             else:
-                _check_metric_value(report, metric, kinds[0], here, template)
+                _check_metric_value(self.report, metric, kinds[0], here, template)
                 seen = self.context.metrics.setdefault(name, (help_text, kinds[0], here))
                 if seen[:2] != (help_text, kinds[0]):  # metrics_custom.go: one help and type per name
-                    report.error(
-                        f"{here}.name",
-                        f"metric {name!r} is also defined at {seen[2]} with another help text or type; "
-                        "the controller keeps the first and refuses this one",
-                        template,
-                    )
+                    message = f"metric {name!r} is also defined at {seen[2]} with another help text or type; "
+                    error(f"{here}.name", message + "the controller keeps the first and refuses this one")
             if metric.get("when"):
                 self._check_when(metric["when"], f"{here}.when", template)
-            check_variables(report, metric, here, scope, template=template)
+            check_variables(self.report, metric, here, scope, template=template)
 
     def _check_when(self, when: str, path: str, template: str | None, task: str | None = None) -> None:
         """steps.go v4.1.2 l.384-416 (shouldExecute): govaluate after substitution, giving a bool."""
