@@ -134,9 +134,33 @@ def _check_metadata(report: Report, metadata: dict[str, Any], kind: str, max_len
 def _check_cron_workflow(
     report: Report, document: dict[str, Any], templates: dict[str, Any], context: Context, broken: set[Any]
 ) -> None:
-    _check_cron(report, document)
+    # validate.go v4.1.2 l.440-470 (CronWorkflow), v3.7.18 alike
+    _check_metadata(report, document.get("metadata") or {}, "CronWorkflow", 52)
+    spec = document.get("spec") or {}
+    schedules = list(spec.get("schedules") or [])
+    if spec.get("schedule"):  # v3.7: not both; v4.1 has no singular schedule (the schema says so)
+        if schedules:
+            report.error("spec.schedule", "set together with spec.schedules; use spec.schedules only")
+        schedules.append(spec["schedule"])
+    if not schedules:
+        report.error("spec.schedules", "no schedule: a CronWorkflow needs at least one")
+    for index, schedule in enumerate(schedules):
+        if problem := checks.schedule_problem(str(schedule)):
+            report.error(f"spec.schedules[{index}]", f"{schedule!r} {problem}")
+    timezone = spec.get("timezone")
+    if timezone and (problem := checks.timezone_problem(timezone)):
+        report.error("spec.timezone", f"{timezone!r} {problem}")
+    policy = spec.get("concurrencyPolicy")
+    if policy and policy not in CONCURRENCY_POLICIES:
+        choices = ", ".join(sorted(CONCURRENCY_POLICIES))
+        report.error("spec.concurrencyPolicy", f"{policy!r} is not one of {choices}")
+    for key in ("startingDeadlineSeconds", "successfulJobsHistoryLimit", "failedJobsHistoryLimit"):
+        value = spec.get(key)
+        if isinstance(value, int) and value < 0:
+            report.error(f"spec.{key}", f"{value} must not be negative")
+    check_labels(report, (spec.get("workflowMetadata") or {}).get("labels"), "spec.workflowMetadata.labels")
     base = "spec.workflowSpec"
-    workflow_spec = (document.get("spec") or {}).get("workflowSpec") or {}
+    workflow_spec = spec.get("workflowSpec") or {}
     if not workflow_spec.get("workflowTemplateRef"):
         check_workflow_spec(report, workflow_spec, base, context)
         return
@@ -172,39 +196,8 @@ def _check_cron_workflow(
     # the template's own check covers the rest
     for index, param in enumerate(checks.parameters(resolved.spec)):
         if all(param.get(key) is None for key in ("value", "valueFrom")):  # validate.go l.1016
-            report.error(
-                f"{base}.arguments.parameters",
-                f"parameter {param.get('name')!r} has no value in the CronWorkflow or its template "
-                f"(merged argument {index})",
-            )
-
-
-def _check_cron(report: Report, document: dict[str, Any]) -> None:
-    """validate.go v4.1.2 l.440-470 (CronWorkflow), v3.7.18 alike."""
-    _check_metadata(report, document.get("metadata") or {}, "CronWorkflow", 52)
-    spec = document.get("spec") or {}
-    schedules = list(spec.get("schedules") or [])
-    if spec.get("schedule"):  # v3.7: not both; v4.1 has no singular schedule (the schema says so)
-        if schedules:
-            report.error("spec.schedule", "set together with spec.schedules; use spec.schedules only")
-        schedules.append(spec["schedule"])
-    if not schedules:
-        report.error("spec.schedules", "no schedule: a CronWorkflow needs at least one")
-    for index, schedule in enumerate(schedules):
-        if problem := checks.schedule_problem(str(schedule)):
-            report.error(f"spec.schedules[{index}]", f"{schedule!r} {problem}")
-    timezone = spec.get("timezone")
-    if timezone and (problem := checks.timezone_problem(timezone)):
-        report.error("spec.timezone", f"{timezone!r} {problem}")
-    policy = spec.get("concurrencyPolicy")
-    if policy and policy not in CONCURRENCY_POLICIES:
-        choices = ", ".join(sorted(CONCURRENCY_POLICIES))
-        report.error("spec.concurrencyPolicy", f"{policy!r} is not one of {choices}")
-    for key in ("startingDeadlineSeconds", "successfulJobsHistoryLimit", "failedJobsHistoryLimit"):
-        value = spec.get(key)
-        if isinstance(value, int) and value < 0:
-            report.error(f"spec.{key}", f"{value} must not be negative")
-    check_labels(report, (spec.get("workflowMetadata") or {}).get("labels"), "spec.workflowMetadata.labels")
+            message = f"parameter {param.get('name')!r} has no value in the CronWorkflow or its template"
+            report.error(f"{base}.arguments.parameters", f"{message} (merged argument {index})")
 
 
 def _check_configmap(report: Report, document: dict[str, Any]) -> None:
