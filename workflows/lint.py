@@ -41,9 +41,8 @@ _SHAPE_BREAKING = {"type", "anyOf", "oneOf", "required"}
 
 
 def _check_schema(report: Report, document: dict[str, Any], versions: tuple[str, ...]) -> set[str] | None:
-    """Schema findings, one per problem naming the releases that refuse it: the fields they name, or
-    None when the shape is too broken for the rules. A pattern or an unknown field does not stop the
-    rules; they then skip the fields the schema already named."""
+    """Schema findings, one per problem naming the releases that refuse it; the fields they name (the
+    rules skip them), or None when the shape is too broken for them (a pattern or unknown field is not)."""
     by_problem: dict[tuple[str, str, str], list[str]] = {}
     for version in versions:
         for problem in crd.problems(document, version):

@@ -14,10 +14,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from workflows.checks import TEMPLATE_TYPES, VARIABLE_TAG, parameters, with_template_defaults
+from workflows.checks import TEMPLATE_TYPES, VARIABLE_TAG, parameters, with_defaults_applied
 from workflows.findings import Report
 from workflows.runner import expressions
-from workflows.runner.expressions import ExpressionError
 from workflows.runner.retry import Retry
 from workflows.variables import Scope, check_variables, io_names
 
@@ -141,8 +140,7 @@ class _SpecCheck:
             value = param.get("value")
             self.values[param.get("name", "")] = None if value is None or "{{" in str(value) else str(value)
         self.params = frozenset(self.values)
-        defaults = spec.get("templateDefaults")
-        self.templates = [with_template_defaults(t, defaults) for t in spec.get("templates") or []]
+        self.templates = with_defaults_applied(spec).get("templates") or []
         self.by_name: dict[str, dict[str, Any]] = {}
 
     def run(self, base: str) -> None:
@@ -306,7 +304,7 @@ class _SpecCheck:
         substituted = VARIABLE_TAG.sub(sample, when)
         try:
             expressions.evaluate_when(substituted)
-        except ExpressionError as exc:
+        except expressions.ExpressionError as exc:
             message = f"{when!r} is not a govaluate boolean after substitution ({substituted!r}: {exc}); "
             self.report.error(path, message + "quote values with '-', spaces or ':'", template, task)
 
@@ -416,7 +414,7 @@ def _check_retry(report: Report, template: dict[str, Any], path: str, name: str)
         # O v4.1.2 l.1193-1203: compiled with lastRetry.* only after a failure; an error marks the node Error.
         try:
             expressions.parse_retry_expression(expression)
-        except ExpressionError as exc:
+        except expressions.ExpressionError as exc:
             report.error(f"{here}.expression", f"does not compile: {exc}", name)
     # O v3.7.18 l.1031-1089: `maxDuration` counts from the first attempt's start, `cap` bounds each wait.
     backoff = retry.get("backoff") or {}
@@ -425,7 +423,7 @@ def _check_retry(report: Report, template: dict[str, Any], path: str, name: str)
         if backoff.get(key) is not None and "{{" not in str(backoff[key]):
             try:
                 seconds[key] = expressions.parse_duration(backoff[key])
-            except ExpressionError as exc:
+            except expressions.ExpressionError as exc:
                 report.error(f"{here}.backoff.{key}", str(exc), name)
     if backoff and not backoff.get("duration"):  # l.1039: checked at the first retry, which then errors
         report.error(f"{here}.backoff.duration", "a backoff needs a duration (the base wait)", name)

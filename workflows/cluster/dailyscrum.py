@@ -68,8 +68,7 @@ CARRIED_KEYS: dict[str, str] = {
 }
 
 
-def tag(variable: str) -> str:
-    """`tag("inputs.parameters.x")` == "{{inputs.parameters.x}}": an Argo variable reference."""
+def tag(variable: str) -> str:  # an Argo variable reference
     return "{{" + variable + "}}"
 
 
@@ -335,10 +334,8 @@ def template_document(registry: str, image_tag: str | None) -> dict[str, Any]:
 
 
 def cron_document(project: ProjectConfig) -> dict[str, Any]:
-    """One project's CronWorkflow: its schedule and parameters; the DAG comes from the template.
-
-    Written as a plain mapping, not through Hera: a fleet renders a thousand of these, and the lint
-    parses every one through Hera's models anyway."""
+    """One project's CronWorkflow: its schedule and parameters; the DAG comes from the template. A plain
+    mapping, not built through Hera's models: a fleet renders a thousand of these."""
     sprint = f"`{project.sprint_id}`" if project.sprint_id else "the active sprint"
     schedules = ", ".join(f"`{s}`" for s in project.schedules) + f" {project.timezone}"
     # the Argo UI lists runs with this Markdown
