@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from workflows import checks, crd
+from workflows.checks import ManifestFileError, load_manifest  # submit.py reads manifests through lint
 from workflows.findings import Finding, Report
 from workflows.rules import Context, check_labels, check_workflow_spec
 
@@ -234,9 +235,9 @@ def main(argv: list[str]) -> int:
     errors, unreadable = 0, False
     for file in args.files:
         try:
-            documents = checks.load_manifest(Path(file))
+            documents = load_manifest(Path(file))
             findings = lint_documents(documents, file, versions)
-        except checks.ManifestFileError as exc:
+        except ManifestFileError as exc:
             print(exc, file=sys.stderr)
             unreadable = True
             continue
