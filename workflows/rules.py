@@ -135,10 +135,8 @@ class _SpecCheck:
     def __init__(self, report: Report, spec: dict[str, Any], context: Context) -> None:
         self.report, self.spec, self.context = report, spec, context
         # workflow parameter -> its literal value (None when it has none or it holds a tag)
-        self.values: dict[str, str | None] = {}
-        for param in parameters(spec):
-            value = param.get("value")
-            self.values[param.get("name", "")] = None if value is None or "{{" in str(value) else str(value)
+        values = {param.get("name", ""): param.get("value") for param in parameters(spec)}
+        self.values = {name: None if v is None or "{{" in str(v) else str(v) for name, v in values.items()}
         self.params = frozenset(self.values)
         self.templates = with_defaults_applied(spec).get("templates") or []
         self.by_name: dict[str, dict[str, Any]] = {}
