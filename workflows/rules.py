@@ -60,9 +60,7 @@ LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
 # so a task named like one cannot be referred to.
 EXPR_KEYWORDS = frozenset({"not", "in", "or", "and", "matches", "contains", "startsWith", "endsWith", "let"})
 EXPR_KEYWORDS |= {"if", "else", "nil", "true", "false"}
-_STATUS_TAG = re.compile(
-    r"\{\{\s*(workflow\.status|status|tasks\.[^.{}]+\.status|steps\.[^.{}]+\.status)\s*\}\}"
-)
+_STATUS_TAG = re.compile(r"\{\{\s*(workflow\.status|status|(?:tasks|steps)\.[^.{}]+\.status)\s*\}\}")
 _ARTIFACT_LOCATIONS = ("s3", "gcs", "azure", "oss", "hdfs", "http", "git", "artifactory", "raw", "plugin")
 # What supplies a template input the task does not pass (an optional artifact needs nothing).
 _INPUT_SOURCES = {"parameters": ("value", "default", "valueFrom"), "artifacts": _ARTIFACT_LOCATIONS}

@@ -109,9 +109,7 @@ RETRY_IF_NOT_SENT = retry(2, f"asInt(lastRetry.exitCode) == {contract.EXIT_NOT_S
 # steps/http.py worst_case_seconds), and the whole run at least every promised attempt and wait of
 # the critical path (tests/workflows/test_retries.py computes both). prepare makes eight calls
 # (four /health with a short read timeout), simulate and report two, each fetch one.
-DEADLINE_SECONDS = {
-    contract.PREPARE.name: 12 * 60, contract.SIMULATE.name: 5 * 60, contract.REPORT.name: 5 * 60
-}
+DEADLINE_SECONDS = {contract.PREPARE: 12 * 60, contract.SIMULATE: 5 * 60, contract.REPORT: 5 * 60}
 SMALL = m.ResourceRequirements(
     requests={"cpu": "50m", "memory": "64Mi"}, limits={"cpu": "500m", "memory": "128Mi"}
 )
@@ -234,7 +232,7 @@ def step_template(step: StepSpec, registry: str, image_tag: str | None) -> Conta
         outputs=outputs or None,
         resources=LARGE if step.needs_pandas else None,  # the rest take templateDefaults' SMALL
         retry_strategy=RETRY_IF_NOT_SENT if step in (contract.SIMULATE, contract.REPORT) else RETRY_SAFE,
-        active_deadline_seconds=DEADLINE_SECONDS.get(step.name, 3 * 60),
+        active_deadline_seconds=DEADLINE_SECONDS.get(step, 3 * 60),
         metrics=step_metrics(step),
     )
 
