@@ -17,14 +17,13 @@ from typing import Any
 from workflows.checks import TEMPLATE_TYPES, VARIABLE_TAG, parameters, with_defaults_applied
 from workflows.findings import Report
 from workflows.runner import expressions
-from workflows.runner.retry import Retry
+from workflows.runner.retry import RETRIED_PHASES, Retry
 from workflows.variables import Scope, check_variables, io_names
 
-# V v4.1.2 (validateTemplateHolder): the accepted retry policies.
-RETRY_POLICIES = frozenset({"Always", "OnFailure", "OnError", "OnTransientError"})
-# workflow/controller/dag.go v4.1.2 (TaskResults): the results a `depends` term may name.
-TASK_RESULTS = frozenset({"Succeeded", "Failed", "Errored", "Skipped", "Omitted", "Daemoned"})
-TASK_RESULTS |= {"AnySucceeded", "AllFailed"}
+# V v4.1.2 (validateTemplateHolder): the accepted retry policies, the ones the local runner decides.
+RETRY_POLICIES = frozenset(RETRIED_PHASES)
+# workflow/controller/dag.go v4.1.2 (TaskResults): what a `depends` term may name (the runner runs all but 2).
+TASK_RESULTS = frozenset({*expressions.TASK_RESULTS, "AnySucceeded", "AllFailed"})
 # V v4.1.2 l.1717 (isValidWorkflowFieldName): template, task and step names.
 FIELD_NAME = re.compile(r"^[a-zA-Z0-9][-a-zA-Z0-9]*$")
 MAX_FIELD_NAME = 128
@@ -65,8 +64,7 @@ _ARTIFACT_LOCATIONS = ("s3", "gcs", "azure", "oss", "hdfs", "http", "git", "arti
 # What supplies a template input the task does not pass (an optional artifact needs nothing).
 _INPUT_SOURCES = {"parameters": ("value", "default", "valueFrom"), "artifacts": _ARTIFACT_LOCATIONS}
 # V v4.1.2 l.513-535 (validateTemplate): what a template with a retryStrategy may name besides.
-_RETRY_VARIABLES = frozenset({"retries", "lastRetry.exitCode", "lastRetry.status", "lastRetry.duration"})
-_RETRY_VARIABLES |= {"lastRetry.message"}
+_RETRY_VARIABLES = frozenset({"retries", *expressions.RETRY_NAMES})
 # O v4.1.2 l.4265-4345: the scope a template's metrics are evaluated in, after the node ran.
 _METRIC_VARIABLES = frozenset({"status", "duration", "exitCode", "outputs.result"})
 _METRIC_VARIABLES |= {"resourcesDuration.cpu", "resourcesDuration.memory"}
