@@ -124,6 +124,11 @@ def failures(name: str, help: str, labels: list[Label], status: str) -> Counter:
     return Counter(name=name, help=help, labels=labels, when=when, value="1")
 
 
+def last_value(name: str, help: str, labels: list[Label], value: str, when: str | None = None) -> Gauge:
+    """A gauge of the value at the last run (or step), not one updated while it runs."""
+    return Gauge(name=name, help=help, labels=labels, when=when, realtime=False, value=value)
+
+
 # name -> (default, description); one more per service: its base URL
 PARAMETERS: dict[str, tuple[str, str]] = {
     "project_id": ("", "DSM project ID (each CronWorkflow sets it)"),
@@ -190,14 +195,8 @@ def step_metrics(step: StepSpec) -> list[Gauge | Counter]:
     if step is contract.FETCH_SUMMARY:  # the sprint's progress, as the sprint-service counts it
         sprint = [*BY_PROJECT, Label(key="sprint", value="{{inputs.parameters.sprint_id}}")]
         metrics += [
-            Gauge(
-                name=f"dailyscrum_{param}",
-                help=f"Tasks of the sprint ({what}) at the last daily scrum",
-                labels=sprint,
-                when="{{status}} == Succeeded",
-                realtime=False,
-                value=tag(f"outputs.parameters.{param}"),
-            )
+            last_value(f"dailyscrum_{param}", f"Tasks of the sprint ({what}) at the last daily scrum", sprint,
+                       tag(f"outputs.parameters.{param}"), when="{{status}} == Succeeded")
             for param, what in SPRINT_GAUGES.items()
         ]
     return metrics
@@ -313,13 +312,8 @@ def template_document(registry: str, image_tag: str | None) -> dict[str, Any]:
         volumes=[EmptyDirVolume(name=name, size_limit="64Mi") for name in MOUNTS],
         template_defaults=TEMPLATE_DEFAULTS,
         metrics=[
-            Gauge(
-                name="dailyscrum_run_duration_seconds",
-                help="Duration of the last daily scrum run",
-                labels=BY_PROJECT,
-                realtime=False,
-                value="{{workflow.duration}}",
-            ),
+            last_value("dailyscrum_run_duration_seconds", "Duration of the last daily scrum run", BY_PROJECT,
+                       "{{workflow.duration}}"),
             failures("dailyscrum_failed_runs_total", "Daily scrum runs that failed or errored", BY_PROJECT,
                      "workflow.status"),
         ],
