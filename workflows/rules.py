@@ -239,13 +239,12 @@ class _SpecCheck:
             message = f"ConfigMap {name!r} (key {key!r}) is not in this file: it must exist in the cluster"
             self.report.warning(here, message, template)
             return
+        error = functools.partial(self.report.error, here, template=template)
         value = (configmap.get("data") or {}).get(key)
         if value is None:
-            message = f"ConfigMap {name!r} has no key {key!r} (Argo: Sync configuration key not found)"
-            self.report.error(here, message, template)
+            error(f"ConfigMap {name!r} has no key {key!r} (Argo: Sync configuration key not found)")
         elif not re.fullmatch(r"[+-]?\d+", str(value)) or int(value) < 1:
-            message = f"ConfigMap {name!r} key {key!r} is {value!r}; the limit must be an integer >= 1"
-            self.report.error(here, message, template)
+            error(f"ConfigMap {name!r} key {key!r} is {value!r}; the limit must be an integer >= 1")
 
     # --- metrics and `when` --------------------------------------------------------------------------
 

@@ -31,7 +31,6 @@ from hera.workflows import (
 from hera.workflows import models as m
 
 from steps import contract
-from steps.contract import StepSpec
 from workflows.cluster.config import Config, ProjectConfig
 from workflows.cluster.images import DEFAULT_REGISTRY, image_ref
 
@@ -153,7 +152,7 @@ ENV_SOURCES: dict[str, str] = {
 }
 
 
-def env_value(step: StepSpec, env_name: str) -> str:
+def env_value(step: contract.StepSpec, env_name: str) -> str:
     """Where a step's environment variable comes from; an unknown name is a contract change to wire here."""
     if env_name in RESOLVED_BY_PREPARE and step is not contract.PREPARE:
         return tag(f"inputs.parameters.{RESOLVED_BY_PREPARE[env_name]}")
@@ -164,13 +163,13 @@ def env_value(step: StepSpec, env_name: str) -> str:
     return ENV_SOURCES[env_name]
 
 
-def step_inputs(step: StepSpec) -> list[str]:
+def step_inputs(step: contract.StepSpec) -> list[str]:
     """The parameters a step takes from prepare's outputs (as template inputs, passed by the DAG task)."""
     resolved = {} if step is contract.PREPARE else RESOLVED_BY_PREPARE
     return [param for env, param in resolved.items() if env in step.env]
 
 
-def step_args(step: StepSpec) -> list[str]:
+def step_args(step: contract.StepSpec) -> list[str]:
     """`--in-X PATH --out-Y PATH ...` with Argo's path variables, by the contract's option rule."""
     args: list[str] = []
     for name in (*step.inputs, *step.carried):
@@ -187,7 +186,7 @@ BY_PROJECT = [Label(key="project", value="{{workflow.parameters.project_id}}")] 
 SPRINT_GAUGES = {"completed_tasks": "completed", "pending_tasks": "pending", "total_tasks": "all"}
 
 
-def step_metrics(step: StepSpec) -> list[Gauge | Counter]:
+def step_metrics(step: contract.StepSpec) -> list[Gauge | Counter]:
     metrics: list[Gauge | Counter] = [
         failures("dailyscrum_step_failures_total", "Daily scrum step attempts that failed or errored, "
                  "by step", [*BY_PROJECT, Label(key="step", value=step.name)], "status")
@@ -210,7 +209,7 @@ def artifact(name: str, directory: str, carried: bool, **fields: Any) -> Artifac
     return Artifact(name=name, path=path, **fields)
 
 
-def step_template(step: StepSpec, registry: str, image_tag: str | None) -> Container:
+def step_template(step: contract.StepSpec, registry: str, image_tag: str | None) -> Container:
     outputs: list[Parameter | Artifact] = [
         artifact(name, OUT_DIR, name in step.carried, archive=NoneArchiveStrategy())
         for name in (*step.output_artifacts, *step.carried)
@@ -236,7 +235,7 @@ def step_template(step: StepSpec, registry: str, image_tag: str | None) -> Conta
     )
 
 
-def step_task(step: StepSpec, template: Container) -> Task:
+def step_task(step: contract.StepSpec, template: Container) -> Task:
     arguments: list[Parameter | Artifact] = [
         Parameter(name=name, value=tag(f"tasks.{contract.PREPARE.name}.outputs.parameters.{name}"))
         for name in step_inputs(step)
