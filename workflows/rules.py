@@ -387,12 +387,9 @@ def _check_display_name(report: Report, template: dict[str, Any], path: str, nam
     display = (template.get("annotations") or {}).get(DISPLAY_NAME_ANNOTATION)
     # a tagged name is only known at run time
     if display is not None and "{{" not in str(display) and not DISPLAY_NAME.match(str(display)):
-        report.error(
-            f"{path}.annotations[{DISPLAY_NAME_ANNOTATION}]",
-            f"{display!r}: displayName must match the regex {DISPLAY_NAME.pattern} "
-            "(the controller marks the node Error; put prose in the workflow's description)",
-            name,
-        )
+        message = f"{display!r}: displayName must match the regex {DISPLAY_NAME.pattern} "
+        message += "(the controller marks the node Error; put prose in the workflow's description)"
+        report.error(f"{path}.annotations[{DISPLAY_NAME_ANNOTATION}]", message, name)
 
 
 def _check_retry(report: Report, template: dict[str, Any], path: str, name: str) -> None:

@@ -53,6 +53,7 @@ LABELS = {"app.kubernetes.io/name": "dailyscrum", "app.kubernetes.io/part-of": "
 # Fleet-wide cap on runs at once: a ConfigMap key the semaphore reads.
 LIMITS_CONFIGMAP = "dailyscrum-limits"
 LIMITS_KEY = "runs"
+LIMITS_REF = m.ConfigMapKeySelector(name=LIMITS_CONFIGMAP, key=LIMITS_KEY)
 # artifact -> the step that writes it (carried ones too: the report reads simulate's recorded day)
 PRODUCERS = {name: step.name for step in contract.STEPS for name in (*step.output_artifacts, *step.carried)}
 # Carried artifacts: key-only (the default artifact repository fills in bucket and credentials),
@@ -293,11 +294,7 @@ def template_document(registry: str, image_tag: str | None) -> dict[str, Any]:
         # fleet. Both live here: a CronWorkflow's list would replace this one (no merge key).
         synchronization=m.Synchronization(
             mutexes=[m.Mutex(name="dailyscrum-{{workflow.parameters.project_id}}")],
-            semaphores=[
-                m.SemaphoreRef(
-                    config_map_key_ref=m.ConfigMapKeySelector(name=LIMITS_CONFIGMAP, key=LIMITS_KEY)
-                )
-            ],
+            semaphores=[m.SemaphoreRef(config_map_key_ref=LIMITS_REF)],
         ),
         # Keep every pod of a run that failed (its logs are the diagnosis) until the TTL removes
         # the run; delete the pods of a run that succeeded as soon as it is done.
