@@ -168,11 +168,9 @@ def _check_cron_workflow(
         report.error(f"{base}.templates", "templates cannot be set beside workflowTemplateRef")
     for key in sorted(set(workflow_spec) - STRICT_OVERRIDES):
         why = " (and it replaces the template's whole list: the lists have no merge key)"
-        report.error(
-            f"{base}.{key}",
-            f"{key} may not be overridden beside workflowTemplateRef: Argo's templateReferencing: Strict "
-            f"refuses the run{why * (key == 'synchronization')}; set it in the WorkflowTemplate",
-        )
+        message = f"{key} may not be overridden beside workflowTemplateRef: Argo's templateReferencing: "
+        message += f"Strict refuses the run{why * (key == 'synchronization')}; set it in the WorkflowTemplate"
+        report.error(f"{base}.{key}", message)
     if ("WorkflowTemplate", workflow_spec["workflowTemplateRef"].get("name")) in broken:
         return  # its template's document has the errors; merging a malformed spec would only add noise
     try:

@@ -430,14 +430,11 @@ def _check_retry(report: Report, template: dict[str, Any], path: str, name: str)
     # every attempt but the last may run to its deadline, then wait
     needed = sum(waits) + attempt * int(limit)
     if seconds["maxDuration"] < needed:
-        report.error(
-            f"{here}.backoff.maxDuration",
-            f"{backoff['maxDuration']!r} ({seconds['maxDuration']:g}s from the first attempt's start) "
-            f"cannot hold the {limit} retries promised: waits {'+'.join(f'{w:g}' for w in waits)}s"
-            + (f" after attempts of up to {attempt:g}s (activeDeadlineSeconds)" if attempt else "")
-            + f" need {needed:g}s; raise it, or bound each wait with backoff.cap instead",
-            name,
-        )
+        message = f"{backoff['maxDuration']!r} ({seconds['maxDuration']:g}s from the first attempt's start) "
+        message += f"cannot hold the {limit} retries promised: waits {'+'.join(f'{w:g}' for w in waits)}s"
+        message += f" after attempts of up to {attempt:g}s (activeDeadlineSeconds)" if attempt else ""
+        message += f" need {needed:g}s; raise it, or bound each wait with backoff.cap instead"
+        report.error(f"{here}.backoff.maxDuration", message, name)
 
 
 def _check_key_only_outputs(report: Report, template: dict[str, Any], path: str, name: str) -> None:
