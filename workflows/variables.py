@@ -72,10 +72,9 @@ def resolve(variable: str, scope: Scope) -> str | None:
     if variable.startswith("workflow."):
         if not _WORKFLOW_GLOBALS.match(variable):
             return "unknown workflow variable"
-        if variable.startswith("workflow.parameters.") and variable != "workflow.parameters.json":
-            name = variable[len("workflow.parameters.") :]
-            if name not in scope.workflow_parameters:
-                return f"no workflow parameter {name!r} in the workflow's arguments.parameters"
+        name = variable.removeprefix("workflow.parameters.")
+        if name not in {variable, "json"} and name not in scope.workflow_parameters:
+            return f"no workflow parameter {name!r} in the workflow's arguments.parameters"
         return None
     parts = variable.split(".")
     if parts[0] in {"inputs", "outputs"} and len(parts) >= 3:
