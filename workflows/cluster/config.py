@@ -71,17 +71,12 @@ def load(path: str | Path = DEFAULT_CONFIG) -> Config:
 
 def parse(data: dict[str, Any], origin: str = "config") -> Config:
     _refuse_unknown(data, _TOP_KEYS, f"{origin}: unknown top-level key(s)")
-    argo_version = data.get("argo_version", ARGO_VERSIONS[0])
-    if argo_version not in ARGO_VERSIONS:
-        raise ConfigError(
-            f"{origin}: argo_version {argo_version!r}: the manifest needs Argo Workflows 3.7 or later "
-            f"(one of {', '.join(ARGO_VERSIONS)})"
-        )
-    max_parallel_runs = data.get("max_parallel_runs", DEFAULT_MAX_PARALLEL_RUNS)
-    if type(max_parallel_runs) is not int or max_parallel_runs < 1:  # a TOML true is a bool, not an int
-        raise ConfigError(
-            f"{origin}: max_parallel_runs must be a whole number >= 1, got {max_parallel_runs!r}"
-        )
+    if (argo_version := data.get("argo_version", ARGO_VERSIONS[0])) not in ARGO_VERSIONS:
+        message = f"argo_version {argo_version!r}: the manifest needs Argo Workflows 3.7 or later"
+        raise ConfigError(f"{origin}: {message} (one of {', '.join(ARGO_VERSIONS)})")
+    runs = data.get("max_parallel_runs", DEFAULT_MAX_PARALLEL_RUNS)
+    if type(runs) is not int or runs < 1:  # a TOML true is a bool, not an int
+        raise ConfigError(f"{origin}: max_parallel_runs must be a whole number >= 1, got {runs!r}")
     spread = _spread_minutes(data.get("spread", "0m"), origin)
     entries = data.get("projects")
     if not isinstance(entries, list) or not entries:
@@ -96,7 +91,7 @@ def parse(data: dict[str, Any], origin: str = "config") -> Config:
         if (first := first_name[project.name]) != index:
             message = f"duplicate CronWorkflow name {project.name!r}, already used by projects[{first}]"
             raise ConfigError(f"{where}: {message}")
-    return Config(projects=tuple(projects), max_parallel_runs=max_parallel_runs)
+    return Config(projects=tuple(projects), max_parallel_runs=runs)
 
 
 def _spread_minutes(value: Any, origin: str) -> int:
