@@ -22,10 +22,6 @@ KINDS = {"CronWorkflow": "cronworkflows", "WorkflowTemplate": "workflowtemplates
 _NOT_SCHEMAS = {"properties", "enum", "required", "default", "example", "x-kubernetes-validations"}
 
 
-class SchemaUnavailable(RuntimeError):
-    """The schemas cannot be checked here (jsonschema is not installed)."""
-
-
 def schema_path(kind: str, version: str) -> Path:
     return CRD_DIR / f"{KINDS[kind]}-{version}.json.gz"
 
@@ -70,11 +66,8 @@ def _closed(out: dict[str, Any]) -> dict[str, Any]:
 @functools.cache
 def _validator(kind: str, version: str) -> Any:
     """Built once per (kind, release): the closed schema is 1-2 MB and slow to transform."""
-    try:
-        import jsonschema  # here, so that importing the lint does not pay for it
-    except ImportError:
-        message = "the strict CRD check needs jsonschema: pip install 'jsonschema>=4.26'"
-        raise SchemaUnavailable(message) from None
+    import jsonschema  # here, so that importing the lint does not pay for it
+
     return jsonschema.Draft7Validator(strict(openapi_schema(kind, version)))
 
 

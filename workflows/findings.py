@@ -10,7 +10,7 @@ class Finding:
     """One thing the lint found: an error fails the lint (and the local runner), a warning does not."""
 
     document: str
-    where: str
+    where: str  # template, task and field: "template 'report', task 'x', field spec.templates[3].name"
     message: str
     is_error: bool = True
 
@@ -21,20 +21,16 @@ class Finding:
 
 @dataclass
 class Report:
-    """Collects the findings of one document; `where` strings name template, task and field."""
+    """Collects the findings of one document, each placed by its field path (and template, task)."""
 
     label: str
     findings: list[Finding] = field(default_factory=list)
 
-    def error(self, where: str, message: str) -> None:
-        self.findings.append(Finding(self.label, where, message))
+    def error(self, path: str, message: str, template: str | None = None, task: str | None = None,
+              is_error: bool = True) -> None:
+        place = [f"template {template!r}"] if template is not None else []
+        place += [f"task {task!r}"] if task is not None else []
+        self.findings.append(Finding(self.label, ", ".join([*place, f"field {path}"]), message, is_error))
 
-    def warning(self, where: str, message: str) -> None:
-        self.findings.append(Finding(self.label, where, message, is_error=False))
-
-
-def where(field: str, template: str | None = None, task: str | None = None) -> str:
-    parts = [f"template {template!r}"] if template is not None else []
-    if task is not None:
-        parts.append(f"task {task!r}")
-    return ", ".join([*parts, f"field {field}"])
+    def warning(self, path: str, message: str, template: str | None = None) -> None:
+        self.error(path, message, template, is_error=False)

@@ -17,19 +17,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from workflows import crd
-from workflows.checks import (
-    ManifestFileError,
-    UnresolvedTemplate,
-    load_manifest,
-    name_problem,
-    parameters,
-    resolve_cron,
-    schedule_problem,
-    timezone_problem,
-    workflow_templates,
-)
-from workflows.findings import Finding, Report, where
+from workflows import checks, crd
+from workflows.checks import ManifestFileError, load_manifest  # submit.py reads manifests through lint
+from workflows.findings import Finding, Report
 from workflows.rules import Context, check_labels, check_workflow_spec
 
 API_VERSION = "argoproj.io/v1alpha1"
@@ -52,9 +42,8 @@ _SHAPE_BREAKING = {"type", "anyOf", "oneOf", "required"}
 
 
 def _check_schema(report: Report, document: dict[str, Any], versions: tuple[str, ...]) -> set[str] | None:
-    """Schema findings, one per problem naming the releases that refuse it: the fields they name, or
-    None when the shape is too broken for the rules. A pattern or an unknown field does not stop the
-    rules; they then skip the fields the schema already named."""
+    """Schema findings, one per problem naming the releases that refuse it; the fields they name (the
+    rules skip them), or None when the shape is too broken for them (a pattern or unknown field is not)."""
     by_problem: dict[tuple[str, str, str], list[str]] = {}
     for version in versions:
         for problem in crd.problems(document, version):
@@ -62,7 +51,7 @@ def _check_schema(report: Report, document: dict[str, Any], versions: tuple[str,
     covered: set[str] = set()
     shape_ok = True
     for (field, message, keyword), releases in by_problem.items():
-        report.error(where(field), f"{message} (Argo {' and '.join(releases)} CRD schema, strict)")
+        report.error(field, f"{message} (Argo {' and '.join(releases)} CRD schema, strict)")
         if message.startswith("unknown field(s) "):
             covered |= {f"{field}.{name}" for name in message.removeprefix("unknown field(s) ").split(", ")}
         else:
@@ -85,7 +74,7 @@ def lint_documents(
     """Every finding (errors and warnings) in the documents of one manifest: the CRD schemas of
     `argo_versions` ("3.7", "v4.1.2", ...; default every bundled one), then the controller's rules."""
     versions = tuple(crd.release(version) for version in argo_versions)
-    templates = workflow_templates(documents)
+    templates = checks.workflow_templates(documents)
     context = Context(configmaps={_name(doc): doc for doc in documents if _is_kind(doc, "ConfigMap")})
     alone = dataclasses.replace(context, template_validation=True)  # a WorkflowTemplate: the same metrics
     seen: dict[tuple[str, str], int] = {}
@@ -96,17 +85,18 @@ def lint_documents(
     for index, document in order:
         report = reports[index] = Report(f"{source}: document {index} ({_name(document)})")
         if not isinstance(document, dict):
-            report.error("document", f"is a {type(document).__name__}, not a mapping")
+            message = f"is a {type(document).__name__}, not a mapping"
+            report.findings.append(Finding(report.label, "document", message))
             continue
         kind = str(document.get("kind"))
         first = seen.setdefault((kind, _name(document)), index)
         if first != index:  # kubectl apply would keep only the last of the two
-            report.error(where("metadata.name"), f"a {kind} of this name is already document {first}")
+            report.error("metadata.name", f"a {kind} of this name is already document {first}")
         if kind == "ConfigMap":
             _check_configmap(report, document)
         elif kind in crd.KINDS:
             if document.get("apiVersion") != API_VERSION:
-                report.error(where("apiVersion"), f"{document.get('apiVersion')!r}: expected {API_VERSION}")
+                report.error("apiVersion", f"{document.get('apiVersion')!r}: expected {API_VERSION}")
             covered = _check_schema(report, document, versions)
             if covered is None:  # too malformed for the rules, or to merge into a CronWorkflow
                 broken.add((kind, _name(document)))
@@ -120,9 +110,9 @@ def lint_documents(
             rules = report.findings[start:]  # the schema has said it already for these fields
             report.findings[start:] = [f for f in rules if f.where.rpartition("field ")[2] not in covered]
         elif document.get("kind") and document.get("apiVersion"):  # kubectl takes it; the lint cannot judge
-            report.warning(where("kind"), f"{kind!r} is not checked (only Argo's kinds and ConfigMaps)")
+            report.warning("kind", f"{kind!r} is not checked (only Argo's kinds and ConfigMaps)")
         else:
-            report.error(where("kind"), "not a Kubernetes object (no kind or apiVersion)")
+            report.error("kind", "not a Kubernetes object (no kind or apiVersion)")
     return [finding for index in sorted(reports) for finding in reports[index].findings]
 
 
@@ -134,109 +124,99 @@ def _check_metadata(report: Report, metadata: dict[str, Any], kind: str, max_len
     for field, value in values.items():
         if not isinstance(value, str):
             message = f"{value!r} is a {type(value).__name__}; quote it: metadata values are strings"
-            report.error(where(f"metadata.{field}"), message)
+            report.error(f"metadata.{field}", message)
     name = str(metadata.get("name") or "")
-    if problem := name_problem(name, kind, max_length):
-        report.error(where("metadata.name"), f"{name!r} {problem}")
+    if problem := checks.name_problem(name, kind, max_length):
+        report.error("metadata.name", f"{name!r} {problem}")
     check_labels(report, metadata.get("labels"), "metadata.labels")
 
 
 def _check_cron_workflow(
     report: Report, document: dict[str, Any], templates: dict[str, Any], context: Context, broken: set[Any]
 ) -> None:
-    _check_cron(report, document)
-    base = "spec.workflowSpec"
-    workflow_spec = (document.get("spec") or {}).get("workflowSpec") or {}
-    if not workflow_spec.get("workflowTemplateRef"):
-        check_workflow_spec(report, workflow_spec, base, context)
-        return
-    if workflow_spec.get("templates"):  # validate.go v4.1.2 (WorkflowTemplateRefFields)
-        report.error(where(f"{base}.templates"), "templates cannot be set beside workflowTemplateRef")
-    for key in sorted(set(workflow_spec) - STRICT_OVERRIDES):
-        why = " (and it replaces the template's whole list: the lists have no merge key)"
-        report.error(
-            where(f"{base}.{key}"),
-            f"{key} may not be overridden beside workflowTemplateRef: Argo's templateReferencing: Strict "
-            f"refuses the run{why * (key == 'synchronization')}; set it in the WorkflowTemplate",
-        )
-    if ("WorkflowTemplate", workflow_spec["workflowTemplateRef"].get("name")) in broken:
-        return  # its template's document has the errors; merging a malformed spec would only add noise
-    try:
-        resolved = resolve_cron(document, templates)
-    except UnresolvedTemplate as exc:
-        report.error(where(f"{base}.workflowTemplateRef.name"), str(exc))
-        return
-    template = resolved.template or {}
-    namespaces = {(d.get("metadata") or {}).get("namespace") for d in (document, template)}
-    if len(namespaces - {None}) > 1:
-        message = f"the WorkflowTemplate is in another namespace ({namespaces})"
-        report.error(where("metadata.namespace"), message)
-    known = {p.get("name") for p in parameters(template.get("spec") or {})}
-    for index, param in enumerate(parameters(workflow_spec)):
-        if param.get("name") not in known:
-            message = f"{param.get('name')!r} is not a parameter of WorkflowTemplate {_name(template)!r}"
-            report.error(where(f"{base}.arguments.parameters[{index}].name"), message)
-    if not set(workflow_spec) <= _THIN:
-        merged_base = f"{base} (merged with WorkflowTemplate {_name(template)!r})"
-        check_workflow_spec(report, resolved.spec, merged_base, context)
-        return
-    # the template's own check covers the rest
-    for index, param in enumerate(parameters(resolved.spec)):
-        if all(param.get(key) is None for key in ("value", "valueFrom")):  # validate.go l.1016
-            report.error(
-                where(f"{base}.arguments.parameters"),
-                f"parameter {param.get('name')!r} has no value in the CronWorkflow or its template "
-                f"(merged argument {index})",
-            )
-
-
-def _check_cron(report: Report, document: dict[str, Any]) -> None:
-    """validate.go v4.1.2 l.440-470 (CronWorkflow), v3.7.18 alike."""
+    # validate.go v4.1.2 l.440-470 (CronWorkflow), v3.7.18 alike
     _check_metadata(report, document.get("metadata") or {}, "CronWorkflow", 52)
     spec = document.get("spec") or {}
     schedules = list(spec.get("schedules") or [])
     if spec.get("schedule"):  # v3.7: not both; v4.1 has no singular schedule (the schema says so)
         if schedules:
-            report.error(where("spec.schedule"), "set together with spec.schedules; use spec.schedules only")
+            report.error("spec.schedule", "set together with spec.schedules; use spec.schedules only")
         schedules.append(spec["schedule"])
     if not schedules:
-        report.error(where("spec.schedules"), "no schedule: a CronWorkflow needs at least one")
+        report.error("spec.schedules", "no schedule: a CronWorkflow needs at least one")
     for index, schedule in enumerate(schedules):
-        if problem := schedule_problem(str(schedule)):
-            report.error(where(f"spec.schedules[{index}]"), f"{schedule!r} {problem}")
+        if problem := checks.schedule_problem(str(schedule)):
+            report.error(f"spec.schedules[{index}]", f"{schedule!r} {problem}")
     timezone = spec.get("timezone")
-    if timezone and (problem := timezone_problem(timezone)):
-        report.error(where("spec.timezone"), f"{timezone!r} {problem}")
+    if timezone and (problem := checks.timezone_problem(timezone)):
+        report.error("spec.timezone", f"{timezone!r} {problem}")
     policy = spec.get("concurrencyPolicy")
     if policy and policy not in CONCURRENCY_POLICIES:
         choices = ", ".join(sorted(CONCURRENCY_POLICIES))
-        report.error(where("spec.concurrencyPolicy"), f"{policy!r} is not one of {choices}")
+        report.error("spec.concurrencyPolicy", f"{policy!r} is not one of {choices}")
     for key in ("startingDeadlineSeconds", "successfulJobsHistoryLimit", "failedJobsHistoryLimit"):
         value = spec.get(key)
         if isinstance(value, int) and value < 0:
-            report.error(where(f"spec.{key}"), f"{value} must not be negative")
+            report.error(f"spec.{key}", f"{value} must not be negative")
     check_labels(report, (spec.get("workflowMetadata") or {}).get("labels"), "spec.workflowMetadata.labels")
+    base = "spec.workflowSpec"
+    workflow_spec = spec.get("workflowSpec") or {}
+    if not workflow_spec.get("workflowTemplateRef"):
+        check_workflow_spec(report, workflow_spec, base, context)
+        return
+    if workflow_spec.get("templates"):  # validate.go v4.1.2 (WorkflowTemplateRefFields)
+        report.error(f"{base}.templates", "templates cannot be set beside workflowTemplateRef")
+    for key in sorted(set(workflow_spec) - STRICT_OVERRIDES):
+        why = " (and it replaces the template's whole list: the lists have no merge key)"
+        message = f"{key} may not be overridden beside workflowTemplateRef: Argo's templateReferencing: "
+        message += f"Strict refuses the run{why * (key == 'synchronization')}; set it in the WorkflowTemplate"
+        report.error(f"{base}.{key}", message)
+    if ("WorkflowTemplate", workflow_spec["workflowTemplateRef"].get("name")) in broken:
+        return  # its template's document has the errors; merging a malformed spec would only add noise
+    try:
+        resolved = checks.resolve_cron(document, templates)
+    except checks.UnresolvedTemplate as exc:
+        report.error(f"{base}.workflowTemplateRef.name", str(exc))
+        return
+    template = resolved.template or {}
+    namespaces = {(d.get("metadata") or {}).get("namespace") for d in (document, template)}
+    if len(namespaces - {None}) > 1:
+        report.error("metadata.namespace", f"the WorkflowTemplate is in another namespace ({namespaces})")
+    known = {p.get("name") for p in checks.parameters(template.get("spec") or {})}
+    for index, param in enumerate(checks.parameters(workflow_spec)):
+        if param.get("name") not in known:
+            message = f"{param.get('name')!r} is not a parameter of WorkflowTemplate {_name(template)!r}"
+            report.error(f"{base}.arguments.parameters[{index}].name", message)
+    if not set(workflow_spec) <= _THIN:
+        merged_base = f"{base} (merged with WorkflowTemplate {_name(template)!r})"
+        check_workflow_spec(report, resolved.spec, merged_base, context)
+        return
+    # the template's own check covers the rest
+    for index, param in enumerate(checks.parameters(resolved.spec)):
+        if all(param.get(key) is None for key in ("value", "valueFrom")):  # validate.go l.1016
+            message = f"parameter {param.get('name')!r} has no value in the CronWorkflow or its template"
+            report.error(f"{base}.arguments.parameters", f"{message} (merged argument {index})")
 
 
 def _check_configmap(report: Report, document: dict[str, Any]) -> None:
     """What the API server refuses in a ConfigMap (apimachinery), including its 1 MiB object bound."""
     if document.get("apiVersion") != "v1":
-        report.error(where("apiVersion"), f"{document.get('apiVersion')!r}: a ConfigMap is v1")
+        report.error("apiVersion", f"{document.get('apiVersion')!r}: a ConfigMap is v1")
     for key in sorted(set(document) - _CONFIGMAP_FIELDS):
-        report.error(where(key), "unknown field of a ConfigMap")
+        report.error(key, "unknown field of a ConfigMap")
     _check_metadata(report, document.get("metadata") or {}, "ConfigMap", 253)  # a DNS-1123 subdomain
     data = document.get("data") or {}
     if not isinstance(data, dict):
-        report.error(where("data"), "must be a mapping of keys to strings")
+        report.error("data", "must be a mapping of keys to strings")
         return
     for key, value in data.items():
         if not _CONFIGMAP_KEY.match(str(key)) or len(str(key)) > 253:
-            report.error(where(f"data[{key}]"), f"{key!r} is not a valid ConfigMap key")
+            report.error(f"data[{key}]", f"{key!r} is not a valid ConfigMap key")
         if not isinstance(value, str):
             message = f"{value!r} is a {type(value).__name__}; quote it: ConfigMap data are strings"
-            report.error(where(f"data[{key}]"), message)
+            report.error(f"data[{key}]", message)
     if len(json.dumps(document)) > 1024 * 1024:  # the API server's object limit
-        report.error(where("data"), "the ConfigMap is larger than 1 MiB")
+        report.error("data", "the ConfigMap is larger than 1 MiB")
 
 
 def main(argv: list[str]) -> int:
@@ -259,9 +239,6 @@ def main(argv: list[str]) -> int:
             print(exc, file=sys.stderr)
             unreadable = True
             continue
-        except crd.SchemaUnavailable as exc:
-            print(f"lint: {exc}", file=sys.stderr)
-            return 2
         for finding in findings:
             print(finding)
         file_errors = sum(finding.is_error for finding in findings)

@@ -37,10 +37,9 @@ _DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
 def to_yaml(documents: list[dict[str, Any]]) -> str:
-    parts = [
-        yaml.dump(doc, Dumper=_DUMPER, sort_keys=False, width=110, allow_unicode=True) for doc in documents
-    ]
-    return HEADER + "---\n" + "---\n".join(parts)
+    return HEADER + yaml.dump_all(
+        documents, Dumper=_DUMPER, sort_keys=False, width=110, allow_unicode=True, explicit_start=True
+    )
 
 
 def render_text(config_path: str | Path = config_module.DEFAULT_CONFIG, registry: str = DEFAULT_REGISTRY,

@@ -8,22 +8,22 @@ V = workflow/validate/validate.go, O = workflow/controller/operator.go. docs/off
 
 from __future__ import annotations
 
+import functools
 import graphlib
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from workflows.checks import TEMPLATE_TYPES, VARIABLE_TAG, parameters, with_template_defaults
-from workflows.findings import Report, where
+from workflows.checks import TEMPLATE_TYPES, VARIABLE_TAG, parameters, with_defaults_applied
+from workflows.findings import Report
 from workflows.runner import expressions
-from workflows.runner.expressions import ExpressionError
+from workflows.runner.retry import RETRIED_PHASES, Retry
 from workflows.variables import Scope, check_variables, io_names
 
-# V v4.1.2 (validateTemplateHolder): the accepted retry policies.
-RETRY_POLICIES = frozenset({"Always", "OnFailure", "OnError", "OnTransientError"})
-# workflow/controller/dag.go v4.1.2 (TaskResults): the results a `depends` term may name.
-TASK_RESULTS = frozenset({"Succeeded", "Failed", "Errored", "Skipped", "Omitted", "Daemoned"})
-TASK_RESULTS |= {"AnySucceeded", "AllFailed"}
+# V v4.1.2 (validateTemplateHolder): the accepted retry policies, the ones the local runner decides.
+RETRY_POLICIES = frozenset(RETRIED_PHASES)
+# workflow/controller/dag.go v4.1.2 (TaskResults): what a `depends` term may name (the runner runs all but 2).
+TASK_RESULTS = frozenset({*expressions.TASK_RESULTS, "AnySucceeded", "AllFailed"})
 # V v4.1.2 l.1717 (isValidWorkflowFieldName): template, task and step names.
 FIELD_NAME = re.compile(r"^[a-zA-Z0-9][-a-zA-Z0-9]*$")
 MAX_FIELD_NAME = 128
@@ -59,15 +59,12 @@ LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
 # so a task named like one cannot be referred to.
 EXPR_KEYWORDS = frozenset({"not", "in", "or", "and", "matches", "contains", "startsWith", "endsWith", "let"})
 EXPR_KEYWORDS |= {"if", "else", "nil", "true", "false"}
-_STATUS_TAG = re.compile(
-    r"\{\{\s*(workflow\.status|status|tasks\.[^.{}]+\.status|steps\.[^.{}]+\.status)\s*\}\}"
-)
+_STATUS_TAG = re.compile(r"\{\{\s*(workflow\.status|status|(?:tasks|steps)\.[^.{}]+\.status)\s*\}\}")
 _ARTIFACT_LOCATIONS = ("s3", "gcs", "azure", "oss", "hdfs", "http", "git", "artifactory", "raw", "plugin")
 # What supplies a template input the task does not pass (an optional artifact needs nothing).
 _INPUT_SOURCES = {"parameters": ("value", "default", "valueFrom"), "artifacts": _ARTIFACT_LOCATIONS}
 # V v4.1.2 l.513-535 (validateTemplate): what a template with a retryStrategy may name besides.
-_RETRY_VARIABLES = frozenset({"retries", "lastRetry.exitCode", "lastRetry.status", "lastRetry.duration"})
-_RETRY_VARIABLES |= {"lastRetry.message"}
+_RETRY_VARIABLES = frozenset({"retries", *expressions.RETRY_NAMES})
 # O v4.1.2 l.4265-4345: the scope a template's metrics are evaluated in, after the node ran.
 _METRIC_VARIABLES = frozenset({"status", "duration", "exitCode", "outputs.result"})
 _METRIC_VARIABLES |= {"resourcesDuration.cpu", "resourcesDuration.memory"}
@@ -93,23 +90,23 @@ def _check_names(
     by_name: dict[str, dict[str, Any]] = {}
     for index, item in enumerate(items):
         name = item.get("name") or ""
-        here = where(f"{path}[{index}].name", template)
+        here = f"{path}[{index}].name"
         if what in {"parameter", "artifact"}:
             if not PARAM_NAME.match(name):
-                report.error(here, f"{what} name {name!r} must match {PARAM_NAME.pattern}")
+                report.error(here, f"{what} name {name!r} must match {PARAM_NAME.pattern}", template)
         elif what == "volume":
             if not DNS1123_LABEL.match(name) or len(name) > 63:
-                report.error(here, f"volume name {name!r} is not a DNS-1123 label")
+                report.error(here, f"volume name {name!r} is not a DNS-1123 label", template)
             elif name in RESERVED_VOLUMES:
-                report.error(here, f"volume name {name!r} is reserved for Argo's own volumes")
+                report.error(here, f"volume name {name!r} is reserved for Argo's own volumes", template)
         elif not name:
-            report.error(here, f"{what} without a name")
+            report.error(here, f"{what} without a name", template)
         elif len(name) > MAX_FIELD_NAME:
-            report.error(here, f"{what} name {name!r} is longer than {MAX_FIELD_NAME}")
+            report.error(here, f"{what} name {name!r} is longer than {MAX_FIELD_NAME}", template)
         elif not FIELD_NAME.match(name) and "{{" not in name:
-            report.error(here, f"{what} name {name!r} must match {FIELD_NAME.pattern}")
+            report.error(here, f"{what} name {name!r} must match {FIELD_NAME.pattern}", template)
         if name in by_name:
-            report.error(here, f"duplicate {what} name {name!r}")
+            report.error(here, f"duplicate {what} name {name!r}", template)
         by_name[name] = item
     return by_name
 
@@ -125,7 +122,7 @@ def check_labels(report: Report, labels: Any, path: str) -> None:
         text = "" if value is None else str(value)
         if "{{" not in text and (len(text) > 63 or not LABEL_VALUE.match(text)):
             message = f"label value {text!r} is not a valid label value (<= 63, {LABEL_VALUE.pattern})"
-            report.error(where(f"{path}[{key}]"), message)
+            report.error(f"{path}[{key}]", message)
 
 
 class _SpecCheck:
@@ -134,13 +131,10 @@ class _SpecCheck:
     def __init__(self, report: Report, spec: dict[str, Any], context: Context) -> None:
         self.report, self.spec, self.context = report, spec, context
         # workflow parameter -> its literal value (None when it has none or it holds a tag)
-        self.values: dict[str, str | None] = {}
-        for param in parameters(spec):
-            value = param.get("value")
-            self.values[param.get("name", "")] = None if value is None or "{{" in str(value) else str(value)
+        values = {param.get("name", ""): param.get("value") for param in parameters(spec)}
+        self.values = {name: None if v is None or "{{" in str(v) else str(v) for name, v in values.items()}
         self.params = frozenset(self.values)
-        defaults = spec.get("templateDefaults")
-        self.templates = [with_template_defaults(t, defaults) for t in spec.get("templates") or []]
+        self.templates = with_defaults_applied(spec).get("templates") or []
         self.by_name: dict[str, dict[str, Any]] = {}
 
     def run(self, base: str) -> None:
@@ -148,12 +142,12 @@ class _SpecCheck:
         self.by_name = _check_names(report, self.templates, f"{base}.templates", "template")
         entrypoint = spec.get("entrypoint")
         if not entrypoint and not spec.get("workflowTemplateRef") and not self.context.template_validation:
-            report.error(where(f"{base}.entrypoint"), "no entrypoint")  # V l.259
+            report.error(f"{base}.entrypoint", "no entrypoint")  # V l.259
         elif entrypoint and entrypoint not in self.by_name and "{{" not in entrypoint:
-            report.error(where(f"{base}.entrypoint"), f"{entrypoint!r} is not a template of this workflow")
+            report.error(f"{base}.entrypoint", f"{entrypoint!r} is not a template of this workflow")
         _check_io_names(report, spec.get("arguments"), f"{base}.arguments", None)
         for index, param in enumerate(parameters(spec)):
-            here = where(f"{base}.arguments.parameters[{index}]")
+            here = f"{base}.arguments.parameters[{index}]"
             # V v4.1.2 l.1016-1047 (validateArgumentsValues): a workflow needs every value; a WorkflowTemplate
             # validated alone may leave them to the submitter (allowEmptyValues, V l.204).
             has_value = any(param.get(key) is not None for key in ("value", "valueFrom"))
@@ -178,23 +172,20 @@ class _SpecCheck:
     # --- templates ---------------------------------------------------------------------------------
 
     def _check_template(self, template: dict[str, Any], path: str, volumes: set[str]) -> None:
-        report = self.report
-        name = template.get("name") or "?"
+        report, name = self.report, template.get("name") or "?"
+        error = functools.partial(report.error, template=name)
         kinds = [kind for kind in TEMPLATE_TYPES if template.get(kind) is not None]
         if len(kinds) != 1:  # V l.721 (validateTemplateType)
             has = ", ".join(kinds) or "none"
-            message = f"a template needs exactly one of {', '.join(TEMPLATE_TYPES)}; has {has}"
-            report.error(where(path, name), message)
+            error(path, f"a template needs exactly one of {', '.join(TEMPLATE_TYPES)}; has {has}")
         kind = kinds[0] if kinds else None
         for key in ("activeDeadlineSeconds", "timeout") if kind in {"dag", "steps"} else ():
             if template.get(key):  # V l.848 (validateNonLeaf), 4.1's CRD CEL rule
-                message = f"not allowed on a {kind} template (Argo 4.1 refuses it)"
-                report.error(where(f"{path}.{key}", name), message)
+                error(f"{path}.{key}", f"not allowed on a {kind} template (Argo 4.1 refuses it)")
         if kind in {"container", "script", "containerSet"} and name != name.lower():
             # workflow/util/pod_name.go v4.1.2 (GeneratePodName): the pod is <workflow>-<template>-<hash>,
             # and a pod name must be a lowercase DNS-1123 subdomain.
-            message = "a pod's template name must be lowercase (it is part of the pod name)"
-            report.error(where(f"{path}.name", name), message)
+            error(f"{path}.name", "a pod's template name must be lowercase (it is part of the pod name)")
         _check_display_name(report, template, path, name)
         _check_io_names(report, template.get("inputs"), f"{path}.inputs", name)
         _check_io_names(report, template.get("outputs"), f"{path}.outputs", name)
@@ -207,10 +198,8 @@ class _SpecCheck:
             for index, mount in enumerate((template.get(container_kind) or {}).get("volumeMounts") or []):
                 # Kubernetes pod validation: a mount names a volume of the pod (the workflow's or template's).
                 if mount.get("name") not in own_volumes:
-                    report.error(
-                        where(f"{path}.{container_kind}.volumeMounts[{index}].name", name),
-                        f"no volume {mount.get('name')!r} in spec.volumes or the template's volumes",
-                    )
+                    message = f"no volume {mount.get('name')!r} in spec.volumes or the template's volumes"
+                    error(f"{path}.{container_kind}.volumeMounts[{index}].name", message)
 
         inputs, outputs = io_names(template.get("inputs")), io_names(template.get("outputs"))
         retry = _RETRY_VARIABLES if template.get("retryStrategy") else frozenset()
@@ -229,79 +218,72 @@ class _SpecCheck:
         for singular in ("mutex", "semaphore"):  # v4.1.2 dropped them (4.1's CRD has only the lists)
             if (sync or {}).get(singular) is not None:
                 message = f"use {singular}es/{singular}s: Argo 4 dropped {singular}"
-                self.report.error(where(f"{path}.{singular}", template), message)
+                self.report.error(f"{path}.{singular}", message, template)
         seen: list[Any] = []
         for kind in ("mutexes", "semaphores"):
             for index, item in enumerate((sync or {}).get(kind) or []):
-                here = where(f"{path}.{kind}[{index}]", template)
+                here = f"{path}.{kind}[{index}]"
                 if item in seen:  # workflow/sync/syncitems.go v4.1.2 l.26 (checkDuplicates)
-                    self.report.error(here, "duplicate synchronization item")
+                    self.report.error(here, "duplicate synchronization item", template)
                 seen.append(item)
                 if kind == "mutexes" and not str(item.get("name") or "").strip():  # sync/lock_name.go l.138
-                    self.report.error(here, "a mutex needs a non-empty name")
+                    self.report.error(here, "a mutex needs a non-empty name", template)
                 if kind == "semaphores" and item.get("configMapKeyRef") is not None:  # else a database one
-                    self._check_semaphore(item["configMapKeyRef"], here)
+                    self._check_semaphore(item["configMapKeyRef"], here, template)
 
-    def _check_semaphore(self, ref: dict[str, Any], here: str) -> None:
+    def _check_semaphore(self, ref: dict[str, Any], here: str, template: str | None) -> None:
         """controller.go v4.1.2 l.477-492 (getSyncLimit): the ConfigMap's key holds the limit, an integer."""
         name, key = ref.get("name") or "", ref.get("key") or ""
         configmap = self.context.configmaps.get(name)
         if configmap is None:
             message = f"ConfigMap {name!r} (key {key!r}) is not in this file: it must exist in the cluster"
-            self.report.warning(here, message)
+            self.report.warning(here, message, template)
             return
+        error = functools.partial(self.report.error, here, template=template)
         value = (configmap.get("data") or {}).get(key)
         if value is None:
-            message = f"ConfigMap {name!r} has no key {key!r} (Argo: Sync configuration key not found)"
-            self.report.error(here, message)
+            error(f"ConfigMap {name!r} has no key {key!r} (Argo: Sync configuration key not found)")
         elif not re.fullmatch(r"[+-]?\d+", str(value)) or int(value) < 1:
-            message = f"ConfigMap {name!r} key {key!r} is {value!r}; the limit must be an integer >= 1"
-            self.report.error(here, message)
+            error(f"ConfigMap {name!r} key {key!r} is {value!r}; the limit must be an integer >= 1")
 
     # --- metrics and `when` --------------------------------------------------------------------------
 
     def _check_metrics(self, metrics: Any, path: str, scope: Scope, template: str | None) -> None:
         """V v4.1.2 l.611-626; workflow/metrics/util.go l.18-49; metrics_custom.go l.140-256; O l.4265-4345"""
-        report = self.report
+        error = functools.partial(self.report.error, template=template)
         for index, metric in enumerate((metrics or {}).get("prometheus") or []):
             here = f"{path}.prometheus[{index}]"
             name, help_text = metric.get("name") or "", metric.get("help") or ""
             if not METRIC_NAME.match(name):
-                message = f"metric name {name!r} must match {METRIC_NAME.pattern}"
-                report.error(where(f"{here}.name", template), message)
+                error(f"{here}.name", f"metric name {name!r} must match {METRIC_NAME.pattern}")
             elif name in BUILTIN_METRICS:
-                message = f"metric name {name!r} is one of the controller's own metrics"
-                report.error(where(f"{here}.name", template), message)
+                error(f"{here}.name", f"metric name {name!r} is one of the controller's own metrics")
             if not help_text:
-                report.error(where(f"{here}.help", template), "a metric needs a help text")
+                error(f"{here}.help", "a metric needs a help text")
             for label_index, label in enumerate(metric.get("labels") or []):
                 if not METRIC_NAME.match(label.get("key") or ""):
                     message = f"label key {label.get('key')!r} must match {METRIC_NAME.pattern}"
-                    report.error(where(f"{here}.labels[{label_index}].key", template), message)
+                    error(f"{here}.labels[{label_index}].key", message)
             kinds = [kind for kind in ("gauge", "counter", "histogram") if metric.get(kind) is not None]
             if len(kinds) != 1:
                 has = ", ".join(kinds) or "none"
-                message = f"a metric needs exactly one of gauge, counter, histogram; has {has}"
-                report.error(where(here, template), message)
+                error(here, f"a metric needs exactly one of gauge, counter, histogram; has {has}")
             else:
-                _check_metric_value(report, metric, kinds[0], here, template)
+                _check_metric_value(self.report, metric, kinds[0], here, template)
                 seen = self.context.metrics.setdefault(name, (help_text, kinds[0], here))
                 if seen[:2] != (help_text, kinds[0]):  # metrics_custom.go: one help and type per name
-                    report.error(
-                        where(f"{here}.name", template),
-                        f"metric {name!r} is also defined at {seen[2]} with another help text or type; "
-                        "the controller keeps the first and refuses this one",
-                    )
+                    message = f"metric {name!r} is also defined at {seen[2]} with another help text or type; "
+                    error(f"{here}.name", message + "the controller keeps the first and refuses this one")
             if metric.get("when"):
-                self._check_when(metric["when"], where(f"{here}.when", template))
-            check_variables(report, metric, here, scope, template=template)
+                self._check_when(metric["when"], f"{here}.when", template)
+            check_variables(self.report, metric, here, scope, template=template)
 
-    def _check_when(self, when: str, at: str) -> None:
+    def _check_when(self, when: str, path: str, template: str | None, task: str | None = None) -> None:
         """steps.go v4.1.2 l.384-416 (shouldExecute): govaluate after substitution, giving a bool."""
         # O v4.1.2 l.4303, steps.go l.691: a node or workflow ends Succeeded, Failed or Error.
         if re.search(_STATUS_TAG.pattern + r"\s*==\s*['\"]?Failed\b", when) and "Error" not in when:
             message = f"{when!r} never counts Error (a run or step also ends in Error); use '!= Succeeded'"
-            self.report.error(at, message)
+            self.report.error(path, message, template, task)
 
         def sample(match: re.Match[str]) -> str:
             variable = match.group(1)
@@ -315,12 +297,9 @@ class _SpecCheck:
         substituted = VARIABLE_TAG.sub(sample, when)
         try:
             expressions.evaluate_when(substituted)
-        except ExpressionError as exc:
-            self.report.error(
-                at,
-                f"{when!r} is not a govaluate boolean after substitution ({substituted!r}: {exc}); "
-                "quote values with '-', spaces or ':'",
-            )
+        except expressions.ExpressionError as exc:
+            message = f"{when!r} is not a govaluate boolean after substitution ({substituted!r}: {exc}); "
+            self.report.error(path, message + "quote values with '-', spaces or ':'", template, task)
 
     # --- DAG ---------------------------------------------------------------------------------------
 
@@ -328,7 +307,7 @@ class _SpecCheck:
         report, template_name = self.report, template.get("name") or "?"
         tasks = (template.get("dag") or {}).get("tasks") or []
         if not tasks:  # V l.1439
-            report.error(where(f"{path}.dag.tasks", template_name), "a DAG needs at least one task")
+            report.error(f"{path}.dag.tasks", "a DAG needs at least one task", template_name)
         by_name = _check_names(report, tasks, f"{path}.dag.tasks", "task", template_name)
         names = set(by_name)
         using_depends = any(task.get("depends") for task in tasks)
@@ -337,18 +316,18 @@ class _SpecCheck:
             here, name = f"{path}.dag.tasks[{index}]", task.get("name") or ""
             if name.replace("-", "_") in EXPR_KEYWORDS:  # dag.go v4.1.2 l.1021
                 message = f"{name!r} is an expr keyword once '-' becomes '_': depends cannot name it"
-                report.error(where(f"{here}.name", template_name, name), message)
+                report.error(f"{here}.name", message, template_name, name)
             upstream[name] = self._dag_edges(task, names, here, template_name)
             # V l.1469: once a task of the DAG uses depends (or this one dependencies), no name starts 0-9
             if (using_depends or task.get("dependencies")) and re.match(r"[0-9]", name):
                 message = "a task name that starts with a digit cannot be used with depends or dependencies"
-                report.error(where(f"{here}.name", template_name, name), message)
+                report.error(f"{here}.name", message, template_name, name)
         graph = {n: upstream[n] & names for n in names}
         try:  # V l.1625 (verifyNoCycles)
             order = list(graphlib.TopologicalSorter(graph).static_order())
         except graphlib.CycleError as exc:
             cycle = " -> ".join(reversed(exc.args[1]))
-            report.error(where(f"{path}.dag.tasks", template_name), f"dependency cycle: {cycle}")
+            report.error(f"{path}.dag.tasks", f"dependency cycle: {cycle}", template_name)
             return  # ancestors are undefined in a cycle; reference checks would only repeat it
         ancestors: dict[str, set[str]] = {}
         for name in order:  # each task after the tasks it depends on
@@ -362,7 +341,7 @@ class _SpecCheck:
                 target = task.get("inline")  # a templateRef's template lives elsewhere: not checked offline
             elif target is None:
                 message = f"{task.get('template')!r} is not a template of this workflow"
-                report.error(where(f"{here}.template", template_name, task_name), message)
+                report.error(f"{here}.template", message, template_name, task_name)
             if target is not None:
                 _check_task_arguments(report, task, target, here, template_name)
             # V l.1577-1607 (validateDAGTaskArgumentDependency): tasks.T.* only for T among the ancestors.
@@ -375,33 +354,30 @@ class _SpecCheck:
             checked = {k: v for k, v in task.items() if k not in {"name", "template", "depends"}}
             check_variables(report, checked, here, scope, template=template_name, task=task_name)
             if task.get("when"):
-                self._check_when(task["when"], where(f"{here}.when", template_name, task_name))
+                self._check_when(task["when"], f"{here}.when", template_name, task_name)
 
     def _dag_edges(self, task: dict[str, Any], names: set[str], here: str, template: str) -> set[str]:
         """The tasks `task` waits for, from `dependencies` and `depends`; unknown ones reported."""
-        report, task_name = self.report, task.get("name") or "?"
-        at = where(here, template, task_name)
+        error = functools.partial(self.report.error, template=template, task=task.get("name") or "?")
         if task.get("depends") and task.get("dependencies"):  # V l.1473
-            report.error(at, "use either depends or dependencies, not both")
+            error(here, "use either depends or dependencies, not both")
         if task.get("depends") and task.get("continueOn"):  # V l.1477
-            report.error(at, "continueOn cannot be used with depends")
+            error(here, "continueOn cannot be used with depends")
         upstream: set[str] = set()
         for index, dep in enumerate(task.get("dependencies") or []):
             if dep not in names:
-                at_dep = where(f"{here}.dependencies[{index}]", template, task_name)
-                report.error(at_dep, f"unknown task {dep!r}")
+                error(f"{here}.dependencies[{index}]", f"unknown task {dep!r}")
             upstream.add(dep)
-        at = where(f"{here}.depends", template, task_name)
         for operand in filter(None, re.split(r"&&|\|\||[()!\s]+", task.get("depends") or "")):
             dep, dot, result = operand.rpartition(".")
             if not dot:
                 dep = operand
             elif result not in TASK_RESULTS:  # V l.1472-1510 (common.ValidateTaskResults)
                 choices = ", ".join(sorted(TASK_RESULTS))
-                report.error(at, f"{operand!r}: {result!r} is not a task result ({choices})")
+                error(f"{here}.depends", f"{operand!r}: {result!r} is not a task result ({choices})")
                 continue
             if dep not in names:
-                report.error(at, f"{operand!r}: unknown task {dep!r}")
+                error(f"{here}.depends", f"{operand!r}: unknown task {dep!r}")
             upstream.add(dep)
         return upstream
 
@@ -411,11 +387,9 @@ def _check_display_name(report: Report, template: dict[str, Any], path: str, nam
     display = (template.get("annotations") or {}).get(DISPLAY_NAME_ANNOTATION)
     # a tagged name is only known at run time
     if display is not None and "{{" not in str(display) and not DISPLAY_NAME.match(str(display)):
-        report.error(
-            where(f"{path}.annotations[{DISPLAY_NAME_ANNOTATION}]", name),
-            f"{display!r}: displayName must match the regex {DISPLAY_NAME.pattern} "
-            "(the controller marks the node Error; put prose in the workflow's description)",
-        )
+        message = f"{display!r}: displayName must match the regex {DISPLAY_NAME.pattern} "
+        message += "(the controller marks the node Error; put prose in the workflow's description)"
+        report.error(f"{path}.annotations[{DISPLAY_NAME_ANNOTATION}]", message, name)
 
 
 def _check_retry(report: Report, template: dict[str, Any], path: str, name: str) -> None:
@@ -425,13 +399,13 @@ def _check_retry(report: Report, template: dict[str, Any], path: str, name: str)
     here = f"{path}.retryStrategy"
     if retry.get("retryPolicy") and retry["retryPolicy"] not in RETRY_POLICIES:  # V l.690
         message = f"{retry['retryPolicy']!r} is not one of {', '.join(sorted(RETRY_POLICIES))}"
-        report.error(where(f"{here}.retryPolicy", name), message)
+        report.error(f"{here}.retryPolicy", message, name)
     if expression := retry.get("expression"):
         # O v4.1.2 l.1193-1203: compiled with lastRetry.* only after a failure; an error marks the node Error.
         try:
             expressions.parse_retry_expression(expression)
-        except ExpressionError as exc:
-            report.error(where(f"{here}.expression", name), f"does not compile: {exc}")
+        except expressions.ExpressionError as exc:
+            report.error(f"{here}.expression", f"does not compile: {exc}", name)
     # O v3.7.18 l.1031-1089: `maxDuration` counts from the first attempt's start, `cap` bounds each wait.
     backoff = retry.get("backoff") or {}
     seconds: dict[str, float] = {}
@@ -439,32 +413,28 @@ def _check_retry(report: Report, template: dict[str, Any], path: str, name: str)
         if backoff.get(key) is not None and "{{" not in str(backoff[key]):
             try:
                 seconds[key] = expressions.parse_duration(backoff[key])
-            except ExpressionError as exc:
-                report.error(where(f"{here}.backoff.{key}", name), str(exc))
+            except expressions.ExpressionError as exc:
+                report.error(f"{here}.backoff.{key}", str(exc), name)
     if backoff and not backoff.get("duration"):  # l.1039: checked at the first retry, which then errors
-        report.error(where(f"{here}.backoff.duration", name), "a backoff needs a duration (the base wait)")
+        report.error(f"{here}.backoff.duration", "a backoff needs a duration (the base wait)", name)
     factor_text, limit = str(backoff.get("factor", 1)), retry.get("limit")
     if not factor_text.isdigit():  # l.1048: read as an int32 (intstr.Int32)
-        report.error(where(f"{here}.backoff.factor", name), f"{factor_text!r} must be a whole number")
+        report.error(f"{here}.backoff.factor", f"{factor_text!r} must be a whole number", name)
     if "maxDuration" not in seconds or not str(limit or "").isdigit() or not factor_text.isdigit():
         return
-    factor = int(factor_text) or 1  # l.1053: a factor of 0 means no growth
-    waits, wait = [], seconds.get("duration", 0.0)
-    for _ in range(int(limit)):
-        waits.append(min(wait, seconds["cap"]) if "cap" in seconds else wait)
-        wait *= factor
+    factor, cap = int(factor_text), seconds.get("cap")  # l.1053: a factor of 0 means no growth
+    policy = Retry(int(limit), duration=seconds.get("duration"), factor=factor, cap=cap)
+    waits = [policy.wait(number) for number in range(1, int(limit) + 1)]  # as the local runner waits
     deadline = template.get("activeDeadlineSeconds")
     attempt = float(deadline) if str(deadline or "").isdigit() else 0.0
     # every attempt but the last may run to its deadline, then wait
     needed = sum(waits) + attempt * int(limit)
     if seconds["maxDuration"] < needed:
-        report.error(
-            where(f"{here}.backoff.maxDuration", name),
-            f"{backoff['maxDuration']!r} ({seconds['maxDuration']:g}s from the first attempt's start) "
-            f"cannot hold the {limit} retries promised: waits {'+'.join(f'{w:g}' for w in waits)}s"
-            + (f" after attempts of up to {attempt:g}s (activeDeadlineSeconds)" if attempt else "")
-            + f" need {needed:g}s; raise it, or bound each wait with backoff.cap instead",
-        )
+        message = f"{backoff['maxDuration']!r} ({seconds['maxDuration']:g}s from the first attempt's start) "
+        message += f"cannot hold the {limit} retries promised: waits {'+'.join(f'{w:g}' for w in waits)}s"
+        message += f" after attempts of up to {attempt:g}s (activeDeadlineSeconds)" if attempt else ""
+        message += f" need {needed:g}s; raise it, or bound each wait with backoff.cap instead"
+        report.error(f"{here}.backoff.maxDuration", message, name)
 
 
 def _check_key_only_outputs(report: Report, template: dict[str, Any], path: str, name: str) -> None:
@@ -472,39 +442,38 @@ def _check_key_only_outputs(report: Report, template: dict[str, Any], path: str,
     for index, artifact in enumerate((template.get("outputs") or {}).get("artifacts") or []):
         s3 = artifact.get("s3")
         if isinstance(s3, dict) and set(s3) == {"key"} and not artifact.get("archive"):
-            report.warning(
-                where(f"{path}.outputs.artifacts[{index}]", name),
-                f"key-only artifact {artifact.get('name')!r} is stored as a tgz at {s3['key']!r}; "
-                "set archive: {none: {}} to store the file as is",
-            )
+            message = f"key-only artifact {artifact.get('name')!r} is stored as a tgz at {s3['key']!r}; "
+            message += "set archive: {none: {}} to store the file as is"
+            report.warning(f"{path}.outputs.artifacts[{index}]", message, name)
 
 
 def _check_metric_value(
     report: Report, metric: dict[str, Any], kind: str, here: str, template: str | None
 ) -> None:
     value = str((metric.get(kind) or {}).get("value") or "")
-    at = where(f"{here}.{kind}.value", template)
+    at = f"{here}.{kind}.value"
     if not value:
-        report.error(at, f"missing {kind}.value")
+        report.error(at, f"missing {kind}.value", template)
     elif kind == "gauge" and metric["gauge"].get("realtime"):
         # O v4.1.2 l.4312-4325: a real-time value is one variable of the real-time scope.
         allowed = {"workflow.duration"} | ({"duration"} if template is not None else set())
         match = VARIABLE_TAG.fullmatch(value.strip())
         if match is None or match.group(1) not in allowed:
             exactly = " or ".join("{{" + a + "}}" for a in sorted(allowed))
-            report.error(at, f"a real-time gauge value must be exactly {exactly}")
+            report.error(at, f"a real-time gauge value must be exactly {exactly}", template)
     elif "{{" not in value:  # metrics_custom.go l.222-250: strconv.ParseFloat after substitution
         try:
             float(value)
         except ValueError:
-            report.error(at, f"{value!r} is not a number")
+            report.error(at, f"{value!r} is not a number", template)
 
 
 def _check_task_arguments(
     report: Report, task: dict[str, Any], target: dict[str, Any], here: str, template: str
 ) -> None:
     """V l.1559 (validateArguments on the task), l.1053: every input without a default is supplied."""
-    task_name, target_name = task.get("name") or "?", target.get("name")
+    target_name = target.get("name")
+    error = functools.partial(report.error, template=template, task=task.get("name") or "?")
     arguments = task.get("arguments") or {}
     _check_io_names(report, arguments, f"{here}.arguments", template)
     given = io_names(arguments)
@@ -515,17 +484,15 @@ def _check_task_arguments(
             if item.get("name") not in given[kind] and not has_source:
                 input_name = f"{kind[:-1]} {item.get('name')!r}"
                 message = f"input {input_name} of template {target_name!r} is not supplied"
-                report.error(where(f"{here}.arguments.{kind}", template, task_name), message)
+                error(f"{here}.arguments.{kind}", message)
     declared_names = io_names(declared)
     for kind in ("parameters", "artifacts"):
         for index, item in enumerate(arguments.get(kind) or []):
-            at = where(f"{here}.arguments.{kind}[{index}]", template, task_name)
             if item.get("name") not in declared_names[kind]:
-                report.error(at, f"template {target_name!r} has no input {kind[:-1]} {item.get('name')!r}")
+                message = f"template {target_name!r} has no input {kind[:-1]} {item.get('name')!r}"
+                error(f"{here}.arguments.{kind}[{index}]", message)
             source = item.get("from") if kind == "artifacts" else None
             # workflow/controller/operator.go (resolveDependencyReferences): `from` is one {{...}} reference.
             if source is not None and not VARIABLE_TAG.fullmatch(str(source).strip()):
-                report.error(
-                    where(f"{here}.arguments.artifacts[{index}].from", template, task_name),
-                    f"{source!r} must be one reference like {{{{tasks.X.outputs.artifacts.Y}}}}",
-                )
+                message = f"{source!r} must be one reference like {{{{tasks.X.outputs.artifacts.Y}}}}"
+                error(f"{here}.arguments.artifacts[{index}].from", message)

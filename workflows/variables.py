@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from workflows.checks import VARIABLE_TAG
-from workflows.findings import Report, where
+from workflows.findings import Report
 
 _WORKFLOW_GLOBALS = re.compile(
     r"^workflow\.(name|namespace|uid|serviceAccountName|mainEntrypoint|priority|duration|scheduledTime|status"
@@ -62,7 +62,7 @@ def check_variables(
         for match in VARIABLE_TAG.finditer(text) if "{{" in text else ():
             # an expression tag (`{{=...}}`) is evaluated by Argo at run time, not checked here
             if not match.group(1).startswith("=") and (problem := resolve(match.group(1), scope)):
-                report.error(where(field_path, template, task), f"{match.group(0)!r}: {problem}")
+                report.error(field_path, f"{match.group(0)!r}: {problem}", template, task)
 
 
 def resolve(variable: str, scope: Scope) -> str | None:
@@ -72,10 +72,9 @@ def resolve(variable: str, scope: Scope) -> str | None:
     if variable.startswith("workflow."):
         if not _WORKFLOW_GLOBALS.match(variable):
             return "unknown workflow variable"
-        if variable.startswith("workflow.parameters.") and variable != "workflow.parameters.json":
-            name = variable[len("workflow.parameters.") :]
-            if name not in scope.workflow_parameters:
-                return f"no workflow parameter {name!r} in the workflow's arguments.parameters"
+        name = variable.removeprefix("workflow.parameters.")
+        if name not in {variable, "json"} and name not in scope.workflow_parameters:
+            return f"no workflow parameter {name!r} in the workflow's arguments.parameters"
         return None
     parts = variable.split(".")
     if parts[0] in {"inputs", "outputs"} and len(parts) >= 3:

@@ -817,17 +817,3 @@ def test_cli_end_to_end(tmp_path: Path) -> None:
     assert unreadable.returncode == 2 and "Traceback" not in unreadable.stderr
     assert unreadable.stderr.count("\n") == 1 and "not UTF-8" in unreadable.stderr
 
-
-def test_missing_jsonschema_is_one_line(
-    tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from workflows import crd
-
-    monkeypatch.setitem(sys.modules, "jsonschema", None)  # as on an install without it
-    crd._validator.cache_clear()
-    path = tmp_path / "m.yaml"
-    path.write_text(yaml.safe_dump_all(layout(), sort_keys=False))
-    assert lint.main([str(path)]) == 2
-    assert capsys.readouterr().err.strip() == (
-        "lint: the strict CRD check needs jsonschema: pip install 'jsonschema>=4.26'"
-    )

@@ -71,26 +71,27 @@ def load(path: str | Path = DEFAULT_CONFIG) -> Config:
 
 def parse(data: dict[str, Any], origin: str = "config") -> Config:
     _refuse_unknown(data, _TOP_KEYS, f"{origin}: unknown top-level key(s)")
-    argo_version = data.get("argo_version", ARGO_VERSIONS[0])
-    if argo_version not in ARGO_VERSIONS:
-        raise ConfigError(
-            f"{origin}: argo_version {argo_version!r}: the manifest needs Argo Workflows 3.7 or later "
-            f"(one of {', '.join(ARGO_VERSIONS)})"
-        )
-    max_parallel_runs = data.get("max_parallel_runs", DEFAULT_MAX_PARALLEL_RUNS)
-    if not isinstance(max_parallel_runs, int) or isinstance(max_parallel_runs, bool) or max_parallel_runs < 1:
-        raise ConfigError(
-            f"{origin}: max_parallel_runs must be a whole number >= 1, got {max_parallel_runs!r}"
-        )
+    if (argo_version := data.get("argo_version", ARGO_VERSIONS[0])) not in ARGO_VERSIONS:
+        message = f"argo_version {argo_version!r}: the manifest needs Argo Workflows 3.7 or later"
+        raise ConfigError(f"{origin}: {message} (one of {', '.join(ARGO_VERSIONS)})")
+    runs = data.get("max_parallel_runs", DEFAULT_MAX_PARALLEL_RUNS)
+    if type(runs) is not int or runs < 1:  # a TOML true is a bool, not an int
+        raise ConfigError(f"{origin}: max_parallel_runs must be a whole number >= 1, got {runs!r}")
     spread = _spread_minutes(data.get("spread", "0m"), origin)
     entries = data.get("projects")
     if not isinstance(entries, list) or not entries:
         raise ConfigError(f"{origin}: needs at least one [[projects]] entry")
-    projects = [
-        _project(entry, f"{origin}: projects[{index}]", spread) for index, entry in enumerate(entries)
-    ]
-    _check_unique(projects, origin)
-    return Config(projects=tuple(projects), max_parallel_runs=max_parallel_runs)
+    projects = [_project(entry, f"{origin}: projects[{i}]", spread) for i, entry in enumerate(entries)]
+    first_id = {p.project_id: index for index, p in reversed(list(enumerate(projects)))}
+    first_name = {p.name: index for index, p in reversed(list(enumerate(projects)))}
+    for index, project in enumerate(projects):
+        where = f"{origin}: projects[{index}] ({project.project_id})"
+        if (first := first_id[project.project_id]) != index:
+            raise ConfigError(f"{where}: duplicate project, already listed as projects[{first}]")
+        if (first := first_name[project.name]) != index:
+            message = f"duplicate CronWorkflow name {project.name!r}, already used by projects[{first}]"
+            raise ConfigError(f"{where}: {message}")
+    return Config(projects=tuple(projects), max_parallel_runs=runs)
 
 
 def _spread_minutes(value: Any, origin: str) -> int:
@@ -140,12 +141,11 @@ def _project(entry: Any, where: str, spread: int = 0) -> ProjectConfig:
     schedules = [schedule] if isinstance(schedule, str) else schedule
     if not isinstance(schedules, list) or not schedules or not all(isinstance(s, str) for s in schedules):
         raise ConfigError(f"{where}: 'schedule' must be a cron string or a non-empty list of them")
+    moved = []
     for item in schedules:
         if problem := schedule_problem(item):
             raise ConfigError(f"{where}: schedule {item!r}: {problem}")
-    schedules = [
-        spread_schedule(item, project_id, spread, f"{where}: schedule {item!r}") for item in schedules
-    ]
+        moved.append(spread_schedule(item, project_id, spread, f"{where}: schedule {item!r}"))
 
     timezone = _string(entry, "timezone", where, DEFAULT_TIMEZONE)
     if problem := timezone_problem(timezone):
@@ -155,7 +155,7 @@ def _project(entry: Any, where: str, spread: int = 0) -> ProjectConfig:
     if not isinstance(suspended, bool):
         raise ConfigError(f"{where}: 'suspended' must be true or false, got {suspended!r}")
 
-    return ProjectConfig(project_id, name, sprint_id, tuple(schedules), timezone, suspended)
+    return ProjectConfig(project_id, name, sprint_id, tuple(moved), timezone, suspended)
 
 
 def _refuse_unknown(table: dict[str, Any], allowed: set[str], message: str) -> None:
@@ -169,14 +169,3 @@ def _string(entry: dict[str, Any], key: str, where: str, default: str) -> str:
         raise ConfigError(f"{where}: {key!r} must be a string, got {value!r}")
     return value
 
-
-def _check_unique(projects: list[ProjectConfig], origin: str) -> None:
-    first_of: dict[tuple[str, str], int] = {}  # ("id" | "name", value) -> the entry that has it
-    for index, project in enumerate(projects):
-        where = f"{origin}: projects[{index}] ({project.project_id})"
-        if (first := first_of.setdefault(("id", project.project_id), index)) != index:
-            raise ConfigError(f"{where}: duplicate project, already listed as projects[{first}]")
-        if (first := first_of.setdefault(("name", project.name), index)) != index:
-            raise ConfigError(
-                f"{where}: duplicate CronWorkflow name {project.name!r}, already used by projects[{first}]"
-            )

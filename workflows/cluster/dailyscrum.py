@@ -31,7 +31,6 @@ from hera.workflows import (
 from hera.workflows import models as m
 
 from steps import contract
-from steps.contract import StepSpec
 from workflows.cluster.config import Config, ProjectConfig
 from workflows.cluster.images import DEFAULT_REGISTRY, image_ref
 
@@ -54,6 +53,7 @@ LABELS = {"app.kubernetes.io/name": "dailyscrum", "app.kubernetes.io/part-of": "
 # Fleet-wide cap on runs at once: a ConfigMap key the semaphore reads.
 LIMITS_CONFIGMAP = "dailyscrum-limits"
 LIMITS_KEY = "runs"
+LIMITS_REF = m.ConfigMapKeySelector(name=LIMITS_CONFIGMAP, key=LIMITS_KEY)
 # artifact -> the step that writes it (carried ones too: the report reads simulate's recorded day)
 PRODUCERS = {name: step.name for step in contract.STEPS for name in (*step.output_artifacts, *step.carried)}
 # Carried artifacts: key-only (the default artifact repository fills in bucket and credentials),
@@ -68,8 +68,7 @@ CARRIED_KEYS: dict[str, str] = {
 }
 
 
-def tag(variable: str) -> str:
-    """`tag("inputs.parameters.x")` == "{{inputs.parameters.x}}": an Argo variable reference."""
+def tag(variable: str) -> str:  # an Argo variable reference
     return "{{" + variable + "}}"
 
 
@@ -110,9 +109,7 @@ RETRY_IF_NOT_SENT = retry(2, f"asInt(lastRetry.exitCode) == {contract.EXIT_NOT_S
 # steps/http.py), and the whole run at least every promised attempt and wait of
 # the critical path (tests/workflows/test_retries.py computes both). prepare makes eight calls
 # (four /health with a short read timeout), simulate and report two, each fetch one.
-DEADLINE_SECONDS = {
-    contract.PREPARE.name: 12 * 60, contract.SIMULATE.name: 5 * 60, contract.REPORT.name: 5 * 60
-}
+DEADLINE_SECONDS = {contract.PREPARE: 12 * 60, contract.SIMULATE: 5 * 60, contract.REPORT: 5 * 60}
 SMALL = m.ResourceRequirements(
     requests={"cpu": "50m", "memory": "64Mi"}, limits={"cpu": "500m", "memory": "128Mi"}
 )
@@ -125,6 +122,11 @@ def failures(name: str, help: str, labels: list[Label], status: str) -> Counter:
     """A counter of ends without success (`status` is "status" or "workflow.status")."""
     when = f"{tag(status)} == Failed || {tag(status)} == Error"
     return Counter(name=name, help=help, labels=labels, when=when, value="1")
+
+
+def last_value(name: str, help: str, labels: list[Label], value: str, when: str | None = None) -> Gauge:
+    """A gauge of the value at the last run (or step), not one updated while it runs."""
+    return Gauge(name=name, help=help, labels=labels, when=when, realtime=False, value=value)
 
 
 # name -> (default, description); one more per service: its base URL
@@ -151,7 +153,7 @@ ENV_SOURCES: dict[str, str] = {
 }
 
 
-def env_value(step: StepSpec, env_name: str) -> str:
+def env_value(step: contract.StepSpec, env_name: str) -> str:
     """Where a step's environment variable comes from; an unknown name is a contract change to wire here."""
     if env_name in RESOLVED_BY_PREPARE and step is not contract.PREPARE:
         return tag(f"inputs.parameters.{RESOLVED_BY_PREPARE[env_name]}")
@@ -162,13 +164,13 @@ def env_value(step: StepSpec, env_name: str) -> str:
     return ENV_SOURCES[env_name]
 
 
-def step_inputs(step: StepSpec) -> list[str]:
+def step_inputs(step: contract.StepSpec) -> list[str]:
     """The parameters a step takes from prepare's outputs (as template inputs, passed by the DAG task)."""
     resolved = {} if step is contract.PREPARE else RESOLVED_BY_PREPARE
     return [param for env, param in resolved.items() if env in step.env]
 
 
-def step_args(step: StepSpec) -> list[str]:
+def step_args(step: contract.StepSpec) -> list[str]:
     """`--in-X PATH --out-Y PATH ...` with Argo's path variables, by the contract's option rule."""
     args: list[str] = []
     for name in (*step.inputs, *step.carried):
@@ -185,7 +187,7 @@ BY_PROJECT = [Label(key="project", value="{{workflow.parameters.project_id}}")] 
 SPRINT_GAUGES = {"completed_tasks": "completed", "pending_tasks": "pending", "total_tasks": "all"}
 
 
-def step_metrics(step: StepSpec) -> list[Gauge | Counter]:
+def step_metrics(step: contract.StepSpec) -> list[Gauge | Counter]:
     metrics: list[Gauge | Counter] = [
         failures("dailyscrum_step_failures_total", "Daily scrum step attempts that failed or errored, "
                  "by step", [*BY_PROJECT, Label(key="step", value=step.name)], "status")
@@ -193,41 +195,32 @@ def step_metrics(step: StepSpec) -> list[Gauge | Counter]:
     if step is contract.FETCH_SUMMARY:  # the sprint's progress, as the sprint-service counts it
         sprint = [*BY_PROJECT, Label(key="sprint", value="{{inputs.parameters.sprint_id}}")]
         metrics += [
-            Gauge(
-                name=f"dailyscrum_{param}",
-                help=f"Tasks of the sprint ({what}) at the last daily scrum",
-                labels=sprint,
-                when="{{status}} == Succeeded",
-                realtime=False,
-                value=tag(f"outputs.parameters.{param}"),
-            )
+            last_value(f"dailyscrum_{param}", f"Tasks of the sprint ({what}) at the last daily scrum", sprint,
+                       tag(f"outputs.parameters.{param}"), when="{{status}} == Succeeded")
             for param, what in SPRINT_GAUGES.items()
         ]
     return metrics
 
 
-def artifact_path(name: str, directory: str) -> str:
-    return f"{directory}/{contract.ARTIFACT_FILES[name]}"
+def artifact(name: str, directory: str, carried: bool, **fields: Any) -> Artifact:
+    """A step's artifact file in `directory`; a carried one under its per-sprint key."""
+    path = f"{directory}/{contract.ARTIFACT_FILES[name]}"
+    if carried:
+        return S3Artifact(name=name, path=path, key=CARRIED_KEYS[name], **fields)
+    return Artifact(name=name, path=path, **fields)
 
 
-def step_template(step: StepSpec, registry: str, image_tag: str | None) -> Container:
-    none = NoneArchiveStrategy()
+def step_template(step: contract.StepSpec, registry: str, image_tag: str | None) -> Container:
     outputs: list[Parameter | Artifact] = [
-        Artifact(name=name, path=artifact_path(name, OUT_DIR), archive=none) for name in step.output_artifacts
-    ]
-    outputs += [
-        S3Artifact(name=name, path=artifact_path(name, OUT_DIR), key=CARRIED_KEYS[name], archive=none)
-        for name in step.carried
+        artifact(name, OUT_DIR, name in step.carried, archive=NoneArchiveStrategy())
+        for name in (*step.output_artifacts, *step.carried)
     ]
     for name in step.output_parameters:
         value_from = m.ValueFrom(path=f"{OUT_DIR}/{name}", default=OUTPUT_DEFAULTS.get(name))
         outputs.append(Parameter(name=name, value_from=value_from))
     inputs: list[Parameter | Artifact] = [Parameter(name=name) for name in step_inputs(step)]
-    inputs += [Artifact(name=name, path=artifact_path(name, IN_DIR)) for name in step.inputs]
-    inputs += [
-        S3Artifact(name=name, path=artifact_path(name, IN_DIR), key=CARRIED_KEYS[name], optional=True)
-        for name in step.carried
-    ]
+    inputs += [artifact(name, IN_DIR, carried=False) for name in step.inputs]
+    inputs += [artifact(name, IN_DIR, carried=True, optional=True) for name in step.carried]  # none at first
     return Container(
         name=step.name,
         image=image_ref(step, registry, image_tag),
@@ -238,12 +231,12 @@ def step_template(step: StepSpec, registry: str, image_tag: str | None) -> Conta
         outputs=outputs or None,
         resources=LARGE if step.needs_pandas else None,  # the rest take templateDefaults' SMALL
         retry_strategy=RETRY_IF_NOT_SENT if step in (contract.SIMULATE, contract.REPORT) else RETRY_SAFE,
-        active_deadline_seconds=DEADLINE_SECONDS.get(step.name, 3 * 60),
+        active_deadline_seconds=DEADLINE_SECONDS.get(step, 3 * 60),
         metrics=step_metrics(step),
     )
 
 
-def step_task(step: StepSpec, template: Container) -> Task:
+def step_task(step: contract.StepSpec, template: Container) -> Task:
     arguments: list[Parameter | Artifact] = [
         Parameter(name=name, value=tag(f"tasks.{contract.PREPARE.name}.outputs.parameters.{name}"))
         for name in step_inputs(step)
@@ -274,7 +267,6 @@ TEMPLATE_DESCRIPTION = (
 # fields win) and leaves the DAG template alone.
 TEMPLATE_DEFAULTS = m.Template(
     container=m.Container(
-        image="",
         resources=SMALL,
         volume_mounts=[m.VolumeMount(name=name, mount_path=path) for name, path in MOUNTS.items()],
         security_context=m.SecurityContext(
@@ -302,11 +294,7 @@ def template_document(registry: str, image_tag: str | None) -> dict[str, Any]:
         # fleet. Both live here: a CronWorkflow's list would replace this one (no merge key).
         synchronization=m.Synchronization(
             mutexes=[m.Mutex(name="dailyscrum-{{workflow.parameters.project_id}}")],
-            semaphores=[
-                m.SemaphoreRef(
-                    config_map_key_ref=m.ConfigMapKeySelector(name=LIMITS_CONFIGMAP, key=LIMITS_KEY)
-                )
-            ],
+            semaphores=[m.SemaphoreRef(config_map_key_ref=LIMITS_REF)],
         ),
         # Keep every pod of a run that failed (its logs are the diagnosis) until the TTL removes
         # the run; delete the pods of a run that succeeded as soon as it is done.
@@ -320,13 +308,8 @@ def template_document(registry: str, image_tag: str | None) -> dict[str, Any]:
         volumes=[EmptyDirVolume(name=name, size_limit="64Mi") for name in MOUNTS],
         template_defaults=TEMPLATE_DEFAULTS,
         metrics=[
-            Gauge(
-                name="dailyscrum_run_duration_seconds",
-                help="Duration of the last daily scrum run",
-                labels=BY_PROJECT,
-                realtime=False,
-                value="{{workflow.duration}}",
-            ),
+            last_value("dailyscrum_run_duration_seconds", "Duration of the last daily scrum run", BY_PROJECT,
+                       "{{workflow.duration}}"),
             failures("dailyscrum_failed_runs_total", "Daily scrum runs that failed or errored", BY_PROJECT,
                      "workflow.status"),
         ],
@@ -335,17 +318,12 @@ def template_document(registry: str, image_tag: str | None) -> dict[str, Any]:
         with DAG(name=ENTRYPOINT):
             for step in contract.STEPS:
                 step_task(step, templates[step.name])
-    document = workflow_template.build().model_dump(by_alias=True, exclude_none=True, mode="json")
-    # Hera writes an empty image into templateDefaults; Argo needs none there (each step has its own).
-    document["spec"]["templateDefaults"]["container"].pop("image", None)
-    return name_first(document)
+    return name_first(workflow_template.build().model_dump(by_alias=True, exclude_none=True, mode="json"))
 
 
 def cron_document(project: ProjectConfig) -> dict[str, Any]:
-    """One project's CronWorkflow: its schedule and parameters; the DAG comes from the template.
-
-    Written as a plain mapping, not through Hera: a fleet renders a thousand of these, and the lint
-    parses every one through Hera's models anyway."""
+    """One project's CronWorkflow: its schedule and parameters; the DAG comes from the template. A plain
+    mapping, not built through Hera's models: a fleet renders a thousand of these."""
     sprint = f"`{project.sprint_id}`" if project.sprint_id else "the active sprint"
     schedules = ", ".join(f"`{s}`" for s in project.schedules) + f" {project.timezone}"
     # the Argo UI lists runs with this Markdown

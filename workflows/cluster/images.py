@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tomllib
-from importlib.metadata import PackageNotFoundError, version
+from importlib.metadata import version
 from pathlib import Path
 
 from steps.contract import StepSpec
@@ -17,10 +17,7 @@ def default_tag() -> str:
     depend on whether (or how recently) the package was installed; the installed version otherwise."""
     if PYPROJECT.is_file():
         return str(tomllib.loads(PYPROJECT.read_text(encoding="utf-8"))["project"]["version"])
-    try:
-        return version("dsm-dailyscrum")
-    except PackageNotFoundError:  # neither a checkout nor installed
-        return "0.0.0-dev"
+    return version("dsm-dailyscrum")
 
 
 def image_ref(step: StepSpec, registry: str = DEFAULT_REGISTRY, tag: str | None = None) -> str:
