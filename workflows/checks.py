@@ -211,12 +211,11 @@ def with_defaults_applied(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 class UnresolvedTemplate(ValueError):
-    """A CronWorkflow refers to a WorkflowTemplate the documents do not hold."""
+    """A workflow refers to a WorkflowTemplate the documents do not hold."""
 
 
 @dataclass(frozen=True)
 class ResolvedCron:
-    cron: dict[str, Any]  # the CronWorkflow document as written
     template: dict[str, Any] | None  # the WorkflowTemplate it refers to; None for an inline spec
     spec: dict[str, Any]  # the workflow spec Argo runs: merged, templateDefaults applied to each template
 
@@ -230,14 +229,15 @@ def workflow_templates(documents: Iterable[Any]) -> dict[str, dict[str, Any]]:
     }
 
 
-def resolve_cron(cron: dict[str, Any], templates: dict[str, dict[str, Any]]) -> ResolvedCron:
-    """One CronWorkflow's spec as Argo runs it: its `workflowTemplateRef` resolved among `templates` (a
-    ClusterWorkflowTemplate cannot be) and merged, the `templateDefaults` applied; UnresolvedTemplate
-    when the template is missing."""
-    workflow_spec = (cron.get("spec") or {}).get("workflowSpec") or {}
+def resolve_cron(document: dict[str, Any], templates: dict[str, dict[str, Any]]) -> ResolvedCron:
+    """The spec Argo runs for a CronWorkflow (or a Workflow, a WorkflowTemplate): its
+    `workflowTemplateRef` resolved among `templates` (a ClusterWorkflowTemplate cannot be) and merged,
+    the `templateDefaults` applied; UnresolvedTemplate when the template is missing."""
+    spec = document.get("spec") or {}
+    workflow_spec = (spec.get("workflowSpec") or {}) if document.get("kind") == "CronWorkflow" else spec
     ref = workflow_spec.get("workflowTemplateRef")
     if not ref:
-        return ResolvedCron(cron, None, with_defaults_applied(workflow_spec))
+        return ResolvedCron(None, with_defaults_applied(workflow_spec))
     name = ref.get("name") or ""
     if ref.get("clusterScope"):
         raise UnresolvedTemplate(
@@ -249,15 +249,7 @@ def resolve_cron(cron: dict[str, Any], templates: dict[str, dict[str, Any]]) -> 
         message = f"WorkflowTemplate {name!r} is not in these documents (WorkflowTemplates: {known})"
         raise UnresolvedTemplate(message)
     merged = merged_workflow_spec(workflow_spec, template.get("spec") or {})
-    return ResolvedCron(cron, template, with_defaults_applied(merged))
-
-
-def resolve_workflow_template(documents: Iterable[Any]) -> list[ResolvedCron]:
-    """Each CronWorkflow of `documents` with the workflow spec Argo runs for it (`resolve_cron`), in order."""
-    documents = list(documents)
-    templates = workflow_templates(documents)
-    crons = [doc for doc in documents if isinstance(doc, dict) and doc.get("kind") == "CronWorkflow"]
-    return [resolve_cron(doc, templates) for doc in crons]
+    return ResolvedCron(template, with_defaults_applied(merged))
 
 
 # --- reading a manifest file (the lint's and the runner's) ---------------------------------------

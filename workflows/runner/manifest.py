@@ -18,9 +18,10 @@ from workflows.checks import (
     TEMPLATE_TYPES,
     VARIABLE_TAG,
     ManifestFileError,
+    UnresolvedTemplate,
     load_manifest,
-    merged_workflow_spec,
-    with_template_defaults,
+    resolve_cron,
+    workflow_templates,
 )
 from workflows.runner.expressions import Depends, ExpressionError, parse_depends, parse_duration
 from workflows.runner.mutex import Semaphore
@@ -272,27 +273,6 @@ def load_plans(
 
 
 # --- resolving what a workflow references ------------------------------------------------------
-def resolve_spec(doc: dict[str, Any], documents: list[dict[str, Any]]) -> tuple[dict[str, Any], list[dict]]:
-    """The spec Argo would run for `doc`, and the documents it came from (the template first)."""
-    kind, namespace = doc.get("kind"), _namespace(doc)
-    spec = doc.get("spec") or {}
-    own = (spec.get("workflowSpec") or {}) if kind == "CronWorkflow" else spec
-    reference = own.get("workflowTemplateRef")
-    if kind == "WorkflowTemplate" or not reference:
-        return own, [doc]
-    where = f"{label(doc)}: {'spec.workflowSpec' if kind == 'CronWorkflow' else 'spec'}.workflowTemplateRef"
-    if reference.get("clusterScope"):
-        raise UnsupportedFeature("ClusterWorkflowTemplate reference (`clusterScope`)", where)
-    template = find(documents, "WorkflowTemplate", str(reference.get("name")), namespace)
-    if template is None:
-        have = [document_name(d) for d in documents if d.get("kind") == "WorkflowTemplate"]
-        raise ManifestError(
-            f"{where}: no WorkflowTemplate named {reference.get('name')!r} in namespace {namespace!r} "
-            f"in this manifest (it has: {', '.join(have) or 'none'})"
-        )
-    return merged_workflow_spec(own, template.get("spec") or {}), [template, doc]
-
-
 def _namespace(doc: dict[str, Any]) -> str:
     return str((doc.get("metadata") or {}).get("namespace") or "default")
 
@@ -362,8 +342,13 @@ def build_plan(doc: dict[str, Any], documents: list[dict[str, Any]]) -> Workflow
 
 def _build_plan(doc: dict[str, Any], documents: list[dict[str, Any]]) -> WorkflowPlan:
     kind, namespace = str(doc.get("kind")), _namespace(doc)
-    spec, used = resolve_spec(doc, documents)
-    base = "spec.workflowSpec" if kind == "CronWorkflow" and len(used) == 1 else "spec"
+    base = "spec.workflowSpec" if kind == "CronWorkflow" else "spec"
+    try:
+        resolved = resolve_cron(doc, workflow_templates(documents))
+    except UnresolvedTemplate as exc:
+        raise ManifestError(f"{label(doc)}: {base}.workflowTemplateRef: {exc}") from exc
+    spec, used = resolved.spec, [doc] if resolved.template is None else [resolved.template, doc]
+    base = base if resolved.template is None else "spec"  # the template's fields, in the template
     b = _Builder(doc)
     if kind == "CronWorkflow":
         b.keys({k: v for k, v in (doc.get("spec") or {}).items() if k != "workflowSpec"}, "spec", "cron")
@@ -388,10 +373,7 @@ def _build_plan(doc: dict[str, Any], documents: list[dict[str, Any]]) -> Workflo
             kinds = ", ".join(sorted(set(volume) - {"name"})) or "none"
             raise UnsupportedFeature(f"volume other than emptyDir ({kinds})", b.at(where))
         b.cluster_only.extend(f"{where}.emptyDir.{key}" for key in volume["emptyDir"] or {})
-    templates = {
-        raw["name"]: with_template_defaults(raw, spec.get("templateDefaults"))
-        for raw in spec.get("templates") or ()
-    }
+    templates = {raw["name"]: raw for raw in spec.get("templates") or ()}
     entrypoint = str(spec.get("entrypoint"))
     if "dag" not in templates.get(entrypoint, {}):
         raise UnsupportedFeature(
@@ -499,6 +481,8 @@ def _container_template(b: _Builder, raw: dict[str, Any], path: str) -> Containe
     out_params = []
     for p in outputs.get("parameters") or ():
         where = f"{path}.outputs.parameters[name={p['name']}]"
+        if "globalName" in p:
+            raise UnsupportedFeature(FEATURE_NAMES["globalName"], b.at(f"{where}.globalName"))
         value_from = p.get("valueFrom") or {}
         if set(value_from) - {"path", "default"} or "path" not in value_from:
             raise UnsupportedFeature("output parameter not read from a file (`valueFrom.path`)", b.at(where))
