@@ -532,17 +532,15 @@ class Executor:
     # --- the workflow's phase --------------------------------------------------------------------
     def _assess(self) -> tuple[str, str]:
         """Argo's rule: a leaf's branch phase is the last completed phase on its way; Failed/Error fails."""
-        never_ran = [name for name, s in self.states.items() if s.phase not in FULFILLED]
-        if self.stop.is_set() and never_ran:
-            return "Failed", self.stop_reason
-        if never_ran:
-            return "Failed", f"tasks never ran: {', '.join(never_ran)}"
+        if any(s.phase not in FULFILLED for s in self.states.values()):
+            return "Failed", self.stop_reason  # only a stop leaves tasks unrun: each one ready is run
         branch: dict[str, set[str]] = {}
         for name in self.plan.order:
             phase = self.states[name].phase
             inherited = set().union(*(branch[dep] for dep in self.plan.dependencies(name)))
             branch[name] = {phase} if phase in COMPLETED else inherited or {"Succeeded"}
-        leaves = [name for name in self.plan.tasks if not self.plan.dependents(name)]
+        depended = {dep for name in self.plan.tasks for dep in self.plan.dependencies(name)}
+        leaves = [name for name in self.plan.tasks if name not in depended]
         if not any(branch[name] & {"Failed", "Error"} for name in leaves):
             return "Succeeded", ""
         failures = {n: s for n, s in self.states.items() if s.phase in {"Failed", "Error"}}
@@ -573,9 +571,6 @@ def failure_reason(log_path: Path, limit: int = 300) -> str:
 
 def _kill(process: subprocess.Popen[bytes]) -> None:
     """Kill the step and anything it started (it runs in its own session / process group)."""
-    if process.poll() is not None:
-        return
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        process.kill()
+    if process.poll() is None:  # not reaped yet, so its group id cannot have been reused
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)

@@ -44,25 +44,18 @@ class UnsupportedFeature(ManifestError):
 FEATURE_NAMES: dict[str, str] = {
     **{kind: f"{kind} template (`{kind}`)" for kind in TEMPLATE_TYPES if kind not in ("container", "dag")},
     **{loop: f"loop (`{loop}`)" for loop in ("withItems", "withParam", "withSequence")},
-    **{key: f"`{key}`" for key in ("continueOn", "parallelism", "valueFrom")},
-    "containerSet": "container set template (`containerSet`)",  # overrides the generic name above
     "onExit": "exit handler (`onExit`)",
     "hooks": "lifecycle hooks (`hooks`)",
     "templateRef": "template reference (`templateRef`)",
     "inline": "inline template (`inline`)",
     "dependencies": "`dependencies` (use `depends`)",
-    "sidecars": "sidecars (`sidecars`)",
-    "initContainers": "init containers (`initContainers`)",
     "daemon": "daemon containers (`daemon`)",
     "globalName": "global output (`globalName`)",
-    "volumeClaimTemplates": "volume claim templates (`volumeClaimTemplates`)",
-    "podSpecPatch": "pod spec patch (`podSpecPatch`)",
-    "workingDir": "container `workingDir`",
     "memoize": "memoization (`memoize`)",
 }
 
 # Per object: the fields run locally, and those accepted but only meaningful on a cluster.
-# Anything else Argo knows is refused (FEATURE_NAMES says what it is).
+# Anything else Argo knows is refused by name (FEATURE_NAMES, else "field `<key>`").
 RUN, CLUSTER = "run", "cluster"
 FIELDS: dict[str, dict[str, set[str]]] = {
     kind: {RUN: set(run.split()), CLUSTER: set(cluster.split())}
@@ -174,9 +167,6 @@ class WorkflowPlan:
     def dependencies(self, task: str) -> tuple[str, ...]:
         depends = self.tasks[task].depends
         return depends.tasks if depends else ()
-
-    def dependents(self, task: str) -> list[str]:
-        return [name for name in self.tasks if task in self.dependencies(name)]
 
     def downstream(self, task: str) -> set[str]:
         """`task` and every task after it."""
