@@ -58,8 +58,7 @@ def substitute(text: str, values: Mapping[str, str], where: str) -> str:
 
 
 def base_environment(environ: Mapping[str, str] | None = None) -> dict[str, str]:
-    """A minimal environment: enough to start Python, plus the HTTP tuning knobs above when set;
-    everything else comes from the template's env."""
+    """Enough to start Python, plus the HTTP tuning knobs above when set; the rest is the template's env."""
     source = os.environ if environ is None else environ
     env = {name: source[name] for name in (*PASSED_ENV, *PASSED_STEP_SETTINGS) if name in source}
     return {**env, "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1", "TZ": "UTC"}
@@ -251,11 +250,9 @@ class Executor:
 
     def _decide(self, task: Task) -> bool:
         """Settle depends and when; True when the task must run (its arguments then resolve)."""
-        depends = task.depends
-        if depends is not None and not depends.evaluate(
-            {dep: self.states[dep].phase for dep in depends.tasks}
-        ):
-            self._finish(task.name, "Omitted", f"depends {depends.text!r} not met", event="omitted")
+        phases = {name: state.phase for name, state in self.states.items()}
+        if task.depends is not None and not task.depends.evaluate(phases):
+            self._finish(task.name, "Omitted", f"depends {task.depends.text!r} not met", event="omitted")
             return False
         if task.when is not None:
             try:

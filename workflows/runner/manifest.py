@@ -445,15 +445,6 @@ def _artifacts(b: _Builder, items: Any, path: str, output: bool) -> tuple[Artifa
     return tuple(result)
 
 
-def _retry(b: _Builder, raw: dict[str, Any] | None, path: str) -> Retry | None:
-    if raw is None:
-        return None
-    b.keys(raw, path, "retry")
-    if raw.get("limit") is None:
-        raise UnsupportedFeature("retryStrategy without `limit` (unlimited retries)", b.at(path))
-    return Retry.from_manifest(raw)
-
-
 def _container_template(b: _Builder, raw: dict[str, Any], path: str) -> ContainerTemplate:
     container = raw.get("container") or {}
     b.keys(container, f"{path}.container", "container")
@@ -516,6 +507,12 @@ def _container_template(b: _Builder, raw: dict[str, Any], path: str) -> Containe
         if "valueFrom" in e:
             raise UnsupportedFeature("`valueFrom`", b.at(f"{path}.container.env[{index}].valueFrom"))
         env.append((str(e["name"]), text(e.get("value") or "", f"{path}.container.env[{index}].value")))
+    retry = raw.get("retryStrategy")
+    if retry is not None:
+        b.keys(retry, f"{path}.retryStrategy", "retry")
+        if retry.get("limit") is None:
+            where = b.at(f"{path}.retryStrategy")
+            raise UnsupportedFeature("retryStrategy without `limit` (unlimited retries)", where)
     deadline = raw.get("activeDeadlineSeconds")
     return ContainerTemplate(
         where=b.at(path),
@@ -526,7 +523,7 @@ def _container_template(b: _Builder, raw: dict[str, Any], path: str) -> Containe
         input_artifacts=in_arts,
         output_artifacts=out_arts,
         output_parameters=tuple(out_params),
-        retry=_retry(b, raw.get("retryStrategy"), f"{path}.retryStrategy"),
+        retry=Retry.from_manifest(retry) if retry is not None else None,
         deadline=parse_duration(deadline) if deadline is not None else None,
         mounts=tuple(mounts),
     )
