@@ -1,8 +1,5 @@
-"""What the config loader, the lint and the local runner share about Argo manifests, said once.
-
-The `*_problem` checks return None for a good value, else a sentence the caller prefixes with where
-the value came from.
-"""
+"""What the config loader, the lint and the local runner share about Argo manifests, said once. The
+`*_problem` checks return None for a good value, else a sentence the caller prefixes with its place."""
 
 from __future__ import annotations
 

@@ -125,15 +125,14 @@ def resolve_parameters(
     return values
 
 
-# Files that passed the lint, by digest: the checkout's own cache, whatever the run directory, so a
-# fleet's runs and a test suite's hundred runs of one manifest lint it once.
+# Files that passed the lint without a finding, by digest, are not linted again: importing the lint and
+# building its schema validators costs ~1 s, which each of a fleet's runs would pay. The checkout's own
+# cache, whatever the run directory.
 LINT_PASSED = REPO_ROOT / "runs" / "lint-passed"
 
 
 def refuse_what_the_lint_refuses(path: Path, documents: list[dict[str, Any]], out: TextIO) -> None:
-    """The cluster would refuse what the lint refuses: so does the runner, before anything runs; warnings
-    are printed. A file that passed without a finding is not linted again (LINT_PASSED): importing the
-    lint and building its schema validators costs ~1 s, which each of a fleet's runs would pay."""
+    """The cluster would refuse what the lint refuses: so does the runner, before anything runs."""
     passed = LINT_PASSED / _lint_digest(path)
     if passed.exists():
         return

@@ -232,21 +232,18 @@ class Executor:
             _kill(process)
 
     def _schedule(self, running: set[str], done: queue.Queue[str]) -> None:
-        progress = True
-        while progress and not self.stop.is_set():
-            progress = False
-            for name, task in self.plan.tasks.items():
-                state = self.states[name]
-                if state.phase != "Pending" or name in running:
-                    continue
-                if any(self.states[dep].phase not in FULFILLED for dep in self.plan.dependencies(name)):
-                    continue
-                progress = True
-                if self._decide(task):
-                    running.add(name)
-                    with self._lock:
-                        state.phase = "Running"
-                    threading.Thread(target=self._run_task, args=(task, done), name=f"task-{name}").start()
+        """Start or settle each task whose dependencies are done: one pass, `order` has them first."""
+        for name in self.plan.order:
+            task, state = self.plan.tasks[name], self.states[name]
+            if self.stop.is_set() or state.phase != "Pending":
+                continue
+            if any(self.states[dep].phase not in FULFILLED for dep in self.plan.dependencies(name)):
+                continue
+            if self._decide(task):
+                running.add(name)
+                with self._lock:
+                    state.phase = "Running"
+                threading.Thread(target=self._run_task, args=(task, done), name=f"task-{name}").start()
 
     def _decide(self, task: Task) -> bool:
         """Settle depends and when; True when the task must run (its arguments then resolve)."""

@@ -15,8 +15,6 @@ from typing import Any
 
 import yaml
 
-STATUS_FILE = "status.json"
-MANIFEST_FILE = "manifest.yaml"
 DEFAULT_ROOT = Path("runs")
 # libyaml when available (same output, ~4x faster than the pure-Python safe dumper).
 _SAFE_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
@@ -52,8 +50,8 @@ class RunDir:
 
     def __init__(self, path: Path) -> None:
         self.path = path.resolve()  # steps run with cwd = repo root: every path they get is absolute
-        self.status_path = self.path / STATUS_FILE
-        self.manifest_path = self.path / MANIFEST_FILE
+        self.status_path = self.path / "status.json"
+        self.manifest_path = self.path / "manifest.yaml"
         self._lock = threading.Lock()
 
     def attempt(self, task: str, attempt: int) -> tuple[Path, Path]:
@@ -72,7 +70,7 @@ class RunDir:
         """Write to a temporary file and rename it, so a reader never sees half a file."""
         data = json.dumps(status, indent=2) + "\n"
         # One writer per run directory (this process, under the lock): a fixed temporary name will do.
-        tmp = self.path / f".{STATUS_FILE}.{os.getpid()}.tmp"
+        tmp = self.path / f".status.json.{os.getpid()}.tmp"
         with self._lock:
             tmp.write_text(data, encoding="utf-8")
             os.replace(tmp, self.status_path)
