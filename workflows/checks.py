@@ -200,13 +200,6 @@ def merged_workflow_spec(workflow_spec: dict[str, Any], template_spec: dict[str,
     return merged
 
 
-def with_defaults_applied(spec: dict[str, Any]) -> dict[str, Any]:
-    """A copy of `spec` whose templates carry its `templateDefaults` (see `with_template_defaults`)."""
-    defaults = spec.get("templateDefaults")
-    templates = [with_template_defaults(t, defaults) for t in spec.get("templates") or []]
-    return {**spec, "templates": templates} if defaults else spec
-
-
 class UnresolvedTemplate(ValueError):
     """A workflow refers to a WorkflowTemplate the documents do not hold."""
 
@@ -229,24 +222,26 @@ def workflow_templates(documents: Iterable[Any]) -> dict[str, dict[str, Any]]:
 def resolve_cron(document: dict[str, Any], templates: dict[str, dict[str, Any]]) -> ResolvedCron:
     """The spec Argo runs for a CronWorkflow (or a Workflow, a WorkflowTemplate): its
     `workflowTemplateRef` resolved among `templates` (a ClusterWorkflowTemplate cannot be) and merged,
-    the `templateDefaults` applied; UnresolvedTemplate when the template is missing."""
+    the `templateDefaults` applied to each template; UnresolvedTemplate when the template is missing."""
     spec = document.get("spec") or {}
-    workflow_spec = (spec.get("workflowSpec") or {}) if document.get("kind") == "CronWorkflow" else spec
-    ref = workflow_spec.get("workflowTemplateRef")
-    if not ref:
-        return ResolvedCron(None, with_defaults_applied(workflow_spec))
-    name = ref.get("name") or ""
-    if ref.get("clusterScope"):
-        raise UnresolvedTemplate(
-            f"ClusterWorkflowTemplate {name!r} lives in the cluster, not in these documents"
-        )
-    template = templates.get(name)
-    if template is None:
-        known = ", ".join(sorted(templates)) or "none"
-        message = f"WorkflowTemplate {name!r} is not in these documents (WorkflowTemplates: {known})"
-        raise UnresolvedTemplate(message)
-    merged = merged_workflow_spec(workflow_spec, template.get("spec") or {})
-    return ResolvedCron(template, with_defaults_applied(merged))
+    spec = (spec.get("workflowSpec") or {}) if document.get("kind") == "CronWorkflow" else spec
+    template, ref = None, spec.get("workflowTemplateRef")
+    if ref:
+        name = ref.get("name") or ""
+        if ref.get("clusterScope"):
+            raise UnresolvedTemplate(
+                f"ClusterWorkflowTemplate {name!r} lives in the cluster, not in these documents"
+            )
+        template = templates.get(name)
+        if template is None:
+            known = ", ".join(sorted(templates)) or "none"
+            message = f"WorkflowTemplate {name!r} is not in these documents (WorkflowTemplates: {known})"
+            raise UnresolvedTemplate(message)
+        spec = merged_workflow_spec(spec, template.get("spec") or {})
+    if defaults := spec.get("templateDefaults"):
+        applied = [with_template_defaults(t, defaults) for t in spec.get("templates") or []]
+        spec = {**spec, "templates": applied}
+    return ResolvedCron(template, spec)
 
 
 # --- reading a manifest file (the lint's and the runner's) ---------------------------------------
