@@ -61,10 +61,9 @@ class RunDir:
     def write_manifest(self, documents: list[dict[str, Any]], source: str | None = None) -> None:
         """What the run uses (the workflow, its WorkflowTemplate, their ConfigMaps): `source`, the text
         of a one-document manifest, as it is (and no ~15 ms YAML dump); else the documents dumped."""
-        text = (
-            source if source is not None else yaml.dump_all(documents, Dumper=_SAFE_DUMPER, sort_keys=False)
-        )
-        self.manifest_path.write_text(text, encoding="utf-8")
+        if source is None:
+            source = yaml.dump_all(documents, Dumper=_SAFE_DUMPER, sort_keys=False)
+        self.manifest_path.write_text(source, encoding="utf-8")
 
     def write_status(self, status: dict[str, Any]) -> None:
         """Write to a temporary file and rename it, so a reader never sees half a file."""
