@@ -263,10 +263,6 @@ def load_plans(
 
 
 # --- resolving what a workflow references ------------------------------------------------------
-def _namespace(doc: dict[str, Any]) -> str:
-    return str((doc.get("metadata") or {}).get("namespace") or "default")
-
-
 def semaphore(
     entry: dict[str, Any], namespace: str, documents: list[dict[str, Any]], where: str
 ) -> tuple[Semaphore, dict[str, Any]]:
@@ -331,7 +327,7 @@ def build_plan(doc: dict[str, Any], documents: list[dict[str, Any]]) -> Workflow
 
 
 def _build_plan(doc: dict[str, Any], documents: list[dict[str, Any]]) -> WorkflowPlan:
-    kind, namespace = str(doc.get("kind")), _namespace(doc)
+    kind, namespace = str(doc.get("kind")), str((doc.get("metadata") or {}).get("namespace") or "default")
     base = "spec.workflowSpec" if kind == "CronWorkflow" else "spec"
     try:
         resolved = resolve_cron(doc, workflow_templates(documents))

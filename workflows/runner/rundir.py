@@ -4,6 +4,7 @@ layout of docs/local-runner.md, "Where things are written"."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -38,11 +39,9 @@ def new_run_dir(workflow_name: str, started: datetime, root: Path = DEFAULT_ROOT
     stamp = started.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
     while True:
         path = root / f"{safe}-{stamp}-{os.urandom(3).hex()}"  # not a secret: `secrets` costs ~10 ms
-        try:
+        with contextlib.suppress(FileExistsError):  # taken: draw again
             path.mkdir(parents=True)
             return path
-        except FileExistsError:
-            continue
 
 
 class RunDir:
