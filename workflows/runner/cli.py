@@ -58,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--parameter",
         action="append",
         default=[],
+        type=_pair,
         metavar="NAME=VALUE",
         help="set a workflow parameter",
     )
@@ -95,14 +96,11 @@ def _moment(text: str) -> datetime:
     return moment.astimezone(UTC)
 
 
-def parse_overrides(pairs: Sequence[str]) -> dict[str, str]:
-    overrides: dict[str, str] = {}
-    for pair in pairs:
-        name, sep, value = pair.partition("=")
-        if not sep or not name.strip():
-            raise UsageError(f"-p needs NAME=VALUE, got {pair!r}")
-        overrides[name.strip()] = value
-    return overrides
+def _pair(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not name.strip():
+        raise argparse.ArgumentTypeError(f"needs NAME=VALUE, got {text!r}")
+    return name.strip(), value
 
 
 def resolve_parameters(
@@ -241,7 +239,7 @@ def run(argv: Sequence[str], environ: Mapping[str, str] | None = None, out: Text
     except SystemExit as exc:  # argparse already printed the usage message
         return EXIT_OK if exc.code == 0 else EXIT_USAGE
     try:
-        overrides = parse_overrides(args.parameter)
+        overrides = dict(args.parameter)
         max_backoff_from_env(environ)  # a bad value is a usage error before anything runs
         if args.retry is not None:
             if args.manifest is not None or args.workflow or args.run_dir:
