@@ -214,14 +214,10 @@ def select_workflows(documents: list[dict[str, Any]], name: str | None = None) -
     if name is None:
         chosen = [doc for doc in runnable if doc.get("kind") != "WorkflowTemplate"]
         templates = [doc for doc in runnable if doc.get("kind") == "WorkflowTemplate"]
-        if not chosen and len(templates) == 1:
-            chosen = templates
-        if not chosen:
-            raise ManifestError(
-                "the manifest holds no CronWorkflow nor Workflow to run"
-                + (" (choose a WorkflowTemplate with --workflow)" if templates else "")
-            )
-        return chosen
+        if chosen or len(templates) == 1:
+            return chosen or templates
+        hint = " (choose a WorkflowTemplate with --workflow)" if templates else ""
+        raise ManifestError(f"the manifest holds no CronWorkflow nor Workflow to run{hint}")
     kind_name, slash, wanted = name.rpartition("/")
     kind = KIND_NAMES.get(kind_name.lower()) if slash else None
     if slash and kind is None:
