@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from workflows.runner import mutex
-from workflows.runner.executor import MAX_BACKOFF_ENV, Executor, max_backoff_from_env, substitute
+from workflows.runner.executor import MAX_BACKOFF_ENV, REPO_ROOT, Executor, max_backoff_from_env, substitute
 from workflows.runner.manifest import (
     ManifestError,
     WorkflowPlan,
@@ -30,7 +30,6 @@ from workflows.runner.manifest import (
 from workflows.runner.progress import summary_table
 from workflows.runner.rundir import DEFAULT_ROOT, RunDir, new_run_dir, rfc3339, utc_now
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 LINT_CODE = Path(__file__).resolve().parents[1]  # the workflows package
 DEFAULT_MANIFEST = REPO_ROOT / "workflows" / "cluster" / "manifests" / "dailyscrum.yaml"
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -206,7 +205,7 @@ def _execute(
     plan: WorkflowPlan, status: dict[str, Any], run_dir: RunDir, out: TextIO, environ: Mapping[str, str]
 ) -> str:
     """Run (or with an earlier run's status, retry) one workflow under its locks; its final phase."""
-    executor = Executor(plan, status, run_dir, out, environ, REPO_ROOT)
+    executor = Executor(plan, status, run_dir, out, environ)
     if status["tasks"]:
         print(f"{plan.name}: retrying in {run_dir.path}: {', '.join(executor.rerun) or 'nothing'}", file=out)
     else:

@@ -27,6 +27,7 @@ from workflows.runner.progress import Reporter, seconds
 from workflows.runner.retry import decide
 from workflows.runner.rundir import RunDir, StoreError, artifact_path, copy, rfc3339, utc_now
 
+REPO_ROOT = Path(__file__).resolve().parents[2]  # the steps' working directory, as the image's WORKDIR
 FULFILLED = {"Succeeded", "Failed", "Error", "Skipped", "Omitted"}
 COMPLETED = {"Succeeded", "Failed", "Error"}  # phases that set a branch's outcome (Argo's Completed())
 MAX_BACKOFF_ENV = "DSM_RUNNER_MAX_BACKOFF_SECONDS"
@@ -136,14 +137,12 @@ class Executor:
         run_dir: RunDir,
         out: TextIO,
         environ: Mapping[str, str],
-        workdir: Path,
     ) -> None:
         self.plan = plan
         self.status = status
         self.run_dir = run_dir
         self.runs_root = run_dir.path.parent  # where key-only artifacts live
         self.reporter = Reporter(out, width=max(map(len, plan.tasks)))
-        self.workdir = workdir
         self.base_env = base_environment(environ)
         self.max_backoff = max_backoff_from_env(environ)
         self.stop = threading.Event()
@@ -160,17 +159,13 @@ class Executor:
             **{f"workflow.parameters.{name}": value for name, value in status["parameters"].items()},
         }
         old = {name: TaskState(**data) for name, data in (status.get("tasks") or {}).items()}
-        reset: set[str] = set()
-        for name in plan.tasks:
-            if name not in old or old[name].phase not in {"Succeeded", "Skipped", "Omitted"}:
-                reset |= plan.downstream(name)
-        self.states = {}
-        for name, task in plan.tasks.items():
-            state = old.get(name) or TaskState(template=task.template)
-            if name in reset:
-                state = TaskState(template=task.template, attempts=state.attempts, exit_code=state.exit_code)
-            self.states[name] = state
+        self.states = {name: old.get(name, TaskState(template=t.template)) for name, t in plan.tasks.items()}
+        kept = {"Succeeded", "Skipped", "Omitted"}  # by a retry, with their outputs
+        reset = set().union(*(plan.downstream(n) for n, s in self.states.items() if s.phase not in kept))
         self.rerun = [name for name in plan.tasks if name in reset]
+        for name in self.rerun:  # anew, their earlier attempts kept on record
+            s = self.states[name]
+            self.states[name] = TaskState(template=s.template, attempts=s.attempts, exit_code=s.exit_code)
 
     def save(self, phase: str = "Running", message: str = "", finished: bool = False) -> dict[str, Any]:
         with self._lock:
@@ -218,7 +213,7 @@ class Executor:
         """Byte-compile the steps' package directories (`python -m steps.x`: steps/), as the image build
         does: the steps run with PYTHONDONTWRITEBYTECODE=1, so each start would compile them again."""
         modules = {t.command[2] for t in self.plan.templates.values() if t.command[1:2] == ("-m",)}
-        for directory in {(self.workdir / module.replace(".", "/")).parent for module in modules}:
+        for directory in {(REPO_ROOT / module.replace(".", "/")).parent for module in modules}:
             with contextlib.suppress(OSError):  # only a shortcut (a read-only checkout has none)
                 compileall.compile_dir(directory, maxlevels=0, quiet=2)
 
@@ -461,7 +456,7 @@ class Executor:
             try:
                 process = subprocess.Popen(
                     command,
-                    cwd=self.workdir,
+                    cwd=REPO_ROOT,
                     env=env,
                     stdout=log,
                     stderr=subprocess.STDOUT,
