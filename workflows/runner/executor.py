@@ -6,6 +6,7 @@ from __future__ import annotations
 import compileall
 import contextlib
 import dataclasses
+import itertools
 import os
 import queue
 import re
@@ -302,9 +303,7 @@ class Executor:
         first_start = time.monotonic()
         skipped = 0.0  # backoff not waited (DSM_RUNNER_MAX_BACKOFF_SECONDS): it still counts, as in Argo
         deadline: float | None = None  # for retries: backoff.maxDuration after the first start
-        attempts = 0
-        while True:
-            attempts += 1
+        for attempts in itertools.count(1):
             number = len(state.attempts) + 1
             self.reporter.line(name, "started" if attempts == 1 else f"started (attempt {attempts}/{total})")
             started, start = _now(), time.monotonic()
@@ -427,7 +426,7 @@ class Executor:
             values.update({f"{kind}.artifacts.{a.name}.path": str(mapper.local(a.path)) for a in items})
         for p in template.output_parameters:
             values[f"outputs.parameters.{p.name}.path"] = str(mapper.local(p.path))
-        command = [substitute(part, values, template.where) for part in (*template.command, *template.args)]
+        command = [substitute(part, values, template.where) for part in template.command]
         if command[0] in {"python", "python3"}:
             command[0] = sys.executable  # the same module the image runs, in this interpreter
         env = {key: substitute(value, values, f"{template.where}.env.{key}") for key, value in template.env}

@@ -125,8 +125,7 @@ class ArtifactPath:
 @dataclass(frozen=True)
 class ContainerTemplate:
     where: str
-    command: tuple[str, ...]
-    args: tuple[str, ...]
+    command: tuple[str, ...]  # its args after it, as the container runs them
     env: tuple[tuple[str, str], ...]
     input_parameters: tuple[Parameter, ...]
     input_artifacts: tuple[ArtifactPath, ...]
@@ -488,12 +487,12 @@ def _container_template(b: _Builder, raw: dict[str, Any], path: str) -> Containe
             )
         return value
 
-    command = tuple(
-        text(v, f"{path}.container.command[{i}]") for i, v in enumerate(container.get("command") or ())
+    command, args = (
+        tuple(text(v, f"{path}.container.{key}[{i}]") for i, v in enumerate(container.get(key) or ()))
+        for key in ("command", "args")
     )
     if not command:
         raise UnsupportedFeature("container without `command` (image entrypoint)", b.at(f"{path}.container"))
-    args = tuple(text(v, f"{path}.container.args[{i}]") for i, v in enumerate(container.get("args") or ()))
     env = []
     for index, e in enumerate(container.get("env") or ()):
         if "valueFrom" in e:
@@ -508,8 +507,7 @@ def _container_template(b: _Builder, raw: dict[str, Any], path: str) -> Containe
     deadline = raw.get("activeDeadlineSeconds")
     return ContainerTemplate(
         where=b.at(path),
-        command=command,
-        args=args,
+        command=command + args,
         env=tuple(env),
         input_parameters=tuple(in_params),
         input_artifacts=in_arts,
