@@ -86,13 +86,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _moment(text: str) -> datetime:
     """An RFC 3339 time with its offset (Z or +hh:mm), as Argo writes creationTimestamp."""
-    try:
+    with contextlib.suppress(ValueError):
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        moment = None
-    if moment is None or moment.utcoffset() is None:
-        raise argparse.ArgumentTypeError(f"not an RFC 3339 time with an offset: {text!r}")
-    return moment.astimezone(UTC)
+        if moment.utcoffset() is not None:
+            return moment.astimezone(UTC)
+    raise argparse.ArgumentTypeError(f"not an RFC 3339 time with an offset: {text!r}")
 
 
 def _pair(text: str) -> tuple[str, str]:
@@ -137,9 +135,8 @@ def refuse_what_the_lint_refuses(path: Path, documents: list[dict[str, Any]], ou
 
     findings = lint_documents(documents, str(path))
     errors = [finding for finding in findings if finding.is_error]
-    for finding in findings:
-        if finding not in errors:
-            print(f"lint: {finding}", file=out)
+    for warning in (finding for finding in findings if not finding.is_error):
+        print(f"lint: {warning}", file=out)
     if errors:
         lines = "\n".join(f"  {finding}" for finding in errors)
         raise ManifestError(f"the lint refuses the manifest ({len(errors)} error(s)):\n{lines}")
