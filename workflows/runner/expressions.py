@@ -3,8 +3,7 @@
 
 Each is split into strict tokens and translated to the Python expression it means (`&&` -> `and`,
 every name -> a placeholder `_<n>`), which `ast` parses; only the node types below are evaluated,
-nothing is ever passed to eval(). Anything outside the subset raises ExpressionError naming the text.
-"""
+nothing is ever passed to eval(). Anything outside the subset raises ExpressionError naming the text."""
 
 from __future__ import annotations
 

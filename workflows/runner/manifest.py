@@ -2,8 +2,7 @@
 
 The lint has checked the documents first (cli.py), so their structure and Argo's rules are taken as
 valid here: this module only runs each field, lists it as cluster-only, or refuses it by name and
-place (docs/local-runner.md, "What happens before anything runs").
-"""
+place (docs/local-runner.md, "What happens before anything runs")."""
 
 from __future__ import annotations
 

@@ -1,7 +1,6 @@
 """A template's retryStrategy, decided as Argo's controller decides it (processNodeRetries in
 workflow/controller/operator.go, v3.7.18 ~1031-1140 and v4.1.2 ~1077-1200), as pure functions; the
-order of its checks and Argo's messages are in docs/local-runner.md, "Retries".
-"""
+order of its checks and Argo's messages are in docs/local-runner.md, "Retries"."""
 
 from __future__ import annotations
 
