@@ -161,8 +161,11 @@ class Executor:
         }
         old = {name: TaskState(**data) for name, data in (status.get("tasks") or {}).items()}
         self.states = {name: old.get(name, TaskState(template=t.template)) for name, t in plan.tasks.items()}
-        kept = {"Succeeded", "Skipped", "Omitted"}  # by a retry, with their outputs
-        reset = set().union(*(plan.downstream(n) for n, s in self.states.items() if s.phase not in kept))
+        reset: set[str] = set()  # what did not succeed (Skipped and Omitted are kept) and all after it
+        for name in plan.order:
+            kept = self.states[name].phase in {"Succeeded", "Skipped", "Omitted"}
+            if not kept or reset.intersection(plan.dependencies(name)):
+                reset.add(name)
         self.rerun = [name for name in plan.tasks if name in reset]
         for name in self.rerun:  # anew, their earlier attempts kept on record
             s = self.states[name]

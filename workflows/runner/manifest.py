@@ -166,14 +166,6 @@ class WorkflowPlan:
         depends = self.tasks[task].depends
         return depends.tasks if depends else ()
 
-    def downstream(self, task: str) -> set[str]:
-        """`task` and every task after it."""
-        found = {task}
-        for name in self.order:
-            if found.intersection(self.dependencies(name)):
-                found.add(name)
-        return found
-
 
 # --- loading and choosing --------------------------------------------------------------------
 RUNNABLE_KINDS = ("CronWorkflow", "Workflow", "WorkflowTemplate")
