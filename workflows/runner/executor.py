@@ -111,18 +111,13 @@ class PathMapper:
 
     def __init__(self, attempt_dir: Path, mounts: tuple[tuple[str, str], ...]) -> None:
         self.root = attempt_dir / "root"
-        # Longest mount path first, so nested mounts resolve to the innermost volume.
-        self.mounts = sorted(
-            ((PurePosixPath(mount), attempt_dir / "volumes" / volume) for volume, mount in mounts),
-            key=lambda item: len(item[0].parts),
-            reverse=True,
-        )
+        self.mounts = {PurePosixPath(mount): attempt_dir / "volumes" / volume for volume, mount in mounts}
 
     def local(self, container_path: str) -> Path:
         path = PurePosixPath(container_path)
-        for mount, local in self.mounts:
-            if path == mount or mount in path.parents:
-                return local.joinpath(*path.relative_to(mount).parts)
+        for mount in (path, *path.parents):  # the innermost mount first
+            if mount in self.mounts:
+                return self.mounts[mount].joinpath(*path.relative_to(mount).parts)
         return self.root.joinpath(*path.parts[1:])
 
 
@@ -419,7 +414,7 @@ class Executor:
     ) -> tuple[list[str], dict[str, str]]:
         """Fresh volumes with the input artifacts in place; the command and env with paths mapped."""
         attempt_dir.mkdir(parents=True, exist_ok=True)
-        for _, local in mapper.mounts:
+        for local in mapper.mounts.values():
             local.mkdir(parents=True, exist_ok=True)
         for artifact in template.input_artifacts:
             if artifact.name in inputs["artifacts"]:
