@@ -159,8 +159,7 @@ def _lint_digest(path: Path) -> str:
 
 def _refuse_unknown(overrides: Mapping[str, str], plans: Sequence[WorkflowPlan]) -> None:
     known = {param.name for plan in plans for param in plan.parameters}
-    unknown = sorted(set(overrides) - known)
-    if unknown:
+    if unknown := sorted(set(overrides) - known):
         raise UsageError(
             f"unknown parameter(s) {', '.join(unknown)}; "
             f"the workflow takes: {', '.join(sorted(known)) or 'none'}"

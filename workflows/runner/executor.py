@@ -545,9 +545,7 @@ def failure_reason(log_path: Path, limit: int = 300) -> str:
     try:
         with open(log_path, "rb") as log:
             log.seek(max(0, log_path.stat().st_size - 16384))  # the end says why; logs can be long
-            lines = [
-                line.strip() for line in log.read().decode(errors="replace").splitlines() if line.strip()
-            ]
+            lines = list(filter(None, map(str.strip, log.read().decode(errors="replace").splitlines())))
     except OSError:
         return ""
     errors = [match.group(1) for line in lines if (match := _ERROR_LINE.match(line))]
