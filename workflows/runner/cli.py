@@ -301,7 +301,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     # SIGTERM stops a run like Ctrl-C: steps killed, status.json says why, --retry can continue it.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     return run(sys.argv[1:] if argv is None else argv)
-
-
-if __name__ == "__main__":
-    sys.exit(main())
