@@ -139,7 +139,8 @@ def strategic_merge(base: Any, patch: Any, field: str | None = None) -> Any:
                 merged[key] = strategic_merge(base[key], value, key) if key in base else copy.deepcopy(value)
         return merged
     key = MERGE_KEYS.get(field or "")
-    if key and isinstance(base, list) and isinstance(patch, list) and _keyed(base + patch, key):
+    lists = isinstance(base, list) and isinstance(patch, list)
+    if key and lists and all(isinstance(item, dict) and key in item for item in base + patch):
         merged_list = copy.deepcopy(base)
         index = {item[key]: position for position, item in enumerate(merged_list)}
         for item in patch:
@@ -149,10 +150,6 @@ def strategic_merge(base: Any, patch: Any, field: str | None = None) -> Any:
                 merged_list.append(copy.deepcopy(item))
         return merged_list
     return copy.deepcopy(patch)
-
-
-def _keyed(items: list[Any], key: str) -> bool:
-    return all(isinstance(item, dict) and key in item for item in items)
 
 
 def parameters(spec: dict[str, Any]) -> list[dict[str, Any]]:

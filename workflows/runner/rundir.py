@@ -27,10 +27,8 @@ def utc_now() -> datetime:
 
 def rfc3339(moment: datetime, precise: bool = False) -> str:
     """`2026-05-04T14:00:03Z` (seconds, as Argo writes creationTimestamp), or with milliseconds."""
-    moment = moment.astimezone(UTC)
-    if precise:
-        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    timespec = "milliseconds" if precise else "seconds"
+    return moment.astimezone(UTC).isoformat(timespec=timespec).replace("+00:00", "Z")
 
 
 def new_run_dir(workflow_name: str, started: datetime, root: Path = DEFAULT_ROOT) -> Path:
