@@ -30,7 +30,6 @@ from workflows.runner.manifest import (
 from workflows.runner.progress import summary_table
 from workflows.runner.rundir import DEFAULT_ROOT, RunDir, new_run_dir, rfc3339, utc_now
 
-LINT_CODE = Path(__file__).resolve().parents[1]  # the workflows package
 DEFAULT_MANIFEST = REPO_ROOT / "workflows" / "cluster" / "manifests" / "dailyscrum.yaml"
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -150,7 +149,7 @@ def _lint_digest(path: Path) -> str:
     """The file's bytes and the size and time of every file of the workflows package (the lint, its
     rules and its bundled schemas among them)."""
     digest = hashlib.sha256(path.read_bytes())
-    for part in sorted(LINT_CODE.rglob("*")):
+    for part in sorted((REPO_ROOT / "workflows").rglob("*")):
         if part.is_file() and "__pycache__" not in part.parts:
             stat = part.stat()
             digest.update(f"{part}:{stat.st_size}:{stat.st_mtime_ns}".encode())
