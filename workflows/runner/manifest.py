@@ -387,9 +387,7 @@ def _build_plan(doc: dict[str, Any], documents: list[dict[str, Any]]) -> Workflo
 
 def _scalar(value: Any) -> str:
     """Parameter values are strings in Argo; YAML booleans and numbers are written as Go would."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
+    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 def _parameter(raw: dict[str, Any], default: str = "default") -> Parameter:
