@@ -158,9 +158,9 @@ def parameters(spec: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def with_template_defaults(template: dict[str, Any], defaults: dict[str, Any] | None) -> dict[str, Any]:
-    """`template` with the workflow's `templateDefaults` applied (operator.go v4.1.2,
-    mergedTemplateDefaultsInto): the defaults of another template type are dropped (a `container`
-    default never turns a dag into a container), the template's own fields win."""
+    """`template` with the workflow's `templateDefaults` under its own fields (operator.go v4.1.2
+    mergedTemplateDefaultsInto): the defaults of another template type are dropped (a `container` default
+    never turns a dag into a container)."""
     if not defaults:
         return template
     kind = next((kind for kind in TEMPLATE_TYPES if template.get(kind) is not None), None)
@@ -179,10 +179,10 @@ def _valued_parameters(spec: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def merged_workflow_spec(workflow_spec: dict[str, Any], template_spec: dict[str, Any]) -> dict[str, Any]:
-    """The spec Argo runs for a `workflowSpec` that refers to a template with `template_spec`
-    (workflow/util/merge.go v4.1.2 and v3.7.18, JoinWorkflowSpec/MergeTo): a merged parameter with a
-    value is taken whole from the workflow if it has one, else from the template (value, default and
-    valueFrom are never mixed); `suspend` is the workflow's own."""
+    """The spec Argo runs for a `workflowSpec` that refers to a template with `template_spec` (workflow/util/
+    merge.go v4.1.2 and v3.7.18, JoinWorkflowSpec/MergeTo): a merged parameter with a value is taken whole
+    from the workflow if it has one, else from the template (value, default and valueFrom never mixed);
+    `suspend` is the workflow's own."""
     merged = strategic_merge(template_spec, workflow_spec)
     merged.pop("suspend", None)
     if "suspend" in workflow_spec:
@@ -217,9 +217,9 @@ def workflow_templates(documents: Iterable[Any]) -> dict[str, dict[str, Any]]:
 
 
 def resolve_cron(document: dict[str, Any], templates: dict[str, dict[str, Any]]) -> ResolvedCron:
-    """The spec Argo runs for a CronWorkflow (or a Workflow, a WorkflowTemplate): its
-    `workflowTemplateRef` resolved among `templates` (a ClusterWorkflowTemplate cannot be) and merged,
-    the `templateDefaults` applied to each template; UnresolvedTemplate when the template is missing."""
+    """The spec Argo runs for a CronWorkflow (or a Workflow, a WorkflowTemplate): its `workflowTemplateRef`
+    resolved among `templates` (a ClusterWorkflowTemplate cannot be) and merged, the `templateDefaults`
+    applied to each template; UnresolvedTemplate when the template is missing."""
     spec = document.get("spec") or {}
     spec = (spec.get("workflowSpec") or {}) if document.get("kind") == "CronWorkflow" else spec
     template, ref = None, spec.get("workflowTemplateRef")

@@ -102,8 +102,7 @@ def _pair(text: str) -> tuple[str, str]:
 def resolve_parameters(
     plan: WorkflowPlan, overrides: Mapping[str, str], environ: Mapping[str, str]
 ) -> dict[str, str]:
-    """Manifest defaults < environment (upper-cased names, dashes as underscores) < -p. Enums and
-    required values are checked."""
+    """Manifest defaults < environment (names upper-cased, '-' as '_') < -p; enums and required checked."""
     values: dict[str, str] = {}
     for param in plan.parameters:
         value = overrides.get(param.name, environ.get(param.name.upper().replace("-", "_"), param.value))
@@ -146,8 +145,7 @@ def refuse_what_the_lint_refuses(path: Path, documents: list[dict[str, Any]], ou
 
 
 def _lint_digest(path: Path) -> str:
-    """The file's bytes and the size and time of every file of the workflows package (the lint, its
-    rules and its bundled schemas among them)."""
+    """The file's bytes and the size and time of each file of the workflows package (lint, rules, schemas)."""
     digest = hashlib.sha256(path.read_bytes())
     for part in sorted((REPO_ROOT / "workflows").rglob("*")):
         if part.is_file() and "__pycache__" not in part.parts:

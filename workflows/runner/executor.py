@@ -122,9 +122,8 @@ class PathMapper:
 
 
 class Executor:
-    """Runs `plan` in `run_dir`, keeping `status` (status.json) up to date. A status that already has
-    tasks is an earlier run (`--retry`): what succeeded keeps its outputs; failed, errored or never-run
-    tasks rerun with everything downstream of them."""
+    """Runs `plan` in `run_dir`, keeping `status` (status.json) up to date. A status with tasks is an earlier
+    run (`--retry`): what succeeded keeps its outputs, the rest reruns with everything downstream of it."""
 
     def __init__(
         self,
@@ -539,9 +538,8 @@ class Executor:
 
 
 def failure_reason(log_path: Path, limit: int = 300) -> str:
-    """What the failed program said, so that "exit code 3" does not send everyone to the log: the
-    first ERROR line of a step (steps/cli.py logs the cause first), else the last line (a traceback's
-    exception), without the step log's time/step/level prefix."""
+    """What the failed program said, so that "exit code 3" does not send everyone to the log: a step's first
+    ERROR line without its prefix (steps/cli.py logs the cause first), else the last line (an exception)."""
     try:
         with open(log_path, "rb") as log:
             log.seek(max(0, log_path.stat().st_size - 16384))  # the end says why; logs can be long

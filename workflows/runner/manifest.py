@@ -236,8 +236,7 @@ def find(documents: list[dict[str, Any]], kind: str, name: str, namespace: str) 
 def load_plans(
     path: Path, name: str | None = None, lint: Callable[[list[dict[str, Any]]], None] | None = None
 ) -> list[WorkflowPlan]:
-    """Load, select, `lint` the file's documents, and build; every selected workflow is built before
-    any of them runs."""
+    """Load, select, `lint` the file's documents, and build every selected workflow before any runs."""
     documents = load_documents(path)
     chosen = select_workflows(documents, name)
     if lint is not None:
