@@ -26,7 +26,7 @@ from workflows.runner.expressions import ExpressionError, evaluate_when
 from workflows.runner.manifest import ContainerTemplate, Task, WorkflowPlan
 from workflows.runner.progress import Reporter, seconds
 from workflows.runner.retry import decide
-from workflows.runner.rundir import RunDir, StoreError, artifact_path, copy, rfc3339, utc_now
+from workflows.runner.rundir import RunDir, artifact_path, copy, rfc3339, utc_now
 
 REPO_ROOT = Path(__file__).resolve().parents[2]  # the steps' working directory, as the image's WORKDIR
 FULFILLED = {"Succeeded", "Failed", "Error", "Skipped", "Omitted"}
@@ -292,7 +292,7 @@ class Executor:
         state = self.states[name]
         try:
             inputs = self._inputs(task, template)
-        except (TemplateError, StoreError) as exc:
+        except ValueError as exc:  # a TemplateError, or a key the artifact store cannot hold
             self._finish(name, "Error", str(exc), event=f"errored ({exc})")
             return
         with self._lock:

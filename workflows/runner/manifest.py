@@ -322,7 +322,7 @@ def _build_plan(doc: dict[str, Any], documents: list[dict[str, Any]]) -> Workflo
     base = base if resolved.template is None else "spec"  # the template's fields, in the template
     b = _Builder(doc)
     if kind == "CronWorkflow":
-        b.keys({k: v for k, v in (doc.get("spec") or {}).items() if k != "workflowSpec"}, "spec", "cron")
+        b.keys(doc.get("spec") or {}, "spec", "cron")
     b.label = label(used[0])  # the spec's fields are written in the template when it is referenced
     b.keys(spec, base, "spec")
     if (spec.get("arguments") or {}).get("artifacts"):

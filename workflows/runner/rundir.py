@@ -72,10 +72,6 @@ class RunDir:
             os.replace(tmp, self.status_path)
 
 
-class StoreError(ValueError):
-    """A key the artifact store cannot hold."""
-
-
 def copy(source: Path, target: Path) -> None:
     """A file or a directory to `target`, replacing what was there (via a temporary sibling)."""
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -93,5 +89,5 @@ def artifact_path(root: Path, key: str) -> Path:
     """Where the key-only artifact `key` lives; a key must stay inside the store."""
     parts = PurePosixPath(key).parts
     if not key or key.startswith("/") or ".." in parts:
-        raise StoreError(f"artifact key {key!r} must be a relative path without '..'")
+        raise ValueError(f"artifact key {key!r} must be a relative path without '..'")
     return root.joinpath("artifacts", *parts)
