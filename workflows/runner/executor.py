@@ -305,7 +305,7 @@ class Executor:
             self.reporter.line(name, "started" if attempts == 1 else f"started (attempt {attempts}/{total})")
             started, start = _now(), time.monotonic()
             left = None if deadline is None else deadline - (start - first_start + skipped)
-            result = self._attempt(task, template, inputs, number, left)
+            result = self._attempt(task, inputs, number, left)
             duration = time.monotonic() - start
             record = {
                 "attempt": number,
@@ -429,11 +429,9 @@ class Executor:
         env = {key: substitute(value, values, f"{template.where}.env.{key}") for key, value in template.env}
         return command, {**self.base_env, **env}
 
-    def _attempt(
-        self, task: Task, template: ContainerTemplate, inputs: dict[str, Any], number: int, left: float | None
-    ) -> AttemptResult:
+    def _attempt(self, task: Task, inputs: dict[str, Any], number: int, left: float | None) -> AttemptResult:
         """One attempt; `left`: seconds until a retry's backoff.maxDuration deadline (None: none)."""
-        name = task.name
+        name, template = task.name, self.plan.templates[task.template]
         attempt_dir, log_path = self.run_dir.attempt(name, number)
         mapper = PathMapper(attempt_dir, template.mounts)
         try:

@@ -34,7 +34,6 @@ class ManifestError(ValueError):
 
 class UnsupportedFeature(ManifestError):
     def __init__(self, feature: str, where: str, hint: str = "") -> None:
-        self.where = where
         text = f"{where}: {feature} is not supported by the local runner"
         super().__init__(f"{text} ({hint})" if hint else text)
 
