@@ -44,10 +44,7 @@ FEATURE_NAMES: dict[str, str] = {
     **{loop: f"loop (`{loop}`)" for loop in ("withItems", "withParam", "withSequence")},
     "onExit": "exit handler (`onExit`)",
     "hooks": "lifecycle hooks (`hooks`)",
-    "templateRef": "template reference (`templateRef`)",
-    "inline": "inline template (`inline`)",
     "dependencies": "`dependencies` (use `depends`)",
-    "daemon": "daemon containers (`daemon`)",
     "globalName": "global output (`globalName`)",
     "memoize": "memoization (`memoize`)",
 }

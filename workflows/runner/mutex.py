@@ -61,8 +61,7 @@ def _acquire(
                 handle.close()
                 continue
             stack.callback(handle.close)
-            handle.seek(0)  # say who holds it (the file is truncated only once it is ours)
-            handle.truncate()
+            handle.truncate(0)  # say who holds it (emptied only once it is ours; "a+" writes at the end)
             handle.write(holder)
             handle.flush()
             if waited:

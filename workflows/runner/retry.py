@@ -106,8 +106,7 @@ def retry_schedule(retry: Retry, attempt_seconds: float) -> list[PlannedRetry]:
     for number in range(1, retry.limit + 1):
         starts = starts and decide(retry, number, "Failed", finished).retry
         start = finished + retry.wait(number)
-        end = start + attempt_seconds
-        fits = starts and (retry.max_duration is None or end <= retry.max_duration)
-        planned.append(PlannedRetry(number, retry.wait(number), start, end, starts, fits))
-        finished = end
+        finished = start + attempt_seconds
+        fits = starts and (retry.max_duration is None or finished <= retry.max_duration)
+        planned.append(PlannedRetry(number, retry.wait(number), start, finished, starts, fits))
     return planned
