@@ -130,8 +130,7 @@ def _absent(value: Any) -> bool:
 
 
 def strategic_merge(base: Any, patch: Any, field: str | None = None) -> Any:
-    """`patch` over `base` as Kubernetes' strategic merge patch: maps merge, keyed lists merge by key
-    (base order, new items appended)."""
+    """`patch` over `base` as Kubernetes' strategic merge: maps merge, keyed lists by key (new items last)."""
     if isinstance(base, dict) and isinstance(patch, dict):
         merged = dict(base)
         for key, value in patch.items():

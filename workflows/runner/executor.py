@@ -365,8 +365,7 @@ class Executor:
 
     # --- one attempt: one subprocess -------------------------------------------------------------
     def _inputs(self, task: Task, template: ContainerTemplate) -> dict[str, Any]:
-        """Resolve the task's arguments: the variables with its input parameters, the local files of input
-        artifacts, and the keys of key-only artifacts (all substituted once, as Argo does)."""
+        """The task's arguments, substituted once as Argo does: its scope, input files and key-only keys."""
         values = self._task_values()
         given = {
             name: substitute(value, values, f"{task.where}.arguments.parameters.{name}")

@@ -98,9 +98,8 @@ class PlannedRetry:
 
 
 def retry_schedule(retry: Retry, attempt_seconds: float) -> list[PlannedRetry]:
-    """Every retry `retry` promises when each attempt fails after `attempt_seconds` (e.g. the step's
-    worst case from its HTTP timeouts and retries): when it would start, and whether it fits in
-    maxDuration. After the first retry that does not start, none does."""
+    """Every retry `retry` promises when each attempt fails after `attempt_seconds` (e.g. a step's worst
+    case): when it would start, and whether it fits in maxDuration. Once one does not start, none does."""
     planned: list[PlannedRetry] = []
     finished, starts = float(attempt_seconds), True
     for number in range(1, retry.limit + 1):

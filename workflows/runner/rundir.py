@@ -56,8 +56,7 @@ class RunDir:
         return self.path / task / f"attempt-{attempt}", self.path / task / f"attempt-{attempt}.log"
 
     def write_manifest(self, documents: list[dict[str, Any]], source: str | None = None) -> None:
-        """What the run uses (the workflow, its WorkflowTemplate, their ConfigMaps): `source`, the text
-        of a one-document manifest, as it is (and no ~15 ms YAML dump); else the documents dumped."""
+        """The documents the run uses; `source`, a one-document manifest's text, as it is (no ~15 ms dump)."""
         if source is None:
             source = yaml.dump_all(documents, Dumper=_SAFE_DUMPER, sort_keys=False)
         self.manifest_path.write_text(source, encoding="utf-8")
