@@ -179,9 +179,8 @@ def _valued_parameters(spec: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def merged_workflow_spec(workflow_spec: dict[str, Any], template_spec: dict[str, Any]) -> dict[str, Any]:
     """The spec Argo runs for a `workflowSpec` that refers to a template with `template_spec` (workflow/util/
-    merge.go v4.1.2 and v3.7.18, JoinWorkflowSpec/MergeTo): a merged parameter with a value is taken whole
-    from the workflow if it has one, else from the template (value, default and valueFrom never mixed);
-    `suspend` is the workflow's own."""
+    merge.go v4.1.2 and v3.7.18, JoinWorkflowSpec/MergeTo): a merged parameter with a value is the workflow's
+    whole if it has one, else the template's (never mixed); `suspend` is the workflow's own."""
     merged = strategic_merge(template_spec, workflow_spec)
     merged.pop("suspend", None)
     if "suspend" in workflow_spec:

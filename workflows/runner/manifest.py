@@ -194,8 +194,7 @@ def label(doc: dict[str, Any]) -> str:
 
 
 def select_workflows(documents: list[dict[str, Any]], name: str | None = None) -> list[dict[str, Any]]:
-    """What to run: the one named `name` (or `kind/name`); by default every CronWorkflow and Workflow,
-    or the WorkflowTemplate when the manifest holds nothing else to run."""
+    """What to run: `name` (or kind/name); by default every CronWorkflow and Workflow, or the one template."""
     runnable = [doc for doc in documents if doc.get("kind") in RUNNABLE_KINDS]
     if name is None:
         chosen = [doc for doc in runnable if doc.get("kind") != "WorkflowTemplate"]

@@ -64,9 +64,8 @@ class Decision:
 def decide(
     retry: Retry, attempts: int, phase: str, now: float, last_retry: Mapping[str, str] | None = None
 ) -> Decision:
-    """After `attempts` attempts, the last ending in `phase` now (seconds after the first attempt's
-    start; locally the controller decides when the attempt ends): retry or not, and the wait.
-    `last_retry` is the expression's `lastRetry` (None: the expression is taken as true)."""
+    """After `attempts` attempts, the last ending in `phase` at `now` (seconds after the first attempt's
+    start): retry or not, and the wait. `last_retry`: the expression's `lastRetry` (None: taken as true)."""
     wait, deadline = 0.0, None
     if retry.duration is not None:
         wait = retry.wait(attempts)
