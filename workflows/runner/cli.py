@@ -118,9 +118,8 @@ def resolve_parameters(
     return values
 
 
-# Files that passed the lint without a finding, by digest, are not linted again: importing the lint and
-# building its schema validators costs ~1 s, which each of a fleet's runs would pay. The checkout's own
-# cache, whatever the run directory.
+# Files that passed the lint without a finding, by digest (the checkout's, whatever the run directory), are
+# not linted again: importing the lint and building its validators costs ~1 s, which each run would pay.
 LINT_PASSED = REPO_ROOT / "runs" / "lint-passed"
 
 

@@ -34,9 +34,8 @@ COMPLETED = {"Succeeded", "Failed", "Error"}  # phases that set a branch's outco
 MAX_BACKOFF_ENV = "DSM_RUNNER_MAX_BACKOFF_SECONDS"
 # Variables of the runner's own environment that a step still gets (the container has its own OS env).
 PASSED_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT")
-# The HTTP tuning knobs of steps/http.py (timeouts, in-process GET retries), passed through when set
-# so a local run (and the fault-matrix tests) can use short timeouts. An explicit list, not a prefix:
-# HTTP_PROXY and the like must stay out. In a cluster the container has only the manifest's env.
+# The HTTP tuning knobs of steps/http.py, passed through when set so a local run (and the fault-matrix
+# tests) can use short timeouts; a list, not a prefix: HTTP_PROXY and the like must stay out.
 PASSED_STEP_SETTINGS = ("HTTP_CONNECT_TIMEOUT", "HTTP_READ_TIMEOUT", "HTTP_RETRIES", "HTTP_BACKOFF_FACTOR")
 # steps/cli.py's log format: "2026-11-29T14:00:03Z simulate ERROR service error: ..."
 _ERROR_LINE = re.compile(r"^\S+Z \S+ ERROR\s+(.*)$")
