@@ -1,8 +1,5 @@
-"""What the config loader, the lint and the local runner share about Argo manifests, said once.
-
-The `*_problem` checks return None for a good value, else a sentence the caller prefixes with where
-the value came from.
-"""
+"""What the config loader, the lint and the local runner share about Argo manifests, said once. The
+`*_problem` checks return None for a good value, else a sentence the caller prefixes with its place."""
 
 from __future__ import annotations
 
@@ -133,8 +130,7 @@ def _absent(value: Any) -> bool:
 
 
 def strategic_merge(base: Any, patch: Any, field: str | None = None) -> Any:
-    """`patch` over `base` as Kubernetes' strategic merge patch: maps merge, keyed lists merge by key
-    (base order, new items appended)."""
+    """`patch` over `base` as Kubernetes' strategic merge: maps merge, keyed lists by key (new items last)."""
     if isinstance(base, dict) and isinstance(patch, dict):
         merged = dict(base)
         for key, value in patch.items():
@@ -142,7 +138,8 @@ def strategic_merge(base: Any, patch: Any, field: str | None = None) -> Any:
                 merged[key] = strategic_merge(base[key], value, key) if key in base else copy.deepcopy(value)
         return merged
     key = MERGE_KEYS.get(field or "")
-    if key and isinstance(base, list) and isinstance(patch, list) and _keyed(base + patch, key):
+    lists = isinstance(base, list) and isinstance(patch, list)
+    if key and lists and all(isinstance(item, dict) and key in item for item in base + patch):
         merged_list = copy.deepcopy(base)
         index = {item[key]: position for position, item in enumerate(merged_list)}
         for item in patch:
@@ -154,19 +151,15 @@ def strategic_merge(base: Any, patch: Any, field: str | None = None) -> Any:
     return copy.deepcopy(patch)
 
 
-def _keyed(items: list[Any], key: str) -> bool:
-    return all(isinstance(item, dict) and key in item for item in items)
-
-
 def parameters(spec: dict[str, Any]) -> list[dict[str, Any]]:
     """The `arguments.parameters` of a workflow spec (or a task), [] when there are none."""
     return (spec.get("arguments") or {}).get("parameters") or []
 
 
 def with_template_defaults(template: dict[str, Any], defaults: dict[str, Any] | None) -> dict[str, Any]:
-    """`template` with the workflow's `templateDefaults` applied (operator.go v4.1.2,
-    mergedTemplateDefaultsInto): the defaults of another template type are dropped (a `container`
-    default never turns a dag into a container), the template's own fields win."""
+    """`template` with the workflow's `templateDefaults` under its own fields (operator.go v4.1.2
+    mergedTemplateDefaultsInto): the defaults of another template type are dropped (a `container` default
+    never turns a dag into a container)."""
     if not defaults:
         return template
     kind = next((kind for kind in TEMPLATE_TYPES if template.get(kind) is not None), None)
@@ -185,10 +178,9 @@ def _valued_parameters(spec: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def merged_workflow_spec(workflow_spec: dict[str, Any], template_spec: dict[str, Any]) -> dict[str, Any]:
-    """The spec Argo runs for a `workflowSpec` that refers to a template with `template_spec`
-    (workflow/util/merge.go v4.1.2 and v3.7.18, JoinWorkflowSpec/MergeTo): a merged parameter with a
-    value is taken whole from the workflow if it has one, else from the template (value, default and
-    valueFrom are never mixed); `suspend` is the workflow's own."""
+    """The spec Argo runs for a `workflowSpec` that refers to a template with `template_spec` (workflow/util/
+    merge.go v4.1.2 and v3.7.18, JoinWorkflowSpec/MergeTo): a merged parameter with a value is the workflow's
+    whole if it has one, else the template's (never mixed); `suspend` is the workflow's own."""
     merged = strategic_merge(template_spec, workflow_spec)
     merged.pop("suspend", None)
     if "suspend" in workflow_spec:
@@ -203,20 +195,12 @@ def merged_workflow_spec(workflow_spec: dict[str, Any], template_spec: dict[str,
     return merged
 
 
-def with_defaults_applied(spec: dict[str, Any]) -> dict[str, Any]:
-    """A copy of `spec` whose templates carry its `templateDefaults` (see `with_template_defaults`)."""
-    defaults = spec.get("templateDefaults")
-    templates = [with_template_defaults(t, defaults) for t in spec.get("templates") or []]
-    return {**spec, "templates": templates} if defaults else spec
-
-
 class UnresolvedTemplate(ValueError):
-    """A CronWorkflow refers to a WorkflowTemplate the documents do not hold."""
+    """A workflow refers to a WorkflowTemplate the documents do not hold."""
 
 
 @dataclass(frozen=True)
 class ResolvedCron:
-    cron: dict[str, Any]  # the CronWorkflow document as written
     template: dict[str, Any] | None  # the WorkflowTemplate it refers to; None for an inline spec
     spec: dict[str, Any]  # the workflow spec Argo runs: merged, templateDefaults applied to each template
 
@@ -230,34 +214,29 @@ def workflow_templates(documents: Iterable[Any]) -> dict[str, dict[str, Any]]:
     }
 
 
-def resolve_cron(cron: dict[str, Any], templates: dict[str, dict[str, Any]]) -> ResolvedCron:
-    """One CronWorkflow's spec as Argo runs it: its `workflowTemplateRef` resolved among `templates` (a
-    ClusterWorkflowTemplate cannot be) and merged, the `templateDefaults` applied; UnresolvedTemplate
-    when the template is missing."""
-    workflow_spec = (cron.get("spec") or {}).get("workflowSpec") or {}
-    ref = workflow_spec.get("workflowTemplateRef")
-    if not ref:
-        return ResolvedCron(cron, None, with_defaults_applied(workflow_spec))
-    name = ref.get("name") or ""
-    if ref.get("clusterScope"):
-        raise UnresolvedTemplate(
-            f"ClusterWorkflowTemplate {name!r} lives in the cluster, not in these documents"
-        )
-    template = templates.get(name)
-    if template is None:
-        known = ", ".join(sorted(templates)) or "none"
-        message = f"WorkflowTemplate {name!r} is not in these documents (WorkflowTemplates: {known})"
-        raise UnresolvedTemplate(message)
-    merged = merged_workflow_spec(workflow_spec, template.get("spec") or {})
-    return ResolvedCron(cron, template, with_defaults_applied(merged))
-
-
-def resolve_workflow_template(documents: Iterable[Any]) -> list[ResolvedCron]:
-    """Each CronWorkflow of `documents` with the workflow spec Argo runs for it (`resolve_cron`), in order."""
-    documents = list(documents)
-    templates = workflow_templates(documents)
-    crons = [doc for doc in documents if isinstance(doc, dict) and doc.get("kind") == "CronWorkflow"]
-    return [resolve_cron(doc, templates) for doc in crons]
+def resolve_cron(document: dict[str, Any], templates: dict[str, dict[str, Any]]) -> ResolvedCron:
+    """The spec Argo runs for a CronWorkflow (or a Workflow, a WorkflowTemplate): its `workflowTemplateRef`
+    resolved among `templates` (a ClusterWorkflowTemplate cannot be) and merged, the `templateDefaults`
+    applied to each template; UnresolvedTemplate when the template is missing."""
+    spec = document.get("spec") or {}
+    spec = (spec.get("workflowSpec") or {}) if document.get("kind") == "CronWorkflow" else spec
+    template, ref = None, spec.get("workflowTemplateRef")
+    if ref:
+        name = ref.get("name") or ""
+        if ref.get("clusterScope"):
+            raise UnresolvedTemplate(
+                f"ClusterWorkflowTemplate {name!r} lives in the cluster, not in these documents"
+            )
+        template = templates.get(name)
+        if template is None:
+            known = ", ".join(sorted(templates)) or "none"
+            message = f"WorkflowTemplate {name!r} is not in these documents (WorkflowTemplates: {known})"
+            raise UnresolvedTemplate(message)
+        spec = merged_workflow_spec(spec, template.get("spec") or {})
+    if defaults := spec.get("templateDefaults"):
+        applied = [with_template_defaults(t, defaults) for t in spec.get("templates") or []]
+        spec = {**spec, "templates": applied}
+    return ResolvedCron(template, spec)
 
 
 # --- reading a manifest file (the lint's and the runner's) ---------------------------------------

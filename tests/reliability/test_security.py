@@ -47,7 +47,10 @@ def documents() -> list[dict[str, Any]]:
 def run_specs() -> list[tuple[str, dict[str, Any]]]:
     """(name, the workflow spec Argo runs) for every CronWorkflow: the template merged in, with its
     templateDefaults applied to each step, as the controller does."""
-    return [(r.cron["metadata"]["name"], r.spec) for r in checks.resolve_workflow_template(documents())]
+    docs = documents()
+    templates = checks.workflow_templates(docs)
+    crons = [doc for doc in docs if doc["kind"] == "CronWorkflow"]
+    return [(doc["metadata"]["name"], checks.resolve_cron(doc, templates).spec) for doc in crons]
 
 
 def strings(node: Any, where: str = "") -> Iterator[tuple[str, str, str]]:

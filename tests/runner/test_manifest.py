@@ -160,6 +160,10 @@ def mutate_suspend(doc: dict[str, Any]) -> None:
     spec(doc)["templates"].append({"name": "wait", "suspend": {}})
 
 
+def mutate_global_output(doc: dict[str, Any]) -> None:
+    template(doc, "produce")["outputs"]["parameters"][0]["globalName"] = "n"
+
+
 @pytest.mark.parametrize(
     ("mutate", "feature", "where"),
     [
@@ -178,6 +182,7 @@ def mutate_suspend(doc: dict[str, Any]) -> None:
         (mutate_keyed_output_as_tgz, "without `archive: {none: {}}`", "outputs.artifacts[0]"),
         (mutate_s3_bucket, "s3 artifact with more than a key", "inputs.artifacts[0].s3"),
         (mutate_memoize, "memoization (`memoize`) is not supported by the local runner", "consume].memoize"),
+        (mutate_global_output, "global output (`globalName`)", "outputs.parameters[name=n].globalName"),
     ],
 )
 def test_unsupported_features_are_refused_by_name_and_place(mutate: Any, feature: str, where: str) -> None:
@@ -185,9 +190,10 @@ def test_unsupported_features_are_refused_by_name_and_place(mutate: Any, feature
     mutate(doc)
     with pytest.raises(UnsupportedFeature) as error:
         check_workflow(doc)
-    assert feature in str(error.value)
-    assert where in error.value.where
-    assert error.value.where.startswith("CronWorkflow/mini: ")
+    message = str(error.value)
+    assert feature in message and "is not supported by the local runner" in message
+    place = message[: message.index(feature)]  # the place comes first, then what is refused
+    assert where in place and place.startswith("CronWorkflow/mini: ")
 
 
 @pytest.mark.parametrize(
@@ -334,9 +340,8 @@ def test_a_workflow_template_ref_is_merged_as_argo_merges_it() -> None:
 
 def test_what_a_workflow_refers_to_must_be_in_the_manifest() -> None:
     documents = fleet()
-    with pytest.raises(
-        ManifestError, match=r"workflowTemplateRef: no WorkflowTemplate named 'nope'.*dailyscrum"
-    ):
+    missing = r"CronWorkflow/x: spec.workflowSpec.workflowTemplateRef: WorkflowTemplate 'nope' is not in"
+    with pytest.raises(ManifestError, match=missing + r" these documents \(WorkflowTemplates: dailyscrum\)"):
         build_plan(cron_ref("x", "nope"), documents)
     without_limits = documents[1:]
     with pytest.raises(ManifestError, match=r"semaphores\[0\]: no ConfigMap 'limits'"):

@@ -216,7 +216,7 @@ def layout() -> list[dict]:
 
 def inline_cron() -> dict:
     """The old single-document form: a CronWorkflow whose workflowSpec is the merged spec itself."""
-    [resolved] = checks.resolve_workflow_template(layout())
+    resolved = checks.resolve_cron(cron(), checks.workflow_templates(layout()))
     document = cron()
     spec = copy.deepcopy(resolved.spec)
     spec.pop("workflowTemplateRef")
@@ -707,13 +707,13 @@ def test_warnings_do_not_fail(change: Callable[[list[dict]], None], expected: st
 # --- Argo's merge, shared with the runner ----------------------------------------------------------------
 
 
-def test_resolve_workflow_template_merges_as_argo() -> None:
+def test_resolve_cron_merges_as_argo() -> None:
     documents = layout()
     documents[2]["spec"]["workflowSpec"]["arguments"]["parameters"].append({"name": "force", "value": "true"})
     templates(documents)["report"]["container"]["volumeMounts"] = [
         {"name": "work", "mountPath": "/work", "readOnly": True}
     ]
-    [resolved] = checks.resolve_workflow_template(documents)
+    resolved = checks.resolve_cron(documents[2], checks.workflow_templates(documents))
     assert resolved.template is documents[0]
     params = resolved.spec["arguments"]["parameters"]
     assert params == [
@@ -751,9 +751,9 @@ def test_merge_keeps_argo_edges() -> None:
     assert merged["arguments"]["parameters"] == [{"name": "a", "value": "1", "enum": ["1", "2"]}]
 
 
-def test_resolve_workflow_template_refuses_a_missing_template() -> None:
+def test_resolve_cron_refuses_a_missing_template() -> None:
     with pytest.raises(checks.UnresolvedTemplate, match="'dailyscrum'"):
-        checks.resolve_workflow_template([cron()])
+        checks.resolve_cron(cron(), {})
 
 
 def test_variable_tag() -> None:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from workflows.runner import mutex
-from workflows.runner.executor import MAX_BACKOFF_ENV, Executor, max_backoff_from_env, substitute
+from workflows.runner.executor import MAX_BACKOFF_ENV, REPO_ROOT, Executor, max_backoff_from_env, substitute
 from workflows.runner.manifest import (
     ManifestError,
     WorkflowPlan,
@@ -30,8 +30,6 @@ from workflows.runner.manifest import (
 from workflows.runner.progress import summary_table
 from workflows.runner.rundir import DEFAULT_ROOT, RunDir, new_run_dir, rfc3339, utc_now
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-LINT_CODE = Path(__file__).resolve().parents[1]  # the workflows package
 DEFAULT_MANIFEST = REPO_ROOT / "workflows" / "cluster" / "manifests" / "dailyscrum.yaml"
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -58,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--parameter",
         action="append",
         default=[],
+        type=_pair,
         metavar="NAME=VALUE",
         help="set a workflow parameter",
     )
@@ -86,30 +85,24 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _moment(text: str) -> datetime:
     """An RFC 3339 time with its offset (Z or +hh:mm), as Argo writes creationTimestamp."""
-    try:
+    with contextlib.suppress(ValueError):
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        moment = None
-    if moment is None or moment.utcoffset() is None:
-        raise argparse.ArgumentTypeError(f"not an RFC 3339 time with an offset: {text!r}")
-    return moment.astimezone(UTC)
+        if moment.utcoffset() is not None:
+            return moment.astimezone(UTC)
+    raise argparse.ArgumentTypeError(f"not an RFC 3339 time with an offset: {text!r}")
 
 
-def parse_overrides(pairs: Sequence[str]) -> dict[str, str]:
-    overrides: dict[str, str] = {}
-    for pair in pairs:
-        name, sep, value = pair.partition("=")
-        if not sep or not name.strip():
-            raise UsageError(f"-p needs NAME=VALUE, got {pair!r}")
-        overrides[name.strip()] = value
-    return overrides
+def _pair(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not name.strip():
+        raise argparse.ArgumentTypeError(f"needs NAME=VALUE, got {text!r}")
+    return name.strip(), value
 
 
 def resolve_parameters(
     plan: WorkflowPlan, overrides: Mapping[str, str], environ: Mapping[str, str]
 ) -> dict[str, str]:
-    """Manifest defaults < environment (upper-cased names, dashes as underscores) < -p. Enums and
-    required values are checked."""
+    """Manifest defaults < environment (names upper-cased, '-' as '_') < -p; enums and required checked."""
     values: dict[str, str] = {}
     for param in plan.parameters:
         value = overrides.get(param.name, environ.get(param.name.upper().replace("-", "_"), param.value))
@@ -125,15 +118,13 @@ def resolve_parameters(
     return values
 
 
-# Files that passed the lint, by digest: the checkout's own cache, whatever the run directory, so a
-# fleet's runs and a test suite's hundred runs of one manifest lint it once.
+# Files that passed the lint without a finding, by digest (the checkout's, whatever the run directory), are
+# not linted again: importing the lint and building its validators costs ~1 s, which each run would pay.
 LINT_PASSED = REPO_ROOT / "runs" / "lint-passed"
 
 
 def refuse_what_the_lint_refuses(path: Path, documents: list[dict[str, Any]], out: TextIO) -> None:
-    """The cluster would refuse what the lint refuses: so does the runner, before anything runs; warnings
-    are printed. A file that passed without a finding is not linted again (LINT_PASSED): importing the
-    lint and building its schema validators costs ~1 s, which each of a fleet's runs would pay."""
+    """The cluster would refuse what the lint refuses: so does the runner, before anything runs."""
     passed = LINT_PASSED / _lint_digest(path)
     if passed.exists():
         return
@@ -141,9 +132,8 @@ def refuse_what_the_lint_refuses(path: Path, documents: list[dict[str, Any]], ou
 
     findings = lint_documents(documents, str(path))
     errors = [finding for finding in findings if finding.is_error]
-    for finding in findings:
-        if finding not in errors:
-            print(f"lint: {finding}", file=out)
+    for warning in (finding for finding in findings if not finding.is_error):
+        print(f"lint: {warning}", file=out)
     if errors:
         lines = "\n".join(f"  {finding}" for finding in errors)
         raise ManifestError(f"the lint refuses the manifest ({len(errors)} error(s)):\n{lines}")
@@ -154,10 +144,9 @@ def refuse_what_the_lint_refuses(path: Path, documents: list[dict[str, Any]], ou
 
 
 def _lint_digest(path: Path) -> str:
-    """The file's bytes and the size and time of every file of the workflows package (the lint, its
-    rules and its bundled schemas among them)."""
+    """The file's bytes and the size and time of each file of the workflows package (lint, rules, schemas)."""
     digest = hashlib.sha256(path.read_bytes())
-    for part in sorted(LINT_CODE.rglob("*")):
+    for part in sorted((REPO_ROOT / "workflows").rglob("*")):
         if part.is_file() and "__pycache__" not in part.parts:
             stat = part.stat()
             digest.update(f"{part}:{stat.st_size}:{stat.st_mtime_ns}".encode())
@@ -166,8 +155,7 @@ def _lint_digest(path: Path) -> str:
 
 def _refuse_unknown(overrides: Mapping[str, str], plans: Sequence[WorkflowPlan]) -> None:
     known = {param.name for plan in plans for param in plan.parameters}
-    unknown = sorted(set(overrides) - known)
-    if unknown:
+    if unknown := sorted(set(overrides) - known):
         raise UsageError(
             f"unknown parameter(s) {', '.join(unknown)}; "
             f"the workflow takes: {', '.join(sorted(known)) or 'none'}"
@@ -209,7 +197,7 @@ def _execute(
     plan: WorkflowPlan, status: dict[str, Any], run_dir: RunDir, out: TextIO, environ: Mapping[str, str]
 ) -> str:
     """Run (or with an earlier run's status, retry) one workflow under its locks; its final phase."""
-    executor = Executor(plan, status, run_dir, out, environ, REPO_ROOT)
+    executor = Executor(plan, status, run_dir, out, environ)
     if status["tasks"]:
         print(f"{plan.name}: retrying in {run_dir.path}: {', '.join(executor.rerun) or 'nothing'}", file=out)
     else:
@@ -242,7 +230,7 @@ def run(argv: Sequence[str], environ: Mapping[str, str] | None = None, out: Text
     except SystemExit as exc:  # argparse already printed the usage message
         return EXIT_OK if exc.code == 0 else EXIT_USAGE
     try:
-        overrides = parse_overrides(args.parameter)
+        overrides = dict(args.parameter)
         max_backoff_from_env(environ)  # a bad value is a usage error before anything runs
         if args.retry is not None:
             if args.manifest is not None or args.workflow or args.run_dir:
@@ -309,7 +297,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     # SIGTERM stops a run like Ctrl-C: steps killed, status.json says why, --retry can continue it.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     return run(sys.argv[1:] if argv is None else argv)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

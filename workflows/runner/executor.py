@@ -6,6 +6,7 @@ from __future__ import annotations
 import compileall
 import contextlib
 import dataclasses
+import itertools
 import os
 import queue
 import re
@@ -25,16 +26,16 @@ from workflows.runner.expressions import ExpressionError, evaluate_when
 from workflows.runner.manifest import ContainerTemplate, Task, WorkflowPlan
 from workflows.runner.progress import Reporter, seconds
 from workflows.runner.retry import decide
-from workflows.runner.rundir import RunDir, StoreError, artifact_path, copy, rfc3339, utc_now
+from workflows.runner.rundir import RunDir, artifact_path, copy, rfc3339, utc_now
 
+REPO_ROOT = Path(__file__).resolve().parents[2]  # the steps' working directory, as the image's WORKDIR
 FULFILLED = {"Succeeded", "Failed", "Error", "Skipped", "Omitted"}
 COMPLETED = {"Succeeded", "Failed", "Error"}  # phases that set a branch's outcome (Argo's Completed())
 MAX_BACKOFF_ENV = "DSM_RUNNER_MAX_BACKOFF_SECONDS"
 # Variables of the runner's own environment that a step still gets (the container has its own OS env).
 PASSED_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT")
-# The HTTP tuning knobs of steps/http.py (timeouts, in-process GET retries), passed through when set
-# so a local run (and the fault-matrix tests) can use short timeouts. An explicit list, not a prefix:
-# HTTP_PROXY and the like must stay out. In a cluster the container has only the manifest's env.
+# The HTTP tuning knobs of steps/http.py, passed through when set so a local run (and the fault-matrix
+# tests) can use short timeouts; a list, not a prefix: HTTP_PROXY and the like must stay out.
 PASSED_STEP_SETTINGS = ("HTTP_CONNECT_TIMEOUT", "HTTP_READ_TIMEOUT", "HTTP_RETRIES", "HTTP_BACKOFF_FACTOR")
 # steps/cli.py's log format: "2026-11-29T14:00:03Z simulate ERROR service error: ..."
 _ERROR_LINE = re.compile(r"^\S+Z \S+ ERROR\s+(.*)$")
@@ -58,8 +59,7 @@ def substitute(text: str, values: Mapping[str, str], where: str) -> str:
 
 
 def base_environment(environ: Mapping[str, str] | None = None) -> dict[str, str]:
-    """A minimal environment: enough to start Python, plus the HTTP tuning knobs above when set;
-    everything else comes from the template's env."""
+    """Enough to start Python, plus the HTTP tuning knobs above when set; the rest is the template's env."""
     source = os.environ if environ is None else environ
     env = {name: source[name] for name in (*PASSED_ENV, *PASSED_STEP_SETTINGS) if name in source}
     return {**env, "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1", "TZ": "UTC"}
@@ -110,25 +110,19 @@ class PathMapper:
 
     def __init__(self, attempt_dir: Path, mounts: tuple[tuple[str, str], ...]) -> None:
         self.root = attempt_dir / "root"
-        # Longest mount path first, so nested mounts resolve to the innermost volume.
-        self.mounts = sorted(
-            ((PurePosixPath(mount), attempt_dir / "volumes" / volume) for volume, mount in mounts),
-            key=lambda item: len(item[0].parts),
-            reverse=True,
-        )
+        self.mounts = {PurePosixPath(mount): attempt_dir / "volumes" / volume for volume, mount in mounts}
 
     def local(self, container_path: str) -> Path:
         path = PurePosixPath(container_path)
-        for mount, local in self.mounts:
-            if path == mount or mount in path.parents:
-                return local.joinpath(*path.relative_to(mount).parts)
+        for mount in (path, *path.parents):  # the innermost mount first
+            if mount in self.mounts:
+                return self.mounts[mount].joinpath(*path.relative_to(mount).parts)
         return self.root.joinpath(*path.parts[1:])
 
 
 class Executor:
-    """Runs `plan` in `run_dir`, keeping `status` (status.json) up to date. A status that already has
-    tasks is an earlier run (`--retry`): what succeeded keeps its outputs; failed, errored or never-run
-    tasks rerun with everything downstream of them."""
+    """Runs `plan` in `run_dir`, keeping `status` (status.json) up to date. A status with tasks is an earlier
+    run (`--retry`): what succeeded keeps its outputs, the rest reruns with everything downstream of it."""
 
     def __init__(
         self,
@@ -137,14 +131,12 @@ class Executor:
         run_dir: RunDir,
         out: TextIO,
         environ: Mapping[str, str],
-        workdir: Path,
     ) -> None:
         self.plan = plan
         self.status = status
         self.run_dir = run_dir
         self.runs_root = run_dir.path.parent  # where key-only artifacts live
         self.reporter = Reporter(out, width=max(map(len, plan.tasks)))
-        self.workdir = workdir
         self.base_env = base_environment(environ)
         self.max_backoff = max_backoff_from_env(environ)
         self.stop = threading.Event()
@@ -161,17 +153,16 @@ class Executor:
             **{f"workflow.parameters.{name}": value for name, value in status["parameters"].items()},
         }
         old = {name: TaskState(**data) for name, data in (status.get("tasks") or {}).items()}
-        reset: set[str] = set()
-        for name in plan.tasks:
-            if name not in old or old[name].phase not in {"Succeeded", "Skipped", "Omitted"}:
-                reset |= plan.downstream(name)
-        self.states = {}
-        for name, task in plan.tasks.items():
-            state = old.get(name) or TaskState(template=task.template)
-            if name in reset:
-                state = TaskState(template=task.template, attempts=state.attempts, exit_code=state.exit_code)
-            self.states[name] = state
+        self.states = {name: old.get(name, TaskState(template=t.template)) for name, t in plan.tasks.items()}
+        reset: set[str] = set()  # what did not succeed (Skipped and Omitted are kept) and all after it
+        for name in plan.order:
+            kept = self.states[name].phase in {"Succeeded", "Skipped", "Omitted"}
+            if not kept or reset.intersection(plan.dependencies(name)):
+                reset.add(name)
         self.rerun = [name for name in plan.tasks if name in reset]
+        for name in self.rerun:  # anew, their earlier attempts kept on record
+            s = self.states[name]
+            self.states[name] = TaskState(template=s.template, attempts=s.attempts, exit_code=s.exit_code)
 
     def save(self, phase: str = "Running", message: str = "", finished: bool = False) -> dict[str, Any]:
         with self._lock:
@@ -219,7 +210,7 @@ class Executor:
         """Byte-compile the steps' package directories (`python -m steps.x`: steps/), as the image build
         does: the steps run with PYTHONDONTWRITEBYTECODE=1, so each start would compile them again."""
         modules = {t.command[2] for t in self.plan.templates.values() if t.command[1:2] == ("-m",)}
-        for directory in {(self.workdir / module.replace(".", "/")).parent for module in modules}:
+        for directory in {(REPO_ROOT / module.replace(".", "/")).parent for module in modules}:
             with contextlib.suppress(OSError):  # only a shortcut (a read-only checkout has none)
                 compileall.compile_dir(directory, maxlevels=0, quiet=2)
 
@@ -233,29 +224,24 @@ class Executor:
             _kill(process)
 
     def _schedule(self, running: set[str], done: queue.Queue[str]) -> None:
-        progress = True
-        while progress and not self.stop.is_set():
-            progress = False
-            for name, task in self.plan.tasks.items():
-                state = self.states[name]
-                if state.phase != "Pending" or name in running:
-                    continue
-                if any(self.states[dep].phase not in FULFILLED for dep in self.plan.dependencies(name)):
-                    continue
-                progress = True
-                if self._decide(task):
-                    running.add(name)
-                    with self._lock:
-                        state.phase = "Running"
-                    threading.Thread(target=self._run_task, args=(task, done), name=f"task-{name}").start()
+        """Start or settle each task whose dependencies are done: one pass, `order` has them first."""
+        for name in self.plan.order:
+            task, state = self.plan.tasks[name], self.states[name]
+            if self.stop.is_set() or state.phase != "Pending":
+                continue
+            if any(self.states[dep].phase not in FULFILLED for dep in self.plan.dependencies(name)):
+                continue
+            if self._decide(task):
+                running.add(name)
+                with self._lock:
+                    state.phase = "Running"
+                threading.Thread(target=self._run_task, args=(task, done), name=f"task-{name}").start()
 
     def _decide(self, task: Task) -> bool:
         """Settle depends and when; True when the task must run (its arguments then resolve)."""
-        depends = task.depends
-        if depends is not None and not depends.evaluate(
-            {dep: self.states[dep].phase for dep in depends.tasks}
-        ):
-            self._finish(task.name, "Omitted", f"depends {depends.text!r} not met", event="omitted")
+        phases = {name: state.phase for name, state in self.states.items()}
+        if task.depends is not None and not task.depends.evaluate(phases):
+            self._finish(task.name, "Omitted", f"depends {task.depends.text!r} not met", event="omitted")
             return False
         if task.when is not None:
             try:
@@ -305,7 +291,7 @@ class Executor:
         state = self.states[name]
         try:
             inputs = self._inputs(task, template)
-        except (TemplateError, StoreError) as exc:
+        except ValueError as exc:  # a TemplateError, or a key the artifact store cannot hold
             self._finish(name, "Error", str(exc), event=f"errored ({exc})")
             return
         with self._lock:
@@ -313,14 +299,12 @@ class Executor:
         first_start = time.monotonic()
         skipped = 0.0  # backoff not waited (DSM_RUNNER_MAX_BACKOFF_SECONDS): it still counts, as in Argo
         deadline: float | None = None  # for retries: backoff.maxDuration after the first start
-        attempts = 0
-        while True:
-            attempts += 1
+        for attempts in itertools.count(1):
             number = len(state.attempts) + 1
             self.reporter.line(name, "started" if attempts == 1 else f"started (attempt {attempts}/{total})")
             started, start = _now(), time.monotonic()
             left = None if deadline is None else deadline - (start - first_start + skipped)
-            result = self._attempt(task, template, inputs, number, left)
+            result = self._attempt(task, inputs, number, left)
             duration = time.monotonic() - start
             record = {
                 "attempt": number,
@@ -380,8 +364,7 @@ class Executor:
 
     # --- one attempt: one subprocess -------------------------------------------------------------
     def _inputs(self, task: Task, template: ContainerTemplate) -> dict[str, Any]:
-        """Resolve the task's arguments: the variables with its input parameters, the local files of input
-        artifacts, and the keys of key-only artifacts (all substituted once, as Argo does)."""
+        """The task's arguments, substituted once as Argo does: its scope, input files and key-only keys."""
         values = self._task_values()
         given = {
             name: substitute(value, values, f"{task.where}.arguments.parameters.{name}")
@@ -428,7 +411,7 @@ class Executor:
     ) -> tuple[list[str], dict[str, str]]:
         """Fresh volumes with the input artifacts in place; the command and env with paths mapped."""
         attempt_dir.mkdir(parents=True, exist_ok=True)
-        for _, local in mapper.mounts:
+        for local in mapper.mounts.values():
             local.mkdir(parents=True, exist_ok=True)
         for artifact in template.input_artifacts:
             if artifact.name in inputs["artifacts"]:
@@ -438,17 +421,15 @@ class Executor:
             values.update({f"{kind}.artifacts.{a.name}.path": str(mapper.local(a.path)) for a in items})
         for p in template.output_parameters:
             values[f"outputs.parameters.{p.name}.path"] = str(mapper.local(p.path))
-        command = [substitute(part, values, template.where) for part in (*template.command, *template.args)]
+        command = [substitute(part, values, template.where) for part in template.command]
         if command[0] in {"python", "python3"}:
             command[0] = sys.executable  # the same module the image runs, in this interpreter
         env = {key: substitute(value, values, f"{template.where}.env.{key}") for key, value in template.env}
         return command, {**self.base_env, **env}
 
-    def _attempt(
-        self, task: Task, template: ContainerTemplate, inputs: dict[str, Any], number: int, left: float | None
-    ) -> AttemptResult:
+    def _attempt(self, task: Task, inputs: dict[str, Any], number: int, left: float | None) -> AttemptResult:
         """One attempt; `left`: seconds until a retry's backoff.maxDuration deadline (None: none)."""
-        name = task.name
+        name, template = task.name, self.plan.templates[task.template]
         attempt_dir, log_path = self.run_dir.attempt(name, number)
         mapper = PathMapper(attempt_dir, template.mounts)
         try:
@@ -467,7 +448,7 @@ class Executor:
             try:
                 process = subprocess.Popen(
                     command,
-                    cwd=self.workdir,
+                    cwd=REPO_ROOT,
                     env=env,
                     stdout=log,
                     stderr=subprocess.STDOUT,
@@ -532,17 +513,15 @@ class Executor:
     # --- the workflow's phase --------------------------------------------------------------------
     def _assess(self) -> tuple[str, str]:
         """Argo's rule: a leaf's branch phase is the last completed phase on its way; Failed/Error fails."""
-        never_ran = [name for name, s in self.states.items() if s.phase not in FULFILLED]
-        if self.stop.is_set() and never_ran:
-            return "Failed", self.stop_reason
-        if never_ran:
-            return "Failed", f"tasks never ran: {', '.join(never_ran)}"
+        if any(s.phase not in FULFILLED for s in self.states.values()):
+            return "Failed", self.stop_reason  # only a stop leaves tasks unrun: each one ready is run
         branch: dict[str, set[str]] = {}
         for name in self.plan.order:
             phase = self.states[name].phase
             inherited = set().union(*(branch[dep] for dep in self.plan.dependencies(name)))
             branch[name] = {phase} if phase in COMPLETED else inherited or {"Succeeded"}
-        leaves = [name for name in self.plan.tasks if not self.plan.dependents(name)]
+        depended = {dep for name in self.plan.tasks for dep in self.plan.dependencies(name)}
+        leaves = [name for name in self.plan.tasks if name not in depended]
         if not any(branch[name] & {"Failed", "Error"} for name in leaves):
             return "Succeeded", ""
         failures = {n: s for n, s in self.states.items() if s.phase in {"Failed", "Error"}}
@@ -555,15 +534,12 @@ class Executor:
 
 
 def failure_reason(log_path: Path, limit: int = 300) -> str:
-    """What the failed program said, so that "exit code 3" does not send everyone to the log: the
-    first ERROR line of a step (steps/cli.py logs the cause first), else the last line (a traceback's
-    exception), without the step log's time/step/level prefix."""
+    """What the failed program said, so that "exit code 3" does not send everyone to the log: a step's first
+    ERROR line without its prefix (steps/cli.py logs the cause first), else the last line (an exception)."""
     try:
         with open(log_path, "rb") as log:
             log.seek(max(0, log_path.stat().st_size - 16384))  # the end says why; logs can be long
-            lines = [
-                line.strip() for line in log.read().decode(errors="replace").splitlines() if line.strip()
-            ]
+            lines = list(filter(None, map(str.strip, log.read().decode(errors="replace").splitlines())))
     except OSError:
         return ""
     errors = [match.group(1) for line in lines if (match := _ERROR_LINE.match(line))]
@@ -573,9 +549,6 @@ def failure_reason(log_path: Path, limit: int = 300) -> str:
 
 def _kill(process: subprocess.Popen[bytes]) -> None:
     """Kill the step and anything it started (it runs in its own session / process group)."""
-    if process.poll() is not None:
-        return
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        process.kill()
+    if process.poll() is None:  # not reaped yet, so its group id cannot have been reused
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)

@@ -3,8 +3,7 @@
 
 Each is split into strict tokens and translated to the Python expression it means (`&&` -> `and`,
 every name -> a placeholder `_<n>`), which `ast` parses; only the node types below are evaluated,
-nothing is ever passed to eval(). Anything outside the subset raises ExpressionError naming the text.
-"""
+nothing is ever passed to eval(). Anything outside the subset raises ExpressionError naming the text."""
 
 from __future__ import annotations
 
@@ -198,19 +197,16 @@ def evaluate_when(text: str) -> bool:
 
 
 # --- retryStrategy.expression ----------------------------------------------------------------
-def _as_int(value: Any) -> int:
-    if isinstance(value, bool):
-        raise ValueError("not a number")
-    return int(value) if isinstance(value, int | float) else int(str(value).strip())
+def _number(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    def call(value: Any) -> Any:
+        if isinstance(value, bool):  # Python's int(True) is 1; expr refuses a boolean
+            raise ValueError("not a number")
+        return convert(value)  # int() and float() take the strings of `lastRetry` as they are
+
+    return call
 
 
-def _as_float(value: Any) -> float:
-    if isinstance(value, bool):
-        raise ValueError("not a number")
-    return float(value)
-
-
-RETRY_FUNCTIONS: dict[str, Callable[..., Any]] = {"asInt": _as_int, "asFloat": _as_float}
+RETRY_FUNCTIONS: dict[str, Callable[..., Any]] = {"asInt": _number(int), "asFloat": _number(float)}
 RETRY_NAMES = ("lastRetry.exitCode", "lastRetry.status", "lastRetry.duration", "lastRetry.message")
 
 
@@ -233,7 +229,6 @@ def parse_retry_expression(text: str) -> RetryExpression:
 
 # --- Go durations ----------------------------------------------------------------------------
 _DURATION_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
-_DURATION = re.compile(r"((?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|ms|s|m|h))+")
 _DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)")
 
 
@@ -244,6 +239,6 @@ def parse_duration(text: str | int | float) -> float:
     raw = str(text).strip()
     if re.fullmatch(r"\d+(\.\d+)?", raw):
         return float(raw)
-    if isinstance(text, bool) or not _DURATION.fullmatch(raw):
+    if not raw or _DURATION_PART.sub("", raw):  # not numbers with units only (a boolean neither)
         raise ExpressionError(f"invalid duration {text!r} (use Go durations like '5s', '1m30s')")
     return sum(float(number) * _DURATION_UNITS[unit] for number, unit in _DURATION_PART.findall(raw))

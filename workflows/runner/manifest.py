@@ -2,8 +2,7 @@
 
 The lint has checked the documents first (cli.py), so their structure and Argo's rules are taken as
 valid here: this module only runs each field, lists it as cluster-only, or refuses it by name and
-place (docs/local-runner.md, "What happens before anything runs").
-"""
+place (docs/local-runner.md, "What happens before anything runs")."""
 
 from __future__ import annotations
 
@@ -18,9 +17,10 @@ from workflows.checks import (
     TEMPLATE_TYPES,
     VARIABLE_TAG,
     ManifestFileError,
+    UnresolvedTemplate,
     load_manifest,
-    merged_workflow_spec,
-    with_template_defaults,
+    resolve_cron,
+    workflow_templates,
 )
 from workflows.runner.expressions import Depends, ExpressionError, parse_depends, parse_duration
 from workflows.runner.mutex import Semaphore
@@ -34,7 +34,6 @@ class ManifestError(ValueError):
 
 class UnsupportedFeature(ManifestError):
     def __init__(self, feature: str, where: str, hint: str = "") -> None:
-        self.where = where
         text = f"{where}: {feature} is not supported by the local runner"
         super().__init__(f"{text} ({hint})" if hint else text)
 
@@ -43,25 +42,15 @@ class UnsupportedFeature(ManifestError):
 FEATURE_NAMES: dict[str, str] = {
     **{kind: f"{kind} template (`{kind}`)" for kind in TEMPLATE_TYPES if kind not in ("container", "dag")},
     **{loop: f"loop (`{loop}`)" for loop in ("withItems", "withParam", "withSequence")},
-    **{key: f"`{key}`" for key in ("continueOn", "parallelism", "valueFrom")},
-    "containerSet": "container set template (`containerSet`)",  # overrides the generic name above
     "onExit": "exit handler (`onExit`)",
     "hooks": "lifecycle hooks (`hooks`)",
-    "templateRef": "template reference (`templateRef`)",
-    "inline": "inline template (`inline`)",
     "dependencies": "`dependencies` (use `depends`)",
-    "sidecars": "sidecars (`sidecars`)",
-    "initContainers": "init containers (`initContainers`)",
-    "daemon": "daemon containers (`daemon`)",
     "globalName": "global output (`globalName`)",
-    "volumeClaimTemplates": "volume claim templates (`volumeClaimTemplates`)",
-    "podSpecPatch": "pod spec patch (`podSpecPatch`)",
-    "workingDir": "container `workingDir`",
     "memoize": "memoization (`memoize`)",
 }
 
 # Per object: the fields run locally, and those accepted but only meaningful on a cluster.
-# Anything else Argo knows is refused (FEATURE_NAMES says what it is).
+# Anything else Argo knows is refused by name (FEATURE_NAMES, else "field `<key>`").
 RUN, CLUSTER = "run", "cluster"
 FIELDS: dict[str, dict[str, set[str]]] = {
     kind: {RUN: set(run.split()), CLUSTER: set(cluster.split())}
@@ -131,8 +120,7 @@ class ArtifactPath:
 @dataclass(frozen=True)
 class ContainerTemplate:
     where: str
-    command: tuple[str, ...]
-    args: tuple[str, ...]
+    command: tuple[str, ...]  # its args after it, as the container runs them
     env: tuple[tuple[str, str], ...]
     input_parameters: tuple[Parameter, ...]
     input_artifacts: tuple[ArtifactPath, ...]
@@ -174,17 +162,6 @@ class WorkflowPlan:
         depends = self.tasks[task].depends
         return depends.tasks if depends else ()
 
-    def dependents(self, task: str) -> list[str]:
-        return [name for name in self.tasks if task in self.dependencies(name)]
-
-    def downstream(self, task: str) -> set[str]:
-        """`task` and every task after it."""
-        found = {task}
-        for name in self.order:
-            if found.intersection(self.dependencies(name)):
-                found.add(name)
-        return found
-
 
 # --- loading and choosing --------------------------------------------------------------------
 RUNNABLE_KINDS = ("CronWorkflow", "Workflow", "WorkflowTemplate")
@@ -217,20 +194,15 @@ def label(doc: dict[str, Any]) -> str:
 
 
 def select_workflows(documents: list[dict[str, Any]], name: str | None = None) -> list[dict[str, Any]]:
-    """What to run: the one named `name` (or `kind/name`); by default every CronWorkflow and Workflow,
-    or the WorkflowTemplate when the manifest holds nothing else to run."""
+    """What to run: `name` (or kind/name); by default every CronWorkflow and Workflow, or the one template."""
     runnable = [doc for doc in documents if doc.get("kind") in RUNNABLE_KINDS]
     if name is None:
         chosen = [doc for doc in runnable if doc.get("kind") != "WorkflowTemplate"]
         templates = [doc for doc in runnable if doc.get("kind") == "WorkflowTemplate"]
-        if not chosen and len(templates) == 1:
-            chosen = templates
-        if not chosen:
-            raise ManifestError(
-                "the manifest holds no CronWorkflow nor Workflow to run"
-                + (" (choose a WorkflowTemplate with --workflow)" if templates else "")
-            )
-        return chosen
+        if chosen or len(templates) == 1:
+            return chosen or templates
+        hint = " (choose a WorkflowTemplate with --workflow)" if templates else ""
+        raise ManifestError(f"the manifest holds no CronWorkflow nor Workflow to run{hint}")
     kind_name, slash, wanted = name.rpartition("/")
     kind = KIND_NAMES.get(kind_name.lower()) if slash else None
     if slash and kind is None:
@@ -259,8 +231,7 @@ def find(documents: list[dict[str, Any]], kind: str, name: str, namespace: str) 
 def load_plans(
     path: Path, name: str | None = None, lint: Callable[[list[dict[str, Any]]], None] | None = None
 ) -> list[WorkflowPlan]:
-    """Load, select, `lint` the file's documents, and build; every selected workflow is built before
-    any of them runs."""
+    """Load, select, `lint` the file's documents, and build every selected workflow before any runs."""
     documents = load_documents(path)
     chosen = select_workflows(documents, name)
     if lint is not None:
@@ -272,31 +243,6 @@ def load_plans(
 
 
 # --- resolving what a workflow references ------------------------------------------------------
-def resolve_spec(doc: dict[str, Any], documents: list[dict[str, Any]]) -> tuple[dict[str, Any], list[dict]]:
-    """The spec Argo would run for `doc`, and the documents it came from (the template first)."""
-    kind, namespace = doc.get("kind"), _namespace(doc)
-    spec = doc.get("spec") or {}
-    own = (spec.get("workflowSpec") or {}) if kind == "CronWorkflow" else spec
-    reference = own.get("workflowTemplateRef")
-    if kind == "WorkflowTemplate" or not reference:
-        return own, [doc]
-    where = f"{label(doc)}: {'spec.workflowSpec' if kind == 'CronWorkflow' else 'spec'}.workflowTemplateRef"
-    if reference.get("clusterScope"):
-        raise UnsupportedFeature("ClusterWorkflowTemplate reference (`clusterScope`)", where)
-    template = find(documents, "WorkflowTemplate", str(reference.get("name")), namespace)
-    if template is None:
-        have = [document_name(d) for d in documents if d.get("kind") == "WorkflowTemplate"]
-        raise ManifestError(
-            f"{where}: no WorkflowTemplate named {reference.get('name')!r} in namespace {namespace!r} "
-            f"in this manifest (it has: {', '.join(have) or 'none'})"
-        )
-    return merged_workflow_spec(own, template.get("spec") or {}), [template, doc]
-
-
-def _namespace(doc: dict[str, Any]) -> str:
-    return str((doc.get("metadata") or {}).get("namespace") or "default")
-
-
 def semaphore(
     entry: dict[str, Any], namespace: str, documents: list[dict[str, Any]], where: str
 ) -> tuple[Semaphore, dict[str, Any]]:
@@ -361,12 +307,17 @@ def build_plan(doc: dict[str, Any], documents: list[dict[str, Any]]) -> Workflow
 
 
 def _build_plan(doc: dict[str, Any], documents: list[dict[str, Any]]) -> WorkflowPlan:
-    kind, namespace = str(doc.get("kind")), _namespace(doc)
-    spec, used = resolve_spec(doc, documents)
-    base = "spec.workflowSpec" if kind == "CronWorkflow" and len(used) == 1 else "spec"
+    kind, namespace = str(doc.get("kind")), str((doc.get("metadata") or {}).get("namespace") or "default")
+    base = "spec.workflowSpec" if kind == "CronWorkflow" else "spec"
+    try:
+        resolved = resolve_cron(doc, workflow_templates(documents))
+    except UnresolvedTemplate as exc:
+        raise ManifestError(f"{label(doc)}: {base}.workflowTemplateRef: {exc}") from exc
+    spec, used = resolved.spec, [doc] if resolved.template is None else [resolved.template, doc]
+    base = base if resolved.template is None else "spec"  # the template's fields, in the template
     b = _Builder(doc)
     if kind == "CronWorkflow":
-        b.keys({k: v for k, v in (doc.get("spec") or {}).items() if k != "workflowSpec"}, "spec", "cron")
+        b.keys(doc.get("spec") or {}, "spec", "cron")
     b.label = label(used[0])  # the spec's fields are written in the template when it is referenced
     b.keys(spec, base, "spec")
     if (spec.get("arguments") or {}).get("artifacts"):
@@ -388,10 +339,7 @@ def _build_plan(doc: dict[str, Any], documents: list[dict[str, Any]]) -> Workflo
             kinds = ", ".join(sorted(set(volume) - {"name"})) or "none"
             raise UnsupportedFeature(f"volume other than emptyDir ({kinds})", b.at(where))
         b.cluster_only.extend(f"{where}.emptyDir.{key}" for key in volume["emptyDir"] or {})
-    templates = {
-        raw["name"]: with_template_defaults(raw, spec.get("templateDefaults"))
-        for raw in spec.get("templates") or ()
-    }
+    templates = {raw["name"]: raw for raw in spec.get("templates") or ()}
     entrypoint = str(spec.get("entrypoint"))
     if "dag" not in templates.get(entrypoint, {}):
         raise UnsupportedFeature(
@@ -433,9 +381,7 @@ def _build_plan(doc: dict[str, Any], documents: list[dict[str, Any]]) -> Workflo
 
 def _scalar(value: Any) -> str:
     """Parameter values are strings in Argo; YAML booleans and numbers are written as Go would."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
+    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 def _parameter(raw: dict[str, Any], default: str = "default") -> Parameter:
@@ -473,15 +419,6 @@ def _artifacts(b: _Builder, items: Any, path: str, output: bool) -> tuple[Artifa
     return tuple(result)
 
 
-def _retry(b: _Builder, raw: dict[str, Any] | None, path: str) -> Retry | None:
-    if raw is None:
-        return None
-    b.keys(raw, path, "retry")
-    if raw.get("limit") is None:
-        raise UnsupportedFeature("retryStrategy without `limit` (unlimited retries)", b.at(path))
-    return Retry.from_manifest(raw)
-
-
 def _container_template(b: _Builder, raw: dict[str, Any], path: str) -> ContainerTemplate:
     container = raw.get("container") or {}
     b.keys(container, f"{path}.container", "container")
@@ -499,6 +436,8 @@ def _container_template(b: _Builder, raw: dict[str, Any], path: str) -> Containe
     out_params = []
     for p in outputs.get("parameters") or ():
         where = f"{path}.outputs.parameters[name={p['name']}]"
+        if "globalName" in p:
+            raise UnsupportedFeature(FEATURE_NAMES["globalName"], b.at(f"{where}.globalName"))
         value_from = p.get("valueFrom") or {}
         if set(value_from) - {"path", "default"} or "path" not in value_from:
             raise UnsupportedFeature("output parameter not read from a file (`valueFrom.path`)", b.at(where))
@@ -531,28 +470,33 @@ def _container_template(b: _Builder, raw: dict[str, Any], path: str) -> Containe
             )
         return value
 
-    command = tuple(
-        text(v, f"{path}.container.command[{i}]") for i, v in enumerate(container.get("command") or ())
+    command, args = (
+        tuple(text(v, f"{path}.container.{key}[{i}]") for i, v in enumerate(container.get(key) or ()))
+        for key in ("command", "args")
     )
     if not command:
         raise UnsupportedFeature("container without `command` (image entrypoint)", b.at(f"{path}.container"))
-    args = tuple(text(v, f"{path}.container.args[{i}]") for i, v in enumerate(container.get("args") or ()))
     env = []
     for index, e in enumerate(container.get("env") or ()):
         if "valueFrom" in e:
             raise UnsupportedFeature("`valueFrom`", b.at(f"{path}.container.env[{index}].valueFrom"))
         env.append((str(e["name"]), text(e.get("value") or "", f"{path}.container.env[{index}].value")))
+    retry = raw.get("retryStrategy")
+    if retry is not None:
+        b.keys(retry, f"{path}.retryStrategy", "retry")
+        if retry.get("limit") is None:
+            where = b.at(f"{path}.retryStrategy")
+            raise UnsupportedFeature("retryStrategy without `limit` (unlimited retries)", where)
     deadline = raw.get("activeDeadlineSeconds")
     return ContainerTemplate(
         where=b.at(path),
-        command=command,
-        args=args,
+        command=command + args,
         env=tuple(env),
         input_parameters=tuple(in_params),
         input_artifacts=in_arts,
         output_artifacts=out_arts,
         output_parameters=tuple(out_params),
-        retry=_retry(b, raw.get("retryStrategy"), f"{path}.retryStrategy"),
+        retry=Retry.from_manifest(retry) if retry is not None else None,
         deadline=parse_duration(deadline) if deadline is not None else None,
         mounts=tuple(mounts),
     )

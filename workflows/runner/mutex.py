@@ -48,9 +48,9 @@ def _holder(path: Path) -> str:
 
 
 def _acquire(
-    stack: contextlib.ExitStack, paths: list[Path], holder: str, out: TextIO, waiting: str, after: str = ""
-) -> bool:
-    """Hold one of `paths`, waiting (and saying so) until one is free; True when it waited."""
+    stack: contextlib.ExitStack, paths: list[Path], holder: str, out: TextIO, what: str, waiting: str
+) -> None:
+    """Hold one of `paths` (the lock `what`), waiting until one is free: `waiting` says for whom."""
     waited = False
     while True:
         for path in paths:
@@ -61,13 +61,14 @@ def _acquire(
                 handle.close()
                 continue
             stack.callback(handle.close)
-            handle.seek(0)  # say who holds it (the file is truncated only once it is ours)
-            handle.truncate()
+            handle.truncate(0)  # say who holds it (emptied only once it is ours; "a+" writes at the end)
             handle.write(holder)
             handle.flush()
-            return waited
+            if waited:
+                print(f"acquired {what}", file=out, flush=True)
+            return
         if not waited:
-            print(waiting + "; ".join(map(_holder, paths)) + after, file=out, flush=True)
+            print(waiting.replace("{holders}", "; ".join(map(_holder, paths))), file=out, flush=True)
             waited = True
         time.sleep(POLL_SECONDS)
 
@@ -87,13 +88,11 @@ def held(
     with contextlib.ExitStack() as stack:
         for name in sorted(set(mutexes)):
             path = lock_path(directory, f"mutex-{namespace}-{name}")
-            waiting = f"waiting for mutex {name}: another local run holds it ("
-            if _acquire(stack, [path], holder, out, waiting, ")"):
-                print(f"acquired mutex {name}", file=out, flush=True)
+            waiting = f"waiting for mutex {name}: another local run holds it ({{holders}})"
+            _acquire(stack, [path], holder, out, f"mutex {name}", waiting)
         for semaphore in sorted(set(semaphores), key=lambda s: s.name):
             stem = f"semaphore-{semaphore.name.replace('/', '-')}"
             paths = [lock_path(directory, f"{stem}.{i}") for i in range(semaphore.limit)]
-            waiting = f"waiting for semaphore {semaphore.name} (limit {semaphore.limit}): held by "
-            if _acquire(stack, paths, holder, out, waiting):
-                print(f"acquired semaphore {semaphore.name}", file=out, flush=True)
+            waiting = f"waiting for semaphore {semaphore.name} (limit {semaphore.limit}): held by {{holders}}"
+            _acquire(stack, paths, holder, out, f"semaphore {semaphore.name}", waiting)
         yield

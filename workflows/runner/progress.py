@@ -44,9 +44,5 @@ def summary_table(status: Mapping[str, Any]) -> str:
             outputs = _short(task["message"], 110)
         duration = "-" if task["duration_seconds"] is None else seconds(task["duration_seconds"])
         rows.append((name, task["phase"], str(len(task["attempts"])), duration, outputs))
-    widths = [max(len(row[i]) for row in rows) for i in range(4)]
-    lines = (
-        "  ".join(cell.ljust(width) for cell, width in zip(row[:4], widths, strict=True)) + "  " + row[4]
-        for row in rows
-    )
-    return "\n".join(line.rstrip() for line in lines)
+    widths = [*(max(len(row[i]) for row in rows) for i in range(4)), 0]  # the outputs unpadded
+    return "\n".join("  ".join(map(str.ljust, row, widths)).rstrip() for row in rows)

@@ -1,7 +1,6 @@
 """A template's retryStrategy, decided as Argo's controller decides it (processNodeRetries in
 workflow/controller/operator.go, v3.7.18 ~1031-1140 and v4.1.2 ~1077-1200), as pure functions; the
-order of its checks and Argo's messages are in docs/local-runner.md, "Retries".
-"""
+order of its checks and Argo's messages are in docs/local-runner.md, "Retries"."""
 
 from __future__ import annotations
 
@@ -65,9 +64,8 @@ class Decision:
 def decide(
     retry: Retry, attempts: int, phase: str, now: float, last_retry: Mapping[str, str] | None = None
 ) -> Decision:
-    """After `attempts` attempts, the last ending in `phase` now (seconds after the first attempt's
-    start; locally the controller decides when the attempt ends): retry or not, and the wait.
-    `last_retry` is the expression's `lastRetry` (None: the expression is taken as true)."""
+    """After `attempts` attempts, the last ending in `phase` at `now` (seconds after the first attempt's
+    start): retry or not, and the wait. `last_retry`: the expression's `lastRetry` (None: taken as true)."""
     wait, deadline = 0.0, None
     if retry.duration is not None:
         wait = retry.wait(attempts)
@@ -99,16 +97,14 @@ class PlannedRetry:
 
 
 def retry_schedule(retry: Retry, attempt_seconds: float) -> list[PlannedRetry]:
-    """Every retry `retry` promises when each attempt fails after `attempt_seconds` (e.g. the step's
-    worst case from its HTTP timeouts and retries): when it would start, and whether it fits in
-    maxDuration. After the first retry that does not start, none does."""
+    """Every retry `retry` promises when each attempt fails after `attempt_seconds` (e.g. a step's worst
+    case): when it would start, and whether it fits in maxDuration. Once one does not start, none does."""
     planned: list[PlannedRetry] = []
     finished, starts = float(attempt_seconds), True
     for number in range(1, retry.limit + 1):
         starts = starts and decide(retry, number, "Failed", finished).retry
         start = finished + retry.wait(number)
-        end = start + attempt_seconds
-        fits = starts and (retry.max_duration is None or end <= retry.max_duration)
-        planned.append(PlannedRetry(number, retry.wait(number), start, end, starts, fits))
-        finished = end
+        finished = start + attempt_seconds
+        fits = starts and (retry.max_duration is None or finished <= retry.max_duration)
+        planned.append(PlannedRetry(number, retry.wait(number), start, finished, starts, fits))
     return planned

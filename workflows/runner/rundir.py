@@ -4,6 +4,7 @@ layout of docs/local-runner.md, "Where things are written"."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -15,8 +16,6 @@ from typing import Any
 
 import yaml
 
-STATUS_FILE = "status.json"
-MANIFEST_FILE = "manifest.yaml"
 DEFAULT_ROOT = Path("runs")
 # libyaml when available (same output, ~4x faster than the pure-Python safe dumper).
 _SAFE_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
@@ -28,10 +27,8 @@ def utc_now() -> datetime:
 
 def rfc3339(moment: datetime, precise: bool = False) -> str:
     """`2026-05-04T14:00:03Z` (seconds, as Argo writes creationTimestamp), or with milliseconds."""
-    moment = moment.astimezone(UTC)
-    if precise:
-        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    timespec = "milliseconds" if precise else "seconds"
+    return moment.astimezone(UTC).isoformat(timespec=timespec).replace("+00:00", "Z")
 
 
 def new_run_dir(workflow_name: str, started: datetime, root: Path = DEFAULT_ROOT) -> Path:
@@ -40,11 +37,9 @@ def new_run_dir(workflow_name: str, started: datetime, root: Path = DEFAULT_ROOT
     stamp = started.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
     while True:
         path = root / f"{safe}-{stamp}-{os.urandom(3).hex()}"  # not a secret: `secrets` costs ~10 ms
-        try:
+        with contextlib.suppress(FileExistsError):  # taken: draw again
             path.mkdir(parents=True)
             return path
-        except FileExistsError:
-            continue
 
 
 class RunDir:
@@ -52,8 +47,8 @@ class RunDir:
 
     def __init__(self, path: Path) -> None:
         self.path = path.resolve()  # steps run with cwd = repo root: every path they get is absolute
-        self.status_path = self.path / STATUS_FILE
-        self.manifest_path = self.path / MANIFEST_FILE
+        self.status_path = self.path / "status.json"
+        self.manifest_path = self.path / "manifest.yaml"
         self._lock = threading.Lock()
 
     def attempt(self, task: str, attempt: int) -> tuple[Path, Path]:
@@ -61,25 +56,19 @@ class RunDir:
         return self.path / task / f"attempt-{attempt}", self.path / task / f"attempt-{attempt}.log"
 
     def write_manifest(self, documents: list[dict[str, Any]], source: str | None = None) -> None:
-        """What the run uses (the workflow, its WorkflowTemplate, their ConfigMaps): `source`, the text
-        of a one-document manifest, as it is (and no ~15 ms YAML dump); else the documents dumped."""
-        text = (
-            source if source is not None else yaml.dump_all(documents, Dumper=_SAFE_DUMPER, sort_keys=False)
-        )
-        self.manifest_path.write_text(text, encoding="utf-8")
+        """The documents the run uses; `source`, a one-document manifest's text, as it is (no ~15 ms dump)."""
+        if source is None:
+            source = yaml.dump_all(documents, Dumper=_SAFE_DUMPER, sort_keys=False)
+        self.manifest_path.write_text(source, encoding="utf-8")
 
     def write_status(self, status: dict[str, Any]) -> None:
         """Write to a temporary file and rename it, so a reader never sees half a file."""
         data = json.dumps(status, indent=2) + "\n"
         # One writer per run directory (this process, under the lock): a fixed temporary name will do.
-        tmp = self.path / f".{STATUS_FILE}.{os.getpid()}.tmp"
+        tmp = self.path / f".status.json.{os.getpid()}.tmp"
         with self._lock:
             tmp.write_text(data, encoding="utf-8")
             os.replace(tmp, self.status_path)
-
-
-class StoreError(ValueError):
-    """A key the artifact store cannot hold."""
 
 
 def copy(source: Path, target: Path) -> None:
@@ -99,5 +88,5 @@ def artifact_path(root: Path, key: str) -> Path:
     """Where the key-only artifact `key` lives; a key must stay inside the store."""
     parts = PurePosixPath(key).parts
     if not key or key.startswith("/") or ".." in parts:
-        raise StoreError(f"artifact key {key!r} must be a relative path without '..'")
+        raise ValueError(f"artifact key {key!r} must be a relative path without '..'")
     return root.joinpath("artifacts", *parts)
