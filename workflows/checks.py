@@ -233,10 +233,14 @@ def resolve_cron(document: dict[str, Any], templates: dict[str, dict[str, Any]])
             message = f"WorkflowTemplate {name!r} is not in these documents (WorkflowTemplates: {known})"
             raise UnresolvedTemplate(message)
         spec = merged_workflow_spec(spec, template.get("spec") or {})
-    if defaults := spec.get("templateDefaults"):
-        applied = [with_template_defaults(t, defaults) for t in spec.get("templates") or []]
-        spec = {**spec, "templates": applied}
-    return ResolvedCron(template, spec)
+    return ResolvedCron(template, with_defaults_applied(spec))
+
+
+def with_defaults_applied(spec: dict[str, Any]) -> dict[str, Any]:
+    """A copy of `spec` whose templates carry its `templateDefaults` (see `with_template_defaults`)."""
+    defaults = spec.get("templateDefaults")
+    templates = [with_template_defaults(t, defaults) for t in spec.get("templates") or []]
+    return {**spec, "templates": templates} if defaults else spec
 
 
 # --- reading a manifest file (the lint's and the runner's) ---------------------------------------
