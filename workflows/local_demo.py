@@ -8,6 +8,7 @@ import json
 import os
 import signal
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
@@ -16,7 +17,7 @@ from workflows.report_cli import local_run, rows
 from workflows.runner.cli import DEFAULT_MANIFEST
 from workflows.runner.cli import run as run_manifest
 from workflows.runner.manifest import ManifestError, load_plans
-from workflows.runner.rundir import DEFAULT_ROOT, new_run_dir, utc_now
+from workflows.runner.rundir import DEFAULT_ROOT, ENV_ARTIFACT_DIR, new_run_dir, utc_now
 
 MAX_TASK_LINES = 40  # a bigger sprint's other tasks are in the page and in report.json
 
@@ -68,7 +69,9 @@ def demo(argv: Sequence[str], out: TextIO | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     worst, runs = 0, []
-    with stand_in:
+    # Fresh services, so a fresh artifact repository: a day recorded by an earlier make run (its
+    # simulation, the burndown) belongs to services that are gone, and reusing it would report on them.
+    with stand_in, tempfile.TemporaryDirectory(prefix="dsm-demo-artifacts-") as store:
         for env_name, url in stand_in.urls.items():
             print(f"  {env_name}={url}", file=out)
         for plan in plans:
@@ -77,7 +80,8 @@ def demo(argv: Sequence[str], out: TextIO | None = None) -> int:
             # A --workflow in `rest` comes last and wins: it names this same plan.
             run_argv = [str(manifest), "--workflow", plan.name, "--run-dir", str(run_dir), *rest]
             # The URLs reach the parameters of the same names (env < -p: a -p in `rest` still wins).
-            worst = max(worst, run_manifest(run_argv, {**os.environ, **stand_in.urls}, out=out))
+            environ = {**os.environ, **stand_in.urls, ENV_ARTIFACT_DIR: store}
+            worst = max(worst, run_manifest(run_argv, environ, out=out))
             runs.append(run_dir)
         print("\nstopping the stand-in services", file=out)
     # The day last, where it is read: the services are stopped, the page and note are local files.

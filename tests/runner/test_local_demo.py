@@ -48,3 +48,20 @@ def test_demo_refuses_an_unknown_workflow(capsys: pytest.CaptureFixture[str]) ->
         pytest.skip("the golden manifest is not rendered yet")
     assert demo(["--workflow", "ghost"]) == 2
     assert "no workflow named 'ghost'" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not DEFAULT_MANIFEST.exists(), reason="the golden manifest is not rendered yet")
+def test_a_second_demo_of_the_day_simulates_its_own_fresh_services(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each make run starts seeded services, so it must not reuse the day an earlier make run recorded
+    (that would report "moved nothing" on the fresh seed): its artifact repository is fresh too."""
+    monkeypatch.chdir(tmp_path)
+    for _ in range(2):
+        out = io.StringIO()
+        assert demo([], out=out) == 0, out.getvalue()
+    last = max(p for p in (tmp_path / "runs").iterdir() if (p / "status.json").exists())
+    simulate = json.loads((last / "status.json").read_text())["tasks"]["simulate"]["outputs"]["parameters"]
+    assert simulate["reused"] == "false" and int(simulate["tasks_updated"]) > 0, simulate
+    assert "WARNING: the simulation moved no task" not in out.getvalue()
+    assert not (tmp_path / "runs" / "artifacts").exists()  # the checkout's repository is left alone

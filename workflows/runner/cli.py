@@ -46,7 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
         "subprocess of this Python (python -m steps.<name>, cwd = repo root). The manifest is linted first.",
         epilog="Parameters: manifest defaults, overridden by environment variables named like the parameter "
         "in upper case (SPRINT_SERVICE_URL, ...), overridden by -p. DSM_RUNNER_MAX_BACKOFF_SECONDS shortens "
-        "every retry backoff; DSM_RUNNER_LOCK_DIR shares mutexes and semaphores across checkouts. "
+        "every retry backoff; DSM_RUNNER_LOCK_DIR shares mutexes and semaphores across checkouts; "
+        "DSM_RUNNER_ARTIFACT_DIR is the key-only artifact repository (default: the runs root's artifacts/). "
         "Exit: 0 succeeded, 1 failed, 2 usage error or refused manifest.",
     )
     add = parser.add_argument

@@ -26,7 +26,7 @@ from workflows.runner.expressions import ExpressionError, evaluate_when
 from workflows.runner.manifest import ContainerTemplate, Task, WorkflowPlan
 from workflows.runner.progress import Reporter, seconds
 from workflows.runner.retry import decide
-from workflows.runner.rundir import RunDir, artifact_path, copy, rfc3339, utc_now
+from workflows.runner.rundir import ENV_ARTIFACT_DIR, RunDir, artifact_path, copy, rfc3339, utc_now
 
 REPO_ROOT = Path(__file__).resolve().parents[2]  # the steps' working directory, as the image's WORKDIR
 FULFILLED = {"Succeeded", "Failed", "Error", "Skipped", "Omitted"}
@@ -135,7 +135,8 @@ class Executor:
         self.plan = plan
         self.status = status
         self.run_dir = run_dir
-        self.runs_root = run_dir.path.parent  # where key-only artifacts live
+        self.runs_root = run_dir.path.parent
+        self.artifact_store = Path(environ.get(ENV_ARTIFACT_DIR) or self.runs_root / "artifacts")
         self.reporter = Reporter(out, width=max(map(len, plan.tasks)))
         self.base_env = base_environment(environ)
         self.max_backoff = max_backoff_from_env(environ)
@@ -395,7 +396,7 @@ class Executor:
             if artifact.key is None:
                 continue
             key = substitute(artifact.key, scope, f"{template.where}.{artifact.name}.s3.key")
-            path = artifact_path(self.runs_root, key)
+            path = artifact_path(self.artifact_store, key)
             if artifact in template.output_artifacts:
                 keys[artifact.name] = path
             elif path.exists():

@@ -17,6 +17,8 @@ from typing import Any
 import yaml
 
 DEFAULT_ROOT = Path("runs")
+# The key-only artifact repository instead of <runs root>/artifacts (make run: fresh, as its services are).
+ENV_ARTIFACT_DIR = "DSM_RUNNER_ARTIFACT_DIR"
 # libyaml when available (same output, ~4x faster than the pure-Python safe dumper).
 _SAFE_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
@@ -84,9 +86,9 @@ def copy(source: Path, target: Path) -> None:
     os.replace(tmp, target)
 
 
-def artifact_path(root: Path, key: str) -> Path:
-    """Where the key-only artifact `key` lives; a key must stay inside the store."""
+def artifact_path(store: Path, key: str) -> Path:
+    """Where the key-only artifact `key` lives in the repository `store`; a key must stay inside it."""
     parts = PurePosixPath(key).parts
     if not key or key.startswith("/") or ".." in parts:
         raise ValueError(f"artifact key {key!r} must be a relative path without '..'")
-    return root.joinpath("artifacts", *parts)
+    return store.joinpath(*parts)
