@@ -179,7 +179,7 @@ def _impediments(stalled: bool, unclosed: bool, unassigned: bool, outsider: str)
 
 
 def _plural(count: int, word: str) -> str:
-    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+    return f"{count} {word}" if count == 1 else f"{_p(count)} {word}s"
 
 
 def headline(sprint_id: str, totals: Totals) -> str:
@@ -187,12 +187,12 @@ def headline(sprint_id: str, totals: Totals) -> str:
     if totals.tasks == 0:
         return f"No tasks in sprint {sprint_id}."
     text = (
-        f"Daily stand-up for sprint {sprint_id}: {totals.moved} of {_plural(totals.tasks, 'task')} "
-        f"moved today (+{_p(totals.points)} points). Done (at 100%): {totals.done}, "
-        f"not done: {totals.open}. Remaining work: {_p(totals.remaining)} points."
+        f"Daily stand-up for sprint {sprint_id}: {_p(totals.moved)} of {_plural(totals.tasks, 'task')} "
+        f"moved today (+{_p(totals.points)} points). Done (at 100%): {_p(totals.done)}, "
+        f"not done: {_p(totals.open)}. Remaining work: {_p(totals.remaining)} points."
     )
     if totals.unclosed:
-        text += f" At 100% but not closed: {totals.unclosed}."
+        text += f" At 100% but not closed: {_p(totals.unclosed)}."
     return text
 
 

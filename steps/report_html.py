@@ -14,7 +14,7 @@ from html import escape
 from typing import Any, NamedTuple
 
 from steps.burndown import Calendar
-from steps.note import DONE_DEFINITION, UNASSIGNED, ScrumDay, number
+from steps.note import DONE_DEFINITION, UNASSIGNED, ScrumDay, headline, number
 
 OPEN_UP_TO = 60  # tasks in the sprint up to which every member's table starts expanded
 MAX_LISTED_AT_RISK = 25  # task ids listed per at-risk kind; the tables show every task
@@ -101,13 +101,13 @@ def render(
     if day.warning:
         parts.append(f'<div class="warning" role="alert">{_e(day.warning)}</div>')
     parts += [
-        f'<p class="summary">{_e(note["summary"])}</p>',
+        f'<p class="summary">{_e(headline(sprint, totals))}</p>',  # the note's, less the boxed warning
         f'<p class="outcome">{_e(outcome)}</p>',
         f'<p class="def">Definitions: {_e(DONE_DEFINITION)}; remaining work = the sum of 100 - progress '
         "over the tasks; at risk = not done and not moved today, at 100% but not closed, or unassigned.</p>",
     ]
     if totals.unclosed:
-        parts.append(f'<p class="flag">At 100 % but not closed: {totals.unclosed}</p>')
+        parts.append(f'<p class="flag">At 100 % but not closed: {_p(totals.unclosed)}</p>')
     if day.mismatch:
         parts.append(f'<p class="flag">Note: {_e(day.mismatch)}.</p>')
     parts += _totals_table(day)
@@ -142,10 +142,10 @@ def _table(headers: list[str] | None, rows: list[list[Any]]) -> list[str]:
 def _totals_table(day: ScrumDay) -> list[str]:
     t = day.totals
     rows = [
-        ["Tasks", t.tasks], ["Done (at 100%)", t.done], ["Not done", t.open],
-        ["Moved today", t.moved], ["Points made today", _p(t.points)],
+        ["Tasks", _p(t.tasks)], ["Done (at 100%)", _p(t.done)], ["Not done", _p(t.open)],
+        ["Moved today", _p(t.moved)], ["Points made today", _p(t.points)],
         ["Remaining work (points)", _p(t.remaining)],
-        ["Team members", day.note["summary_metrics"]["total_team_members"]],
+        ["Team members", _p(day.note["summary_metrics"]["total_team_members"])],
     ]  # fmt: skip
     return ["<h2>Today</h2>", *_table(None, rows)]
 
@@ -229,8 +229,9 @@ def _label(x: float, y: float, text: str, anchor: str = "start") -> str:
 def _members_table(day: ScrumDay) -> list[str]:
     if day.members.empty:
         return []
+    figures = ("tasks", "done", "open", "remaining", "moved", "points")
     rows = [
-        [_who(str(m.assignee), m.name, day), m.tasks, m.done, m.open, _p(m.remaining), m.moved, _p(m.points)]
+        [_who(str(m.assignee), m.name, day), *(_p(getattr(m, name)) for name in figures)]
         for m in day.members.itertuples(index=False)
     ]
     headers = ["Member", "Tasks", "Done", "Not done", "Remaining", "Moved today", "Points today"]
@@ -252,7 +253,7 @@ def _at_risk(day: ScrumDay) -> list[str]:
         ("Unassigned", tasks["unassigned"] & ~tasks["done"]),
     )
     total = int((kinds[0][1] | kinds[1][1] | kinds[2][1]).sum())
-    parts = [f"<h2>At risk ({total})</h2>"]
+    parts = [f"<h2>At risk ({_p(total)})</h2>"]
     if total == 0:
         return [*parts, "<p>None.</p>"]
     parts.append('<ul class="risk">')
@@ -261,8 +262,8 @@ def _at_risk(day: ScrumDay) -> list[str]:
         if ids.empty:
             continue
         shown = ", ".join(_escape_all(ids.head(MAX_LISTED_AT_RISK).tolist()))
-        more = f" and {len(ids) - MAX_LISTED_AT_RISK} more" if len(ids) > MAX_LISTED_AT_RISK else ""
-        parts.append(f"<li><b>{label}: {len(ids)}</b> &mdash; {shown}{more}</li>")
+        more = f" and {_p(len(ids) - MAX_LISTED_AT_RISK)} more" if len(ids) > MAX_LISTED_AT_RISK else ""
+        parts.append(f"<li><b>{label}: {_p(len(ids))}</b> &mdash; {shown}{more}</li>")
     parts.append("</ul>")
     return parts
 
@@ -292,8 +293,8 @@ def sections(day: ScrumDay, on_section: Callable[[int, int], None] | None = None
         size = member.tasks
         parts.append(
             f"<details{opened}><summary>{_who(str(member.assignee), member.name, day)}: "
-            f"{size} task{'s' if size != 1 else ''}, {member.done} done, {_p(member.remaining)} points left"
-            f"</summary>{header}"
+            f"{_p(size)} task{'s' if size != 1 else ''}, {_p(member.done)} done, "
+            f"{_p(member.remaining)} points left</summary>{header}"
         )
         # The rows as pieces (5 per task), filled by slice assignment: the page is joined once at
         # the end, instead of making a string per row and copying it again into the page.

@@ -159,3 +159,5 @@ def test_a_big_sprint_is_grouped_in_closed_details_and_keeps_every_task() -> Non
     assert sum(len(t) - 1 for t in parsed.tables if t[0][0] == "Task") == 1000
     assert calls[-1] == (20, 20)
     assert "<details open>" in render()  # a small sprint starts expanded
+    # Counts read as people write them, as the points already are.
+    assert "1,000 tasks moved today" in day.note["summary"] and "<td class=\"n\">1,000</td>" in page

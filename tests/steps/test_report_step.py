@@ -257,6 +257,7 @@ def test_defect_no_update_is_reported_loudly_and_stored(stand_in_process: StandI
     assert [n["summary"] for n in stored(stand_in_process)] == [note["summary"]]
     page = (ran.out / "report.html").read_text(encoding="utf-8")
     assert '<div class="warning" role="alert">WARNING: the simulation moved no task' in page
+    assert page.count("the simulation moved no task") == 1  # in its box, not again in the summary
 
 
 def test_empty_sprint_is_stored_with_no_entries(stand_in_process: StandIn, tmp_path: Path) -> None:
