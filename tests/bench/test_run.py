@@ -8,9 +8,10 @@
 4. The same run with a 500 ms delay on each of the three fetches' requests (stand-in fault
    "delay"), alternated with undelayed runs. The fetches run side by side, so the run must grow
    by one delay, not three. Target: growth <= 700 ms.
-   The daily-scrum stand-in reads the same task list (GET /sprints/{id}/tasks) during the
-   simulation, before the fan-out; a zero-second delay queued first absorbs that one request,
-   so only the fetch steps are slowed down and the growth measures the fan-out alone.
+   The same paths are read before the fan-out: prepare's preflight reads the summary and the team,
+   simulate's snapshot and the daily-scrum stand-in's simulation read the task list. Each delay
+   lets those reads through first (the fault's `skip`), so only the fetch steps are slowed down and
+   the growth measures the fan-out alone.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import pytest
 from tests.bench import measure, results
 from workflows.runner.cli import DEFAULT_MANIFEST
 from workflows.runner.executor import base_environment
+from workflows.runner.rundir import ENV_ARTIFACT_DIR
 from workflows.standin.client import StandIn
 
 pytestmark = [
@@ -41,10 +43,13 @@ CRITICAL_PATH = ("prepare", "simulate", FETCHES, "report")
 
 def _run(stack: StandIn, run_dir: Path) -> tuple[measure.Sample, dict[str, Any]]:
     env = {**base_environment(), **stack.urls}  # the URLs reach the workflow parameters by name
+    # Its own artifact repository, as the services are reset: no run reuses an earlier run's simulation.
+    env[ENV_ARTIFACT_DIR] = str(run_dir.with_name(f"{run_dir.name}-artifacts"))
     sample = measure.run([measure.PYTHON, "-m", "workflows", "run", "--run-dir", str(run_dir)], env)
     status = json.loads((run_dir / "status.json").read_text(encoding="utf-8"))
     assert sample.code == 0, sample.stdout[-3000:]
     assert {t["phase"] for t in status["tasks"].values()} == {"Succeeded"}, status["tasks"]
+    assert status["tasks"]["simulate"]["outputs"]["parameters"]["reused"] == "false"
     return sample, status
 
 
@@ -61,22 +66,23 @@ def _critical_path(status: dict[str, Any]) -> float:
 FAULT_COUNT = 100  # "count large enough": more than any retry could use
 
 
+# service, path, reads before the fan-out (prepare's preflight; simulate's snapshot and the simulation's own)
+FETCHED = (
+    ("sprint", f"/sprints/{SPRINT}/tasks", 2),
+    ("sprint", f"/sprints/{SPRINT}/task-summary", 1),
+    ("project", f"/projects/{PROJECT}/team-members", 1),
+)
+
+
 def _delay_fetches(stack: StandIn) -> None:
-    tasks_path = f"/sprints/{SPRINT}/tasks"
-    # Queued first, so the simulation's own read of the task list takes it (no delay).
-    stack.fault("sprint", "delay", count=1, seconds=0.0, method="GET", path=tasks_path)
-    for service, path in (
-        ("sprint", tasks_path),
-        ("sprint", f"/sprints/{SPRINT}/task-summary"),
-        ("project", f"/projects/{PROJECT}/team-members"),
-    ):
-        stack.fault(service, "delay", count=FAULT_COUNT, seconds=DELAY, method="GET", path=path)
+    for service, path, before in FETCHED:
+        stack.fault(service, "delay", count=FAULT_COUNT, skip=before, seconds=DELAY, method="GET", path=path)
 
 
 def _each_fetch_was_delayed_once(stack: StandIn) -> None:
-    """The zero-delay fault went to the simulation, each 500 ms fault to exactly one fetch."""
+    """Every read before the fan-out went through, each fault delayed exactly one fetch."""
     pending = stack.faults("sprint") + stack.faults("project")
-    assert sorted((f["seconds"], f["remaining"]) for f in pending) == [(DELAY, FAULT_COUNT - 1)] * 3, pending
+    assert [(f["skip"], f["remaining"]) for f in pending] == [(0, FAULT_COUNT - 1)] * 3, pending
 
 
 def test_end_to_end_and_fan_out(stand_in_process: StandIn, tmp_path: Path) -> None:
