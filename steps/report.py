@@ -96,7 +96,8 @@ def main(step: Step) -> None:
         totals.moved, time.perf_counter() - started,
     )
     if day.warning:
-        step.log.warning("%s (the daily-scrum-service's known defect; the report says so)", day.warning)
+        defect = day.warning.removeprefix("WARNING: ")  # the log line has its level already
+        step.log.warning("%s (the daily-scrum-service's known defect; the report says so)", defect)
     if day.mismatch:
         step.log.warning("%s", day.mismatch)
     del loaded  # the raw artifacts (~1 million objects at 100,000 tasks): freed before the page is drawn

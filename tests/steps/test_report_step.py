@@ -251,7 +251,7 @@ def test_defect_no_update_is_reported_loudly_and_stored(stand_in_process: StandI
     assert load(inputs["simulation"])["tasks_updated_count"] == 0
     ran = report(stand_in_process, tmp_path / "report", inputs)
     assert ran.code == 0, ran
-    assert " WARNING WARNING: the simulation moved no task although 8 tasks are open." in ran.stderr
+    assert " WARNING the simulation moved no task although 8 tasks are open." in ran.stderr
     note = ran.artifact("report")
     assert note["summary"].startswith("WARNING: the simulation moved no task although 8 tasks are open.")
     assert [n["summary"] for n in stored(stand_in_process)] == [note["summary"]]
