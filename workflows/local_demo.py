@@ -64,7 +64,7 @@ def demo(argv: Sequence[str], out: TextIO | None = None) -> int:
         return 2
     print("starting the stand-in DSM services (python -m workflows.standin) ...", file=out)
     try:
-        stand_in = StandIn.start()
+        stand_in = StandIn.start(sprints_to_today=True)  # a sprint under way: the page's sprint view
     except StandInError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -49,6 +50,9 @@ def test_demo_ends_with_a_short_summary_that_names_the_page(
     assert page.is_file() and page == (run_dirs[0] / report["artifacts"]["report-html"]).resolve()
     html = page.read_text(encoding="utf-8")
     assert all(task_id in html for task_id in SEEDED_TASKS) and html.count("<svg") == 1
+    # The stand-in's sprint is under way (--sprints-to-today): days left and the ideal line.
+    assert re.search(r"day \d+ of \d+, \d+ days? left", html), html[:3000]
+    assert "stroke-dasharray" in html and "The sprint ended" not in html
 
 
 def test_demo_refuses_an_unknown_workflow(capsys: pytest.CaptureFixture[str]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import signal
@@ -804,3 +805,24 @@ def test_reset_keeps_the_fleet_it_was_started_with() -> None:
             assert [t["progress_percentage"] for t in tasks_of(fleet, sprint).values()] == [100, 40, 0, 0]
             assert call("GET", f"{fleet.url('project')}/projects/FLEET-0003").status_code == 500
             assert len(tasks_of(fleet)) == 10
+
+
+
+def test_sprints_to_today_moves_every_sprint_to_this_week_and_reset_keeps_it() -> None:
+    """make run's stand-in: the active sprints run from Monday of this week to Friday of the next
+    (whole weeks, so the other sprints keep their places around them)."""
+    today = dt.datetime.now(dt.UTC).date()
+    monday = today - dt.timedelta(days=today.weekday())
+    active = (monday.isoformat(), (monday + dt.timedelta(days=11)).isoformat())
+    with StandIn.start(fleet=1, sprints_to_today=True) as moved:
+        for _ in range(2):  # as started, then after a reset
+            for project in ("GEM-001", seed.fleet_project_id(1)):
+                current = {s["status"]: s for s in sprints_of(moved, project)}[seed.SPRINT_ACTIVE]
+                assert (current["start_date"], current["end_date"]) == active
+            planned = sprints_of(moved, "GEM-001")[1]  # the next one, two weeks on
+            assert planned["start_date"] == (monday + dt.timedelta(days=14)).isoformat()
+            moved.reset()
+
+
+def sprints_of(stand_in: StandIn, project: str) -> list[dict[str, Any]]:
+    return call("GET", f"{stand_in.url('sprint')}/sprints/by-project/{project}").json()

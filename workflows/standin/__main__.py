@@ -1,9 +1,10 @@
-"""`python -m workflows.standin [--db PATH] [--host 127.0.0.1] [--fleet N]`: run the four stand-in services.
+"""`python -m workflows.standin [--db PATH] [--fleet N] [--sprints-to-today]`: the four stand-in services.
 Prints `<ENV_NAME>=<url>` per service, then `READY`; serves until SIGTERM or SIGINT (docs/standin.md)."""
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import signal
 import sys
 import tempfile
@@ -18,6 +19,7 @@ def main(argv: list[str] | None = None) -> int:
     add("--db", type=Path, help="SQLite file to use (default: a temporary file)")
     add("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     add("--fleet", type=int, default=0, metavar="N", help="add N projects FLEET-0001.. (default: 0)")
+    add("--sprints-to-today", action="store_true", help="move the seeded sprints to this week (make run)")
     args = parser.parse_args(argv)
     if args.fleet < 0:
         parser.error(f"--fleet must be 0 or more, got {args.fleet}")
@@ -29,7 +31,8 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory(prefix="dsm-stand-in-") as tmp:
         db_path = args.db if args.db is not None else Path(tmp) / "stand-in.sqlite"
-        stack = Stack(db_path, args.host, args.fleet)  # serving from here on
+        today = dt.datetime.now(dt.UTC).date() if args.sprints_to_today else None  # the job's default zone
+        stack = Stack(db_path, args.host, args.fleet, today)  # serving from here on
         try:
             for env, url in stack.urls().items():
                 print(f"{env}={url}")

@@ -38,11 +38,17 @@ class StandIn:
 
     @classmethod
     def start(
-        cls, db_path: str | os.PathLike[str] | None = None, *, timeout: float = START_TIMEOUT, fleet: int = 0
+        cls,
+        db_path: str | os.PathLike[str] | None = None,
+        *,
+        timeout: float = START_TIMEOUT,
+        fleet: int = 0,
+        sprints_to_today: bool = False,
     ) -> StandIn:
         """Launch the stand-in with cwd = repo root and wait for its READY line (`fleet`: the
-        number of extra projects FLEET-0001.., `--fleet`)."""
+        number of extra projects FLEET-0001.., `--fleet`; `sprints_to_today`: `--sprints-to-today`)."""
         command = [sys.executable, "-m", "workflows.standin", "--fleet", str(fleet)]
+        command += ["--sprints-to-today"] if sprints_to_today else []
         if db_path is not None:
             command += ["--db", str(db_path)]
         # stderr goes to a file: a pipe nobody reads would block the services once full.

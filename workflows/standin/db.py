@@ -3,6 +3,7 @@ lets readers run beside the writer, `BEGIN IMMEDIATE` plus a busy timeout serial
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
@@ -50,16 +51,16 @@ CREATE TABLE IF NOT EXISTS notes (note TEXT NOT NULL);
 
 
 class Database:
-    def __init__(self, path: Path, fleet: int) -> None:
-        """Create the schema and add the seed rows (and `fleet` projects) not there yet, so a file
-        given with --db keeps its notes and progress across restarts."""
+    def __init__(self, path: Path, fleet: int, today: dt.date | None = None) -> None:
+        """Create the schema and add the seed rows (and `fleet` projects, sprints moved to `today`) not
+        there yet, so a file given with --db keeps its notes and progress across restarts."""
         self.path = path
-        self.fleet = fleet  # reseed() loads the same fleet again
+        self.fleet, self.today = fleet, today  # reseed() loads the same seed again
         with self.read() as conn:
             conn.execute("PRAGMA journal_mode = WAL")
             conn.executescript(SCHEMA)
         with self.write() as conn:
-            seed.load(conn, fleet)
+            seed.load(conn, fleet, today)
 
     def read(self) -> closing[sqlite3.Connection]:
         # isolation_level=None: transactions are explicit (BEGIN IMMEDIATE in write()).
@@ -85,4 +86,4 @@ class Database:
         with self.write() as conn:
             for table in ("notes", "projects", "team_members", "sprints", "tasks"):
                 conn.execute(f"DELETE FROM {table}")
-            seed.load(conn, self.fleet)
+            seed.load(conn, self.fleet, self.today)

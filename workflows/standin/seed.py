@@ -1,8 +1,10 @@
 """The deterministic seed of the stand-in database (docs/standin.md, "Seed"), what every reset() brings
-back; `--fleet N` (the fleet benchmark) adds N look-alike projects FLEET-0001.."""
+back; `--fleet N` (the fleet benchmark) adds N look-alike projects FLEET-0001.., `--sprints-to-today`
+moves every sprint by whole weeks so that the active ones run through today (make run)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 from typing import Any
 
@@ -27,6 +29,7 @@ TEAM_MEMBERS = [
 
 # Sprint statuses as the sprint-service stores them: the active sprint is `in_progress`.
 SPRINT_ACTIVE = "in_progress"
+SEED_MONDAY = dt.date(2025, 8, 25)  # the active sprints' first day
 
 SPRINTS = [
     ("GEM-001-S01", "GEM-001", "GEM-001 Sprint 1", "2025-08-25", "2025-09-05", 2, SPRINT_ACTIVE),
@@ -69,9 +72,9 @@ def fleet_project_id(number: int) -> str:
     return f"FLEET-{number:04d}"
 
 
-def load(conn: sqlite3.Connection, fleet: int) -> None:
-    """Insert the seed rows and `fleet` projects FLEET-0001..; rows already there are kept, so a
-    database file given again with --db is not doubled."""
+def load(conn: sqlite3.Connection, fleet: int, today: dt.date | None = None) -> None:
+    """Insert the seed rows and `fleet` projects FLEET-0001.. (their sprints moved to `today`'s week
+    if given); rows already there are kept, so a database file given again with --db is not doubled."""
     tables: dict[str, list[tuple[Any, ...]]] = {  # rows in the order of their table's columns (db.py)
         "projects": list(PROJECTS),
         "team_members": list(TEAM_MEMBERS),
@@ -88,6 +91,13 @@ def load(conn: sqlite3.Connection, fleet: int) -> None:
         tables["sprints"].append((sprint_id, project_id, f"{project_id} Sprint 1", *dates, 2, SPRINT_ACTIVE))
         for n, task in enumerate(FLEET_TASKS, start=1):
             tables["tasks"].append((f"{project_id}-TASK{n:03d}", sprint_id, *task))
+    if today is not None:  # whole weeks: a sprint still runs Monday to Friday
+        weeks = dt.timedelta(weeks=(today - SEED_MONDAY).days // 7)
+
+        def moved(day: str) -> str:
+            return (dt.date.fromisoformat(day) + weeks).isoformat()
+
+        tables["sprints"] = [(*row[:3], moved(row[3]), moved(row[4]), *row[5:]) for row in tables["sprints"]]
     for table, rows in tables.items():
         marks = ", ".join("?" * len(rows[0]))
         conn.executemany(f"INSERT OR IGNORE INTO {table} VALUES ({marks})", rows)

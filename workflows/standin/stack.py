@@ -3,6 +3,7 @@ service serves under /_stand-in/ (the routes: docs/standin.md, "Admin API")."""
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import random
 from collections.abc import Callable
@@ -19,8 +20,8 @@ AdminHandler = Callable[[Service, Request], Answer]  # given the service a reque
 class Stack:
     """The four services on one database, each serving from construction until stop()."""
 
-    def __init__(self, db_path: Path, host: str, fleet: int) -> None:
-        self.db = Database(db_path, fleet)
+    def __init__(self, db_path: Path, host: str, fleet: int, today: dt.date | None = None) -> None:
+        self.db = Database(db_path, fleet, today)
         self.rng = random.Random(RANDOM_SEED)  # no lock: its C implementation is thread-safe (random docs)
         service_routes = {
             "daily-scrum": daily_scrum.routes(lambda: self.services["sprint"].url, self.rng),
