@@ -60,7 +60,8 @@ def _check_schema(report: Report, document: dict[str, Any], versions: tuple[str,
     return covered if shape_ok else None
 
 
-def _name(document: Any) -> str:
+def name_of(document: Any) -> str:
+    """A document's metadata.name, or ? (submit names objects the same way)."""
     return ((document.get("metadata") or {}).get("name") if isinstance(document, dict) else None) or "?"
 
 
@@ -75,7 +76,7 @@ def lint_documents(
     `argo_versions` ("3.7", "v4.1.2", ...; default every bundled one), then the controller's rules."""
     versions = tuple(crd.release(version) for version in argo_versions)
     templates = checks.workflow_templates(documents)
-    context = Context(configmaps={_name(doc): doc for doc in documents if _is_kind(doc, "ConfigMap")})
+    context = Context(configmaps={name_of(doc): doc for doc in documents if _is_kind(doc, "ConfigMap")})
     alone = dataclasses.replace(context, template_validation=True)  # a WorkflowTemplate: the same metrics
     seen: dict[tuple[str, str], int] = {}
     broken: set[tuple[str, str]] = set()  # (kind, name) of documents the schema found malformed
@@ -83,13 +84,13 @@ def lint_documents(
     # WorkflowTemplates first, so a CronWorkflow knows whether its template can be merged; reported in order.
     order = sorted(enumerate(documents, start=1), key=lambda item: not _is_kind(item[1], "WorkflowTemplate"))
     for index, document in order:
-        report = reports[index] = Report(f"{source}: document {index} ({_name(document)})")
+        report = reports[index] = Report(f"{source}: document {index} ({name_of(document)})")
         if not isinstance(document, dict):
             message = f"is a {type(document).__name__}, not a mapping"
             report.findings.append(Finding(report.label, "document", message))
             continue
         kind = str(document.get("kind"))
-        first = seen.setdefault((kind, _name(document)), index)
+        first = seen.setdefault((kind, name_of(document)), index)
         if first != index:  # kubectl apply would keep only the last of the two
             report.error("metadata.name", f"a {kind} of this name is already document {first}")
         if kind == "ConfigMap":
@@ -99,7 +100,7 @@ def lint_documents(
                 report.error("apiVersion", f"{document.get('apiVersion')!r}: expected {API_VERSION}")
             covered = _check_schema(report, document, versions)
             if covered is None:  # too malformed for the rules, or to merge into a CronWorkflow
-                broken.add((kind, _name(document)))
+                broken.add((kind, name_of(document)))
                 continue
             start = len(report.findings)
             if kind == "WorkflowTemplate":
@@ -185,10 +186,10 @@ def _check_cron_workflow(
     known = {p.get("name") for p in checks.parameters(template.get("spec") or {})}
     for index, param in enumerate(checks.parameters(workflow_spec)):
         if param.get("name") not in known:
-            message = f"{param.get('name')!r} is not a parameter of WorkflowTemplate {_name(template)!r}"
+            message = f"{param.get('name')!r} is not a parameter of WorkflowTemplate {name_of(template)!r}"
             report.error(f"{base}.arguments.parameters[{index}].name", message)
     if not set(workflow_spec) <= _THIN:
-        merged_base = f"{base} (merged with WorkflowTemplate {_name(template)!r})"
+        merged_base = f"{base} (merged with WorkflowTemplate {name_of(template)!r})"
         check_workflow_spec(report, resolved.spec, merged_base, context)
         return
     # the template's own check covers the rest

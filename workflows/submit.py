@@ -26,6 +26,7 @@ import requests
 import urllib3
 
 from workflows import lint
+from workflows.lint import name_of
 from workflows.render import GOLDEN as DEFAULT_MANIFEST  # the one place naming the default manifest
 
 DEFAULT_NAMESPACE = "dsm"
@@ -127,10 +128,6 @@ def prepare(document: dict[str, Any], namespace: str) -> dict[str, Any]:
         metadata.pop(key, None)  # a copy of a live object must not carry them
     document.pop("status", None)
     return document
-
-
-def name_of(obj: dict[str, Any]) -> str:
-    return str((obj.get("metadata") or {}).get("name", "?"))
 
 
 class Refused(SubmitError):
