@@ -194,9 +194,11 @@ class Executor:
                 if not running:
                     break
                 timeout = None if self.deadline is None else max(0.0, self.deadline - time.monotonic())
-                try:
+                with contextlib.suppress(queue.Empty):
                     running.discard(done.get(timeout=timeout))
-                except queue.Empty:
+                # Past the deadline nothing more starts, also when a step's own timeout (the same
+                # deadline, in workflowpod.go) ended it first and woke this loop with its result.
+                if self.deadline is not None and time.monotonic() >= self.deadline:
                     self._halt(self.deadline_reason)
         except KeyboardInterrupt:
             interrupted = True
