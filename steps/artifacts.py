@@ -22,10 +22,10 @@ def write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
+        # No fsync: the file is read after the step exits, on the same machine (Argo's wait container,
+        # the local runner), never after a crash of the machine, which ends the pod and its volume too.
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
         os.chmod(tmp, 0o644)  # mkstemp makes 0600; the next container may run as another user
         os.replace(tmp, target)
     except BaseException:
@@ -48,17 +48,20 @@ def write_json(path: str | os.PathLike[str], data: Any) -> Path:
     return write_bytes(path, (text + "\n").encode("utf-8"))
 
 
-def read_json(path: str | os.PathLike[str], what: str, loads: Callable[[str], Any] = json.loads) -> Any:
+def read_json(
+    path: str | os.PathLike[str], what: str, loads: Callable[[bytes], Any] = json.loads
+) -> Any:
     """Read a JSON artifact; a missing, unreadable or malformed file is `InvalidInput` naming `what`.
-    A faster `loads` may be given; it must raise json.JSONDecodeError on malformed JSON."""
+    A faster `loads` of the file's bytes may be given; it must raise json.JSONDecodeError (or
+    UnicodeDecodeError) on malformed JSON."""
     source = Path(path)
     try:
-        text = source.read_text(encoding="utf-8")
+        data = source.read_bytes()
     except FileNotFoundError:
         raise InvalidInput(f"{what}: file {str(source)!r} does not exist") from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
         raise InvalidInput(f"{what}: cannot read {str(source)!r}: {exc}") from None
     try:
-        return loads(text)
-    except json.JSONDecodeError as exc:
+        return loads(data)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise InvalidInput(f"{what}: {str(source)!r} is not valid JSON: {exc}") from None

@@ -158,4 +158,9 @@ def execute(spec: contract.StepSpec, body: Callable[[Step], int | None], argv: S
 
 def run_step(spec: contract.StepSpec, body: Callable[[Step], int | None]) -> NoReturn:
     """The `if __name__ == "__main__"` of every step: run it and exit with its code."""
-    sys.exit(execute(spec, body))
+    code = execute(spec, body)
+    # Without the interpreter's teardown, which frees every module and object one by one (~0.3 s once
+    # pandas is loaded): what the step wrote is closed and synced already, the log is flushed here.
+    logging.shutdown()
+    sys.stdout.flush()
+    os._exit(code)

@@ -12,34 +12,17 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
-import json
 import time
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any
 
-import orjson
+import msgspec
 
 from steps import artifacts, burndown, contract, http, note, report_html, shapes, validate
 from steps.cli import Step, run_step
 
 SPEC = contract.REPORT
-
-
-def _loads(text: str) -> Any:
-    """JSON decoded by orjson (faster on a big sprint); what it refuses (NaN, integers beyond 64 bits,
-    lone surrogates) by json, which raises JSONDecodeError on malformed JSON."""
-    try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return json.loads(text)
-
-
-def _encode(body: dict[str, Any]) -> bytes:
-    """The note as compact UTF-8 JSON: orjson (~4x faster), json for integers beyond 64 bits."""
-    try:
-        return orjson.dumps(body)
-    except orjson.JSONEncodeError:
-        return json.dumps(body, ensure_ascii=False, allow_nan=False).encode("utf-8")
 
 
 def _calendar(step: Step, sprint: http.Service, project_id: str, sprint_id: str, on: str) -> Any:
@@ -81,14 +64,14 @@ def main(step: Step) -> None:
     chronicle = step.service("chronicle-service")
     sprint = step.service("sprint-service")
     run = _run_link(step)
-    loaded = {name: step.read_json(name, loads=_loads) for name in SPEC.inputs}
+    try:
+        loaded = {name: step.read_json(name, loads=partial(note.decode, name)) for name in SPEC.inputs}
+    except note.ArtifactError as exc:
+        raise validate.InvalidInput(f"input artifact {exc}") from None
     history = _history(step, sprint_id)
 
     started = time.perf_counter()
-    try:
-        day = note.build(**loaded, project_id=project_id, sprint_id=sprint_id, report_date=report_date)
-    except note.ArtifactError as exc:
-        raise validate.InvalidInput(f"input artifact {exc}") from None
+    day = note.build(**loaded, project_id=project_id, sprint_id=sprint_id, report_date=report_date)
     totals = day.totals
     step.log.info(
         "Built the note for sprint %s on %s: %d tasks (%d done, %d not done), %d assignees, %d moved, "
@@ -112,7 +95,7 @@ def main(step: Step) -> None:
     )  # fmt: skip
 
     # Encoded once: the POST body and, for a big sprint, report.json (the same bytes).
-    payload = _encode(day.note)
+    payload = msgspec.json.encode(day.note)
     # The body we store (or would store), written first: useful even if the step then fails.
     # Indented for people when small (the artifacts' rule); beyond, the POST body's own compact bytes.
     if len(payload) <= artifacts.INDENT_MAX_BYTES:

@@ -17,7 +17,10 @@ from steps.burndown import Calendar
 from steps.note import DONE_DEFINITION, UNASSIGNED, ScrumDay, headline, number
 
 OPEN_UP_TO = 60  # tasks in the sprint up to which every member's table starts expanded
-MAX_LISTED_AT_RISK = 25  # task ids listed per at-risk kind; the tables show every task
+MAX_LISTED_AT_RISK = 25  # task ids listed per at-risk kind
+# Rows per member's table: a page stays light enough for a browser at any size (100,000 tasks
+# would make 22 MB of HTML); every task is in report.json.
+MAX_ROWS = 200
 
 _CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:1.5rem;color:#1f2933;
@@ -273,12 +276,14 @@ def sections(day: ScrumDay, on_section: Callable[[int, int], None] | None = None
     tasks = day.tasks
     if tasks.empty:
         return ["<h2>Tasks</h2><p>No tasks in this sprint.</p>"]
-    # Each column converted once; a member's rows are then a slice (the frame is grouped by member).
+    opened = " open" if len(tasks) <= OPEN_UP_TO else ""
+    # The rows shown, each column converted once; a member's rows are then a slice (the frame is
+    # grouped by member).
+    tasks = tasks[tasks.groupby("assignee", sort=False).cumcount() < MAX_ROWS]
     ids, titles = _escape_all(tasks["id"].tolist()), _escape_all(tasks["title"].tolist())
     # Per task only the id and title are new text; the rest of the row repeats (_row_tail).
     tail_columns = ("before", "made", "now", "new", "status", "impediments")
     tails = list(map(_row_tail, *(tasks[c].tolist() for c in tail_columns)))
-    opened = " open" if len(tasks) <= OPEN_UP_TO else ""
     header = (
         '<table class="tasks"><colgroup>'
         + "".join(f'<col style="width:{width}">' for _, width in TASK_TABLE)
@@ -298,11 +303,16 @@ def sections(day: ScrumDay, on_section: Callable[[int, int], None] | None = None
         )
         # The rows as pieces (5 per task), filled by slice assignment: the page is joined once at
         # the end, instead of making a string per row and copying it again into the page.
-        end = start + size
-        rows = ["<tr><td>", "", "</td><td>", "", ""] * size
+        shown = min(size, MAX_ROWS)
+        end = start + shown
+        rows = ["<tr><td>", "", "</td><td>", "", ""] * shown
         rows[1::5], rows[3::5], rows[4::5] = ids[start:end], titles[start:end], tails[start:end]
         parts += rows
-        parts.append("</table></details>")
+        parts.append("</table>")
+        if shown < size:
+            parts.append(f'<p class="def">The first {_p(shown)} of {_p(size)} tasks (by task id); '
+                         "every task is in report.json.</p>")
+        parts.append("</details>")
         start = end
         if on_section is not None:
             on_section(done, total)

@@ -9,7 +9,7 @@ and files the upstream steps write), timed from spawn to exit, with its own peak
   Python (as the real service's pydantic models do) and needs about a second for 100,000 tasks,
   which no change to the step can remove. That time is measured on its own too: the same note
   POSTed to the stand-in from this process.
-The pure build (steps.note.build on the loaded artifacts) is timed in this process.
+The pure build (steps.note.build on the decoded artifacts) is timed in this process.
 
 Targets at 100,000 tasks: the step's own wall time <= 2 s, peak RSS <= 500 MB (the runs against
 the stand-in, which hold the most: the page is drawn while the POST is in flight).
@@ -122,9 +122,9 @@ def test_report_step(tasks: int, stand_in_process: StandIn, tmp_path: Path) -> N
         TARGET_MIB if big else None,
     )
 
-    # The pure build, in this process, on the artifacts as the step reads them; then the stand-in
+    # The pure build, in this process, on the artifacts as the step decodes them; then the stand-in
     # chronicle's own time to take that note (what separates the two wall times above).
-    loaded = {name: json.loads(path.read_text(encoding="utf-8")) for name, path in inputs.items()}
+    loaded = {name: note.decode(name, path.read_bytes()) for name, path in inputs.items()}
 
     def build() -> note.ScrumDay:
         return note.build(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import pytest
@@ -66,7 +65,7 @@ def build(**overrides: Any) -> note.ScrumDay:
     args = {"snapshot": SNAPSHOT, "simulation": SIMULATION, "tasks": TASKS, "summary": SUMMARY, "team": TEAM}
     args.update(overrides)
     return note.build(
-        *(copy.deepcopy(args[k]) for k in ("snapshot", "simulation", "tasks", "summary", "team")),
+        *(note.convert(k, args[k]) for k in ("snapshot", "simulation", "tasks", "summary", "team")),
         project_id="P1",
         sprint_id="S1",
         report_date=DATE,
@@ -168,18 +167,19 @@ def test_empty_sprint() -> None:
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"tasks": {"not": "a list"}}, "tasks: expected a JSON list"),
-        ({"tasks": [{"task_id": "T1"}]}, "tasks: entries lack the field"),
-        ({"tasks": [task("T1", "completed", 100, "a") | {"progress_percentage": "lots"}]}, "percentage"),
-        ({"tasks": [task("T1", "completed", 100, "a") | {"status": 3}]}, "'status' must be a string"),
-        ({"tasks": [task("T1", "completed", 100, "a") | {"progress_percentage": True}]}, "percentage"),
-        ({"tasks": [task("T1", "completed", 101, "a")]}, "between 0 and 100"),
-        ({"snapshot": {"T1": 3}}, "snapshot: expected a JSON list"),
-        ({"snapshot": [task("T1", "completed", -1, "a")]}, "snapshot: progress_percentage"),
-        ({"summary": {"total_tasks": "6"}}, "summary: 'total_tasks'"),
-        ({"team": {"team_members": [{"id": 3}]}}, "team: 'id' must be a string"),
-        ({"team": {"team_members": None}}, "team: expected a JSON list"),
-        ({"simulation": [1]}, "simulation: expected a JSON object"),
+        ({"tasks": {"not": "a list"}}, "tasks: Expected `array`, got `object`"),
+        ({"tasks": [{"task_id": "T1"}]}, r"tasks: Object missing required field `status` - at `\$\[0\]`"),
+        ({"tasks": [task("T1", "completed", 100, "a") | {"progress_percentage": "lots"}]}, "got `str`"),
+        ({"tasks": [task("T1", "completed", 100, "a") | {"status": 3}]}, r"got `int` - at `\$\[0\]\.status`"),
+        ({"tasks": [task("T1", "completed", 100, "a") | {"progress_percentage": True}]}, "got `bool`"),
+        ({"tasks": [task("T1", "completed", 101, "a")]}, "Expected `int` <= 100"),
+        ({"tasks": [task("T1", "completed", 50.5, "a")]}, "Expected `int`, got `float`"),
+        ({"snapshot": {"T1": 3}}, "snapshot: Expected `array`"),
+        ({"snapshot": [task("T1", "completed", -1, "a")]}, r"snapshot: Expected `int` >= 0 - at `\$\[0\]"),
+        ({"summary": {"total_tasks": "6"}}, r"summary: Expected `int`, got `str` - at `\$\.total_tasks`"),
+        ({"team": {"team_members": [{"id": 3}]}}, r"team: Expected `str`, got `int` - at `\$\.team_members"),
+        ({"team": {"team_members": None}}, "team: Expected `array`, got `null`"),
+        ({"simulation": [1]}, "simulation: Expected `object`, got `array`"),
         ({"simulation": {**SIMULATION, "recorded_at": ""}}, "recorded_at"),
     ],
 )

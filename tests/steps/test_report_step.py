@@ -295,11 +295,11 @@ def test_malformed_artifact_exits_2_before_any_request(
     bad.write_text(json.dumps([{"task_id": "T1"}]), encoding="utf-8")
     ran = report(stack, tmp_path / "run", {**inputs, "tasks": bad})
     assert ran.code == contract.EXIT_INVALID_INPUT, ran
-    assert "input artifact tasks: entries lack the field(s)" in ran.stderr
+    assert "input artifact tasks: Object missing required field `status` - at `$[0]`" in ran.stderr
     assert stack.requests("chronicle") == []
 
 
-def test_artifacts_orjson_refuses_are_read_as_json_reads_them(
+def test_artifacts_msgspec_refuses_are_read_as_json_reads_them(
     stack: StandIn, tmp_path: Path, inputs: dict[str, Path]
 ) -> None:
     """A service answer with a NaN or an integer beyond 64 bits in a field the report does not use
