@@ -158,9 +158,13 @@ def execute(spec: contract.StepSpec, body: Callable[[Step], int | None], argv: S
 
 def run_step(spec: contract.StepSpec, body: Callable[[Step], int | None]) -> NoReturn:
     """The `if __name__ == "__main__"` of every step: run it and exit with its code."""
-    code = execute(spec, body)
+    try:
+        code = execute(spec, body)
+    except SystemExit as exc:  # argparse's, after --help or a bad command line
+        code = exc.code if isinstance(exc.code, int) else contract.EXIT_UNEXPECTED
     # Without the interpreter's teardown, which frees every module and object one by one (~0.3 s once
-    # pandas is loaded): what the step wrote is closed and synced already, the log is flushed here.
+    # pandas is loaded): what the step wrote is closed already, the output is flushed here.
     logging.shutdown()
     sys.stdout.flush()
+    sys.stderr.flush()
     os._exit(code)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from itertools import repeat
 from operator import attrgetter
 from typing import Annotated, Any, NamedTuple
 
@@ -47,7 +48,7 @@ class Totals(NamedTuple):
 class ScrumDay(NamedTuple):
     """The note to store plus what the HTML page is drawn from."""
 
-    note: dict[str, Any]
+    note: dict[str, Any]  # its tasks are NoteTask structs: msgspec.json.encode makes it JSON
     tasks: pd.DataFrame  # the columns of _task_frame, sorted by assignee (unassigned last) then task id
     members: pd.DataFrame  # assignee, name, tasks, done, open, remaining, moved, points; the note's order
     team_names: dict[str, str]  # member id -> name
@@ -86,6 +87,16 @@ class Simulation(msgspec.Struct):
     tasks_updated_count: Count
     recorded_at: Annotated[str, msgspec.Meta(min_length=1)]  # the created_at of every task of the note
     message: str = ""
+
+
+class NoteTask(msgspec.Struct, gc=False):
+    """A task of the note as the chronicle takes it (msgspec encodes it as a JSON object)."""
+
+    id: str
+    yesterday_work: str
+    today_work: str
+    impediments: str
+    created_at: str
 
 
 class Summary(msgspec.Struct):
@@ -361,25 +372,16 @@ def _last_of_each(columns: list[np.ndarray]) -> list[np.ndarray]:
 
 
 def _order(ids: np.ndarray, assignee_rank: np.ndarray, unassigned: np.ndarray) -> np.ndarray:
-    """Row order by (unassigned last, assignee rank, task id), as Python would sort the strings: numpy
-    compares fixed-width unicode in C by code point (Python's order; sort_values compares in Python),
-    but drops trailing NULs: ids holding one are sorted the slow, exact way."""
-    id_list = ids.tolist()
-    if "\x00" in "".join(id_list):
-        frame = pd.DataFrame({"last": unassigned, "assignee": assignee_rank, "id": ids}, dtype="object")
-        return frame.sort_values(["last", "assignee", "id"], kind="stable").index.to_numpy()
-    return np.lexsort((np.array(id_list, dtype=str), assignee_rank, unassigned))
+    """Row order by (unassigned last, assignee rank, task id), ids compared as Python compares them
+    (an object array's sort calls str's <; near-linear on ids already in order, as services list them)."""
+    by_id = np.argsort(ids, kind="stable")
+    return by_id[np.lexsort((assignee_rank[by_id], unassigned[by_id]))]  # lexsort is stable too
 
 
 def _entries(day: pd.DataFrame, members: pd.DataFrame, created_at: str) -> list[dict[str, Any]]:
     """One {"assigned_to", "tasks"} entry per assignee, in the frame's (sorted) order."""
-    # zip over column lists: ~10x faster than DataFrame.to_dict("records") for 100k rows, and a
-    # dict display 3x faster than dict(zip(names, row)).
     columns = [day[c].tolist() for c in ("id", "yesterday_work", "today_work", "impediments")]
-    records = [
-        {"id": i, "yesterday_work": y, "today_work": t, "impediments": m, "created_at": created_at}
-        for i, y, t, m in zip(*columns, strict=True)
-    ]
+    records = list(map(NoteTask, *columns, repeat(created_at)))  # in C: ~4x faster than dicts
     entries, start = [], 0
     for assignee, size in zip(members["assignee"].tolist(), members["tasks"].tolist(), strict=True):
         entries.append({"assigned_to": assignee, "tasks": records[start : start + size]})

@@ -98,10 +98,8 @@ def main(step: Step) -> None:
     payload = msgspec.json.encode(day.note)
     # The body we store (or would store), written first: useful even if the step then fails.
     # Indented for people when small (the artifacts' rule); beyond, the POST body's own compact bytes.
-    if len(payload) <= artifacts.INDENT_MAX_BYTES:
-        step.write_json("report", day.note)
-    else:
-        step.write_bytes("report", payload + b"\n")
+    small = len(payload) <= artifacts.INDENT_MAX_BYTES
+    step.write_bytes("report", (msgspec.json.format(payload, indent=2) if small else payload) + b"\n")
 
     # The chronicle stores the note (for a big sprint it takes a while to validate it) while this
     # thread draws the page; the page's outcome line waits for its answer.

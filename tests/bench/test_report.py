@@ -18,10 +18,10 @@ the stand-in, which hold the most: the page is drawn while the POST is in flight
 from __future__ import annotations
 
 import gc
-import json
 import time
 from pathlib import Path
 
+import msgspec
 import pytest
 import requests
 
@@ -139,7 +139,7 @@ def test_report_step(tasks: int, stand_in_process: StandIn, tmp_path: Path) -> N
         )
 
     results.record(f"build.{tasks}.s", f"note.build, {tasks:,} tasks", measure.timed(runs, build), "s")
-    body = json.dumps(build().note).encode()
+    body = msgspec.json.encode(build().note)
     posts = []
     with requests.Session() as session:
         session.trust_env = False  # 127.0.0.1 traffic never goes through a proxy

@@ -5,12 +5,12 @@ checked with `python -X importtime` on the very same command.
 
 Targets: what the light steps' own modules add to `import requests` <= 20 ms (a ratio to the
 machine, not an absolute figure: the interpreter and requests alone take 150 ms on a slow CPU),
-report --help <= 1 s. The bare interpreter (`python -c pass`) and `import requests` alone are
-recorded beside them, so the figures can be read on another machine.
+report --help <= 1 s. The bare interpreter and `import requests` alone are recorded beside them,
+so the figures can be read on another machine; they end with os._exit, as every step does.
 
 The steps are byte-compiled first, as in the images (the `compiled_steps` fixture in conftest.py);
 they run with the dev venv's interpreter, whose editable-install hook the images do not have
-(it adds ~10 ms to `python -c pass`, but next to nothing to a step, which imports the same
+(it adds ~10 ms to the bare interpreter, but next to nothing to a step, which imports the same
 standard modules itself).
 """
 
@@ -51,8 +51,9 @@ def test_light_steps_never_import_pandas() -> None:
 
 def test_start_up_times() -> None:
     commands = {
-        "baseline": [measure.PYTHON, "-c", "pass"],
-        "requests": [measure.PYTHON, "-c", "import requests"],
+        # Ended as the steps end (steps.cli.run_step): os._exit, without the interpreter's teardown.
+        "baseline": [measure.PYTHON, "-c", "import os; os._exit(0)"],
+        "requests": [measure.PYTHON, "-c", "import os, requests; os._exit(0)"],
         **{spec.name: [measure.PYTHON, "-m", spec.module, "--help"] for spec in (*LIGHT, contract.PREPARE)},
     }
     env = base_environment()  # what the runner gives a step
@@ -70,9 +71,11 @@ def test_start_up_times() -> None:
         )
     ]
 
-    baseline = results.record("startup.baseline_ms", "interpreter: python -c pass", times["baseline"], "ms")
+    baseline = results.record(
+        "startup.baseline_ms", "interpreter: python -c 'os._exit(0)'", times["baseline"], "ms"
+    )
     requests_figure = results.record(
-        "startup.import_requests_ms", "python -c 'import requests'", times["requests"], "ms"
+        "startup.import_requests_ms", "python -c 'import requests; os._exit(0)'", times["requests"], "ms"
     )
     figures = [
         results.record(
@@ -114,7 +117,7 @@ def test_start_up_times() -> None:
     # and the light steps' target (their absolute time is mostly the CPU's).
     results.record(
         "startup.light_over_requests_ms",
-        "slowest light step - python -c 'import requests'",
+        "slowest light step - python -c 'import requests; os._exit(0)'",
         slowest.value - requests_figure.value,
         "ms",
         TARGET_OVER_REQUESTS_MS,

@@ -161,3 +161,14 @@ def test_a_big_sprint_is_grouped_in_closed_details_and_keeps_every_task() -> Non
     assert "<details open>" in render()  # a small sprint starts expanded
     # Counts read as people write them, as the points already are.
     assert "1,000 tasks moved today" in day.note["summary"] and "<td class=\"n\">1,000</td>" in page
+
+
+def test_a_members_table_lists_at_most_max_rows_and_says_where_the_rest_is() -> None:
+    size = report_html.MAX_ROWS + 5
+    many = [task(f"T{i:04d}", "in_progress", 10, "bob") for i in range(size)]
+    day = build(snapshot=many, tasks=many)
+    parsed = Page(render(day))
+    [table] = [t for t in parsed.tables if t[0][0] == "Task"]
+    assert [row[0] for row in table[1:]] == [f"T{i:04d}" for i in range(report_html.MAX_ROWS)]
+    assert f"The first 200 of {size} tasks (by task id); every task is in report.json." in parsed.words()
+    assert len(day.note["reports"][DATE][0]["tasks"]) == size  # the note keeps every task

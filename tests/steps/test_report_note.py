@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 import pytest
 
 from steps import note
@@ -64,12 +65,13 @@ SUMMARY = {"total_tasks": 7, "completed_tasks": 3, "pending_tasks": 4}
 def build(**overrides: Any) -> note.ScrumDay:
     args = {"snapshot": SNAPSHOT, "simulation": SIMULATION, "tasks": TASKS, "summary": SUMMARY, "team": TEAM}
     args.update(overrides)
-    return note.build(
+    day = note.build(
         *(note.convert(k, args[k]) for k in ("snapshot", "simulation", "tasks", "summary", "team")),
         project_id="P1",
         sprint_id="S1",
         report_date=DATE,
     )
+    return day._replace(note=msgspec.to_builtins(day.note))  # the note as JSON decodes it
 
 
 def tasks_by_id(built: note.ScrumDay) -> dict[str, dict[str, Any]]:
@@ -134,6 +136,13 @@ def test_entries_per_assignee_unassigned_last_and_impediments() -> None:
     members = built.members.set_index("assignee")
     assert members.loc["alice"].tolist() == ["Alice", 3, 2, 1, 100.0, 0, 0.0]
     assert members["tasks"].sum() == 7 and (members["done"] + members["open"] == members["tasks"]).all()
+
+
+def test_tasks_are_ordered_as_python_sorts_their_ids() -> None:
+    ids = ["b", "a\x00", "a", "\u00e9", "B", "a\x00b", "Z9", "10", "9"]  # a NUL, non-ASCII, digits
+    shuffled = [task(i, "in_progress", 10, "bob") for i in ids]
+    entries = build(snapshot=shuffled, tasks=shuffled[::-1]).note["reports"][DATE]
+    assert [t["id"] for t in entries[0]["tasks"]] == sorted(ids)
 
 
 def test_defect_no_task_moved_while_tasks_are_open_is_loud() -> None:
