@@ -88,10 +88,10 @@ def _escape_all(texts: list[str]) -> list[str]:
 
 def render(
     day: ScrumDay, *, outcome: str, run: RunLink, days: list[dict[str, Any]], calendar: Calendar | None,
-    tables: list[str] | None = None,
+    on_section: Callable[[int, int], None] | None = None,
 ) -> str:
     """The whole page: `outcome` says what happened to the note, `days` is the burndown series,
-    `calendar` the sprint's dates (None: unknown), `tables` the members' `sections()` if drawn."""
+    `calendar` the sprint's dates (None: unknown); `on_section(done, total)` after each member's table."""
     note, totals = day.note, day.totals
     project, sprint, date = note["project_id"], note["sprint_id"], note["report_date"]
     parts = [
@@ -117,7 +117,7 @@ def render(
     parts += _sprint(days, calendar, scope=100.0 * totals.tasks)
     parts += _members_table(day)
     parts += _at_risk(day)
-    parts += sections(day) if tables is None else tables
+    parts += sections(day, on_section)
     parts.append("</body></html>\n")
     return "".join(parts)
 

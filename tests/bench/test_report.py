@@ -12,7 +12,7 @@ and files the upstream steps write), timed from spawn to exit, with its own peak
 The pure build (steps.note.build on the decoded artifacts) is timed in this process.
 
 Targets at 100,000 tasks: the step's own wall time <= 2 s, peak RSS <= 500 MB (the runs against
-the stand-in, which hold the most: the page is drawn while the POST is in flight).
+the stand-in).
 """
 
 from __future__ import annotations

@@ -153,7 +153,7 @@ def test_a_big_sprint_is_grouped_in_closed_details_and_keeps_every_task() -> Non
     after = [{**t, "progress_percentage": t["progress_percentage"] + 5} for t in many]
     calls: list[tuple[int, int]] = []
     day = build(snapshot=many, tasks=after)
-    page = render(day, tables=report_html.sections(day, on_section=lambda d, t: calls.append((d, t))))
+    page = render(day, on_section=lambda d, t: calls.append((d, t)))
     parsed = Page(page)
     assert parsed.tags.count("details") == 20 and "<details open>" not in page
     assert sum(len(t) - 1 for t in parsed.tables if t[0][0] == "Task") == 1000
