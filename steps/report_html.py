@@ -178,7 +178,7 @@ def _sprint(days: list[dict[str, Any]], calendar: Calendar | None, scope: float)
 
 def burndown_svg(days: list[dict[str, Any]], calendar: Calendar | None, scope: float) -> str:
     """The remaining work per recorded day (one circle each) and the ideal line, as inline SVG."""
-    width, height, left, right, top, bottom = 720, 260, 60, 20, 15, 35
+    width, height, right, top, bottom = 720, 260, 20, 15, 35
     dates = [dt.date.fromisoformat(d["date"]) for d in days]
     # The sprint's days and the recorded ones; the sprint only when a recorded day falls in it (a
     # report dated long after the sprint would squash its ideal line into a sliver).
@@ -188,6 +188,7 @@ def burndown_svg(days: list[dict[str, Any]], calendar: Calendar | None, scope: f
     last = max([*dates, *([calendar.end] if calendar else [])])
     span = max((last - first).days, 1)
     top_value = max([scope, *(d["remaining"] for d in days), 1.0])
+    left = max(60, 12 + 7 * len(_p(top_value)))  # room for the axis' top label ("10,000,000" at 11 px)
 
     def x(on: dt.date) -> float:  # a single day sits in the middle
         share = (on - first).days / span if last > first else 0.5

@@ -124,6 +124,13 @@ def test_burndown_is_one_svg_with_one_point_per_day_and_the_sprint_calendar() ->
     assert "The sprint's dates are unknown" in first.words()
 
 
+def test_the_burndowns_axis_makes_room_for_a_big_sprints_label() -> None:
+    day = {"date": DATE, "remaining": 4_000_893.0, "done": 28_724, "tasks": 100_000}
+    svg = report_html.burndown_svg([day], None, scope=10_000_000.0)
+    [label_x] = re.findall(r'<text x="([0-9.]+)"[^>]*>10,000,000</text>', svg)
+    assert float(label_x) >= 7 * len("10,000,000")  # right-aligned there: the whole label is inside
+
+
 def test_run_link_only_with_the_argo_ui_url() -> None:
     page = render(run=RunLink("dailyscrum-abc12", "dsm", "https://argo.example.com/argo"))
     href = "https://argo.example.com/argo/workflows/dsm/dailyscrum-abc12"
