@@ -284,13 +284,14 @@ def _task_frame(snapshot: list[SnapshotTask], tasks: list[Task], team_names: dic
     numpy arrays, made a frame at the end (a DataFrame per step and a merge cost ~3x more)."""
     fields = ("task_id", "status", "progress_percentage")
     ids, statuses, now, assigned, titles = _last_of_each(_columns(tasks, *fields, "assigned_to", "title"))
-    old_ids, old_statuses, old_progress = _last_of_each(_columns(snapshot, *fields))
+    old_ids, old_statuses, old_progress = _columns(snapshot, *fields)
 
     # The join: each task's row in the snapshot, by position when it lists the same tasks (the
     # usual case), else by a hash lookup of its id (-1: a task added while the run went on).
     if old_ids.tolist() == ids.tolist():
         found = np.arange(len(ids))
     else:
+        old_ids, old_statuses, old_progress = _last_of_each([old_ids, old_statuses, old_progress])
         found = pd.Index(old_ids, dtype="object").get_indexer(ids)
 
     # Statuses and assignees have few distinct values: each is looked at once (its level), and

@@ -145,6 +145,17 @@ def test_tasks_are_ordered_as_python_sorts_their_ids() -> None:
     assert [t["id"] for t in entries[0]["tasks"]] == sorted(ids)
 
 
+def test_a_task_listed_twice_counts_once_by_its_last_entry() -> None:
+    twice = [task("T1", "in_progress", 10, "bob"), task("T1", "in_progress", 30, "bob")]
+    after = [task("T1", "in_progress", 50, "bob"), task("T1", "in_progress", 70, "bob")]
+    # The snapshot lists T1 twice too, or once among other tasks (each task found by its id).
+    for snapshot in (twice, [task("T0", "in_progress", 0, "bob"), twice[1]]):
+        built = build(snapshot=snapshot, tasks=after)
+        tasks = tasks_by_id(built)
+        assert list(tasks) == ["T1"] and built.totals.tasks == 1
+        assert tasks["T1"]["today_work"] == "Moved from 30% to 70% (+40 points)."
+
+
 def test_defect_no_task_moved_while_tasks_are_open_is_loud() -> None:
     built = build(tasks=SNAPSHOT, simulation={**SIMULATION, "tasks_updated_count": 0, "updates": []})
     assert built.warning == "WARNING: the simulation moved no task although 4 tasks are open."
