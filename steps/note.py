@@ -5,9 +5,10 @@ One entry per assignee under `reports[report_date]` (dsm-services.md). Yesterday
 fetched after it; the simulation's own answer is never used to guess a change. Done means progress
 100, as the sprint-service's summary counts it; status `completed` ("closed") is a separate fact.
 
-The join is vectorised (pandas/numpy, the wording computed once per distinct combination of facts):
-100,000 tasks within two seconds, so no Python runs per task but taking the fields out of the JSON
-entries and building the note's dicts.
+The artifacts are decoded by msgspec into the fields read here, checked against the contract's
+types as they are decoded. The join is vectorised (pandas/numpy, the wording computed once per
+distinct combination of facts): at 100,000 tasks no Python runs per task but taking the fields out
+of the decoded entries.
 """
 
 from __future__ import annotations
@@ -89,16 +90,6 @@ class Simulation(msgspec.Struct):
     message: str = ""
 
 
-class NoteTask(msgspec.Struct, gc=False):
-    """A task of the note as the chronicle takes it (msgspec encodes it as a JSON object)."""
-
-    id: str
-    yesterday_work: str
-    today_work: str
-    impediments: str
-    created_at: str
-
-
 class Summary(msgspec.Struct):
     total_tasks: Count
     completed_tasks: Count
@@ -108,6 +99,16 @@ TYPES: dict[str, Any] = {
     "snapshot": list[SnapshotTask], "simulation": Simulation, "tasks": list[Task], "summary": Summary,
     "team": Team,
 }  # fmt: skip
+
+
+class NoteTask(msgspec.Struct, gc=False):
+    """A task of the note as the chronicle takes it (msgspec encodes it as a JSON object)."""
+
+    id: str
+    yesterday_work: str
+    today_work: str
+    impediments: str
+    created_at: str
 
 
 def decode(artifact: str, data: bytes) -> Any:

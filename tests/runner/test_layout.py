@@ -86,6 +86,15 @@ def test_each_cron_runs_the_template_with_its_own_parameters(tmp_path: Path) -> 
     assert [d["kind"] for d in kept] == ["ConfigMap", "WorkflowTemplate", "CronWorkflow"]
 
 
+def test_a_run_of_every_document_keeps_the_file_as_written(tmp_path: Path) -> None:
+    manifest = fleet(tmp_path, projects=1)
+    text = "# kept, comments and all\n" + manifest.read_text()
+    manifest.write_text(text)
+    code, out = execute(str(manifest), "--run-dir", str(tmp_path / "run"))
+    assert code == 0, out
+    assert (tmp_path / "run" / "manifest.yaml").read_text() == text
+
+
 def test_the_template_runs_directly_like_argo_submit_from_workflowtemplate(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -237,8 +237,8 @@ def load_plans(
     if lint is not None:
         lint(documents)
     plans = [build_plan(doc, documents) for doc in chosen]
-    if len(documents) == 1:  # the run directory keeps the file as written (comments and all)
-        plans[0].source = path.read_text(encoding="utf-8")
+    if len(plans) == 1 and len(plans[0].documents) == len(documents):  # the run uses the whole file:
+        plans[0].source = path.read_text(encoding="utf-8")  # kept as written (comments and all)
     return plans
 
 
