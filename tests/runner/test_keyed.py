@@ -79,3 +79,11 @@ def test_the_history_is_carried_from_run_to_run_under_its_literal_key(tmp_path: 
     execute(tmp_path, "other-sprint", "sprint_id=GEM-001-S02")
     assert stored.read_text() == "<missing>|1|2|3"
     assert stored.with_name("GEM-001-S02.json").read_text() == "<missing>|1"
+
+
+def test_a_key_that_would_leave_the_repository_is_the_tasks_error(tmp_path: Path) -> None:
+    write(tmp_path / "m.yaml", history())
+    report = execute(tmp_path, "escape", "project_id=../../outside")
+    assert report["phase"] == "Error", report
+    assert "must be a relative path without '..'" in report["message"]
+    assert not (tmp_path / "outside").exists()

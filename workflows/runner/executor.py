@@ -294,7 +294,7 @@ class Executor:
         state = self.states[name]
         try:
             inputs = self._inputs(task, template)
-        except ValueError as exc:  # a TemplateError, or a key the artifact store cannot hold
+        except TemplateError as exc:
             self._finish(name, "Error", str(exc), event=f"errored ({exc})")
             return
         with self._lock:
@@ -398,7 +398,10 @@ class Executor:
             if artifact.key is None:
                 continue
             key = substitute(artifact.key, scope, f"{template.where}.{artifact.name}.s3.key")
-            path = artifact_path(self.artifact_store, key)
+            try:
+                path = artifact_path(self.artifact_store, key)
+            except ValueError as exc:  # a key that would leave the repository: the task's error
+                raise TemplateError(f"{template.where}.{artifact.name}.s3.key: {exc}") from None
             if artifact in template.output_artifacts:
                 keys[artifact.name] = path
             elif path.exists():
