@@ -316,11 +316,13 @@ def _task_frame(snapshot: list[SnapshotTask], tasks: list[Task], team_names: dic
     closed = np.array([level == CLOSED for level in status_levels], dtype=bool)[status_codes]
     new = found < 0
     found[new] = 0
+    # The snapshot's statuses as codes too (a new task's is any: its words do not use it).
+    old_codes, old_levels = pd.factorize(old_statuses)
     if len(old_ids) == 0:
-        old_progress, old_statuses = np.zeros(1), np.array([""], dtype="object")
+        old_progress, old_codes = np.zeros(1), np.zeros(1, dtype=np.intp)
     before = np.where(new, np.nan, old_progress[found])
     made = np.where(new, 0.0, now - old_progress[found])
-    old_statuses = np.where(new, "", old_statuses[found])
+    was = old_codes[found]
     done = now >= 100
     stalled = ~done & ~closed & ~new & (made == 0)
     unclosed = done & ~closed
@@ -343,10 +345,10 @@ def _task_frame(snapshot: list[SnapshotTask], tasks: list[Task], team_names: dic
         "unclosed": unclosed,
         "unassigned": unassigned,  # at risk when not done
         "yesterday_work": _words(
-            [before, new, old_statuses],
-            lambda before, new, old: "Not in the sprint before today's simulation."
+            [before, new, was],
+            lambda before, new, was: "Not in the sprint before today's simulation."
             if new
-            else f"Was at {_p(before)}% ({status_word(old)}).",
+            else f"Was at {_p(before)}% ({status_word(old_levels[was])}).",
         ),
         "today_work": _words([before, now, new, closed], _today),
         "impediments": _words(
