@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import copy
 import re
-import zoneinfo
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,6 +53,8 @@ def name_problem(name: str, kind: str = "CronWorkflow", max_length: int = 52) ->
 
 
 def timezone_problem(timezone: str) -> str | None:
+    import zoneinfo  # here, as croniter below: the runner imports this module and checks neither
+
     try:
         zoneinfo.ZoneInfo(timezone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
